@@ -1,0 +1,34 @@
+"""The ``sentinel`` command line: the same library calls the Airflow DAGs make.
+
+Each stage owns a Typer sub-app in its own package (``pipeline/<stage>/cli.py``); this module
+only mounts them, so ``sentinel --help`` stays fast and every stage is usable without Airflow.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from pipeline.docs_cli import app as docs_app
+from pipeline.intake.cli import register as register_intake
+from pipeline.network_cli import app as network_app
+from pipeline.sample.cli import app as sample_app
+
+app = typer.Typer(
+    name="sentinel",
+    help="Sentinel: product-injury surveillance. Intake, validation, storage, coding, "
+    "detection and reporting for the sentinel-hospital network.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(sample_app, name="sample")
+app.add_typer(docs_app, name="docs")
+app.add_typer(network_app, name="network")
+register_intake(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,82 @@
+"""Configuration in one place: paths and secrets, read from the environment.
+
+Nothing else in the library reads environment variables; callers build a ``Settings`` (usually
+``Settings.from_env()``) and pass it down.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = REPO_ROOT / "data" / "sample"
+PSEUDONYM_KEY_ENV = "SENTINEL_PSEUDONYM_KEY"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Sentinel reads and writes. ``home`` holds everything the pipeline produces."""
+
+    home: Path
+    landing_dir: Path
+    hospital_registry: Path | None = None  # None: the packaged registry
+    pseudonym_key: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("SENTINEL_HOME", REPO_ROOT / "var")).resolve()
+        landing = Path(env.get("SENTINEL_LANDING", SAMPLE_DIR / "landing")).resolve()
+        registry = env.get("SENTINEL_HOSPITAL_REGISTRY")
+        return cls(
+            home=home,
+            landing_dir=landing,
+            hospital_registry=Path(registry).resolve() if registry else None,
+            pseudonym_key=env.get(PSEUDONYM_KEY_ENV) or None,
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.home / "staging"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.home / "data_docs"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def models_dir(self) -> Path:
+        return REPO_ROOT / "models"
+
+    def require_pseudonym_key(self) -> bytes:
+        """The HMAC key for patient pseudonyms; refuses to run without one."""
+        if not self.pseudonym_key or len(self.pseudonym_key) < 16:
+            raise ConfigError(
+                f"{PSEUDONYM_KEY_ENV} must be set to a secret of at least 16 characters "
+                "(see docs/operations.md); it keys the patient pseudonyms and is never committed"
+            )
+        return self.pseudonym_key.encode("utf-8")

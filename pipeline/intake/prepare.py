@@ -1,0 +1,186 @@
+"""Turn a RawExtract into a canonical frame ready for validation and storage.
+
+Headers are mapped to canonical fields (Chinese or English aliases, or the NEISS layout),
+values are normalised (code-set labels to codes, dates to one format, numbers parsed),
+identifiers are pseudonymised and narratives scrubbed *here*, so nothing downstream ever holds
+them in clear. Values that cannot be normalised are kept as written, with a ``<field>__ok``
+flag, so validation can quarantine the row and tell the sender exactly what was wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from pipeline import reference
+from pipeline.contract import (
+    FIELDS,
+    IDENTIFIER_FIELDS,
+    REQUIRED_FIELDS,
+    canonical_field,
+    header_language,
+)
+from pipeline.intake.neiss import neiss_to_canonical
+from pipeline.intake.reader import FileRejected, RawExtract
+from pipeline.privacy import pseudonymise, scrub_text
+
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y",
+    "%Y年%m月%d日 %H:%M", "%Y年%m月%d日",
+)
+CANONICAL_DATETIME = "%Y-%m-%d %H:%M:%S"
+DATETIME_FIELDS = tuple(f.name for f in FIELDS if f.type == "datetime")
+FREE_TEXT_FIELDS = ("narrative", "product_name")
+
+
+@dataclass
+class PreparedExtract:
+    frame: pd.DataFrame  # canonical fields + helper columns (prefixed "_" or suffixed "__ok")
+    header_language: str
+    unknown_columns: list[str] = field(default_factory=list)
+    missing_required: list[str] = field(default_factory=list)
+
+
+def map_headers(headers: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
+    """Column position -> canonical field, unknown headers, and missing required fields."""
+    mapping: dict[int, str] = {}
+    seen: dict[str, str] = {}
+    unknown: list[str] = []
+    for position, header in enumerate(headers):
+        name = canonical_field(header)
+        if name is None:
+            if header:
+                unknown.append(header)
+            continue
+        if name in seen:
+            raise FileRejected(
+                "ambiguous_columns",
+                f"columns '{seen[name]}' and '{header}' both mean field '{name}'",
+            )
+        seen[name] = header
+        mapping[position] = name
+    missing = [f for f in REQUIRED_FIELDS if f not in seen]
+    return mapping, unknown, missing
+
+
+def parse_datetimes(values: pd.Series) -> pd.Series:
+    """Parse text in any accepted date format; unparseable or blank -> NaT."""
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    todo = values.notna()
+    for fmt in DATETIME_FORMATS:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(values[todo], format=fmt, errors="coerce")
+        hit = parsed.notna()
+        out.loc[hit[hit].index] = parsed[hit]
+        todo.loc[hit[hit].index] = False
+    return out
+
+
+def _blank_to_none(series: pd.Series) -> pd.Series:
+    stripped = series.astype("string").str.strip()
+    return stripped.where(stripped.str.len() > 0).astype(object).where(lambda s: s.notna(), None)
+
+
+def to_canonical_frame(
+    raw: RawExtract, sender: str
+) -> tuple[pd.DataFrame, str, list[str], list[str]]:
+    """Rows as canonical text columns (None for blank) plus ``_row``; language, unknown and
+    missing required columns."""
+    if raw.file_format == "neiss":
+        return neiss_to_canonical(raw, sender)
+    mapping, unknown, missing = map_headers(raw.headers)
+    width = len(raw.headers)
+    data: dict[str, list[str]] = {name: [] for name in mapping.values()}
+    ragged: list[bool] = []
+    for row in raw.rows:
+        ragged.append(len([c for c in row[width:] if c.strip()]) > 0)
+        for position, name in mapping.items():
+            data[name].append(row[position] if position < len(row) else "")
+    frame = pd.DataFrame({k: _blank_to_none(pd.Series(v, dtype=object)) for k, v in data.items()})
+    frame["_row"] = np.asarray(raw.row_numbers, dtype="int64")
+    frame["_extra_cells__ok"] = [False if r else True for r in ragged]
+    return frame, header_language(raw.headers), unknown, missing
+
+
+def prepare_extract(
+    raw: RawExtract, *, sender: str, received_at: datetime, key: bytes
+) -> PreparedExtract:
+    """Canonicalise, normalise, pseudonymise and flag a RawExtract from hospital ``sender``."""
+    frame, language, unknown, missing = to_canonical_frame(raw, sender)
+    for f in FIELDS:
+        if f.name not in frame.columns:
+            frame[f.name] = None
+        if f.default is not None:
+            frame[f.name] = frame[f.name].where(frame[f.name].notna(), f.default)
+
+    # Identifiers: pseudonymise first; remember names only to scrub them from free text.
+    names = frame["patient_name"].tolist()
+    for name in IDENTIFIER_FIELDS:
+        frame[name] = [pseudonymise(name.removeprefix("patient_"), v, key) for v in frame[name]]
+    for name in FREE_TEXT_FIELDS:
+        frame[name] = [
+            scrub_text(text, (n,) if n else ()) for text, n in zip(frame[name], names, strict=True)
+        ]
+
+    # Codes: upper-case the code-like fields, map code-set labels (zh/en) to codes.
+    for name in ("hospital_code", "product_category"):
+        frame[name] = frame[name].map(lambda v: v.upper() if isinstance(v, str) else v)
+    for f in FIELDS:
+        if f.codeset:
+            lookup = reference.label_to_code(f.codeset)
+            frame[f.name] = frame[f.name].map(
+                lambda v, lk=lookup: lk.get(v.strip().lower(), v) if isinstance(v, str) else v
+            )
+
+    # Dates and times: one canonical text form plus typed helper columns for order checks.
+    for name in DATETIME_FIELDS:
+        parsed = parse_datetimes(frame[name])
+        frame[f"{name}__ok"] = _ok_flag(frame[name], parsed.notna())
+        frame[name] = [
+            p.strftime(CANONICAL_DATETIME) if not pd.isna(p) else v
+            for p, v in zip(parsed, frame[name], strict=True)
+        ]
+        frame[f"_{name.removesuffix('_datetime')}_at"] = parsed
+    frame["_received_at"] = pd.Series(
+        pd.Timestamp(received_at.replace(tzinfo=None)), index=frame.index, dtype="datetime64[us]"
+    )
+
+    # Age: a number, range-checked per unit (years, months, days).
+    age = pd.to_numeric(frame["age"], errors="coerce")
+    frame["age__ok"] = _ok_flag(frame["age"], age.notna())
+    for unit in ("years", "months", "days"):
+        frame[f"_age_{unit}"] = age.where(frame["age_unit"] == unit)
+
+    frame["product_category__ok"] = _category_valid_on_visit(
+        frame["product_category"], frame["_visit_at"]
+    )
+    return PreparedExtract(frame=frame, header_language=language, unknown_columns=unknown,
+                           missing_required=missing)
+
+
+def _ok_flag(values: pd.Series, ok: pd.Series) -> pd.Series:
+    """True/False where a value was given, None where blank (blank is the 'required' rule's job)."""
+    return pd.Series(
+        [None if v is None else bool(o) for v, o in zip(values, ok, strict=True)],
+        index=values.index, dtype=object,
+    )
+
+
+def _category_valid_on_visit(codes: pd.Series, visits: pd.Series) -> pd.Series:
+    """False when a known category code was retired (or not yet valid) on the visit date."""
+    taxonomy = reference.load_taxonomy().set_index("category_code")
+    flags: list[bool | None] = []
+    for code, visit in zip(codes, visits, strict=True):
+        if code is None or code not in taxonomy.index or pd.isna(visit):
+            flags.append(None)  # unknown codes are the code-set rule's job
+            continue
+        row = taxonomy.loc[code]
+        day = visit.date()  # valid_to is the last valid day (inclusive)
+        flags.append(row["valid_from"] <= day
+                     and (row["valid_to"] is None or day <= row["valid_to"]))
+    return pd.Series(flags, index=codes.index, dtype=object)
