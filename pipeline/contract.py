@@ -66,7 +66,7 @@ FIELDS: tuple[Field, ...] = (
     _f("residence_region", "text", False,
        "6-digit administrative division code (GB/T 2260) of residence.",
        ("region", "region code", "residence"), ("户籍地区编码", "常住地区编码", "居住地区划代码"),
-       pattern=r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|81|82)[0-9]{4}$",
+       pattern=r"^(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|81|82)[0-9]{4}$",
        max_length=6),
     _f("cause", "enum", True, "Injury mechanism (crosswalks to the ICECI mechanism).",
        ("mechanism", "injury cause"), ("伤害原因", "伤害机制"), codeset="cause"),

@@ -32,3 +32,21 @@ def data_dictionary(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {out}")
+
+
+@app.command("expectations")
+def expectations(
+    check: bool = typer.Option(False, help="Only check the committed suite is up to date."),
+) -> None:
+    """Write expectations/case_record.json from the contract and the reference data."""
+    from pipeline.validation.suite import SUITE_PATH, render_suite_json
+
+    text = render_suite_json()
+    if check:
+        if not SUITE_PATH.exists() or SUITE_PATH.read_text(encoding="utf-8") != text:
+            typer.echo(f"{SUITE_PATH} is out of date: run `sentinel docs expectations`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{SUITE_PATH} is up to date")
+        return
+    SUITE_PATH.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {SUITE_PATH}")

@@ -39,7 +39,63 @@ def summary(
                       if known else "-", str(len(mine)),
                       f"{sum(f.size_bytes for f in mine) / 1e6:.1f}",
                       Path(mine[0].relpath).name, Path(mine[-1].relpath).name)
-    Console().print(table)
+    Console(width=160).print(table)
     if problems:
         typer.echo(f"{problems} folder(s) do not match a registered hospital", err=True)
         raise typer.Exit(1)
+
+
+@app.command("report")
+def report() -> None:
+    """Summarise what the warehouse holds: submissions, rows, cases and quarantine by hospital."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.config import Settings
+    from pipeline.storage.warehouse import connect
+
+    settings = Settings.from_env()
+    con = connect(settings.warehouse_path, read_only=True)
+    console = Console(width=160)
+    try:
+        per_hospital = con.execute("""
+            SELECT s.hospital_code,
+                   count(*) AS files,
+                   count(*) FILTER (WHERE status = 'accepted') AS accepted,
+                   count(*) FILTER (WHERE status = 'partially_accepted') AS partial,
+                   count(*) FILTER (WHERE status = 'rejected') AS rejected,
+                   count(*) FILTER (WHERE status = 'duplicate') AS duplicate,
+                   sum(rows_received) AS received, sum(rows_stored) AS stored,
+                   sum(rows_quarantined) AS quarantined, sum(rows_duplicate) AS dup_rows,
+                   (SELECT count(*) FROM cases c WHERE c.hospital_code = s.hospital_code
+                    AND c.status = 'active') AS active_cases,
+                   (SELECT min(visit_datetime)::DATE FROM cases c
+                    WHERE c.hospital_code = s.hospital_code) AS first_visit,
+                   (SELECT max(visit_datetime)::DATE FROM cases c
+                    WHERE c.hospital_code = s.hospital_code) AS last_visit
+            FROM submissions s GROUP BY 1 ORDER BY 1""").fetchall()
+        table = Table(title=f"Warehouse {settings.warehouse_path}")
+        for column in ("hospital", "files", "accepted", "partial", "rejected", "duplicate",
+                       "rows in", "stored", "quarantined", "dup rows", "active cases",
+                       "first visit", "last visit"):
+            table.add_column(column, justify="right")
+        for row in per_hospital:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        console.print(table)
+        rules = con.execute("SELECT rule, count(DISTINCT (submission_id, source_row)) AS n "
+                            "FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+        table = Table(title="Quarantined rows by rule")
+        table.add_column("rule")
+        table.add_column("rows", justify="right")
+        for rule, n in rules:
+            table.add_row(rule, str(n))
+        console.print(table)
+        unbalanced = con.execute(
+            "SELECT count(*) FROM submissions "
+            "WHERE rows_received <> rows_stored + rows_quarantined + rows_duplicate").fetchone()[0]
+        console.print(f"submissions where received != stored + quarantined + duplicate: "
+                      f"{unbalanced}")
+        console.print(f"receipts: {settings.outbox_dir}\nlake: {settings.lake_dir}\n"
+                      f"data docs: {settings.data_docs_dir / 'index.html'}")
+    finally:
+        con.close()

@@ -18,7 +18,7 @@ from pipeline.contract import FIELDS
 SUITE_NAME = "case_record"
 SUITE_PATH = REPO_ROOT / "expectations" / f"{SUITE_NAME}.json"
 AGE_LIMITS = {"years": 120, "months": 36, "days": 365}
-PSEUDONYM_PATTERN = r"^(na|id|ph)_[0-9a-f]{20}$"
+PSEUDONYM_PATTERN = r"^(?:na|id|ph)_[0-9a-f]{20}$"
 TAXONOMY_SET = "taxonomy"
 
 

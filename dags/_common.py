@@ -1,0 +1,66 @@
+"""Small helpers shared by the Sentinel DAGs (not a DAG file itself).
+
+Keep this module light: it is imported whenever a DAG file is parsed, so it may import only the
+standard library and ``airflow.sdk``. Library code (``pipeline.*``, pandas, DuckDB, Great
+Expectations) is imported inside task bodies, through the helpers below.
+
+DAG files import it as ``from _common import ...``: Airflow puts the DAG folder (the bundle
+path) on ``sys.path`` when it parses DAGs and when it runs tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import Asset
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
+
+OWNER = "sentinel"
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+}
+
+# The DuckDB warehouse allows a single writer, and a file held open for writing cannot even be
+# opened read-only by another process. Every task that opens the warehouse runs in this pool,
+# which must exist with exactly one slot:
+#     airflow pools set sentinel_warehouse 1 "DuckDB single writer"
+# (tasks in a pool that does not exist are never scheduled; there is no silent fallback).
+WAREHOUSE_POOL = "sentinel_warehouse"
+WAREHOUSE_POOL_SLOTS = 1
+WAREHOUSE_POOL_DESCRIPTION = "DuckDB single writer"
+
+# Updated by ingest_daily every time it stores new submissions; downstream DAGs schedule on it
+# (``schedule=[CASES_ASSET]``). Custom URI schemes take the ``x-`` prefix (Airflow does not
+# validate those); consumers may also refer to it as ``Asset.ref(name="sentinel_cases")``.
+CASES_ASSET = Asset(name="sentinel_cases", uri="x-sentinel://warehouse/cases", group="sentinel")
+
+
+def settings_from_params(params: Mapping[str, Any] | None = None) -> Settings:
+    """``Settings.from_env()`` (SENTINEL_* variables of the worker), with the run's ``landing``
+    param, when set, overriding the landing directory."""
+    from pathlib import Path
+
+    from pipeline.config import Settings
+
+    settings = Settings.from_env()
+    landing = (params or {}).get("landing") or ""
+    if landing.strip():
+        settings = settings.with_overrides(landing_dir=Path(landing.strip()).expanduser().resolve())
+    return settings
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """A ``YYYY-MM-DD`` param, or None when empty."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ValueError(f"param {name} must be YYYY-MM-DD or empty, got {value!r}") from exc
