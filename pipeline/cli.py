@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import typer
 
+from pipeline.alerts.cli import register as register_alerts
+from pipeline.detection.cli import app as detection_app
+from pipeline.detection.cli import detect_series
 from pipeline.docs_cli import app as docs_app
 from pipeline.intake.cli import register as register_intake
 from pipeline.network_cli import app as network_app
@@ -24,6 +27,9 @@ app.add_typer(sample_app, name="sample")
 app.add_typer(docs_app, name="docs")
 app.add_typer(network_app, name="network")
 register_intake(app)
+register_alerts(app)
+app.add_typer(detection_app, name="detection")
+app.command("detect-series")(detect_series)  # the everyday name, also under `detection`
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,1 @@
+"""Detection benchmark (see run.py)."""

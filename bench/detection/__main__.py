@@ -1,0 +1,3 @@
+from bench.detection.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Weekly case series from the warehouse, each with a denominator.
+
+Series: cases per product category, per hazard pattern and per category x residence city
+(first four digits of the GB/T 2260 code). The denominator of a week is every injury case
+reported that week by the hospitals that reported at all, so a hospital going silent or joining
+moves the denominator with the counts and is not mistaken for a hazard.
+
+Only active cases from production hospitals count; a case whose product coding is waiting for
+coder review is left out of the statistics until it is resolved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.detection.isoweek import week_ordinal, week_range
+
+CASE_COLUMNS = ("hospital_code", "case_id", "visit_week", "residence_region", "severity",
+                "outcome", "injury_nature", "body_region", "age", "age_unit", "narrative",
+                "category", "pattern_id")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_name = ?", [name]).fetchone()[0])
+
+
+def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Active cases of production hospitals with their category (coded) and pattern."""
+    coded = _has_table(con, "case_coding")
+    patterned = _has_table(con, "case_patterns")
+    category = "coalesce(cc.category_code, c.product_category)" if coded else "c.product_category"
+    sql = f"""
+        SELECT c.hospital_code, c.case_id, c.visit_week, c.residence_region, c.severity,
+               c.outcome, c.injury_nature, c.body_region, c.age, c.age_unit, c.narrative,
+               {category} AS category,
+               {"cp.pattern_id" if patterned else "NULL::VARCHAR"} AS pattern_id
+        FROM cases c
+        JOIN ref_hospitals h ON h.hospital_code = c.hospital_code AND h.is_test = 'False'
+        {"LEFT JOIN case_coding cc ON cc.hospital_code = c.hospital_code "
+         "AND cc.case_id = c.case_id" if coded else ""}
+        {"LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
+         "AND cp.case_id = c.case_id" if patterned else ""}
+        WHERE c.status = 'active' {"AND NOT coalesce(cc.needs_review, FALSE)" if coded else ""}
+    """
+    return con.execute(sql).df()
+
+
+@dataclass(frozen=True)
+class SeriesPanel:
+    """Many weekly series over the same consecutive ISO weeks."""
+
+    weeks: list[str]
+    meta: pd.DataFrame  # one row per series: series_id, kind, subject, category, pattern, region
+    counts: np.ndarray  # shape (n_series, n_weeks)
+    denominator: np.ndarray  # shape (n_weeks,)
+
+
+def city_of(region: object) -> str | None:
+    return f"{region[:4]}00" if isinstance(region, str) and len(region) == 6 else None
+
+
+def build_panel(cases: pd.DataFrame, start_week: str, end_week: str) -> SeriesPanel:
+    """Category, pattern and category x city series from ``start_week`` to ``end_week``."""
+    weeks = week_range(start_week, end_week)
+    position = {w: i for i, w in enumerate(weeks)}
+    frame = cases[cases["visit_week"].isin(position)].copy()
+    frame["w"] = frame["visit_week"].map(position)
+    frame["city"] = frame["residence_region"].map(city_of)
+    denominator = np.bincount(frame["w"], minlength=len(weeks)).astype(float)
+
+    parts = []
+    specs = (
+        ("category", ["category"], lambda k: k[0]),
+        ("pattern", ["category", "pattern_id"], lambda k: k[1]),
+        ("category_region", ["category", "city"], lambda k: f"{k[0]}@{k[1]}"),
+    )
+    for kind, keys, subject in specs:
+        usable = frame.dropna(subset=keys)
+        if usable.empty:
+            continue
+        grouped = usable.groupby([*keys, "w"], sort=True).size()
+        table = grouped.unstack("w", fill_value=0).reindex(columns=range(len(weeks)),
+                                                           fill_value=0)
+        for key, row in zip(table.index, table.to_numpy(), strict=True):
+            key = key if isinstance(key, tuple) else (key,)
+            parts.append(({
+                "series_id": f"{kind}:{subject(key)}", "kind": kind, "subject": subject(key),
+                "category": key[0],
+                "pattern_id": key[1] if kind == "pattern" else None,
+                "region": key[1] if kind == "category_region" else None,
+            }, row.astype(float)))
+    meta = pd.DataFrame([p[0] for p in parts],
+                        columns=["series_id", "kind", "subject", "category", "pattern_id",
+                                 "region"])
+    counts = (np.vstack([p[1] for p in parts]) if parts
+              else np.zeros((0, len(weeks)), dtype=float))
+    return SeriesPanel(weeks=weeks, meta=meta, counts=counts, denominator=denominator)
+
+
+def first_week(cases: pd.DataFrame) -> str:
+    return min(cases["visit_week"], key=week_ordinal)
