@@ -40,6 +40,12 @@ WAREHOUSE_POOL_DESCRIPTION = "DuckDB single writer"
 # (``schedule=[CASES_ASSET]``). Custom URI schemes take the ``x-`` prefix (Airflow does not
 # validate those); consumers may also refer to it as ``Asset.ref(name="sentinel_cases")``.
 CASES_ASSET = Asset(name="sentinel_cases", uri="x-sentinel://warehouse/cases", group="sentinel")
+# Updated by code_and_cluster when cases are coded and hazard patterns change; detect_weekly
+# schedules on it. Updated by detect_weekly when a week's alerts are written; reporting uses it.
+PATTERNS_ASSET = Asset(name="sentinel_patterns", uri="x-sentinel://warehouse/patterns",
+                       group="sentinel")
+ALERTS_ASSET = Asset(name="sentinel_alerts", uri="x-sentinel://warehouse/alerts",
+                     group="sentinel")
 
 
 def settings_from_params(params: Mapping[str, Any] | None = None) -> Settings:

@@ -6,7 +6,8 @@ import typer
 
 
 def detect(
-    week: str = typer.Option(None, "--week", help="ISO week to evaluate, e.g. 2026-W14."),
+    week: str = typer.Option(None, "--week", help="ISO week to evaluate, e.g. 2026-W14 "
+                             "(default: the last complete week with cases)."),
     week_from: str = typer.Option(None, "--from", help="First ISO week of a backfill."),
     week_to: str = typer.Option(None, "--to", help="Last ISO week of a backfill."),
     method: str = typer.Option("auto-offset", help="Series detector (see `sentinel "
@@ -19,13 +20,20 @@ def detect(
     Re-running a week replaces its alerts; weeks are processed in order so that each alert's
     status (new / ongoing / resolved) follows from the week before.
     """
-    from pipeline.alerts.weekly import AlertSettings, run_weeks
+    from pipeline.alerts.weekly import AlertSettings, default_week, run_weeks
     from pipeline.config import Settings
     from pipeline.detection.isoweek import is_iso_week, week_range
     from pipeline.storage.warehouse import connect
 
     if week and (week_from or week_to):
         raise typer.BadParameter("give --week or --from/--to, not both")
+    settings = Settings.from_env()
+    if not (week or week_from or week_to):
+        con = connect(settings.warehouse_path, read_only=True)
+        try:
+            week = default_week(con)
+        finally:
+            con.close()
     start, end = (week, week) if week else (week_from, week_to)
     if not start or not end:
         raise typer.BadParameter("give --week WEEK or both --from and --to")
@@ -35,7 +43,6 @@ def detect(
     weeks = week_range(start, end)
     if not weeks:
         raise typer.BadParameter(f"--from {start} is after --to {end}")
-    settings = Settings.from_env()
     con = connect(settings.warehouse_path)
     try:
         counts = run_weeks(con, weeks, AlertSettings(method=method, alpha=alpha, fdr=fdr),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -252,6 +253,19 @@ def detect_week(cases: pd.DataFrame, week: str, previous: pd.DataFrame,
             gone["week"], gone["status"], gone["rank"] = week, "resolved", None
             alerts = pd.concat([alerts, gone], ignore_index=True)
     return alerts.reindex(columns=ALERT_COLUMNS)
+
+
+def default_week(con: duckdb.DuckDBPyConnection, today: date | None = None) -> str:
+    """The last complete ISO week before ``today``, but no later than the latest week with
+    cases (so a backlog loaded late is still evaluated on its own last week)."""
+    from pipeline.detection.isoweek import format_iso_week
+
+    last_complete = add_weeks(format_iso_week(today or date.today()), -1)
+    weeks = [w for (w,) in con.execute("SELECT DISTINCT visit_week FROM cases").fetchall()]
+    if not weeks:
+        raise ValueError("the warehouse holds no cases: run `sentinel ingest` first")
+    latest = max(weeks, key=week_ordinal)
+    return min(last_complete, latest, key=week_ordinal)
 
 
 def run_weeks(con: duckdb.DuckDBPyConnection, weeks: list[str],
