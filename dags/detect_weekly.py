@@ -56,6 +56,7 @@ def detect_weekly():
     def detect(params: dict | None = None, outlet_events=None) -> dict[str, int]:
         """Detect and store the alerts of the requested week(s)."""
         from airflow.sdk.exceptions import AirflowFailException
+
         from pipeline.alerts.weekly import AlertSettings, default_week, run_weeks
         from pipeline.config import Settings
         from pipeline.detection.isoweek import week_range

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,9 +44,15 @@ class LoadSummary:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-def content_hash(row: pd.Series) -> str:
-    values = {f: (None if pd.isna(row[f]) else str(row[f])) for f in CONTENT_FIELDS}
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else str(value)
+
+
+def content_hash(row: dict) -> str:
+    """Hash of a row's values (report_type excluded): equal hashes mean an identical resend."""
+    values = [_text(row[f]) for f in CONTENT_FIELDS]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
 
 
 def iso_week(ts: pd.Timestamp) -> str:
@@ -136,7 +143,9 @@ def apply_submission(con: duckdb.DuckDBPyConnection, settings: Settings, meta: d
         events.append((status, None))
 
     quarantined = quarantine["source_row"].nunique() if not quarantine.empty else 0
-    if status == "rejected" and meta["rows_received"] and rows is not None:
+    if status == "rejected" and meta["rows_received"]:
+        # Rows read but not kept (e.g. ambiguous columns) still count: received = stored +
+        # quarantined + duplicate holds for every submission.
         quarantined = max(quarantined, meta["rows_received"] - duplicate - stored)
     lake.write_submission_versions(settings.lake_dir, sid, versions)
     with transaction(con):
@@ -178,7 +187,7 @@ def _decide_versions(con: duckdb.DuckDBPyConnection, sid: str, rows: pd.DataFram
     con.unregister("_ids")
     keep, errs = [], []
     duplicates = 0
-    for _, row in rows.sort_values("_row").iterrows():
+    for row in rows.sort_values("_row").to_dict("records"):
         digest = content_hash(row)
         state = current.get(row["case_id"])
         kind = row["report_type"]

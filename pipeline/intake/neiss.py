@@ -9,6 +9,8 @@ treated and released = mild). Ages 201-223 are 1-23 months; age 0 is unknown.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -28,14 +30,37 @@ def _crosswalk(neiss_format: str) -> dict[str, str]:
     return {str(int(c)): code for c, code in zip(rows["neiss_code"], rows["code"], strict=True)}
 
 
+def _code_key(text: str) -> str:
+    """NEISS codes compare as integers ("07" is 7); anything else stays as written. (Only ASCII
+    digits: ``int()`` rejects some characters ``isdigit()`` accepts, such as "²".)"""
+    return str(int(text)) if text.isascii() and text.isdigit() else text
+
+
 def _lookup(series: pd.Series, mapping: dict[str, str]) -> list[str | None]:
     out: list[str | None] = []
     for value in series:
         text = str(value).strip()
-        key = str(int(text)) if text.lstrip("-").isdigit() else text
+        key = _code_key(text)
         # A code NEISS does not define stays as written so validation names the bad value.
         out.append(mapping.get(key, text) or None if text else None)
     return out
+
+
+def _age(text: str) -> tuple[str | None, str]:
+    """A NEISS age code as (age, unit): 0 = unknown, 201-223 = 1-23 months, else years.
+    Anything that is not a whole number stays as written, for validation to name it."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text or None, "years"
+    if not math.isfinite(number) or not number.is_integer():
+        return text, "years"
+    code = int(number)
+    if code == 0:
+        return None, "years"
+    if 201 <= code <= 223:
+        return str(code - 200), "months"
+    return str(code), "years"
 
 
 def neiss_to_canonical(
@@ -54,12 +79,9 @@ def neiss_to_canonical(
     frame["visit_datetime"] = column("Treatment_Date")
     frame["sex"] = _lookup(column("Sex"), _crosswalk("GENDER"))
 
-    age = pd.to_numeric(column("Age"), errors="coerce")
-    months = age.between(201, 223)
-    frame["age"] = [None if (pd.isna(a) or a == 0) else str(int(a - 200 if m else a))
-                    for a, m in zip(age, months, strict=True)]
-    frame.loc[age.isna() & (column("Age") != ""), "age"] = column("Age")[age.isna()]
-    frame["age_unit"] = np.where(months, "months", "years")
+    ages = [_age(text) for text in column("Age")]
+    frame["age"] = [age for age, _ in ages]
+    frame["age_unit"] = [unit for _, unit in ages]
 
     frame["body_region"] = _lookup(column("Body_Part"), _crosswalk("BDYPT"))
     frame["injury_nature"] = _lookup(column("Diagnosis"), _crosswalk("DIAG"))
@@ -75,7 +97,7 @@ def neiss_to_canonical(
     by_code = products.set_index("key")
     categories, names = [], []
     for code in column("Product_1"):
-        key = str(int(code)) if code.isdigit() else code
+        key = _code_key(code)
         if key in by_code.index:
             categories.append(by_code.at[key, "category_code"] or None)
             names.append(by_code.at[key, "neiss_label"])

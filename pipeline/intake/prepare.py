@@ -10,7 +10,7 @@ flag, so validation can quarantine the row and tell the sender exactly what was 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,15 @@ DATETIME_FORMATS = (
 )
 CANONICAL_DATETIME = "%Y-%m-%d %H:%M:%S"
 DATETIME_FIELDS = tuple(f.name for f in FIELDS if f.type == "datetime")
-FREE_TEXT_FIELDS = ("narrative", "product_name")
+FREE_TEXT_FIELDS = ("narrative", "product_name", "brand", "model", "batch")
+HOSPITAL_TZ = timezone(timedelta(hours=8), "CST")  # China Standard Time
+
+
+def local_time(received_at: datetime) -> datetime:
+    """A receipt time (naive = UTC) as naive hospital local time, comparable with the visit
+    and injury times hospitals write. Every sentinel hospital is in China (UTC+8, no DST)."""
+    aware = received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC)
+    return aware.astimezone(HOSPITAL_TZ).replace(tzinfo=None)
 
 
 @dataclass
@@ -81,9 +89,9 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     return out
 
 
-def _blank_to_none(series: pd.Series) -> pd.Series:
-    stripped = series.astype("string").str.strip()
-    return stripped.where(stripped.str.len() > 0).astype(object).where(lambda s: s.notna(), None)
+def _blank_to_none(values: list[str]) -> pd.Series:
+    """Strip cells; blank becomes None (plain Python: pandas string ops cost more here)."""
+    return pd.Series([v.strip() or None for v in values], dtype=object)
 
 
 def to_canonical_frame(
@@ -101,9 +109,9 @@ def to_canonical_frame(
         ragged.append(len([c for c in row[width:] if c.strip()]) > 0)
         for position, name in mapping.items():
             data[name].append(row[position] if position < len(row) else "")
-    frame = pd.DataFrame({k: _blank_to_none(pd.Series(v, dtype=object)) for k, v in data.items()})
+    frame = pd.DataFrame({k: _blank_to_none(v) for k, v in data.items()})
     frame["_row"] = np.asarray(raw.row_numbers, dtype="int64")
-    frame["_extra_cells__ok"] = [False if r else True for r in ragged]
+    frame["_extra_cells__ok"] = [not r for r in ragged]
     return frame, header_language(raw.headers), unknown, missing
 
 
@@ -146,8 +154,9 @@ def prepare_extract(
             for p, v in zip(parsed, frame[name], strict=True)
         ]
         frame[f"_{name.removesuffix('_datetime')}_at"] = parsed
+    # received_at is UTC (the file's mtime); visit and injury times are hospital local time.
     frame["_received_at"] = pd.Series(
-        pd.Timestamp(received_at.replace(tzinfo=None)), index=frame.index, dtype="datetime64[us]"
+        pd.Timestamp(local_time(received_at)), index=frame.index, dtype="datetime64[us]"
     )
 
     # Age: a number, range-checked per unit (years, months, days).

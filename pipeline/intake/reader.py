@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 NEISS_MARKER = "cpsc_case_number"
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 class FileRejected(Exception):
@@ -40,12 +41,25 @@ class RawExtract:
     warnings: list[str] = field(default_factory=list)
 
 
+def _has_utf8_chinese_line(data: bytes) -> bool:
+    """True when some line is valid UTF-8 holding Chinese characters. GB18030-encoded Chinese
+    practically never forms valid UTF-8 (its bytes do not follow UTF-8's lead/continuation
+    pattern), so such a line in a file that is not UTF-8 as a whole was written in UTF-8."""
+    for line in data.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if len(_CHINESE.findall(text)) >= 2:
+            return True
+    return False
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode bytes strictly: UTF-8 (with or without BOM), else GB18030, else reject."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    else:
-        candidates = ["utf-8", "gb18030"]
+    candidates = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "gb18030"]
     for encoding in candidates:
         try:
             text = data.decode(encoding)
@@ -54,6 +68,13 @@ def decode_text(data: bytes) -> tuple[str, str]:
         if any(ch in _CONTROL for ch in text[:65536]):
             # GB18030 maps almost any byte string; control bytes mean this is not text at all.
             break
+        if encoding == "gb18030" and _has_utf8_chinese_line(data):
+            # Part UTF-8, part GB18030: decoding it all as GB18030 would garble the UTF-8 rows.
+            raise FileRejected(
+                "mixed_encoding",
+                "part of the file is UTF-8 and part GB18030 (GBK): it cannot be read safely",
+                "save the whole extract in one encoding (UTF-8 or GB18030) and send it again",
+            )
         return text, encoding
     raise FileRejected(
         "undecodable_file",
@@ -81,7 +102,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except Exception as exc:  # corrupt bytes fail in zipfile, zlib, XML parsers, openpyxl...
         raise FileRejected(
             "unreadable_file", f"the file is not a readable XLSX workbook ({type(exc).__name__})"
         ) from exc

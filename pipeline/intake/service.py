@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+import pandas as pd
 
 from pipeline import reference
 from pipeline.config import Settings
@@ -51,8 +52,11 @@ def discover(settings: Settings, hospitals: list[str] | None = None,
     if settings.warehouse_path.exists():
         con = connect(settings.warehouse_path, read_only=True)
         try:
-            seen = set(con.execute(
-                "SELECT hospital_code, file_name, sha256 FROM submissions").fetchall())
+            # No ledger yet when a run was killed between creating the file and its schema.
+            if con.execute("SELECT count(*) FROM information_schema.tables "
+                           "WHERE table_name = 'submissions'").fetchone()[0]:
+                seen = set(con.execute(
+                    "SELECT hospital_code, file_name, sha256 FROM submissions").fetchall())
         finally:
             con.close()
     new = [f for f in files if (f.hospital_code, f.relpath, f.sha256) not in seen]
@@ -95,14 +99,18 @@ def load(settings: Settings, progress: Progress | None = None) -> LoadSummary:
 
 def ingest(settings: Settings, hospitals: list[str] | None = None,
            date_from: date | None = None, date_to: date | None = None,
-           progress: Progress | None = None) -> IngestResult:
-    """Process every new landing file: stage all batches, then load (single writer)."""
+           progress: Progress | None = None,
+           validator: CaseValidator | None = None) -> IngestResult:
+    """Process every new landing file: stage all batches, then load (single writer).
+
+    ``validator``: reuse a CaseValidator (default: a new one writing Data Docs under home)."""
     settings.require_pseudonym_key()
     batches = discover(settings, hospitals, date_from, date_to)
     files = sum(len(b) for b in batches)
     if progress:
         progress(f"{files} new files in {len(batches)} batches under {settings.landing_dir}")
-    validator = CaseValidator(data_docs_dir=settings.data_docs_dir) if batches else None
+    if batches and validator is None:
+        validator = CaseValidator(data_docs_dir=settings.data_docs_dir)
     for i, batch in enumerate(batches, 1):
         stage_batch_files(settings, batch, validator)
         if progress:
@@ -114,7 +122,8 @@ def ingest(settings: Settings, hospitals: list[str] | None = None,
     return IngestResult(batches=len(batches), files=files, summary=summary)
 
 
-def dry_run(path: Path, hospital: str, settings: Settings) -> dict:
+def dry_run(path: Path, hospital: str, settings: Settings,
+            validator: CaseValidator | None = None) -> dict:
     """Validate one file as if sent by ``hospital``; stores nothing. Returns the receipt.
 
     Checks against stored cases (duplicates, corrections, voids) need the warehouse and happen
@@ -132,25 +141,28 @@ def dry_run(path: Path, hospital: str, settings: Settings) -> dict:
     staged = _read_one(item, reference.load_hospitals(settings.hospital_registry), key)
     meta = staged.meta
     errors: list[dict] = []
-    rows_bad = 0
     if meta["file_rule"]:
-        status = "rejected"
+        # As ingest does: every readable row is quarantined with the file's reason.
+        status, stored, quarantined, duplicates = "rejected", 0, meta["rows_received"], 0
+        if staged.frame is not None:
+            errors = [{"source_row": int(row), "field": "*", "value": None,
+                       "rule": meta["file_rule"], "message_en": meta["file_message"],
+                       "message_zh": meta["file_message"]} for row in staged.frame["_row"]]
     else:
         assert staged.frame is not None
-        with tempfile.TemporaryDirectory() as docs:
-            outcome = CaseValidator(data_docs_dir=Path(docs)).validate(
-                staged.frame[~staged.frame["_duplicate"]])
-        errors = [{"source_row": e["_row"], **{k: e[k] for k in (
+        # A dry run stores nothing, so it writes no Data Docs either.
+        validator = validator or CaseValidator(data_docs_dir=None)
+        outcome = validator.validate(staged.frame[~staged.frame["_duplicate"]])
+        # Blank values come back as NaN (pandas infers a string column): a receipt says null.
+        errors = [{"source_row": int(e["_row"]), **{k: None if pd.isna(e[k]) else e[k] for k in (
                       "field", "value", "rule", "message_en", "message_zh")}}
                   for e in outcome.errors.to_dict("records")]
-        rows_bad = len({e["source_row"] for e in errors})
-        status = "accepted" if not errors else "partially_accepted"
-        if rows_bad and rows_bad == meta["rows_received"] - meta["rows_duplicate_in_file"]:
-            status = "rejected"
-    duplicates = meta["rows_duplicate_in_file"]
-    submission = {**meta, "file_name": str(path), "status": status,
-                  "rows_stored": 0 if meta["file_rule"] else
-                  meta["rows_received"] - rows_bad - duplicates,
-                  "rows_quarantined": meta["rows_received"] - duplicates if meta["file_rule"]
-                  else rows_bad, "rows_duplicate": duplicates, "duplicate_of": None}
+        quarantined = len({e["source_row"] for e in errors})
+        duplicates = meta["rows_duplicate_in_file"]
+        stored = meta["rows_received"] - quarantined - duplicates
+        status = ("accepted" if not errors else "rejected" if stored == 0
+                  else "partially_accepted")
+    submission = {**meta, "file_name": str(path), "status": status, "rows_stored": stored,
+                  "rows_quarantined": quarantined, "rows_duplicate": duplicates,
+                  "duplicate_of": None}
     return build_receipt(submission, errors, meta["file_detail"])

@@ -18,7 +18,7 @@ import pandas as pd
 from pipeline.config import Settings
 from pipeline.contract import CASE_FIELD_NAMES
 from pipeline.intake.discover import SUPPORTED_SUFFIXES, LandingFile
-from pipeline.intake.prepare import prepare_extract
+from pipeline.intake.prepare import local_time, prepare_extract
 from pipeline.intake.reader import FileRejected, read_extract
 from pipeline.validation.runner import ERROR_COLUMNS, CaseValidator
 
@@ -58,7 +58,7 @@ def _read_one(f: LandingFile, registry: pd.DataFrame, key: bytes) -> StagedFile:
     frame: pd.DataFrame | None = None
     try:
         try:
-            check_sender(f.hospital_code, registry, received.date())
+            check_sender(f.hospital_code, registry, local_time(received).date())
         except FileRejected as exc:
             rejection = exc
         if Path(f.path).suffix.lower() not in SUPPORTED_SUFFIXES:

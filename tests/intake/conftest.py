@@ -1,0 +1,45 @@
+"""Shared fixtures for the intake tests.
+
+``helpers.py`` is registered as the module ``intake_helpers`` so that it cannot collide with a
+``helpers`` module of another test folder (the test folders are not packages).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+if "intake_helpers" not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(
+        "intake_helpers", Path(__file__).with_name("helpers.py"))
+    assert _spec and _spec.loader
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules["intake_helpers"] = _module
+    _spec.loader.exec_module(_module)
+
+import intake_helpers as h  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def validator():
+    """One GX validator (no Data Docs) for every test that validates: building one costs ~1 s."""
+    from pipeline.validation.runner import CaseValidator
+
+    return CaseValidator(data_docs_dir=None)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Settings with home and landing under tmp_path and the test pseudonym key."""
+    (tmp_path / "landing").mkdir()
+    return h.make_settings(tmp_path)
+
+
+@pytest.fixture
+def registry():
+    from pipeline import reference
+
+    return reference.load_hospitals()
