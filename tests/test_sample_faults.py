@@ -7,10 +7,12 @@ the same checks hold on a full ingest of the sample (``check_fault`` is reused t
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from pipeline import reference
@@ -151,3 +153,51 @@ def test_full_sample_if_ingested(request: pytest.FixtureRequest) -> None:
     con = connect(Path(home) / "warehouse.duckdb", read_only=True)
     for fault in _faults():
         check_fault(con, fault)
+
+
+def _texts_written(home: Path, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every file under SENTINEL_HOME as text, plus every text value of every table (DuckDB
+    compresses strings, so its file bytes alone prove nothing)."""
+    texts = [p.read_bytes().decode("utf-8", errors="ignore")
+             for p in home.rglob("*") if p.is_file() and p.suffix != ".duckdb"]
+    for (table,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
+        columns = [c for (c, t) in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+            [table]).fetchall() if t == "VARCHAR"]
+        for column in columns:
+            texts.extend(v for (v,) in con.execute(
+                f'SELECT DISTINCT "{column}" FROM {table} WHERE "{column}" IS NOT NULL').fetchall())
+    for parquet in home.rglob("*.parquet"):
+        frame = pd.read_parquet(parquet)
+        texts.extend(frame.select_dtypes(exclude="number").to_numpy().ravel())
+    return [t for t in texts if isinstance(t, str)]
+
+
+def _sample_identifiers() -> tuple[set[str], set[str]]:
+    identifiers = json.loads(GROUND_TRUTH.read_text(encoding="utf-8"))["identifiers"]
+    numbers = set(identifiers["id_numbers"]) | set(identifiers["phones"])
+    # Two-character Chinese names are also ordinary words; three or more are distinctive.
+    return numbers, {n for n in identifiers["names"] if len(n) >= 3}
+
+
+def _leaks(texts: list[str], numbers: set[str], names: set[str]) -> set[str]:
+    found: set[str] = set()
+    for text in texts:
+        found |= set(re.findall(r"[0-9]{17}[0-9Xx]|[0-9]{11}", text)) & numbers
+        for run in re.findall(r"[\u4e00-\u9fff·]{3,}|[A-Za-z]+(?: [A-Za-z]+)+", text):
+            found |= {run[i:j] for i in range(len(run))
+                      for j in range(i + 3, min(len(run), i + 20) + 1)} & names
+    return found
+
+
+def test_no_sample_identifier_is_written_anywhere(
+        fault_warehouse: duckdb.DuckDBPyConnection) -> None:
+    """The sample's clear names, ID-card and phone numbers appear nowhere Sentinel wrote."""
+    numbers, names = _sample_identifiers()
+    home = Path(fault_warehouse.execute("PRAGMA database_list").fetchall()[0][2]).parent
+    landing = home.parent / "landing"
+    # Positive control: the same scan finds them in what the hospitals sent.
+    sent = [p.read_bytes().decode("utf-8", errors="ignore") for p in landing.rglob("*.csv")]
+    assert len(_leaks(sent, numbers, names)) > 100
+    leaks = _leaks(_texts_written(home, fault_warehouse), numbers, names)
+    assert not leaks, sorted(leaks)[:20]
