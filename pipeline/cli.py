@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from pipeline.alerts.cli import register as register_alerts
+from pipeline.coding.cli import register as register_coding
 from pipeline.detection.cli import app as detection_app
 from pipeline.detection.cli import detect_series
 from pipeline.docs_cli import app as docs_app
@@ -28,6 +29,7 @@ app.add_typer(docs_app, name="docs")
 app.add_typer(network_app, name="network")
 register_intake(app)
 register_alerts(app)
+register_coding(app)  # model, coding, patterns
 app.add_typer(detection_app, name="detection")
 app.command("detect-series")(detect_series)  # the everyday name, also under `detection`
 

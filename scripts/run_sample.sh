@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the shipped sample network: set up, then ingest every extract end to end.
+# The main job on the shipped sample network: set up, ingest every extract, code product
+# categories, refresh hazard patterns, detect the last complete week's alerts, summarise.
 # Outputs go to $SENTINEL_HOME (default ./var): warehouse.duckdb, lake/, outbox/ (receipts),
-# data_docs/ (Great Expectations Data Docs).
+# data_docs/ (Great Expectations Data Docs), patterns/ (clustering state).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,4 +19,7 @@ if [ -z "${SENTINEL_PSEUDONYM_KEY:-}" ]; then
 fi
 .venv/bin/sentinel network summary
 .venv/bin/sentinel ingest
+.venv/bin/sentinel coding run
+.venv/bin/sentinel patterns refresh
+.venv/bin/sentinel detect
 .venv/bin/sentinel network report

@@ -30,24 +30,28 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Active cases of production hospitals with their category (coded) and pattern."""
-    coded = _has_table(con, "case_coding")
-    patterned = _has_table(con, "case_patterns")
-    category = "coalesce(cc.category_code, c.product_category)" if coded else "c.product_category"
-    sql = f"""
+    """Active cases of production hospitals with their category and hazard pattern.
+
+    With product coding in place the ``coded_cases`` view is the source: it holds only final
+    codings of each case's current version (cases waiting for coder review are left out) and a
+    NULL category when no product was involved. Without it (intake only), the hospital's own
+    code is used.
+    """
+    coded = _has_table(con, "coded_cases")
+    source = "coded_cases c" if coded else "cases c"
+    category = "c.category_code" if coded else "c.product_category"
+    pattern = ("cp.pattern_id" if _has_table(con, "case_patterns") else "NULL::VARCHAR")
+    join_patterns = ("LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
+                     "AND cp.case_id = c.case_id" if pattern != "NULL::VARCHAR" else "")
+    return con.execute(f"""
         SELECT c.hospital_code, c.case_id, c.visit_week, c.residence_region, c.severity,
                c.outcome, c.injury_nature, c.body_region, c.age, c.age_unit, c.narrative,
-               {category} AS category,
-               {"cp.pattern_id" if patterned else "NULL::VARCHAR"} AS pattern_id
-        FROM cases c
+               {category} AS category, {pattern} AS pattern_id
+        FROM {source}
         JOIN ref_hospitals h ON h.hospital_code = c.hospital_code AND h.is_test = 'False'
-        {"LEFT JOIN case_coding cc ON cc.hospital_code = c.hospital_code "
-         "AND cc.case_id = c.case_id" if coded else ""}
-        {"LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
-         "AND cp.case_id = c.case_id" if patterned else ""}
-        WHERE c.status = 'active' {"AND NOT coalesce(cc.needs_review, FALSE)" if coded else ""}
-    """
-    return con.execute(sql).df()
+        {join_patterns}
+        WHERE c.status = 'active'
+    """).df()
 
 
 @dataclass(frozen=True)

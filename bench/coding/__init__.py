@@ -1,0 +1,1 @@
+"""Product-coding benchmark: `python -m bench.coding` (see run.py)."""

@@ -1,0 +1,3 @@
+from bench.coding.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,11 @@
+"""Hazard patterns: cases of a product category grouped by scenario, with stable ids.
+
+- ``lexicon``: bilingual concept lexicon (Chinese / clerk English) for narratives;
+- ``features``: case vectors (concepts, hashed terms, coded fields) with a frozen IDF;
+- ``engine``: incremental leader clustering, stable pattern ids, the saved state;
+- ``labels``: English and Chinese labels, distinctive terms, dominant mechanism and injury;
+- ``service``: the warehouse tables and ``sentinel patterns refresh|list``;
+- ``quality``: hazard purity and stability measures.
+
+See docs/coding.md.
+"""

@@ -1,0 +1,223 @@
+"""The product coder: narrative + product name -> calibrated probabilities over categories.
+
+Features (fitted on the training cases only):
+
+- character n-grams (1-3, ``char_wb``) of ``product_name | narrative``: works for Chinese
+  (no word boundaries) and for clerk English with its abbreviations and typos;
+- word uni- and bigrams of the English words of the same text.
+
+Classifier: multinomial logistic regression (L2, lbfgs, balanced class weights, so rare
+categories are not drowned by common ones). Besides the cases, training reads three short
+reference documents per active taxonomy category (Chinese name, English name, English
+description) and the NEISS product labels mapped to it, so a category with few or no coded cases
+(a new product) still has a footing. Probabilities are calibrated by
+temperature scaling (one scalar fitted on a held-out calibration split), which keeps the ranking
+and fixes the usual under- or over-confidence; ECE before and after is in the model card.
+
+The saved artifact holds only what prediction needs: the two fitted vectorisers (without their
+``stop_words_`` list), the coefficients as float32, the intercepts, the temperature and the
+decision thresholds, compressed with joblib (about 10-20 MB for the sample model).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize_scalar
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+ARTIFACT = "model.joblib"
+METRICS = "metrics.json"
+CARD = "model_card.md"
+CURRENT = "CURRENT"
+DEFAULT_NAME = "product_coder"
+FORMAT_VERSION = 1
+_SPACES = re.compile(r"\s+")
+
+
+def model_text(product_name: object, narrative: object) -> str:
+    """The text the coder reads: NFKC-normalised, lower-cased ``product | narrative``."""
+    parts = []
+    for value in (product_name, narrative):
+        text = value if isinstance(value, str) else ""
+        parts.append(_SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower())
+    return f"{parts[0]} | {parts[1]}"
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    char_max_features: int = 20000
+    word_max_features: int = 5000
+    min_df: int = 3
+    C: float = 10.0
+    tol: float = 1e-3
+    max_iter: int = 300
+    class_weight: str | None = "balanced"  # rare categories count as much as common ones
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision rules (documented in docs/coding.md and the model card).
+
+    - review: a predicted category (blank or invalid hospital code) is accepted automatically
+      when its calibrated probability >= ``review``; below, the case goes to coder review;
+    - disagreement: a valid hospital code is kept, but the case is flagged for review when the
+      model's top category is another one with probability >= ``disagree_top`` and the
+      hospital's code has probability < ``disagree_given``.
+    """
+
+    review: float = 0.5
+    disagree_top: float = 0.9
+    disagree_given: float = 0.02
+
+
+@dataclass
+class ProductCoder:
+    name: str
+    version: str
+    classes: np.ndarray
+    char_vec: TfidfVectorizer
+    word_vec: TfidfVectorizer
+    coef: np.ndarray  # (n_classes, n_features) float32
+    intercept: np.ndarray  # (n_classes,) float32
+    temperature: float = 1.0
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    config: FeatureConfig = field(default_factory=FeatureConfig)
+    info: dict = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    # ---- training ----------------------------------------------------------------------
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[str], *, name: str, version: str,
+            config: FeatureConfig | None = None) -> ProductCoder:
+        config = config or FeatureConfig()
+        char_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=config.min_df,
+                                   max_features=config.char_max_features, sublinear_tf=True,
+                                   lowercase=False, dtype=np.float32)
+        word_vec = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=config.min_df,
+                                   max_features=config.word_max_features, sublinear_tf=True,
+                                   lowercase=False, token_pattern=r"(?u)\b[a-z][a-z]+\b",
+                                   dtype=np.float32)
+        x = sp.hstack([char_vec.fit_transform(texts), word_vec.fit_transform(texts)]).tocsr()
+        for vec in (char_vec, word_vec):
+            # stop_words_ (pruned terms) is large and only for introspection; _stop_words_id
+            # is an object address that would make the pickle differ from run to run
+            for attr in ("stop_words_", "_stop_words_id"):
+                if hasattr(vec, attr):
+                    delattr(vec, attr)
+        for vec in (char_vec, word_vec):  # plain ints: smaller, byte-stable pickles
+            vec.vocabulary_ = {term: int(i) for term, i in vec.vocabulary_.items()}
+        clf = LogisticRegression(C=config.C, tol=config.tol, max_iter=config.max_iter,
+                                 class_weight=config.class_weight)
+        clf.fit(x, np.asarray(labels, dtype=object))
+        return cls(name=name, version=version, classes=np.asarray(clf.classes_, dtype=object),
+                   char_vec=char_vec, word_vec=word_vec,
+                   coef=clf.coef_.astype(np.float32), intercept=clf.intercept_.astype(np.float32),
+                   config=config, info={"n_iter": int(np.max(clf.n_iter_))})
+
+    def calibrate(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[float, float]:
+        """Fit the temperature on held-out cases (minimum negative log-likelihood).
+
+        Returns (NLL at T=1, NLL at the fitted T)."""
+        logits = self.logits(texts).astype(np.float64)
+        index = {c: i for i, c in enumerate(self.classes)}
+        known = np.array([lab in index for lab in labels])
+        y = np.array([index[lab] for lab in np.asarray(labels, dtype=object)[known]])
+        logits = logits[known]
+
+        def nll(t: float) -> float:
+            z = logits / t
+            z = z - z.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return float(-log_p[np.arange(len(y)), y].mean())
+
+        before = nll(1.0)
+        result = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded",
+                                 options={"xatol": 1e-4})
+        self.temperature = float(result.x)
+        return before, float(result.fun)
+
+    # ---- prediction ----------------------------------------------------------------------
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return sp.hstack([self.char_vec.transform(texts),
+                          self.word_vec.transform(texts)]).tocsr()
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        x = self.features(texts)
+        return np.asarray(x @ self.coef.T, dtype=np.float32) + self.intercept
+
+    def predict_proba(self, texts: Sequence[str], temperature: float | None = None
+                      ) -> np.ndarray:
+        """Calibrated class probabilities (rows sum to 1), columns in ``classes`` order."""
+        t = self.temperature if temperature is None else temperature
+        z = self.logits(texts) / np.float32(t)
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def predict_proba_cases(self, product_names: Iterable[object], narratives: Iterable[object],
+                            batch_size: int = 20000) -> np.ndarray:
+        texts = [model_text(p, n) for p, n in zip(product_names, narratives, strict=True)]
+        if not texts:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        return np.vstack([self.predict_proba(texts[i:i + batch_size])
+                          for i in range(0, len(texts), batch_size)])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.coef.shape[1])
+
+    # ---- artifacts -----------------------------------------------------------------------
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        for vec in (self.char_vec, self.word_vec):
+            if hasattr(vec, "_stop_words_id"):  # set again by every transform; an address
+                delattr(vec, "_stop_words_id")
+        path = directory / ARTIFACT
+        joblib.dump(self, path, compress=("zlib", 6))
+        return path
+
+
+def model_dir(models_dir: Path, name: str, version: str) -> Path:
+    return Path(models_dir) / name / version
+
+
+def current_version(models_dir: Path, name: str = DEFAULT_NAME) -> str:
+    path = Path(models_dir) / name / CURRENT
+    if not path.exists():
+        raise FileNotFoundError(f"no {path}: train a model first (`sentinel model train`)")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def set_current(models_dir: Path, name: str, version: str) -> None:
+    path = Path(models_dir) / name / CURRENT
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(version + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def load(models_dir: Path, name: str = DEFAULT_NAME, version: str | None = None
+         ) -> ProductCoder:
+    """Load a model artifact (default: the version named in ``models/<name>/CURRENT``)."""
+    version = version or current_version(models_dir, name)
+    path = model_dir(models_dir, name, version) / ARTIFACT
+    if not path.exists():
+        raise FileNotFoundError(f"no model artifact at {path}")
+    coder = joblib.load(path)
+    if not isinstance(coder, ProductCoder) or coder.format_version != FORMAT_VERSION:
+        raise ValueError(f"{path} is not a product coder of format {FORMAT_VERSION}")
+    return coder
+
+
+def read_metrics(models_dir: Path, name: str, version: str) -> dict:
+    return json.loads((model_dir(models_dir, name, version) / METRICS).read_text("utf-8"))
