@@ -65,10 +65,6 @@ class Settings:
         return self.home / "data_docs"
 
     @property
-    def reports_dir(self) -> Path:
-        return self.home / "reports"
-
-    @property
     def models_dir(self) -> Path:
         return REPO_ROOT / "models"
 

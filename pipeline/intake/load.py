@@ -234,7 +234,7 @@ def _decide_versions(con: duckdb.DuckDBPyConnection, sid: str, rows: pd.DataFram
 def load_staged(settings: Settings, con: duckdb.DuckDBPyConnection,
                 progress: callable | None = None) -> LoadSummary:
     """Apply every staged submission, oldest first per hospital."""
-    ensure_schema(con)
+    ensure_schema(con, settings.hospital_registry)
     summary = LoadSummary()
     staged = []
     for directory in staged_submission_dirs(settings):

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from pipeline import reference
 from pipeline.contract import FIELDS, KEY_FIELDS
@@ -99,9 +98,10 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only)
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_schema(con: duckdb.DuckDBPyConnection, registry: Path | None = None) -> None:
+    """Create missing tables; reference tables mirror the repo's files (or ``registry``)."""
     con.execute(SCHEMA)
-    refresh_reference_tables(con)
+    refresh_reference_tables(con, registry)
 
 
 def refresh_reference_tables(con: duckdb.DuckDBPyConnection,
@@ -145,8 +145,3 @@ def table_checksums(con: duckdb.DuckDBPyConnection,
             f"SELECT count(*), coalesce(bit_xor(hash(({expr}))), 0) FROM {name}").fetchone()
         out[name] = f"{count}:{digest}"
     return out
-
-
-def read_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
-               ) -> pd.DataFrame:
-    return con.execute(sql, params or []).df()
