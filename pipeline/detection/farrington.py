@@ -518,13 +518,7 @@ def farrington_flexible(
         past_weeks_not_included=past_weeks_not_included,
         threshold_method=threshold_method,
     )
-    return farrington_panel(
-        [counts],
-        evaluate=[evaluate],
-        denominators=None if denominator is None else [denominator],
-        alpha=alpha,
-        settings=settings,
-    )[0]
+    return _one_series(counts, evaluate, denominator, alpha, settings)
 
 
 def farrington_original(
@@ -541,13 +535,7 @@ def farrington_original(
     extrapolation), 2/3-power delta-method threshold, ``limit54=(5, 4)``, ``alpha=0.005``.
     Needs ``52 b + 3`` weeks of history."""
     st = replace(ORIGINAL, b=b, population_offset=population_offset)
-    return farrington_panel(
-        [counts],
-        evaluate=[evaluate],
-        denominators=None if denominator is None else [denominator],
-        alpha=alpha,
-        settings=st,
-    )[0]
+    return _one_series(counts, evaluate, denominator, alpha, st)
 
 
 def farrington_noufaily(
@@ -565,10 +553,16 @@ def farrington_noufaily(
     binomial plug-in threshold (``nbPlugin``), alarm needs >= 5 cases in the last 4 weeks
     (``limit54=(5, 4)``), ``alpha=0.005``. Needs ``52 b + 3`` weeks of history."""
     st = replace(NOUFAILY, b=b, population_offset=population_offset)
+    return _one_series(counts, evaluate, denominator, alpha, st)
+
+
+def _one_series(counts: Any, evaluate: Any, denominator: Any, alpha: float,
+                settings: FarringtonSettings) -> pd.DataFrame:
+    """The single-series form of :func:`farrington_panel` behind every public detector."""
     return farrington_panel(
         [counts],
         evaluate=[evaluate],
         denominators=None if denominator is None else [denominator],
         alpha=alpha,
-        settings=st,
+        settings=settings,
     )[0]
