@@ -18,15 +18,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline.detection.isoweek import week_ordinal, week_range
+from pipeline.storage.warehouse import has_table
 
 CASE_COLUMNS = ("hospital_code", "case_id", "visit_week", "residence_region", "severity",
                 "outcome", "injury_nature", "body_region", "age", "age_unit", "narrative",
                 "category", "pattern_id")
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = ?", [name]).fetchone()[0])
 
 
 def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -37,10 +33,10 @@ def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     NULL category when no product was involved. Without it (intake only), the hospital's own
     code is used.
     """
-    coded = _has_table(con, "coded_cases")
+    coded = has_table(con, "coded_cases")
     source = "coded_cases c" if coded else "cases c"
     category = "c.category_code" if coded else "c.product_category"
-    pattern = ("cp.pattern_id" if _has_table(con, "case_patterns") else "NULL::VARCHAR")
+    pattern = ("cp.pattern_id" if has_table(con, "case_patterns") else "NULL::VARCHAR")
     join_patterns = ("LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
                      "AND cp.case_id = c.case_id" if pattern != "NULL::VARCHAR" else "")
     return con.execute(f"""

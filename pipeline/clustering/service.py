@@ -103,7 +103,7 @@ PATTERN_TABLES = ("hazard_patterns", "case_patterns", "pattern_processed", "patt
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     from pipeline.coding.store import ensure_tables as ensure_coding
-    from pipeline.coding.store import has_table
+    from pipeline.storage.warehouse import has_table
 
     ensure_coding(con)
     if not all(has_table(con, name) for name in PATTERN_TABLES):
@@ -359,7 +359,7 @@ def _prune_states(root: Path, keep: int) -> None:
 
 def list_patterns(con: duckdb.DuckDBPyConnection, category: str | None = None,
                   limit: int = 50, sort: str = "cases") -> pd.DataFrame:
-    from pipeline.coding.store import has_table
+    from pipeline.storage.warehouse import has_table
 
     if not has_table(con, "hazard_patterns"):
         return pd.DataFrame(columns=["pattern_id", "n_cases", "first_week", "last_week",

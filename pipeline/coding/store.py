@@ -40,7 +40,7 @@ import pandas as pd
 
 from pipeline.coding import NO_PRODUCT
 from pipeline.coding.model import ProductCoder, model_text
-from pipeline.storage.warehouse import transaction
+from pipeline.storage.warehouse import has_table, transaction
 
 Progress = Callable[[str], None]
 
@@ -109,12 +109,6 @@ def _first(rows: list) -> tuple | None:
 
 class ReviewError(ValueError):
     """A review command cannot be applied (unknown case, bad category ...)."""
-
-
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_schema = 'main' AND table_name = ?",
-                            [name]).fetchall()[0][0])
 
 
 CODING_OBJECTS = ("case_coding", "coding_review", "coded_cases")

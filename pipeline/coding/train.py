@@ -90,7 +90,7 @@ def valid_codes(codes: pd.Series, visits: pd.Series) -> pd.Series:
 
 def labelled_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Active cases with a known category (``label``, ``label_source``), sorted by key."""
-    from pipeline.coding.store import has_table
+    from pipeline.storage.warehouse import has_table
 
     resolutions = ("""
             SELECT hospital_code, case_id, case_version, resolution FROM coding_review

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import Settings
+from pipeline.detection.isoweek import format_iso_week
 from pipeline.intake.receipts import write_receipt
 from pipeline.intake.stage import read_meta, read_staged
 from pipeline.storage import lake
@@ -53,11 +54,6 @@ def content_hash(row: dict) -> str:
     """Hash of a row's values (report_type excluded): equal hashes mean an identical resend."""
     values = [_text(row[f]) for f in CONTENT_FIELDS]
     return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
-
-
-def iso_week(ts: pd.Timestamp) -> str:
-    year, week, _ = ts.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def _quarantine_records(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame) -> pd.DataFrame:
@@ -96,7 +92,7 @@ def _typed_versions(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("visit_datetime", "injury_datetime"):
         out[name] = pd.to_datetime(out[name], format="%Y-%m-%d %H:%M:%S", errors="coerce")
     out["age"] = pd.to_numeric(out["age"], errors="coerce")
-    out["visit_week"] = out["visit_datetime"].map(iso_week)
+    out["visit_week"] = out["visit_datetime"].map(format_iso_week)
     return out
 
 

@@ -21,7 +21,7 @@ from pipeline.intake.discover import LandingFile, file_order_key, plan_batches, 
 from pipeline.intake.load import LoadSummary, load_staged
 from pipeline.intake.receipts import build_receipt
 from pipeline.intake.stage import _read_one, stage_batch
-from pipeline.storage.warehouse import connect
+from pipeline.storage.warehouse import connect, has_table
 from pipeline.validation.runner import CaseValidator
 
 Progress = Callable[[str], None]
@@ -53,8 +53,7 @@ def discover(settings: Settings, hospitals: list[str] | None = None,
         con = connect(settings.warehouse_path, read_only=True)
         try:
             # No ledger yet when a run was killed between creating the file and its schema.
-            if con.execute("SELECT count(*) FROM information_schema.tables "
-                           "WHERE table_name = 'submissions'").fetchone()[0]:
+            if has_table(con, "submissions"):
                 seen = set(con.execute(
                     "SELECT hospital_code, file_name, sha256 FROM submissions").fetchall())
         finally:

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pipeline.detection.isoweek import format_iso_week
 from pipeline.sample import refdata
 from pipeline.sample.generator import Context, OutFile, Row
 
@@ -135,7 +136,7 @@ def inject_faults(
     for code, (s0, s1) in sorted(ctx.silent.items()):
         weeks = sorted(
             {
-                f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}"
+                format_iso_week(d)
                 for d in (s0 + timedelta(days=i) for i in range((s1 - s0).days + 1))
             }
         )

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.detection.isoweek import format_iso_week as iso_week
 from pipeline.sample import refdata
 from pipeline.sample.catalog import AGE_GROUPS, CATALOG, NO_BACKGROUND, Scenario, matching, pick
 from pipeline.sample.hazards import HAZARDS, HazardSpec, select_hospitals
@@ -135,11 +136,6 @@ def _seed(*parts: object) -> int:
 
 def _rnd(*parts: object) -> random.Random:
     return random.Random(_seed(*parts))
-
-
-def iso_week(d: date) -> str:
-    y, w, _ = d.isocalendar()
-    return f"{y}-W{w:02d}"
 
 
 def season_factor(tag: str | None, d: date) -> float:

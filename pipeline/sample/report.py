@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
+from pipeline.detection.isoweek import format_iso_week as iso_week
 from pipeline.sample import refdata
 from pipeline.sample.faults import FILE_REJECTED, Fault
-from pipeline.sample.generator import GENERATOR_VERSION, Context, OutFile, Row, iso_week
+from pipeline.sample.generator import GENERATOR_VERSION, Context, OutFile, Row
 
 
 def _mtime(f: OutFile, ctx: Context) -> datetime:

@@ -118,6 +118,13 @@ def refresh_reference_tables(con: duckdb.DuckDBPyConnection,
         con.unregister("_ref")
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a table or view exists (a killed run may leave a warehouse without schema)."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_schema = 'main' AND table_name = ?",
+                            [name]).fetchone()[0])
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     con.execute("BEGIN TRANSACTION")
