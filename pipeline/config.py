@@ -65,6 +65,14 @@ class Settings:
         return self.home / "data_docs"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.home / "evidence"
+
+    @property
     def models_dir(self) -> Path:
         return REPO_ROOT / "models"
 
