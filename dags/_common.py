@@ -46,6 +46,12 @@ PATTERNS_ASSET = Asset(name="sentinel_patterns", uri="x-sentinel://warehouse/pat
                        group="sentinel")
 ALERTS_ASSET = Asset(name="sentinel_alerts", uri="x-sentinel://warehouse/alerts",
                      group="sentinel")
+# Updated by report_weekly when a week's report is written (for anything that publishes it).
+REPORTS_ASSET = Asset(name="sentinel_reports", uri="x-sentinel://reports/weekly",
+                      group="sentinel")
+
+# An ISO week param ``YYYY-Www``, or empty for the default week.
+WEEK_PATTERN = r"^([0-9]{4}-W[0-9]{2})?$"
 
 
 def settings_from_params(params: Mapping[str, Any] | None = None) -> Settings:

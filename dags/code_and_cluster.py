@@ -33,12 +33,12 @@ from _common import (
     DEFAULT_ARGS,
     PATTERNS_ASSET,
     WAREHOUSE_POOL,
+    WEEK_PATTERN,
     settings_from_params,
 )
 from airflow.sdk import Param, dag, task
 
 log = logging.getLogger("sentinel.dags.code_and_cluster")
-WEEK_PATTERN = r"^([0-9]{4}-W[0-9]{2})?$"
 
 
 @dag(

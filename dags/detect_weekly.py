@@ -20,12 +20,11 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import ALERTS_ASSET, DEFAULT_ARGS, PATTERNS_ASSET, WAREHOUSE_POOL
+from _common import ALERTS_ASSET, DEFAULT_ARGS, PATTERNS_ASSET, WAREHOUSE_POOL, WEEK_PATTERN
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 log = logging.getLogger("sentinel.dags.detect_weekly")
 
-WEEK_PATTERN = r"^([0-9]{4}-W[0-9]{2})?$"
 
 
 @dag(

@@ -27,6 +27,7 @@ class Settings:
     landing_dir: Path
     hospital_registry: Path | None = None  # None: the packaged registry
     pseudonym_key: str | None = None
+    models_root: Path | None = None  # None: the models shipped in the repository (models/)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -34,11 +35,13 @@ class Settings:
         home = Path(env.get("SENTINEL_HOME", REPO_ROOT / "var")).resolve()
         landing = Path(env.get("SENTINEL_LANDING", SAMPLE_DIR / "landing")).resolve()
         registry = env.get("SENTINEL_HOSPITAL_REGISTRY")
+        models = env.get("SENTINEL_MODELS_DIR")
         return cls(
             home=home,
             landing_dir=landing,
             hospital_registry=Path(registry).resolve() if registry else None,
             pseudonym_key=env.get(PSEUDONYM_KEY_ENV) or None,
+            models_root=Path(models).resolve() if models else None,
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -74,7 +77,7 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        return REPO_ROOT / "models"
+        return self.models_root or REPO_ROOT / "models"
 
     def require_pseudonym_key(self) -> bytes:
         """The HMAC key for patient pseudonyms; refuses to run without one."""

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 DAGS_DIR = REPO / "dags"
 AIRFLOW_CFG = REPO / "airflow.cfg"
 AIRFLOW_BIN = Path(sys.executable).with_name("airflow")
+DAG_TEST_SCRIPT = REPO / "scripts" / "dag_test.py"
 WAREHOUSE_POOL = ("sentinel_warehouse", "1", "DuckDB single writer")
 
 
@@ -67,66 +68,17 @@ def airflow_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-# Runs in a subprocess: parse dags/ like the DAG processor does, then dag.test() once per conf.
-_DAG_TEST_RUNNER = r"""
-import json, sys
-from pathlib import Path
-
-from airflow.dag_processing.dagbag import BundleDagBag
-from airflow.models.asset import AssetEvent, AssetModel
-from airflow.models.pool import Pool
-from airflow.models.taskinstance import TaskInstance
-from airflow.utils.session import create_session
-from sqlalchemy import select
-
-dags, dag_id, confs, out = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
-
-
-def parse():
-    bag = BundleDagBag(dag_folder=dags, bundle_path=dags, bundle_name="dags-folder")
-    if bag.import_errors:
-        raise SystemExit(f"import errors: {bag.import_errors}")
-    return bag.dags[dag_id]
-
-
-with create_session() as session:
-    pools = {p.pool: p.slots for p in session.scalars(select(Pool))}
-missing = {t.pool for t in parse().tasks} - set(pools)
-if missing:
-    raise SystemExit(f"pools missing in the metadata DB: {sorted(missing)}")
-runs = []
-for conf in confs:
-    # A fresh parse per run: resolving a run's params writes the conf values into the DAG's
-    # Param objects, so a second dag.test() of the same DAG object would inherit them.
-    dr = parse().test(run_conf=conf)
-    with create_session() as session:
-        tis = session.scalars(select(TaskInstance).where(
-            TaskInstance.dag_id == dag_id, TaskInstance.run_id == dr.run_id)).all()
-        events = session.execute(select(AssetModel.name, AssetModel.uri, AssetEvent.extra,
-                                        AssetEvent.source_task_id)
-                                 .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-                                 .where(AssetEvent.source_run_id == dr.run_id)).all()
-        runs.append({"run_id": dr.run_id, "state": str(dr.state), "conf": dr.conf,
-                     "asset_events": [{"name": n, "uri": u, "extra": e, "task_id": t}
-                                      for n, u, e, t in events],
-                     "tasks": sorted(({"task_id": ti.task_id, "map_index": ti.map_index,
-                                       "state": str(ti.state), "pool": ti.pool,
-                                       "label": ti.rendered_map_index} for ti in tis),
-                                     key=lambda t: (t["task_id"], t["map_index"]))})
-Path(out).write_text(json.dumps({"pools": pools, "runs": runs}, default=str))
-"""
-
-
 def run_dag_tests(dag_id: str, confs: list[dict], workdir: Path,
                   timeout: float = 300) -> dict:
     """``dag.test(run_conf=conf)`` for each conf, in one subprocess with the current environment
-    (use after the ``airflow_home`` fixture). Returns {"pools": {name: slots}, "log": str,
-    "runs": [{"run_id", "state", "conf", "asset_events": [{"name", "uri", "extra", "task_id"}],
+    (use after the ``airflow_home`` fixture), through scripts/dag_test.py. Returns
+    {"pools": {name: slots}, "log": str, "runs": [{"run_id", "state", "conf", "returns",
+    "asset_events": [{"name", "uri", "extra", "task_id"}],
     "tasks": [{"task_id", "map_index", "state", "pool", "label"}]}]}."""
     out = workdir / f"dag_test_{dag_id}.json"
     proc = subprocess.run(
-        [sys.executable, "-c", _DAG_TEST_RUNNER, str(DAGS_DIR), dag_id, json.dumps(confs),
-         str(out)],
+        [sys.executable, str(DAG_TEST_SCRIPT), dag_id, *(f"--conf={json.dumps(c)}" for c in confs),
+         "--out", str(out)],
         capture_output=True, text=True, timeout=timeout, env=os.environ.copy(), cwd=workdir)
     assert proc.returncode == 0 and out.exists(), (
         f"dag.test runner failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n"

@@ -1,0 +1,90 @@
+"""The DAGs chain through assets the way the README's main job runs them in order, and each
+one is wired as its docstring says."""
+
+from __future__ import annotations
+
+import pytest
+from conftest_airflow import DAGS_DIR
+
+CHAIN = ["ingest_daily", "code_and_cluster", "detect_weekly", "report_weekly"]
+
+
+@pytest.fixture(scope="module")
+def dags():
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    bag = BundleDagBag(dag_folder=DAGS_DIR, bundle_path=DAGS_DIR, bundle_name="dags-folder")
+    assert bag.import_errors == {}
+    return bag.dags
+
+
+def _outlets(dag) -> set[str]:
+    return {a.name for t in dag.tasks for a in t.outlets}
+
+
+def _asset_names(condition) -> set[str]:
+    """Asset names in an asset condition (an Asset, or AssetAll/AssetAny of them)."""
+    if hasattr(condition, "objects"):
+        return set().union(*(_asset_names(c) for c in condition.objects))
+    return {condition.name}
+
+
+def _schedule_assets(dag) -> set[str]:
+    condition = getattr(dag.timetable, "asset_condition", None)
+    return _asset_names(condition) if condition is not None else set()
+
+
+def test_every_dag_is_known(dags):
+    assert set(dags) == {*CHAIN, "evidence_pack", "retrain_models"}
+
+
+def test_each_dag_of_the_chain_is_triggered_by_the_asset_of_the_one_before(dags):
+    for upstream, downstream in zip(CHAIN, CHAIN[1:], strict=False):
+        produced = _outlets(dags[upstream])
+        assert produced, upstream
+        assert produced & _schedule_assets(dags[downstream]), (upstream, downstream)
+    assert _outlets(dags["report_weekly"]) == {"sentinel_reports"}
+
+
+def test_schedules(dags):
+    assert dags["evidence_pack"].schedule is None  # on request, with Params
+    detect = dags["detect_weekly"].timetable.timetable  # or on the patterns asset (above)
+    assert (detect.expression, str(detect.timezone)) == ("0 7 * * 1", "Asia/Shanghai")
+    assert dags["retrain_models"].timetable.expression == "0 3 1 * *"
+
+
+def test_tasks_that_open_the_warehouse_share_the_single_writer_pool(dags):
+    import inspect
+
+    for dag_id, dag in dags.items():
+        for task in dag.tasks:
+            source = inspect.getsource(task.python_callable) if hasattr(
+                task, "python_callable") else ""
+            if "connect(" in source or "write_weekly_report" in source:
+                assert task.pool == "sentinel_warehouse", (dag_id, task.task_id)
+
+
+def test_shapes(dags):
+    assert dags["evidence_pack"].get_task("verify").upstream_task_ids == {"build"}
+    retrain = dags["retrain_models"]
+    assert retrain.get_task("compare").upstream_task_ids == {"train"}
+    assert retrain.get_task("promote").upstream_task_ids == {"compare"}
+    assert dags["retrain_models"].params.dump()["promote"] is False  # never silently
+
+
+@pytest.mark.parametrize("dag_id,bad", [
+    ("evidence_pack", {"date_from": "1/2/2026"}),
+    ("evidence_pack", {"category": "rice cooker"}),
+    ("report_weekly", {"lang": "fr"}),
+    ("report_weekly", {"week": "2026-14"}),
+    ("detect_weekly", {"week": "W14"}),
+])
+def test_params_refuse_malformed_values(dags, dag_id, bad):
+    import copy
+
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    params = copy.deepcopy(dags[dag_id].params)
+    (key, value), = bad.items()
+    with pytest.raises(ParamValidationError):
+        params[key] = value
