@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipeline.clustering import engine, features
@@ -165,19 +166,58 @@ def cluster_cases(state: ClusterState, frame: pd.DataFrame) -> list[engine.Assig
     return out
 
 
-def _drop_from_state(state: ClusterState, keys: set[tuple[str, str]]) -> None:
-    """Take cases out of candidate clusters (pattern centroids keep their contribution)."""
-    if not keys:
-        return
-    for cc in state.categories.values():
-        for i in range(len(cc)):
-            if cc.members[i]:
-                kept = [k for k in cc.members[i] if k not in keys]
-                if len(kept) != len(cc.members[i]):
-                    cc.count[i] -= len(cc.members[i]) - len(kept)
-                    cc.members[i] = kept
-    for key in keys:
+def _clustered_content(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame) -> pd.DataFrame:
+    """For cases taken out: the category, pattern and content of the case version that was
+    clustered (``pattern_processed.case_version``), from which its vector is rebuilt."""
+    con.register("_out", keys)
+    try:
+        return con.execute("""
+            SELECT pp.hospital_code, pp.case_id, pp.category_code, cp.pattern_id,
+                   v.product_name, v.narrative, v.cause, v.injury_nature, v.body_region,
+                   v.product_relation
+            FROM pattern_processed pp JOIN _out USING (hospital_code, case_id)
+            JOIN case_versions v ON v.hospital_code = pp.hospital_code
+                 AND v.case_id = pp.case_id AND v.version = pp.case_version
+            LEFT JOIN case_patterns cp ON cp.hospital_code = pp.hospital_code
+                 AND cp.case_id = pp.case_id
+            ORDER BY pp.hospital_code, pp.case_id""").df()
+    finally:
+        con.unregister("_out")
+
+
+def _drop_from_state(state: ClusterState, removed: pd.DataFrame) -> int:
+    """Take cases out of their pattern or candidate: subtract their vector (rebuilt from the
+    clustered version with the frozen IDF, so it is the vector that was added) from the
+    centroid sum and their count; candidates also forget the member. Returns how many
+    centroids changed. ``removed``: ``_clustered_content`` rows."""
+    if removed.empty:
+        return 0
+    vectors = _vectors(removed, state)
+    changed = 0
+    for row, vec in zip(removed.itertuples(index=False), vectors, strict=True):
+        key = (row.hospital_code, row.case_id)
         state.pending_sim.pop(key, None)
+        cc = state.categories.get(row.category_code)
+        if cc is None:
+            continue
+        i = None
+        if isinstance(row.pattern_id, str) and row.pattern_id in cc.pattern_id:
+            i = cc.pattern_id.index(row.pattern_id)
+        else:
+            i = next((j for j in range(len(cc)) if key in cc.members[j]), None)
+            if i is not None:
+                cc.members[i] = [k for k in cc.members[i] if k != key]
+        if i is None or not cc.alive[i]:
+            continue  # an expired candidate: nothing left to subtract
+        cc.count[i] -= 1
+        if cc.count[i] <= 0:
+            cc.sums[i] = 0.0  # an emptied pattern keeps its id (ids are never reused)
+            cc.count[i] = 0
+        else:
+            cc.sums[i] -= vec
+        cc.norm2[i] = float(cc.sums[i].astype(np.float64) @ cc.sums[i].astype(np.float64))
+        changed += 1
+    return changed
 
 
 def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None = None,
@@ -212,14 +252,14 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
     now_cat = {(h, c): (v, k) for h, c, v, k in zip(
         eligible["hospital_code"], eligible["case_id"], eligible["version"],
         eligible["category_code"], strict=True)}
+    # a case whose category changed or that left coded_cases is taken out; other corrections
+    # keep the pattern, and pattern_processed keeps the version that was clustered (its
+    # vector is the one in the centroid)
     removed: set[tuple[str, str]] = set()
-    version_updates: list[tuple[int, str, str]] = []
-    for h, c, v, k in processed.itertuples(index=False):
+    for h, c, _v, k in processed.itertuples(index=False):
         cur = now_cat.get((h, c))
         if cur is None or cur[1] != k:
             removed.add((h, c))
-        elif cur[0] != v:
-            version_updates.append((int(cur[0]), h, c))
     seen = set(zip(processed["hospital_code"], processed["case_id"], strict=True)) - removed
     keys = list(zip(eligible["hospital_code"], eligible["case_id"], strict=True))
     todo_mask = pd.Series([k not in seen for k in keys], index=eligible.index)
@@ -229,7 +269,9 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
         basis = eligible[eligible["visit_week"] <= week]
         state = new_state(basis, params)
         say(f"new pattern state: IDF frozen from {len(basis)} cases up to {week}")
-    _drop_from_state(state, removed)
+    removed_frame = pd.DataFrame(sorted(removed), columns=["hospital_code", "case_id"])
+    _drop_from_state(state, _clustered_content(con, removed_frame) if removed else
+                     removed_frame)
     say(f"refresh {seq}: {len(todo)} cases to cluster up to {week}, {len(removed)} taken out")
 
     before = {pid for cc in state.categories.values() for pid in cc.pattern_id if pid}
@@ -249,7 +291,6 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
     done = todo[["hospital_code", "case_id", "version", "category_code", "visit_week"]].rename(
         columns={"version": "case_version"})
     done["refresh_seq"] = seq
-    removed_frame = pd.DataFrame(sorted(removed), columns=["hospital_code", "case_id"])
 
     directory = root / f"{seq:06d}"
     state.save(directory)
@@ -270,9 +311,6 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
         con.execute("INSERT INTO case_patterns BY NAME SELECT * FROM _assigned")
         con.register("_done", done)
         con.execute("INSERT INTO pattern_processed BY NAME SELECT * FROM _done")
-        for version, h, c in version_updates:
-            con.execute("UPDATE pattern_processed SET case_version = ? WHERE hospital_code = ? "
-                        "AND case_id = ?", [version, h, c])
         touched = sorted({r[0] for r in con.execute(touched_sql).fetchall()}
                          | set(touched_removed) | set(new_patterns))
         _relabel(con, state, touched, seq_week=week, now=now)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,15 +43,39 @@ CURRENT = "CURRENT"
 DEFAULT_NAME = "product_coder"
 FORMAT_VERSION = 1
 _SPACES = re.compile(r"\s+")
+_HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"\b[a-z][a-z]+\b")  # the word vectoriser's token pattern
+
+
+def _normalise(value: object) -> str:
+    text = value if isinstance(value, str) else ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
 def model_text(product_name: object, narrative: object) -> str:
     """The text the coder reads: NFKC-normalised, lower-cased ``product | narrative``."""
-    parts = []
-    for value in (product_name, narrative):
-        text = value if isinstance(value, str) else ""
-        parts.append(_SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower())
-    return f"{parts[0]} | {parts[1]}"
+    return f"{_normalise(product_name)} | {_normalise(narrative)}"
+
+
+def name_tokens(product_name: object) -> tuple[list[str], list[str]]:
+    """The tokens a product name is read by: Chinese character bigrams (a lone character by
+    itself) and English words of two or more letters. Digits and model numbers are ignored."""
+    text = _normalise(product_name)
+    han: list[str] = []
+    for run in _HAN_RUN.findall(text):
+        han += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+    return han, _WORD.findall(text)
+
+
+def name_vocabulary(texts: Iterable[str], min_df: int) -> dict[str, int]:
+    """Product-name tokens (``name_tokens`` of the part of each ``model_text`` before the first
+    `` | ``) found in at least ``min_df`` texts, with their document frequency; sorted, so the
+    pickled artifact is byte-stable."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        han, eng = name_tokens(text.split(" | ", 1)[0])
+        counts.update(set(han) | set(eng))
+    return {t: n for t, n in sorted(counts.items()) if n >= min_df}
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,9 @@ class FeatureConfig:
     tol: float = 1e-3
     max_iter: int = 300
     class_weight: str | None = "balanced"  # rare categories count as much as common ones
+    # product-name tokens seen in fewer training names than this are "unknown" to the model
+    # (the unknown-name rule); the same bar as the vectorisers' min_df
+    name_min_df: int = 3
 
 
 @dataclass(frozen=True)
@@ -72,12 +100,20 @@ class Thresholds:
       when its calibrated probability >= ``review``; below, the case goes to coder review;
     - disagreement: a valid hospital code is kept, but the case is flagged for review when the
       model's top category is another one with probability >= ``disagree_top`` and the
-      hospital's code has probability < ``disagree_given``.
+      hospital's code has probability < ``disagree_given``;
+    - unknown product name: a predicted category is sent to review, whatever its probability,
+      when more than ``unknown_name`` of the product name's tokens (``name_tokens``) are out of
+      the model's vocabulary. The model then reads the name through fragments it does know (the
+      character 球 "ball" of 巴克球 "buckyballs" means ball sports to it) and its confidence
+      says nothing about the new product.
     """
 
     review: float = 0.5
     disagree_top: float = 0.9
     disagree_given: float = 0.02
+    # a product name more than this share of whose tokens the model has no feature for is
+    # a name the model cannot read: its prediction is not accepted automatically
+    unknown_name: float = 0.5
 
 
 @dataclass
@@ -94,6 +130,9 @@ class ProductCoder:
     config: FeatureConfig = field(default_factory=FeatureConfig)
     info: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # product-name token -> number of training texts naming it (None: a v1 artifact, whose
+    # unknown-name rule falls back to the n-gram vocabularies)
+    name_vocab: dict[str, int] | None = None
 
     # ---- training ----------------------------------------------------------------------
     @classmethod
@@ -122,7 +161,8 @@ class ProductCoder:
         return cls(name=name, version=version, classes=np.asarray(clf.classes_, dtype=object),
                    char_vec=char_vec, word_vec=word_vec,
                    coef=clf.coef_.astype(np.float32), intercept=clf.intercept_.astype(np.float32),
-                   config=config, info={"n_iter": int(np.max(clf.n_iter_))})
+                   config=config, info={"n_iter": int(np.max(clf.n_iter_))},
+                   name_vocab=name_vocabulary(texts, config.name_min_df))
 
     def calibrate(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[float, float]:
         """Fit the temperature on held-out cases (minimum negative log-likelihood).
@@ -172,6 +212,30 @@ class ProductCoder:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         return np.vstack([self.predict_proba(texts[i:i + batch_size])
                           for i in range(0, len(texts), batch_size)])
+
+    def unknown_name_share(self, product_names: Iterable[object]) -> np.ndarray:
+        """Share of each product name's tokens (``name_tokens``) the model does not know:
+        tokens found in fewer than ``name_min_df`` training product names (reference documents
+        included); for a v1 artifact without that vocabulary, tokens missing from the
+        character / word n-gram vocabularies (which also lack frequent tokens cut by
+        ``max_features``). NaN for a name without tokens (blank, digits only)."""
+        if getattr(self, "name_vocab", None) is not None:  # v1 artifacts predate it
+            chars = words = self.name_vocab
+        else:
+            chars, words = self.char_vec.vocabulary_, self.word_vec.vocabulary_
+        out = []
+        for name in product_names:
+            han, eng = name_tokens(name)
+            total = len(han) + len(eng)
+            unknown = sum(t not in chars for t in han) + sum(t not in words for t in eng)
+            out.append(unknown / total if total else np.nan)
+        return np.asarray(out, dtype=np.float64)
+
+    def unknown_names(self, product_names: Iterable[object]) -> np.ndarray:
+        """True where the product name is one the model cannot read (see ``Thresholds``)."""
+        limit = getattr(self.thresholds, "unknown_name", Thresholds.unknown_name)
+        share = self.unknown_name_share(product_names)
+        return np.nan_to_num(share, nan=0.0) > limit
 
     @property
     def n_features(self) -> int:

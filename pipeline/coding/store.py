@@ -12,6 +12,8 @@ the case waits for a coder (``needs_review``) and why:
 | ``model`` | model | no | blank code, calibrated top probability >= review threshold |
 | ``model_invalid_code`` | model | no | code not in the taxonomy / not valid on the visit date |
 | ``low_confidence`` | model | yes | top probability below the review threshold |
+| ``unknown_product_name`` | model | yes | confident, but the product name is one the model
+  cannot read (most of its tokens unseen in training: a new product term) |
 | ``coder_resolved`` | coder | no | a coder resolved the case (or an earlier version with the
   same product name, narrative and code) |
 
@@ -198,6 +200,7 @@ def decide(cases: pd.DataFrame, proba: np.ndarray, model: ProductCoder,
     index = {c: i for i, c in enumerate(classes)}
     th = model.thresholds
     order = np.argsort(-proba, axis=1, kind="stable")[:, :2] if len(cases) else np.zeros((0, 2))
+    unknown = model.unknown_names(cases["product_name"])
     rows = []
     for i, case in enumerate(cases.itertuples(index=False)):
         top, second = classes[order[i, 0]], classes[order[i, 1]]
@@ -220,11 +223,14 @@ def decide(cases: pd.DataFrame, proba: np.ndarray, model: ProductCoder,
                        needs_review=bool(disagree),
                        reason="model_disagrees" if disagree else "hospital_code")
         else:
+            # a confident prediction for a name the model cannot read is a guess from the
+            # fragments it knows (巴克球 -> 球 -> ball sports): a coder decides
             confident = p_top >= th.review
             reason = ("low_confidence" if not confident
+                      else "unknown_product_name" if unknown[i]
                       else "model_invalid_code" if given else "model")
             row.update(category=top, source="model", probability=p_top,
-                       needs_review=not confident, reason=reason)
+                       needs_review=not confident or bool(unknown[i]), reason=reason)
         # runner-up: the best category other than the one recorded
         if row["category"] == top:
             row["runner_up"], row["runner_up_probability"] = second, p_second

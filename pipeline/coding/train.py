@@ -126,16 +126,18 @@ def labelled_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
-def unlabelled_texts(con: duckdb.DuckDBPyConnection, labelled: pd.DataFrame) -> list[str]:
-    """Texts of active cases without a known category: where the model is actually used."""
+def unlabelled_texts(con: duckdb.DuckDBPyConnection, labelled: pd.DataFrame
+                     ) -> tuple[list[str], list]:
+    """Texts and product names of active cases without a known category: where the model is
+    actually used."""
     frame = con.execute("SELECT hospital_code, case_id, product_name, narrative FROM cases "
                         "WHERE status = 'active' ORDER BY hospital_code, case_id").df()
     known = set(zip(labelled["hospital_code"], labelled["case_id"], strict=True))
     keep = [(h, c) not in known for h, c in zip(frame["hospital_code"], frame["case_id"],
                                                 strict=True)]
     frame = frame[keep]
-    return [model_text(p, n) for p, n in zip(frame["product_name"], frame["narrative"],
-                                             strict=True)]
+    return ([model_text(p, n) for p, n in zip(frame["product_name"], frame["narrative"],
+                                              strict=True)], list(frame["product_name"]))
 
 
 def next_version(models_dir: Path, name: str) -> str:
@@ -145,8 +147,10 @@ def next_version(models_dir: Path, name: str) -> str:
 
 
 def evaluate(coder: ProductCoder, texts: list[str], labels: np.ndarray,
-             given_codes: np.ndarray | None = None, seed: int = 20261122) -> dict:
-    """Held-out metrics of a calibrated coder on labelled texts."""
+             given_codes: np.ndarray | None = None, seed: int = 20261122,
+             product_names: list | None = None) -> dict:
+    """Held-out metrics of a calibrated coder on labelled texts (``product_names``: for the
+    unknown-name rule; without them only the confidence threshold sends cases to review)."""
     proba = coder.predict_proba(texts)
     raw = coder.predict_proba(texts, temperature=1.0)
     classes = coder.classes
@@ -157,7 +161,10 @@ def evaluate(coder: ProductCoder, texts: list[str], labels: np.ndarray,
     ece, table = ev.reliability(conf, correct)
     ece_raw, _ = ev.reliability(raw.max(axis=1), classes[np.argmax(raw, axis=1)] == labels)
     thresholds = ev.threshold_table(conf, correct)
-    auto = conf >= coder.thresholds.review
+    confident = conf >= coder.thresholds.review
+    unknown = (coder.unknown_names(product_names) if product_names is not None
+               else np.zeros(len(labels), dtype=bool))
+    auto = confident & ~unknown
     out = {
         "cases": len(labels),
         **ev.accuracy(proba, classes, labels),
@@ -168,6 +175,13 @@ def evaluate(coder: ProductCoder, texts: list[str], labels: np.ndarray,
         "threshold_table": thresholds,
         "at_threshold": {"threshold": coder.thresholds.review,
                          "review_share": float(1 - auto.mean()),
+                         "review_share_low_confidence": float(1 - confident.mean()),
+                         "review_share_unknown_name": float((confident & unknown).mean()),
+                         "unknown_name_cases": int(unknown.sum()),
+                         "errors": int((~correct).sum()),
+                         "errors_sent_to_review": int((~correct & ~auto).sum()),
+                         "errors_caught_by_unknown_name": int((~correct & confident
+                                                              & unknown).sum()),
                          "auto_accuracy": float(correct[auto].mean()) if auto.any() else None},
     }
     if given_codes is not None:
@@ -228,15 +242,17 @@ def train(con: duckdb.DuckDBPyConnection, models_dir: Path, name: str = DEFAULT_
         "the calibration split)")
 
     hospital_test = test[test["label_source"] == "hospital"]
-    metrics_test = evaluate(coder, list(test["text"]), test["label"].to_numpy())
+    metrics_test = evaluate(coder, list(test["text"]), test["label"].to_numpy(),
+                            product_names=list(test["product_name"]))
     check = evaluate(coder, list(hospital_test["text"]), hospital_test["label"].to_numpy(),
                      given_codes=hospital_test["label"].to_numpy())
     metrics_test["hospital_check"] = check["hospital_check"]
     metrics_test["hospital_coded_only"] = {k: check[k] for k in ("cases", "top1_accuracy",
                                                                   "top2_accuracy")}
     metrics_test["hospital_coded_only"]["macro_f1"] = check["macro"]["f1"]
-    unl = unlabelled_texts(con, frame)
+    unl, unl_names = unlabelled_texts(con, frame)
     unl_conf = coder.predict_proba(unl).max(axis=1) if unl else np.zeros(0)
+    unl_unknown = coder.unknown_names(unl_names)
     coder.info.update({
         "sklearn": sklearn.__version__, "classes": len(coder.classes),
         "features": coder.n_features, "trained_on_cases": len(train_)})
@@ -270,7 +286,12 @@ def train(con: duckdb.DuckDBPyConnection, models_dir: Path, name: str = DEFAULT_
                               "threshold_table": cal_table},
         "test": metrics_test,
         "uncoded_cases": {"cases": len(unl),
-                          "review_share_at_threshold": float((unl_conf < review).mean())
+                          "review_share_at_threshold": float(((unl_conf < review)
+                                                              | unl_unknown).mean())
+                          if len(unl) else None,
+                          "review_share_low_confidence": float((unl_conf < review).mean())
+                          if len(unl) else None,
+                          "unknown_name_share": float(unl_unknown.mean())
                           if len(unl) else None},
     }
     target.mkdir(parents=True, exist_ok=True)
@@ -300,6 +321,8 @@ def render_card(m: dict) -> str:
     model, data, test = m["model"], m["data"], m["test"]
     cal = test["calibration"]
     th = model["thresholds"]
+    at = test["at_threshold"]
+    unc = m["uncoded_cases"]
     taxonomy = reference.load_taxonomy().set_index("category_code")
     lines = [
         f"# Model card: {model['name']} {model['version']}",
@@ -353,13 +376,18 @@ def render_card(m: dict) -> str:
         f"| ECE before / after temperature scaling | {cal['ece_uncalibrated']:.4f} / "
         f"{cal['ece']:.4f} |",
         f"| review threshold | {th['review']} |",
-        f"| review share at the threshold (test) | "
-        f"{_pct(test['at_threshold']['review_share'])} |",
+        f"| review share (test): low confidence + unknown product name | "
+        f"{_pct(test['at_threshold']['review_share'])} "
+        f"({_pct(at.get('review_share_low_confidence'))} + "
+        f"{_pct(at.get('review_share_unknown_name'))}) |",
+        f"| model errors in the test split / sent to review / caught by the unknown-name rule | "
+        f"{at.get('errors', '-')} / {at.get('errors_sent_to_review', '-')} / "
+        f"{at.get('errors_caught_by_unknown_name', '-')} |",
         f"| accuracy of the automatically coded rest (test) | "
         f"{_pct(test['at_threshold']['auto_accuracy'])} |",
         f"| review share on the uncoded cases of the warehouse | "
-        f"{_pct(m['uncoded_cases']['review_share_at_threshold'])} "
-        f"({m['uncoded_cases']['cases']} cases) |",
+        f"{_pct(unc['review_share_at_threshold'])} ({unc['cases']} cases; unknown product "
+        f"name {_pct(unc.get('unknown_name_share'))}) |",
         "",
         "## Review threshold",
         "",
@@ -378,6 +406,20 @@ def render_card(m: dict) -> str:
                      f"{_pct(row['auto_accuracy'])} |")
     hc = test["hospital_check"]
     lines += [
+        "",
+        "(The table is the confidence threshold alone; the unknown-name rule below adds its "
+        "share at every threshold.)",
+        "",
+        "## Unknown product names",
+        "",
+        f"A prediction is also sent to review, whatever its probability, when more than "
+        f"{_pct(th.get('unknown_name', 0.5))} of the product name's tokens (Chinese character "
+        f"bigrams, English words) occur in fewer than {model['config'].get('name_min_df', 3)} "
+        f"training product names: the model reads such a name through the fragments it knows "
+        f"(巴克球 'buckyballs' through 球 'ball') and its confidence is not evidence. On the "
+        f"test split the rule flags {at.get('unknown_name_cases', '-')} cases "
+        f"({_pct(at.get('review_share_unknown_name'))} sent to review on top of the threshold); "
+        f"on the warehouse's uncoded cases {_pct(unc.get('unknown_name_share'))}.",
         "",
         "## Hospital-code check",
         "",
@@ -418,6 +460,8 @@ def render_card(m: dict) -> str:
         "- The `NONE` label is a weak label (relation `other`, no product name, no category).",
         "- Categories with very few cases are learned from a handful of narratives; their "
         "per-class figures rest on small supports.",
+        "- A new product term mentioned only in the narrative (blank product name) is not caught "
+        "by the unknown-name rule and can still be coded confidently into a similar category.",
         "",
         "## Reproduce",
         "",

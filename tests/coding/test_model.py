@@ -160,5 +160,26 @@ def test_train_from_warehouse_writes_artifact_card_and_current(con, tmp_path):
     assert saved["uncoded_cases"]["cases"] == 10
     assert 0.5 <= coder.thresholds.review <= 0.98
     assert NO_PRODUCT in coder.classes
+    # the unknown-name rule reads the training names (>= name_min_df of them), not the
+    # n-gram vocabularies: 电饭煲 and RICE COOKER are known, 巴克球 is not
+    assert coder.name_vocab["电饭"] >= 3 and "cooker" in coder.name_vocab
+    assert coder.unknown_names(["电饭煲", "RICE COOKER", "巴克球", None]).tolist() == [
+        False, False, True, False]
+    assert "unknown product name" in (directory / "model_card.md").read_text().lower()
+    at = saved["test"]["at_threshold"]
+    assert at["review_share"] == pytest.approx(at["review_share_low_confidence"]
+                                               + at["review_share_unknown_name"])
     with pytest.raises(FileExistsError):
         train(con, tmp_path, name="toy", version="v1", config=config)
+
+
+def test_unknown_product_names_with_the_shipped_model(shipped_model):
+    from pipeline.coding.model import name_tokens
+
+    assert name_tokens("巴克球 (BUCKYBALLS) 5mm") == (["巴克", "克球"], ["buckyballs"])
+    assert name_tokens("球") == (["球"], [])
+    share = shipped_model.unknown_name_share(["巴克球", "电饭煲", "RICE COOKER", "", None])
+    assert share[0] == 1.0 and share[1] == 0.0 and share[2] == 0.0
+    assert np.isnan(share[3]) and np.isnan(share[4])
+    assert shipped_model.unknown_names(["巴克球", "BUCKYBALLZ", "电饭煲", None]).tolist() == [
+        True, True, False, False]

@@ -202,3 +202,61 @@ def test_cluster_cases_is_order_independent():
     shuffled = frame.sample(frac=1.0, random_state=3)
     b = cluster_cases(new_state(shuffled), shuffled)
     assert [(x.case_id, x.pattern_id) for x in a] == [(x.case_id, x.pattern_id) for x in b]
+
+
+def _member_sums(con, state):
+    """Sum of the vectors of every pattern's current members (clustered versions)."""
+    from pipeline.clustering.service import _vectors
+
+    frame = con.execute("""
+        SELECT p.pattern_id, v.product_name, v.narrative, v.cause, v.injury_nature,
+               v.body_region, v.product_relation
+        FROM case_patterns p JOIN pattern_processed pp USING (hospital_code, case_id)
+        JOIN case_versions v ON v.hospital_code = pp.hospital_code AND v.case_id = pp.case_id
+             AND v.version = pp.case_version
+        ORDER BY p.pattern_id, p.hospital_code, p.case_id""").df()
+    vectors = _vectors(frame, state)
+    return {pid: vectors[idx].sum(axis=0) for pid, idx in
+            frame.groupby("pattern_id").indices.items()}
+
+
+def test_void_and_recoded_cases_leave_pattern_centroids(con, settings, shipped_model):
+    from pipeline.clustering.engine import ClusterState
+    from pipeline.clustering.service import state_root
+
+    weeks = [f"2026-W{w:02d}" for w in range(10, 13)]
+    _store_weeks(con, weeks)
+    run_coding(con, shipped_model)
+    refresh(con, settings)
+    state = ClusterState.load(state_root(settings) / "000001")
+    sums = _member_sums(con, state)
+    for pid, total in sums.items():  # to begin with, a centroid is the sum of its members
+        np.testing.assert_allclose(state.categories[pid[:4]].sums[
+            state.categories[pid[:4]].pattern_id.index(pid)], total, atol=1e-4)
+    void_key, moved_key = "2026-W11-1", "2026-W12-0"  # a rice-cooker case each
+    pattern_of = dict(con.execute("SELECT case_id, pattern_id FROM case_patterns").fetchall())
+    pid = pattern_of[void_key]
+    cc = state.categories["HA01"]
+    count_before = int(cc.count[cc.pattern_id.index(pid)])
+    h.store(con, [h.case(void_key, h.RICE_EN, version=2, status="void", hospital="GZ002",
+                         visit=h.week_start("2026-W11") + pd.Timedelta(hours=1))])
+    h.store(con, [h.case(moved_key, h.RICE_ZH, category="HA06", version=2,
+                         visit=h.week_start("2026-W12"))])
+    run_coding(con, shipped_model)
+    resolve_review(con, f"GZ001:{moved_key}", "HA06", by="coder-li")
+    result = refresh(con, settings)
+    assert result["taken_out"] == 2
+    after = ClusterState.load(state_root(settings) / f"{result['refresh_seq']:06d}")
+    cc = after.categories["HA01"]
+    i = cc.pattern_id.index(pid)
+    assert int(cc.count[i]) == count_before - (2 if pattern_of[moved_key] == pid else 1)
+    sums = _member_sums(con, after)
+    assert void_key not in dict(con.execute(
+        "SELECT case_id, pattern_id FROM case_patterns").fetchall())
+    for p, total in sums.items():  # the void and the moved case no longer count anywhere
+        k = after.categories[p[:4]]
+        j = k.pattern_id.index(p)
+        np.testing.assert_allclose(k.sums[j], total, atol=1e-4)
+        assert int(k.count[j]) == int(con.execute(
+            "SELECT count(*) FROM case_patterns WHERE pattern_id = ?", [p]).fetchall()[0][0])
+        assert abs(k.norm2[j] - float(total.astype(np.float64) @ total)) < 1e-3

@@ -123,3 +123,24 @@ def test_recode_with_another_model_version_keeps_coder_decisions(con, shipped_mo
     assert summary.cases == 1  # C1 only: C2 is a coder decision
     assert _coding(con, "C1")["model_version"] == "v-next"
     assert _coding(con, "C2")["category"] == "SP02"
+
+
+def test_unknown_product_name_goes_to_review_not_into_statistics(con, shipped_model):
+    magnets = ("TY04", "巴克球", "患儿在家中误吞巴克球数颗，腹痛，诊断消化道异物。", "other",
+               "foreign_body", "trunk")
+    h.store(con, [h.case("M1", magnets, category=None),      # blank code, unknown name
+                  h.case("M2", magnets),                     # the hospital coded it: kept
+                  h.case("M3", h.RICE_ZH, category=None)])   # blank code, known name
+    run_coding(con, shipped_model)
+    m1 = _coding(con, "M1")
+    assert (m1["source"], m1["reason"], m1["needs_review"]) == (
+        "model", "unknown_product_name", True)
+    assert _coding(con, "M2")["reason"] in {"hospital_code", "model_disagrees"}
+    assert _coding(con, "M2")["category"] == "TY04"
+    assert _coding(con, "M3")["reason"] == "model"
+    queue = list_reviews(con)
+    assert "M1" in set(queue["case_id"])
+    final = {r[0] for r in con.execute("SELECT case_id FROM coded_cases").fetchall()}
+    assert "M1" not in final and "M3" in final
+    resolve_review(con, "GZ001:M1", "TY04", by="coder-li")
+    assert _coding(con, "M1")["category"] == "TY04"
