@@ -15,7 +15,9 @@ from pipeline.detection.cli import detect_series
 from pipeline.docs_cli import app as docs_app
 from pipeline.intake.cli import register as register_intake
 from pipeline.network_cli import app as network_app
+from pipeline.reporting.cli import register as register_reporting
 from pipeline.sample.cli import app as sample_app
+from pipeline.triage.cli import register as register_triage
 
 app = typer.Typer(
     name="sentinel",
@@ -29,7 +31,9 @@ app.add_typer(docs_app, name="docs")
 app.add_typer(network_app, name="network")
 register_intake(app)
 register_alerts(app)
+register_triage(app)  # alerts, followup, notice, evidence-pack
 register_coding(app)  # model, coding, patterns
+register_reporting(app)  # report weekly|quarterly
 app.add_typer(detection_app, name="detection")
 app.command("detect-series")(detect_series)  # the everyday name, also under `detection`
 

@@ -5,7 +5,7 @@ of ``scripts/airflow_env.sh`` (AIRFLOW_HOME, AIRFLOW_CONFIG, dags/ on PYTHONPATH
 a migrated metadata DB and the ``sentinel_warehouse`` pool.
 
     python scripts/dag_test.py DAG_ID [--conf JSON ...] [--out RESULT.json]
-    python scripts/dag_test.py --chain [--detect-weeks N] [--out RESULT.json]
+    python scripts/dag_test.py --chain [--detect-weeks N] [--last-week W] [--out RESULT.json]
 
 ``dag.test()`` runs every task of one DAG run in this process, through the real task runner
 (params, XCom, pools, asset events in the metadata DB), without a scheduler. ``--chain`` runs
@@ -106,7 +106,7 @@ def _require_success(run: dict) -> dict:
     return run
 
 
-def chain(detect_weeks: int) -> list[dict]:
+def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
     """The whole pipeline through Airflow, in asset order; prints the outputs' paths."""
     runs = []
 
@@ -121,22 +121,21 @@ def chain(detect_weeks: int) -> list[dict]:
         check_pools(dag_id)
     step("ingest_daily", {})
     step("code_and_cluster", {})
-    detect_conf: dict = {}
-    if detect_weeks > 1:
-        # Several weeks, so that alert statuses (new / ongoing / resolved) have a history.
-        from pipeline.alerts.weekly import default_week
-        from pipeline.config import Settings
-        from pipeline.detection.isoweek import add_weeks
-        from pipeline.storage.warehouse import connect
+    from pipeline.alerts.weekly import default_week
+    from pipeline.config import Settings
+    from pipeline.detection.isoweek import add_weeks
+    from pipeline.storage.warehouse import connect
 
+    if last_week is None:
         con = connect(Settings.from_env().warehouse_path, read_only=True)
         try:
-            last = default_week(con)
+            last_week = default_week(con)
         finally:
             con.close()
-        detect_conf = {"week_from": add_weeks(last, 1 - detect_weeks), "week_to": last}
-    step("detect_weekly", detect_conf)
-    report = step("report_weekly", {})["returns"]["report"]
+    # Several weeks, so that alert statuses (new / ongoing / resolved) have a history.
+    step("detect_weekly", {"week_from": add_weeks(last_week, 1 - detect_weeks),
+                           "week_to": last_week})
+    report = step("report_weekly", {"week": last_week})["returns"]["report"]
     pack = step("evidence_pack", {"week": report["week"]})["returns"]
     print(f"weekly report ({report['week']}):")
     for key in sorted(report["paths"]):
@@ -154,12 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detect-weeks", type=int, default=8,
                         help="with --chain: weeks detect_weekly evaluates, ending on the last "
                              "complete week (default 8)")
+    parser.add_argument("--last-week", help="with --chain: the last week to detect and report "
+                        "(default: the last complete week with cases)")
     parser.add_argument("--out", type=Path, help="write the runs as JSON here")
     args = parser.parse_args(argv)
     if args.chain == bool(args.dag_id):
         parser.error("give a DAG id or --chain")
     if args.chain:
-        runs = chain(args.detect_weeks)
+        runs = chain(args.detect_weeks, args.last_week)
         pools = check_pools(CHAIN[0])
     else:
         pools = check_pools(args.dag_id)

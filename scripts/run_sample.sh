@@ -1,25 +1,45 @@
 #!/usr/bin/env bash
-# The main job on the shipped sample network: set up, ingest every extract, code product
-# categories, refresh hazard patterns, detect the last complete week's alerts, summarise.
+# The main job on the shipped sample network, end to end through Airflow:
+#   ingest_daily -> code_and_cluster -> detect_weekly (last 8 weeks) -> report_weekly
+#   -> evidence_pack (the top alert), each a real DAG run (dag.test() on the SQLite metadata DB
+#   of airflow_home/, LocalExecutor settings of airflow.cfg), then prints the paths of the
+#   weekly report and the evidence pack.
+# SENTINEL_RUNNER=cli runs the same library calls through the `sentinel` CLI instead.
 # Outputs go to $SENTINEL_HOME (default ./var): warehouse.duckdb, lake/, outbox/ (receipts),
-# data_docs/ (Great Expectations Data Docs), patterns/ (clustering state).
+# data_docs/ (Great Expectations), patterns/, reports/, evidence/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export SENTINEL_HOME="${SENTINEL_HOME:-$(pwd)/var}"
-export SENTINEL_LANDING="${SENTINEL_LANDING:-$(pwd)/data/sample/landing}"
-if [ -z "${SENTINEL_PSEUDONYM_KEY:-}" ]; then
-  # A local secret for the demo; production sets SENTINEL_PSEUDONYM_KEY from its secret store.
-  mkdir -p "$SENTINEL_HOME/secrets" && chmod 700 "$SENTINEL_HOME/secrets"
-  keyfile="$SENTINEL_HOME/secrets/pseudonym.key"
-  [ -s "$keyfile" ] || .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > "$keyfile"
-  chmod 600 "$keyfile"
-  SENTINEL_PSEUDONYM_KEY="$(cat "$keyfile")"
-  export SENTINEL_PSEUDONYM_KEY
+# AIRFLOW_HOME, AIRFLOW_CONFIG, dags/ on PYTHONPATH, secrets (the pseudonymisation key is
+# generated once under $SENTINEL_HOME/secrets/ for the demo), SENTINEL_HOME, SENTINEL_LANDING.
+# shellcheck source=scripts/airflow_env.sh
+source scripts/airflow_env.sh
+started=$(date +%s)
+
+sentinel network summary
+if [ "${SENTINEL_RUNNER:-airflow}" = "cli" ]; then
+  sentinel ingest
+  sentinel coding run
+  sentinel patterns refresh
+  read -r first_week last_week < <(python - <<'PY'
+from pipeline.alerts.weekly import default_week
+from pipeline.config import Settings
+from pipeline.detection.isoweek import add_weeks
+from pipeline.storage.warehouse import connect
+
+con = connect(Settings.from_env().warehouse_path, read_only=True)
+last = default_week(con)
+print(add_weeks(last, -7), last)
+PY
+)
+  sentinel detect --from "$first_week" --to "$last_week"
+  sentinel report weekly --week "$last_week"
+  sentinel evidence-pack --week "$last_week"
+else
+  echo "==> Airflow metadata DB: $AIRFLOW_HOME (airflow db migrate)" >&2
+  airflow db migrate >/dev/null
+  airflow pools set sentinel_warehouse 1 "DuckDB single writer" >/dev/null
+  python scripts/dag_test.py --chain --detect-weeks 8 --out "$AIRFLOW_HOME/last_chain.json"
 fi
-.venv/bin/sentinel network summary
-.venv/bin/sentinel ingest
-.venv/bin/sentinel coding run
-.venv/bin/sentinel patterns refresh
-.venv/bin/sentinel detect
-.venv/bin/sentinel network report
+sentinel network report
+echo "main job finished in $(( $(date +%s) - started )) s; watch the runs: source scripts/airflow_env.sh && airflow standalone"

@@ -1,0 +1,1 @@
+"""Evidence packs for recall officers: deterministic zips with a verifiable manifest."""

@@ -1,0 +1,378 @@
+"""Evidence packs: one zip per alert (or per category and date range) that a recall officer can
+hand on, and that anyone can check later.
+
+Contents (see docs/evidence.md): the de-identified case list as formula-safe CSV and as Parquet,
+the narratives (Markdown and plain text), counts by week / hospital / severity, SVG charts, a
+self-contained summary.html, follow-up results, provenance.json (alert, detector, coding models,
+contributing submissions with their checksums, the query) and manifest.json with the SHA-256
+and size of every other file.
+
+The same request on the same data gives a byte-identical zip: no wall-clock anywhere, a fixed
+file order, fixed zip timestamps (1980-01-01), permissions and compression level; Parquet is
+written without pandas metadata. The zip is written to a temporary file and renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.evidence.bundle import PACK_FORMAT, Bundle
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 9
+FILE_MODE = 0o644
+MANIFEST = "manifest.json"
+CSV_FILES = ("cases.csv", "counts_by_week.csv", "counts_by_hospital.csv",
+             "counts_by_severity.csv", "followups.csv")
+
+
+def top_alert(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict | None:
+    """The rank-1 alert of ``week`` (default: the latest week with a ranked alert)."""
+    from pipeline.reporting.context import load_alert
+    from pipeline.storage.warehouse import has_table
+
+    if not has_table(con, "alerts"):
+        return None
+    if week is None:
+        row = con.execute("SELECT max(week) FROM alerts WHERE rank IS NOT NULL").fetchone()
+        week = row[0] if row else None
+        if week is None:
+            return None
+    found = con.execute("SELECT alert_id FROM alerts WHERE week = ? AND rank IS NOT NULL "
+                        "ORDER BY rank, alert_id LIMIT 1", [week]).fetchone()
+    return load_alert(con, found[0], week) if found else None
+
+
+def default_pack_path(settings, bundle: Bundle) -> Path:  # type: ignore[no-untyped-def]
+    return settings.evidence_dir / f"evidence-{bundle.slug}.zip"
+
+
+def build_evidence_pack(settings, *, alert_id: str | None = None,  # type: ignore[no-untyped-def]
+                        week: str | None = None, category: str | None = None,
+                        date_from: date | None = None, date_to: date | None = None,
+                        out: Path | None = None) -> Path:
+    """Write the evidence pack of an alert (``alert_id``, optional ``week``) or of a category
+    over a visit-date range; returns the zip's path.
+
+    Raises ValueError for an incomplete or contradictory request, LookupError when the alert
+    or category does not exist.
+    """
+    from pipeline.evidence.bundle import load_alert_bundle, load_category_bundle
+    from pipeline.storage.warehouse import connect
+
+    by_category = category is not None or date_from is not None or date_to is not None
+    if alert_id and by_category:
+        raise ValueError("give --alert, or --category with --from and --to, not both")
+    if not alert_id and not (category and date_from and date_to):
+        raise ValueError("give --alert ID, or --category CODE --from DATE --to DATE")
+    if week and not alert_id:
+        raise ValueError("--week goes with --alert")
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        if alert_id:
+            bundle = load_alert_bundle(con, alert_id, week)
+        else:
+            bundle = load_category_bundle(con, category, date_from, date_to)  # type: ignore[arg-type]
+            if bundle.cases.empty:
+                raise LookupError(f"no cases of category {category} visited between "
+                                  f"{date_from} and {date_to}")
+    finally:
+        con.close()
+    files = pack_files(bundle)
+    path = Path(out) if out else default_pack_path(settings, bundle)
+    write_zip(path, files)
+    return path
+
+
+# ---- contents ------------------------------------------------------------------------------
+
+def pack_files(bundle: Bundle) -> dict[str, bytes]:
+    """Every file of the pack (name -> bytes), manifest included."""
+    from pipeline.notices.markdown import md_escape
+    from pipeline.reporting.charts import bar_chart_svg, trend_chart_svg
+
+    files: dict[str, bytes] = {}
+    cases = bundle.cases
+    files["cases.csv"] = _csv(cases)
+    files["cases.parquet"] = _parquet(cases)
+    files["narratives.md"] = _narratives_md(bundle, md_escape).encode("utf-8")
+    files["narratives.txt"] = _narratives_txt(bundle).encode("utf-8")
+
+    by_week = bundle.trend.copy()
+    in_pack = cases["visit_week"].value_counts()
+    by_week["cases_in_pack"] = [int(in_pack.get(w, 0)) for w in by_week["week"]]
+    by_hospital = counts_by_hospital(bundle)
+    by_severity = counts_by_severity(bundle)
+    files["counts_by_week.csv"] = _csv(by_week)
+    files["counts_by_hospital.csv"] = _csv(by_hospital)
+    files["counts_by_severity.csv"] = _csv(by_severity)
+    files["followups.csv"] = _csv(bundle.followups)
+
+    title = _title(bundle)
+    charts = {
+        "charts/trend.svg": trend_chart_svg(bundle.trend, f"{title}: cases per week"),
+        "charts/by_hospital.svg": bar_chart_svg(
+            by_hospital["hospital_code"].tolist(), by_hospital["cases"].tolist(),
+            "Cases by hospital"),
+        "charts/by_severity.svg": bar_chart_svg(
+            by_severity["label_en"].tolist(), by_severity["cases"].tolist(),
+            "Cases by severity"),
+    }
+    files.update({name: svg.encode("utf-8") for name, svg in charts.items()})
+    files["provenance.json"] = _json(bundle.provenance)
+    files["summary.html"] = render_summary(bundle, charts, by_hospital, by_severity,
+                                           sorted(files)).encode("utf-8")
+    files[MANIFEST] = _json(manifest(files))
+    return files
+
+
+def _title(bundle: Bundle) -> str:
+    if bundle.alert is not None:
+        return f"Alert {bundle.alert['alert_id']} ({bundle.alert['week']})"
+    r = bundle.request
+    return f"{r['category']} {r['date_from']}..{r['date_to']}"
+
+
+def counts_by_hospital(bundle: Bundle) -> pd.DataFrame:
+    cases = bundle.cases
+    names = bundle.hospitals.set_index("hospital_code") if not bundle.hospitals.empty else None
+    rows = []
+    for code in sorted(set(cases["hospital_code"])):
+        own = cases[cases["hospital_code"] == code]
+        rows.append({
+            "hospital_code": code,
+            "name_en": names.at[code, "name_en"] if names is not None and code in names.index
+            else "",
+            "name_zh": names.at[code, "name_zh"] if names is not None and code in names.index
+            else "",
+            "cases": len(own), "severe": int((own["severity"] == "severe").sum()),
+            "admitted": int(own["outcome"].isin(["admitted", "transferred"]).sum()),
+            "died": int((own["outcome"] == "died").sum()),
+        })
+    frame = pd.DataFrame(rows, columns=["hospital_code", "name_en", "name_zh", "cases",
+                                        "severe", "admitted", "died"])
+    return frame.sort_values(["cases", "hospital_code"], ascending=[False, True],
+                             kind="stable").reset_index(drop=True)
+
+
+def counts_by_severity(bundle: Bundle) -> pd.DataFrame:
+    order = ["severe", "moderate", "mild"]
+    counts = bundle.cases["severity"].value_counts()
+    levels = order + sorted(c for c in counts.index if c not in order)
+    return pd.DataFrame([{"severity": s, "label_en": bundle.label("severity", s, "en"),
+                          "label_zh": bundle.label("severity", s, "zh"),
+                          "cases": int(counts.get(s, 0))} for s in levels],
+                        columns=["severity", "label_en", "label_zh", "cases"])
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    from pipeline.reporting.safe import write_safe_csv
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.csv"
+        write_safe_csv(frame, path)
+        return path.read_bytes()
+
+
+def _parquet(cases: pd.DataFrame) -> bytes:
+    """Deterministic Parquet: explicit schema, rows in the given order, no pandas metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def column(name: str) -> pa.Array:
+        values = [None if _missing(v) else v for v in cases[name].tolist()]
+        if name == "visit_date":
+            return pa.array(values, type=pa.date32())
+        if name == "age":
+            return pa.array([None if v is None else float(v) for v in values],
+                            type=pa.float64())
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+    table = pa.table({name: column(name) for name in cases.columns})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd", compression_level=3)
+    return sink.getvalue()
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _json(payload: object) -> bytes:
+    return (json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+            + "\n").encode("utf-8")
+
+
+def _case_header(bundle: Bundle, case: dict) -> str:
+    age = "" if _missing(case["age"]) else f"{float(case['age']):g} {case['age_unit'] or ''}"
+    parts = [f"{case['hospital_code']}/{case['case_id']}", str(case["visit_date"] or ""),
+             case["sex"] or "", age.strip(),
+             bundle.label("severity", case["severity"]), bundle.label("outcome", case["outcome"])]
+    return " · ".join(p for p in parts if p)
+
+
+def _narratives_md(bundle: Bundle, escape) -> str:  # type: ignore[no-untyped-def]
+    lines = [f"# Narratives: {escape(_title(bundle))}", "",
+             f"{len(bundle.cases)} de-identified cases, oldest first.", ""]
+    for case in bundle.cases.to_dict("records"):
+        product = " / ".join(str(case[k]) for k in ("product_name", "brand", "model", "batch")
+                             if not _missing(case[k]))
+        lines += [f"## {escape(_case_header(bundle, case))}", ""]
+        if product:
+            lines += [f"Product: {escape(product)}", ""]
+        lines += [escape(case["narrative"] or ""), ""]
+    return "\n".join(lines)
+
+
+def _narratives_txt(bundle: Bundle) -> str:
+    lines = [f"Narratives: {_title(bundle)}", f"{len(bundle.cases)} de-identified cases, "
+             "oldest first.", ""]
+    for case in bundle.cases.to_dict("records"):
+        product = " / ".join(str(case[k]) for k in ("product_name", "brand", "model", "batch")
+                             if not _missing(case[k]))
+        lines += [_case_header(bundle, case)]
+        if product:
+            lines += [f"Product: {product}"]
+        lines += [" ".join(str(case["narrative"] or "").split()), ""]
+    return "\n".join(lines)
+
+
+# ---- summary.html --------------------------------------------------------------------------
+
+def _environment():  # type: ignore[no-untyped-def]
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                       autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+                       lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render_summary(bundle: Bundle, charts: dict[str, str], by_hospital: pd.DataFrame,
+                   by_severity: pd.DataFrame, file_names: list[str]) -> str:
+    from markupsafe import Markup
+
+    from pipeline.reporting.risk import suggested_risk_level
+
+    risk = suggested_risk_level(bundle.cases, bundle.alert) if bundle.alert else None
+    cases = [{**c, "header": _case_header(bundle, c),
+              "severity_label": bundle.label("severity", c["severity"]),
+              "outcome_label": bundle.label("outcome", c["outcome"]),
+              "relation_label": bundle.label("product_relation", c["product_relation"])}
+             for c in bundle.cases.to_dict("records")]
+    return _environment().get_template("summary.html.j2").render(
+        title=_title(bundle), bundle=bundle, alert=bundle.alert, risk=risk, cases=cases,
+        # matplotlib escapes every text node of its SVG; the charts are our own markup.
+        charts={name: Markup(svg) for name, svg in charts.items()},
+        by_hospital=by_hospital.to_dict("records"),
+        by_severity=by_severity.to_dict("records"),
+        followups=bundle.followups.to_dict("records"),
+        triage=bundle.triage.to_dict("records"),
+        provenance=bundle.provenance, files=file_names + [MANIFEST],
+        missing=_missing, fmt=_fmt)
+
+
+def _fmt(value: object, digits: int = 2) -> str:
+    if _missing(value):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e-2 and value else f"{value:.{digits}f}"
+    return str(value)
+
+
+# ---- zip, manifest, verification ----------------------------------------------------------
+
+def manifest(files: dict[str, bytes]) -> dict:
+    return {"format": PACK_FORMAT,
+            "files": [{"name": name, "sha256": hashlib.sha256(data).hexdigest(),
+                       "size": len(data)} for name, data in sorted(files.items())
+                      if name != MANIFEST]}
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, whatever the host
+            info.external_attr = (0o100000 | FILE_MODE) << 16
+            archive.writestr(info, files[name], compress_type=zipfile.ZIP_DEFLATED,
+                             compresslevel=ZIP_LEVEL)
+    return buffer.getvalue()
+
+
+def write_zip(path: Path, files: dict[str, bytes]) -> None:
+    """Atomically: a temporary file in the target directory, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = zip_bytes(files)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def verify_evidence_pack(path: Path) -> list[str]:
+    """Problems found in a pack (an empty list means it is intact): unreadable zip, missing
+    manifest, a file missing, changed (SHA-256 or size) or not listed in the manifest."""
+    problems: list[str] = []
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return [f"{path}: not a readable zip ({exc})"]
+    with archive:
+        names = archive.namelist()
+        if len(names) != len(set(names)):
+            problems.append("duplicate file names in the zip")
+        if MANIFEST not in names:
+            return problems + [f"{MANIFEST} is missing"]
+        try:
+            listed = json.loads(archive.read(MANIFEST))
+            entries = {e["name"]: e for e in listed["files"]}
+        except (ValueError, KeyError, TypeError, zipfile.BadZipFile, zlib.error) as exc:
+            return problems + [f"{MANIFEST} is unreadable ({exc})"]
+        if listed.get("format") != PACK_FORMAT:
+            problems.append(f"unknown pack format {listed.get('format')!r}")
+        for name in sorted(set(names) - set(entries) - {MANIFEST}):
+            problems.append(f"{name}: not listed in the manifest")
+        for name, entry in sorted(entries.items()):
+            if name not in names:
+                problems.append(f"{name}: listed in the manifest but missing")
+                continue
+            try:
+                data = archive.read(name)
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:  # CRC, inflate
+                problems.append(f"{name}: cannot be read ({exc})")
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != entry.get("sha256") or len(data) != entry.get("size"):
+                problems.append(f"{name}: SHA-256 {digest[:12]}… size {len(data)} does not "
+                                f"match the manifest ({str(entry.get('sha256'))[:12]}… size "
+                                f"{entry.get('size')})")
+    return problems
+
+
+def manifest_digest(path: Path) -> str:
+    """SHA-256 of a pack's manifest.json (cited by the recall referral)."""
+    with zipfile.ZipFile(path) as archive:
+        return hashlib.sha256(archive.read(MANIFEST)).hexdigest()

@@ -1,0 +1,1 @@
+"""Documents from confirmed alerts: risk notice, consumer safety warning, recall referral."""

@@ -1,0 +1,495 @@
+"""Risk notice, consumer safety warning and recall referral for a confirmed alert.
+
+Each document is first built as plain data (title, key facts, sections of paragraphs, bullets
+and tables) in Chinese or English, then rendered by two generic templates: HTML with jinja2
+autoescape, and Markdown where every inserted value goes through ``md_escape`` (the
+environment's ``finalize``), so hostile text from a narrative or a brand field shows as text in
+both. Documents are refused unless the alert's current triage decision is ``confirm``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.evidence.bundle import Bundle
+
+KINDS = ("risk-notice", "safety-warning", "recall-referral")
+LANGS = ("zh", "en")
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+
+
+class NoticeRefused(RuntimeError):
+    """The alert is not confirmed (or not found): no document may be issued."""
+
+
+@dataclass
+class Section:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[object]] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    kind: str
+    lang: str
+    title: str
+    subtitle: str
+    facts: list[tuple[str, str]]
+    sections: list[Section]
+    footer: str
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# ---- facts shared by the three documents ---------------------------------------------------
+
+def _period(bundle: Bundle) -> tuple[str, str]:
+    dates = [d for d in bundle.cases["visit_date"] if not _missing(d)]
+    return (str(min(dates)), str(max(dates))) if dates else ("", "")
+
+
+def _age_text(case: dict, lang: str) -> str:
+    if _missing(case.get("age")):
+        return _t(lang, "年龄不详", "age unknown")
+    age, unit = float(case["age"]), case.get("age_unit") or "years"
+    units = {"years": ("岁", "years"), "months": ("个月", "months"), "days": ("天", "days")}
+    zh, en = units.get(unit, (unit, unit))
+    if lang == "zh":
+        return f"{age:g}{zh}"
+    return f"{age:g} {en[:-1] if age == 1 and en.endswith('s') else en}"
+
+
+def _years(case: dict) -> float | None:
+    if _missing(case.get("age")):
+        return None
+    unit = case.get("age_unit") or "years"
+    age = float(case["age"])
+    return age if unit == "years" else age / 12 if unit == "months" else age / 365.25
+
+
+def _product_seen(bundle: Bundle) -> dict[str, list[tuple[str, int]]]:
+    seen = {}
+    for column in ("product_name", "brand", "model", "batch", "barcode"):
+        values = [str(v).strip() for v in bundle.cases[column] if not _missing(v)
+                  and str(v).strip()]
+        seen[column] = sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0]))
+    return seen
+
+
+def _top_labels(bundle: Bundle, column: str, codeset: str, lang: str, n: int = 3) -> str:
+    counts = bundle.cases[column].dropna().value_counts()
+    total = int(counts.sum())
+    if not total:
+        return ""
+    sep = "，" if lang == "zh" else ", "
+    return sep.join(f"{bundle.label(codeset, code, lang)} ({count})"
+                    for code, count in counts.head(n).items())
+
+
+def _hazard(bundle: Bundle, lang: str) -> str:
+    alert = bundle.alert or {}
+    category = bundle.category_name(lang) or alert.get("category") or ""
+    pattern = bundle.pattern.get("label_zh" if lang == "zh" else "label_en") \
+        if bundle.pattern else None
+    nature = _top_labels(bundle, "injury_nature", "injury_nature", lang)
+    body = _top_labels(bundle, "body_region", "body_region", lang)
+    if lang == "zh":
+        text = f"{category}相关伤害"
+        if pattern:
+            text += f"（伤害模式：{pattern}）"
+        if alert.get("alert_type") == "new_term" and alert.get("term"):
+            text += f"；叙述中新出现的词语：“{alert['term']}”"
+        if nature:
+            text += f"。主要伤害性质：{nature}"
+        if body:
+            text += f"；主要受伤部位：{body}"
+        return text + "。"
+    text = f"Injuries involving {category}"
+    if pattern:
+        text += f" (hazard pattern: {pattern})"
+    if alert.get("alert_type") == "new_term" and alert.get("term"):
+        text += f"; a new term in the narratives: \u201c{alert['term']}\u201d"
+    if nature:
+        text += f". Main injuries: {nature}"
+    if body:
+        text += f"; body regions: {body}"
+    return text + "."
+
+
+def _outcomes(bundle: Bundle) -> dict[str, int]:
+    cases = bundle.cases
+    return {"cases": len(cases),
+            "severe": int((cases["severity"] == "severe").sum()),
+            "admitted": int(cases["outcome"].isin(["admitted", "transferred"]).sum()),
+            "died": int((cases["outcome"] == "died").sum()),
+            "children": sum(1 for c in cases.to_dict("records")
+                            if (y := _years(c)) is not None and y < 14)}
+
+
+def _confirmation(bundle: Bundle) -> dict:
+    confirms = bundle.triage[bundle.triage["decision"] == "confirm"]
+    return confirms.iloc[-1].to_dict() if not confirms.empty else {}
+
+
+def _hospital_names(bundle: Bundle, lang: str) -> list[str]:
+    if bundle.hospitals.empty:
+        return sorted(set(bundle.cases["hospital_code"]))
+    name = "name_zh" if lang == "zh" else "name_en"
+    counts = bundle.cases["hospital_code"].value_counts()
+    return [f"{h[name]} ({h['hospital_code']}, {int(counts.get(h['hospital_code'], 0))})"
+            for h in bundle.hospitals.to_dict("records")]
+
+
+def _followup_section(bundle: Bundle, lang: str) -> Section:
+    follow = bundle.followups
+    section = Section(_t(lang, "追踪调查结果", "Follow-up results"))
+    if follow.empty:
+        section.paragraphs.append(_t(lang, "尚未对本预警的病例开展追踪调查。",
+                                     "No follow-up investigation was requested."))
+        return section
+    done = follow[follow["result_id"].notna()]
+    reached = int(done["reached"].fillna(False).astype(bool).sum())
+    roles = Counter(done["product_role"].dropna())
+    section.paragraphs.append(_t(
+        lang, f"共追踪{len(follow)}例，已完成{len(done)}例，其中联系到{reached}例。",
+        f"{len(follow)} cases followed up, {len(done)} completed, {reached} reached."))
+    if roles:
+        section.paragraphs.append(_t(lang, "产品作用：", "Product's role: ") + ", ".join(
+            f"{role} ({n})" for role, n in sorted(roles.items())))
+    section.columns = [_t(lang, "病例", "case"), _t(lang, "联系到", "reached"),
+                       _t(lang, "核实品牌/型号/批次", "brand / model / batch verified"),
+                       _t(lang, "产品作用", "product role"), _t(lang, "结论", "conclusion")]
+    for f in follow.to_dict("records"):
+        pending = _missing(f["result_id"])
+        section.rows.append([
+            f"{f['hospital_code']}/{f['case_id']}",
+            _t(lang, "待完成", "pending") if pending else
+            (_t(lang, "是", "yes") if f["reached"] else _t(lang, "否", "no")),
+            " / ".join("–" if _missing(f[k]) else str(f[k]) for k in
+                       ("brand_verified", "model_verified", "batch_verified")),
+            "" if _missing(f["product_role"]) else f["product_role"],
+            "" if _missing(f["conclusion"]) else f["conclusion"]])
+    return section
+
+
+def _products_section(bundle: Bundle, lang: str, heading: str) -> Section:
+    seen = _product_seen(bundle)
+    names = {"product_name": ("产品名称", "product names"), "brand": ("品牌", "brands"),
+             "model": ("型号", "models"), "batch": ("批次", "batches"),
+             "barcode": ("条形码", "barcodes")}
+    section = Section(heading)
+    category = bundle.category_name(lang)
+    if category:
+        section.paragraphs.append(_t(lang, f"产品类别：{category}（{bundle.category.get('category_code')}）",
+                                     f"Product category: {category} "
+                                     f"({bundle.category.get('category_code')})"))
+    for column, (zh, en) in names.items():
+        values = seen[column]
+        text = ", ".join(f"{v} ({n})" for v, n in values[:15]) if values else \
+            _t(lang, "未记录", "not recorded")
+        section.bullets.append(f"{_t(lang, zh, en)}: {text}")
+    return section
+
+
+# ---- the three documents -------------------------------------------------------------------
+
+MEASURES = {
+    "serious": (["责令停止销售并召回涉及的品牌、型号和批次；", "通知生产者和进口商，移交缺陷产品召回管理机构；",
+                 "发布消费者安全警示；", "按适用标准开展监督抽查。"],
+                ["Withdrawal from the market and recall from consumers of the brands, models "
+                 "and batches involved;", "notify the manufacturer and importer and refer to "
+                 "the recall office;", "publish a consumer safety warning;",
+                 "targeted sampling inspection against the applicable standard."]),
+    "high": (["通知生产者和进口商并要求采取纠正措施；", "开展针对性监督抽查，评估是否需要召回；",
+              "发布消费者安全警示。"],
+             ["Notify the manufacturer and importer and require corrective action;",
+              "targeted sampling inspection; assess the need for a recall;",
+              "publish a consumer safety warning."]),
+    "medium": (["通知生产者；", "纳入下一轮监督抽查计划；", "向消费者提供安全使用信息，继续监测。"],
+               ["Notify the manufacturer;", "include in the next sampling-inspection plan;",
+                "inform consumers on safe use and keep monitoring."]),
+    "low": (["继续监测，暂不建议采取市场措施。"],
+            ["Keep monitoring; no market measure proposed at this stage."]),
+}
+LEVEL_NAMES = {"serious": ("严重风险", "serious risk"), "high": ("高风险", "high risk"),
+               "medium": ("中风险", "medium risk"), "low": ("低风险", "low risk")}
+
+
+def _common_facts(bundle: Bundle, lang: str) -> list[tuple[str, str]]:
+    alert = bundle.alert or {}
+    start, end = _period(bundle)
+    confirm = _confirmation(bundle)
+    facts = [(_t(lang, "预警编号", "Alert"), f"{alert.get('alert_id')} ({alert.get('week')})"),
+             (_t(lang, "产品类别", "Product category"),
+              f"{bundle.category_name(lang)} ({alert.get('category') or '–'})"),
+             (_t(lang, "病例时间", "Cases between"), f"{start} – {end}")]
+    if confirm:
+        facts.append((_t(lang, "确认", "Confirmed"),
+                      f"{confirm['actor']}, {str(confirm['recorded_at'])[:10]}"))
+    return facts
+
+
+def risk_notice(bundle: Bundle, lang: str) -> Document:
+    from pipeline.reporting.risk import suggested_risk_level
+
+    alert = bundle.alert or {}
+    risk = suggested_risk_level(bundle.cases, alert)
+    o = _outcomes(bundle)
+    level_zh, level_en = LEVEL_NAMES.get(risk["level"], (risk["level"], risk["level"]))
+    evidence = Section(_t(lang, "证据摘要", "Evidence summary"))
+    evidence.paragraphs.append(_t(
+        lang,
+        f"{o['cases']}例病例，来自{alert.get('n_hospitals') or len(bundle.hospitals)}家哨点医院；"
+        f"重度{o['severe']}例，住院或转院{o['admitted']}例，死亡{o['died']}例，14岁以下儿童{o['children']}例。",
+        f"{o['cases']} cases from {alert.get('n_hospitals') or len(bundle.hospitals)} sentinel "
+        f"hospitals; {o['severe']} severe, {o['admitted']} admitted or transferred, "
+        f"{o['died']} death(s), {o['children']} children under 14."))
+    if alert.get("method"):
+        evidence.paragraphs.append(_t(
+            lang,
+            f"检测方法{alert['method']}：本周观察{_n(alert.get('observed'))}例，期望"
+            f"{_n(alert.get('expected'), 1)}例，阈值{_n(alert.get('threshold'), 1)}，p={_p(alert.get('pvalue'))}。",
+            f"Detector {alert['method']}: observed {_n(alert.get('observed'))}, expected "
+            f"{_n(alert.get('expected'), 1)}, threshold {_n(alert.get('threshold'), 1)}, "
+            f"p = {_p(alert.get('pvalue'))}."))
+    evidence.bullets = _hospital_names(bundle, lang)
+    risk_section = Section(_t(lang, "风险等级（欧盟Safety Gate方法，建议）",
+                              "Risk level (EU Safety Gate method, suggested)"),
+                           paragraphs=[_t(lang, f"建议风险等级：{level_zh}。", f"Suggested risk "
+                                          f"level: {level_en}."),
+                                       risk["rationale_zh" if lang == "zh" else "rationale_en"],
+                                       _t(lang, "可能性为基于监测证据的估计，须由风险评估人员确认。",
+                                          "The probability is a proxy from surveillance "
+                                          "evidence; a risk assessor confirms it.")])
+    zh_measures, en_measures = MEASURES.get(risk["level"], MEASURES["low"])
+    sections = [
+        Section(_t(lang, "危害", "Hazard"), paragraphs=[_hazard(bundle, lang)]),
+        _products_section(bundle, lang, _t(lang, "涉及产品", "Products involved")),
+        evidence, risk_section,
+        Section(_t(lang, "建议措施", "Recommended measures"),
+                bullets=zh_measures if lang == "zh" else en_measures),
+        _followup_section(bundle, lang),
+    ]
+    return Document("risk-notice", lang,
+                    _t(lang, f"产品伤害风险通报：{bundle.category_name(lang)}",
+                       f"Product injury risk notice: {bundle.category_name(lang)}"),
+                    _t(lang, "供市场监管部门使用", "For market surveillance authorities"),
+                    _common_facts(bundle, lang) + [(_t(lang, "建议风险等级", "Suggested risk"),
+                                                    level_zh if lang == "zh" else level_en)],
+                    sections, _footer(bundle, lang))
+
+
+def safety_warning(bundle: Bundle, lang: str) -> Document:
+    o = _outcomes(bundle)
+    start, end = _period(bundle)
+    name = bundle.category_name(lang) or _t(lang, "该类产品", "this product")
+    seen = _product_seen(bundle)
+    what = Section(_t(lang, "发生了什么", "What happened"))
+    if lang == "zh":
+        text = (f"{start}至{end}，我们的伤害监测医院接诊了{o['cases']}名因{name}受伤的人"
+                + (f"，其中{o['children']}名是儿童" if o["children"] else "")
+                + f"。{o['admitted']}人需要住院治疗" + (f"，{o['died']}人死亡" if o["died"] else "")
+                + "。")
+    else:
+        text = (f"Between {start} and {end}, hospitals in our injury monitoring network treated "
+                f"{o['cases']} people injured by {name}"
+                + (f", {o['children']} of them children" if o["children"] else "")
+                + f". {o['admitted']} needed hospital care"
+                + (f" and {o['died']} died" if o["died"] else "") + ".")
+    what.paragraphs = [text, _hazard(bundle, lang)]
+    products = Section(_t(lang, "涉及的产品", "Products involved"))
+    for column, (zh, en) in (("brand", ("品牌", "Brands")), ("model", ("型号", "Models")),
+                             ("batch", ("批次", "Batches"))):
+        if seen[column]:
+            products.bullets.append(f"{_t(lang, zh, en)}: "
+                                    + ", ".join(v for v, _ in seen[column][:10]))
+    if not products.bullets:
+        products.paragraphs.append(_t(lang, "病例记录中未写明品牌或型号。",
+                                      "The case records do not name a brand or model."))
+    advice = Section(_t(lang, "您应该怎么做", "What you should do"))
+    advice.bullets = [
+        _t(lang, f"检查家中是否有上面列出的{name}。如有，请停止使用，等待生产者或监管部门的进一步说明。",
+           f"Check whether you have a {name} listed above. If you do, stop using it until the "
+           "manufacturer or the authorities tell you it is safe."),
+        _t(lang, "严格按照说明书使用，不要改装产品或拆除安全装置。",
+           "Follow the instructions; do not modify the product or remove safety parts."),
+    ]
+    if o["children"]:
+        advice.bullets.append(_t(lang, "把产品放在儿童接触不到的地方，使用时不要让儿童单独在旁。",
+                                 "Keep the product out of children's reach and never leave "
+                                 "children alone with it while it is in use."))
+    advice.bullets += [
+        _t(lang, "如有人受伤，请立即就医。", "If someone is injured, get medical help at once."),
+        _t(lang, "发现不安全的产品或相关伤害，请拨打12315投诉举报电话。",
+           "Report unsafe products and injuries to the 12315 consumer hotline."),
+    ]
+    return Document("safety-warning", lang,
+                    _t(lang, f"消费者安全警示：{name}", f"Consumer safety warning: {name}"),
+                    _t(lang, "请注意使用安全", "Please read and share"),
+                    [], [what, products, advice], _footer(bundle, lang))
+
+
+def recall_referral(bundle: Bundle, lang: str, pack: dict | None = None) -> Document:
+    alert = bundle.alert or {}
+    o = _outcomes(bundle)
+    serious = bundle.cases[bundle.cases["outcome"].isin(["admitted", "transferred", "died"])]
+    harms = Section(_t(lang, "住院和死亡病例", "Admissions and deaths"),
+                    paragraphs=[_t(lang, f"共{o['cases']}例：住院或转院{o['admitted']}例，死亡{o['died']}例。",
+                                   f"{o['cases']} cases: {o['admitted']} admitted or "
+                                   f"transferred, {o['died']} death(s).")],
+                    columns=[_t(lang, "病例", "case"), _t(lang, "就诊日期", "visit date"),
+                             _t(lang, "年龄", "age"), _t(lang, "性别", "sex"),
+                             _t(lang, "结局", "outcome"), _t(lang, "伤害", "injury")])
+    for c in serious.to_dict("records"):
+        harms.rows.append([f"{c['hospital_code']}/{c['case_id']}", str(c["visit_date"]),
+                           _age_text(c, lang), bundle.label("sex", c["sex"], lang),
+                           bundle.label("outcome", c["outcome"], lang),
+                           bundle.label("injury_nature", c["injury_nature"], lang)])
+    evidence = Section(_t(lang, "证据清单", "List of evidence"))
+    if pack:
+        evidence.bullets.append(_t(lang, "证据包", "Evidence pack") + f": {pack['name']} "
+                                f"(manifest.json SHA-256 {pack['manifest_sha256']})")
+    else:
+        evidence.bullets.append(_t(
+            lang, f"证据包尚未生成：sentinel evidence-pack --alert {alert.get('alert_id')}",
+            f"Evidence pack not built yet: sentinel evidence-pack --alert {alert.get('alert_id')}"))
+    evidence.bullets += [
+        _t(lang, f"去标识化病例清单{o['cases']}例及伤害经过叙述", f"De-identified list of "
+           f"{o['cases']} cases with their narratives"),
+        _t(lang, f"数据来源：{len(bundle.provenance.get('submissions', []))}份医院报送文件（含SHA-256校验值）",
+           f"Provenance: {len(bundle.provenance.get('submissions', []))} hospital submissions "
+           "(with SHA-256 checksums)"),
+        _t(lang, f"检测方法与参数：{alert.get('method')}", f"Detector and parameters: "
+           f"{alert.get('method')}"),
+    ]
+    hospitals = Section(_t(lang, "哨点医院", "Hospitals"), bullets=_hospital_names(bundle, lang))
+    return Document("recall-referral", lang,
+                    _t(lang, f"缺陷产品召回线索移送：{bundle.category_name(lang)}",
+                       f"Recall referral: {bundle.category_name(lang)}"),
+                    _t(lang, "移送缺陷产品召回管理机构", "To the recall office"),
+                    _common_facts(bundle, lang) + [(_t(lang, "病例数", "Cases"), str(o["cases"]))],
+                    [_products_section(bundle, lang, _t(lang, "产品（所见品牌、型号、批次、条形码）",
+                                                        "Product (brands, models, batches, "
+                                                        "barcodes seen)")),
+                     Section(_t(lang, "危害", "Hazard"), paragraphs=[_hazard(bundle, lang)]),
+                     harms, hospitals, _followup_section(bundle, lang), evidence],
+                    _footer(bundle, lang))
+
+
+def _n(value: object, digits: int = 0) -> str:
+    return "–" if value is None or _missing(value) else f"{float(value):.{digits}f}"
+
+
+def _p(value: object) -> str:
+    return "–" if value is None or _missing(value) else f"{float(value):.2g}"
+
+
+def _footer(bundle: Bundle, lang: str) -> str:
+    return _t(lang, "本文件由Sentinel产品伤害监测系统根据已确认的预警生成，不含患者身份信息。"
+                    f"数据截至{bundle.provenance.get('data_as_of') or '–'}。",
+              "Generated by Sentinel product-injury surveillance from a confirmed alert; it holds "
+              f"no patient identifiers. Data as of {bundle.provenance.get('data_as_of') or '–'}.")
+
+
+BUILDERS = {"risk-notice": risk_notice, "safety-warning": safety_warning,
+            "recall-referral": recall_referral}
+
+
+# ---- rendering -----------------------------------------------------------------------------
+
+def _html_env():  # type: ignore[no-untyped-def]
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _markdown_env():  # type: ignore[no-untyped-def]
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    from pipeline.notices.markdown import md_escape
+
+    # finalize runs on every {{ value }}: nothing reaches the Markdown unescaped.
+    return Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=False,
+                       finalize=md_escape, undefined=StrictUndefined, trim_blocks=True,
+                       lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(document: Document, fmt: str) -> str:
+    if fmt == "html":
+        return _html_env().get_template("document.html.j2").render(doc=document)
+    if fmt == "md":
+        return _markdown_env().get_template("document.md.j2").render(doc=document)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def write_notices(settings, alert_id: str, kinds: tuple[str, ...] = KINDS,  # type: ignore[no-untyped-def]
+                  langs: tuple[str, ...] = LANGS, week: str | None = None) -> list[Path]:
+    """Render the documents of a confirmed alert as HTML and Markdown; returns the paths
+    (reports_dir/notices/<alert_id>/<kind>.<lang>.html|.md). Raises NoticeRefused."""
+    from pipeline.evidence.bundle import load_alert_bundle
+    from pipeline.storage.warehouse import connect
+    from pipeline.triage.store import current_decisions
+
+    for kind in kinds:
+        if kind not in KINDS:
+            raise ValueError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
+    for lang in langs:
+        if lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r} (zh or en)")
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        decisions = current_decisions(con)
+        current = decisions[decisions["alert_id"] == alert_id]
+        if current.empty or current.iloc[0]["decision"] != "confirm":
+            state = "not triaged" if current.empty else \
+                f"its current decision is {current.iloc[0]['decision']}"
+            raise NoticeRefused(
+                f"alert {alert_id} is not confirmed ({state}); documents are issued only for "
+                f"confirmed alerts: sentinel alerts triage {alert_id} --decision confirm "
+                "--reason ...")
+        try:
+            bundle = load_alert_bundle(con, alert_id, week)
+        except LookupError as exc:
+            raise NoticeRefused(str(exc)) from exc
+    finally:
+        con.close()
+    pack = _pack_info(settings, bundle)
+    out_dir = settings.reports_dir / "notices" / alert_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for kind in kinds:
+        for lang in langs:
+            document = recall_referral(bundle, lang, pack) if kind == "recall-referral" \
+                else BUILDERS[kind](bundle, lang)
+            for fmt in ("html", "md"):
+                path = out_dir / f"{kind}.{lang}.{fmt}"
+                path.write_text(render(document, fmt), encoding="utf-8")
+                paths.append(path)
+    return paths
+
+
+def _pack_info(settings, bundle: Bundle) -> dict | None:  # type: ignore[no-untyped-def]
+    """The alert's evidence pack, when it was built and verifies."""
+    from pipeline.evidence.pack import default_pack_path, manifest_digest, verify_evidence_pack
+
+    path = default_pack_path(settings, bundle)
+    if not path.exists() or verify_evidence_pack(path):
+        return None
+    return {"name": path.name, "manifest_sha256": manifest_digest(path)}

@@ -1,0 +1,177 @@
+"""The weekly report on the tiny warehouse: content, ranking, determinism, inert hostile text,
+no identifiers, no external resources, triage and follow-up results."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings
+from pipeline.reporting.weekly import MAX_EXAMPLES, ReportError, write_weekly_report
+from pipeline.storage.warehouse import connect
+
+from .tinydata import HOSTILE
+
+WEEK = "2026-W19"
+
+
+class Fetches(HTMLParser):
+    """Collects what a browser would load or run: elements that fetch or execute, src /
+    event-handler attributes, links other than in-page anchors, CSS url() / @import."""
+
+    LOADERS = {"script", "link", "img", "iframe", "object", "embed", "audio", "video", "source",
+               "image"}  # <use> is checked by its href (in-page #ids only)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._style = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[override]
+        if tag in self.LOADERS:
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            value = value or ""
+            if name == "src" or name.startswith("on") or (
+                    name in ("href", "xlink:href", "action") and not value.startswith("#")) or (
+                    "url(" in value and "url(#" not in value):
+                self.found.append(f"{tag} {name}={value}")
+        self._style = tag == "style"
+
+    def handle_data(self, data: str) -> None:
+        if self._style and ("@import" in data or re.search(r"url\((?!#)", data)):
+            self.found.append("css fetch")
+
+
+def fetches(html: str) -> list[str]:
+    parser = Fetches()
+    parser.feed(html)
+    return parser.found
+
+
+@pytest.fixture(scope="module")
+def report(tiny: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    home = tmp_path_factory.mktemp("weekly-report")
+    shutil.copy(tiny.warehouse_path, home / "warehouse.duckdb")
+    return write_weekly_report(tiny.with_overrides(home=home), WEEK)
+
+
+def test_paths_and_languages(report: dict[str, Path]) -> None:
+    assert set(report) == {"zh", "en", "json"}
+    assert report["zh"].name == f"weekly-report-{WEEK}-zh.html"
+    assert report["json"].name == f"weekly-report-{WEEK}.json"
+    assert report["en"].parent.name == WEEK
+    assert "产品伤害风险周报" in report["zh"].read_text(encoding="utf-8")
+    assert "Weekly product-injury hazard report" in report["en"].read_text(encoding="utf-8")
+
+
+def test_summary_follows_detector_rank_and_every_alert_has_its_section(
+        tiny: Settings, report: dict[str, Path]) -> None:
+    con = connect(tiny.warehouse_path, read_only=True)
+    try:
+        expected = [a for (a,) in con.execute(
+            "SELECT alert_id FROM alerts WHERE week = ? AND status <> 'resolved' ORDER BY rank",
+            [WEEK]).fetchall()]
+    finally:
+        con.close()
+    data = json.loads(report["json"].read_text(encoding="utf-8"))
+    assert [a["alert_id"] for a in data["alerts"]] == expected and expected
+    html = report["en"].read_text(encoding="utf-8")
+    summary = html[html.index('id="summary"'):html.index('class="alert"')]
+    assert [m for m in re.findall(r'href="#alert-(A[0-9a-f]+)"', summary)] == expected
+    for alert_id in expected:
+        assert f'<section class="alert" id="alert-{alert_id}">' in html
+    assert 'id="network-health"' in html and "Monitoring-site supervision" in html
+
+
+def test_each_alert_explains_itself(report: dict[str, Path]) -> None:
+    data = json.loads(report["json"].read_text(encoding="utf-8"))
+    html = report["en"].read_text(encoding="utf-8")
+    top = data["alerts"][0]
+    assert top["subject"] == "HA01" and top["observed"] > top["threshold"]
+    assert len(top["trend"]) == 26 and top["trend"][-1]["alarm"]
+    assert top["trend"][-1]["upper"] == pytest.approx(top["threshold"])
+    assert min(top["n_cases"], 5) <= len(top["examples"]) <= MAX_EXAMPLES
+    assert sum(h["n"] for h in top["hospitals"]) == top["n_cases"]
+    assert top["risk"]["level"] in {"serious", "high", "medium", "low"}
+    assert top["evidence_command"] == f"sentinel evidence-pack --alert {top['alert_id']} --week {WEEK}"
+    assert top["evidence_command"] in html
+    assert html.count("<svg") >= len(data["alerts"])
+    assert "HA01 Rice cooker" in html and top["method"] in html
+    assert "Not triaged yet." in html
+
+
+def test_hostile_text_is_inert_and_nothing_is_loaded(report: dict[str, Path]) -> None:
+    for lang in ("zh", "en"):
+        html = report[lang].read_text(encoding="utf-8")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "<script" not in html and "<img" not in html
+        assert fetches(html) == []
+    raw = report["json"].read_text(encoding="utf-8")
+    assert "<script>" not in raw and json.loads(raw)  # escaped as \u003c, still valid JSON
+    assert HOSTILE in raw.replace("\\u003c", "<").replace("\\u003e", ">").replace(
+        "\\u0026", "&").replace('\\"', '"')
+
+
+def test_the_fetch_detector_is_not_blind() -> None:
+    assert fetches('<p>x</p><img src="a.png"><a href="http://x">y</a><a href="#top">z</a>'
+                   '<style>body{background:url(http://x)}</style>') == [
+        "<img>", "img src=a.png", "a href=http://x", "css fetch"]
+    assert fetches("<p>&lt;img src=x onerror=alert(2)&gt;</p>") == []
+
+
+def test_no_identifier_pseudonyms_in_any_output(report: dict[str, Path]) -> None:
+    for path in report.values():
+        text = path.read_text(encoding="utf-8")
+        assert "na_0123456789abcdef0123" not in text
+        assert "patient_name" not in text
+
+
+def test_same_data_same_bytes(tiny: Settings, report: dict[str, Path], tmp_path: Path) -> None:
+    shutil.copy(tiny.warehouse_path, tmp_path / "warehouse.duckdb")
+    again = write_weekly_report(tiny.with_overrides(home=tmp_path), WEEK)
+    for key in ("zh", "en", "json"):
+        assert again[key].read_bytes() == report[key].read_bytes(), key
+
+
+def test_triage_decision_and_followup_results_appear(tiny: Settings, tmp_path: Path) -> None:
+    store = pytest.importorskip("pipeline.triage.store")
+    shutil.copy(tiny.warehouse_path, tmp_path / "warehouse.duckdb")
+    settings = tiny.with_overrides(home=tmp_path)
+    con = connect(settings.warehouse_path)
+    try:
+        alert_id, keys = con.execute(
+            "SELECT alert_id, case_keys FROM alerts WHERE week = ? AND rank = 1",
+            [WEEK]).fetchone()
+        case = json.loads(keys)[0]
+        written = store.record_decision(
+            con, alert_id, "follow_up", "analyst.li", "check the lid <b>latch</b>",
+            week=WEEK, cases=[case], at=datetime(2026, 5, 12, 9, 0))
+        store.record_followup_result(
+            con, written["followup_ids"][0], reached=True, actor="officer.wang",
+            conclusion="lid latch broke; batch B-2026-04 =SUM(1)", product_role="caused",
+            brand="厨乐宝", model="CL-5", batch="B-2026-04", at=datetime(2026, 5, 14, 9, 0))
+    finally:
+        con.close()
+    paths = write_weekly_report(settings, WEEK, langs=("en",))
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    top = data["alerts"][0]
+    assert top["triage"]["decision"] == "follow_up" and top["triage"]["actor"] == "analyst.li"
+    assert top["followups"][0]["status"] == "completed"
+    assert top["followups"][0]["product_role"] == "caused"
+    html = paths["en"].read_text(encoding="utf-8")
+    assert "check the lid &lt;b&gt;latch&lt;/b&gt;" in html and "<b>latch" not in html
+    assert "lid latch broke" in html and "厨乐宝 / CL-5 / B-2026-04" in html
+
+
+def test_bad_input_is_refused(tiny: Settings) -> None:
+    with pytest.raises(ReportError, match="ISO week"):
+        write_weekly_report(tiny, "2026-19")
+    with pytest.raises(ReportError, match="language"):
+        write_weekly_report(tiny, WEEK, langs=("fr",))
