@@ -14,6 +14,11 @@ def detect(
                                "detect-series --help` for the names)."),
     alpha: float = typer.Option(0.005, help="One-sided significance level per series."),
     fdr: float = typer.Option(0.05, help="Benjamini-Hochberg false discovery rate."),
+    rise_method: str = typer.Option("auto-rise-offset", help="Sustained-rise detector run "
+                                    "alongside --method on every series (window totals of "
+                                    "1-4 weeks); 'none' turns it off."),
+    fdr_scope: str = typer.Option("all", help="'all': BH across all series; 'kind': "
+                                  "within category / pattern / category x city series."),
 ) -> None:
     """Detect emerging hazards for one week (or --from/--to) and store them in `alerts`.
 
@@ -23,8 +28,14 @@ def detect(
     from pipeline.alerts.weekly import AlertSettings, default_week, run_weeks
     from pipeline.config import Settings
     from pipeline.detection.isoweek import is_iso_week, week_range
+    from pipeline.detection.registry import METHODS
     from pipeline.storage.warehouse import connect
 
+    for name, value in (("--method", method), ("--rise-method", rise_method)):
+        if value not in METHODS and not (name == "--rise-method" and value == "none"):
+            raise typer.BadParameter(f"{name}: unknown method {value!r}")
+    if fdr_scope not in ("kind", "all"):
+        raise typer.BadParameter("--fdr-scope must be 'kind' or 'all'")
     if week and (week_from or week_to):
         raise typer.BadParameter("give --week or --from/--to, not both")
     settings = Settings.from_env()
@@ -45,7 +56,9 @@ def detect(
         raise typer.BadParameter(f"--from {start} is after --to {end}")
     con = connect(settings.warehouse_path)
     try:
-        counts = run_weeks(con, weeks, AlertSettings(method=method, alpha=alpha, fdr=fdr),
+        counts = run_weeks(con, weeks, AlertSettings(method=method, alpha=alpha, fdr=fdr,
+                                                  rise_method=rise_method,
+                                                  fdr_scope=fdr_scope),
                            progress=lambda m: typer.echo(m, err=True))
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -22,7 +22,7 @@ from pipeline.storage.warehouse import has_table
 
 CASE_COLUMNS = ("hospital_code", "case_id", "visit_week", "residence_region", "severity",
                 "outcome", "injury_nature", "body_region", "age", "age_unit", "narrative",
-                "category", "pattern_id")
+                "category", "pattern_id", "pattern_week", "product_name")
 
 
 def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -37,17 +37,43 @@ def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     source = "coded_cases c" if coded else "cases c"
     category = "c.category_code" if coded else "c.product_category"
     pattern = ("cp.pattern_id" if has_table(con, "case_patterns") else "NULL::VARCHAR")
+    # The week the clusterer put the case in its pattern: a backfill of week W must not see
+    # pattern memberships decided later (see ``as_of``).
+    pattern_week = ("cp.assigned_week" if pattern != "NULL::VARCHAR" else "NULL::VARCHAR")
     join_patterns = ("LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
                      "AND cp.case_id = c.case_id" if pattern != "NULL::VARCHAR" else "")
     return con.execute(f"""
         SELECT c.hospital_code, c.case_id, c.visit_week, c.residence_region, c.severity,
                c.outcome, c.injury_nature, c.body_region, c.age, c.age_unit, c.narrative,
-               {category} AS category, {pattern} AS pattern_id
+               {category} AS category, {pattern} AS pattern_id,
+               {pattern_week} AS pattern_week, c.product_name
         FROM {source}
         JOIN ref_hospitals h ON h.hospital_code = c.hospital_code AND h.is_test = 'False'
         {join_patterns}
         WHERE c.status = 'active'
     """).df()
+
+
+def ordinals(weeks: pd.Series) -> pd.Series:
+    """Week ordinals of a column of ISO weeks (None/NaN -> -1), parsing each distinct week
+    once (a backfill maps the same 66,000 weeks many times)."""
+    table = {w: week_ordinal(w) for w in weeks.dropna().unique()}
+    return weeks.map(table).fillna(-1).astype("int64")
+
+
+def as_of(cases: pd.DataFrame, week: str) -> pd.DataFrame:
+    """``cases`` as a run in ``week`` would have seen them: visits up to ``week`` and pattern
+    memberships assigned up to ``week`` (a case that joined a candidate cluster promoted to a
+    pattern later is unpatterned until then). Cases without ``pattern_week`` keep their
+    pattern."""
+    now = week_ordinal(week)
+    out = cases[ordinals(cases["visit_week"]) <= now]
+    if "pattern_week" in out.columns:
+        later = ordinals(out["pattern_week"]) > now
+        if later.any():
+            out = out.copy()
+            out.loc[later, "pattern_id"] = None
+    return out
 
 
 @dataclass(frozen=True)

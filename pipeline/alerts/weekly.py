@@ -4,14 +4,21 @@ Defaults (documented in docs/detection.md):
 
 * series (category, pattern, category x city): method ``auto-offset`` (Farrington flexible with
   the Noufaily settings when the history allows, shorter Farrington or the short-history
-  fallback otherwise; denominator = all cases reported that week) at alpha 0.005 one-sided;
-  an alarm becomes an alert only if its p-value survives Benjamini-Hochberg at FDR 0.05 across
-  every series evaluated that week;
+  fallback otherwise; denominator = all cases reported that week) and the sustained-rise
+  detector ``auto-rise-offset`` (totals of the last 1-4 weeks), combined per series (Sidak),
+  at alpha 0.005 one-sided; an alarm becomes an alert only if its p-value survives
+  Benjamini-Hochberg at FDR 0.05 across every series evaluated that week;
+* new patterns: a hazard pattern first seen in the last 8 weeks with >= 3 cases at >= 2
+  hospitals in the last 4 weeks and >= 20 % of its category's cases;
 * disproportionality: category x injury nature / severity / body region / age group over the
   last 8 weeks; an alert when PRR >= 2, chi2 >= 4, n >= 3 and IC025 > 0 now, and the pair's
   share within the category rose significantly against the 52 weeks before (one-sided Fisher
   exact test, BH at FDR 0.05): stable associations such as knives x cuts are not news;
-* new terms: absent from the previous 104 weeks, now in >= 3 cases at >= 2 hospitals.
+* new terms: absent from the previous 104 weeks, now in >= 3 cases at >= 2 hospitals
+  (Chinese n-grams must be named in the product field); category terms: the same within one
+  category (Chinese bigrams).
+
+Every signal sees the cases as of the evaluated week (no later visits or pattern assignments).
 
 Alerts are ranked by priority = score x (1 + share of severe/admitted/died cases + deaths)
 x (1 + 0.5 x (hospitals - 1)): severe outcomes and spread across hospitals come first.
@@ -29,11 +36,19 @@ import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from pipeline.alerts.series import SeriesPanel, build_panel, city_of, first_week, load_cases
+from pipeline.alerts.series import (
+    SeriesPanel,
+    as_of,
+    build_panel,
+    city_of,
+    first_week,
+    load_cases,
+    ordinals,
+)
 from pipeline.detection.disproportionality import disproportionality
 from pipeline.detection.isoweek import add_weeks, week_ordinal
 from pipeline.detection.multiple_testing import bh_qvalues
-from pipeline.detection.new_terms import new_terms
+from pipeline.detection.new_terms import category_new_terms, new_terms
 from pipeline.detection.registry import detect_panel_frame
 
 DETECTOR_VERSION = "alerts-1"
@@ -66,6 +81,14 @@ class AlertSettings:
     new_term_history: int = 104
     new_term_min_cases: int = 3
     new_term_min_hospitals: int = 2
+    rise_method: str = "auto-rise-offset"  # "none": weekly detector only
+    rise_window: int = 4
+    fdr_scope: str = "all"  # "kind": BH within category / pattern / category_region
+    new_pattern_recent: int = 8
+    new_pattern_window: int = 4
+    new_pattern_min_cases: int = 3
+    new_pattern_min_hospitals: int = 2
+    new_pattern_min_share: float = 0.2
 
 
 def alert_id(alert_type: str, subject: str) -> str:
@@ -92,39 +115,129 @@ def _case_stats(cases: pd.DataFrame) -> dict:
     }
 
 
-def series_alerts(panel: SeriesPanel, week_cases: pd.DataFrame, cfg: AlertSettings
+def _combine(main: pd.DataFrame, rise: pd.DataFrame, main_name: str, rise_name: str
+             ) -> pd.DataFrame:
+    """One row per series: the weekly detector and the sustained-rise detector as one test.
+
+    The series p-value is the Sidak combination ``1 - (1 - min(p1, p2))^2`` of the two
+    p-values (so BH sees one hypothesis per series, not two); the series alarms when either
+    detector does, and the row reports the alarming detector with the smaller p-value."""
+    main = main.assign(method=main_name)
+    if rise.empty:
+        return main
+    rise = rise.assign(method=rise_name)
+    both = pd.concat([main, rise], ignore_index=True)
+    both["pvalue"] = both["pvalue"].astype(float)
+    p_min = both.groupby("series")["pvalue"].transform("min")
+    tested = both.groupby("series")["pvalue"].transform("count")
+    # Alarming rows first, then the smaller p-value: the reported row explains the alert.
+    both = both.sort_values(["series", "alarm", "pvalue"], ascending=[True, False, True],
+                            na_position="last")
+    both["pvalue"] = 1.0 - (1.0 - p_min) ** tested.clip(lower=1)
+    both["alarm"] = both.groupby("series")["alarm"].transform("any")
+    return both.drop_duplicates("series", keep="first")
+
+
+def series_alerts(panel: SeriesPanel, cases: pd.DataFrame, cfg: AlertSettings
                   ) -> pd.DataFrame:
-    """Evaluate the last week of every series; keep alarms that survive BH."""
+    """Evaluate the last week of every series with the weekly detector (``cfg.method``) and
+    the sustained-rise detector (``cfg.rise_method``); keep alarms that survive BH across
+    all series (``fdr_scope="all"``) or within each series kind (``"kind"``)."""
     if panel.counts.shape[0] == 0:
         return pd.DataFrame()
     last = len(panel.weeks) - 1
     # A series with no case in its history cannot have a baseline; new products are the
     # new-term detector's job.
     live = np.flatnonzero(panel.counts[:, :last].sum(axis=1) > 0)
-    result = detect_panel_frame(
-        cfg.method, [panel.counts[i] for i in live], evaluate=[[last]] * len(live),
-        denominators=[panel.denominator] * len(live), alpha=cfg.alpha)
+    kwargs = {"evaluate": [[last]] * len(live), "denominators": [panel.denominator] * len(live),
+              "alpha": cfg.alpha}
+    series = [panel.counts[i] for i in live]
+    result = detect_panel_frame(cfg.method, series, **kwargs)
+    if cfg.rise_method and cfg.rise_method != "none":
+        rise = detect_panel_frame(cfg.rise_method, series, **kwargs)
+        result = _combine(result, rise, cfg.method, cfg.rise_method)
+    else:
+        result = result.assign(method=cfg.method)
     if result.empty:
         return pd.DataFrame()
     result["row"] = live[result["series"].to_numpy()]
+    result["kind"] = panel.meta["kind"].to_numpy()[result["row"].to_numpy()]
     pvalues = result["pvalue"].to_numpy(dtype=float)
-    result["qvalue"] = bh_qvalues(np.where(np.isnan(pvalues), 1.0, pvalues))
+    pvalues = np.where(np.isnan(pvalues), 1.0, pvalues)
+    if cfg.fdr_scope == "kind":
+        result["qvalue"] = np.nan
+        for _kind, idx in result.groupby("kind").indices.items():
+            result.iloc[idx, result.columns.get_loc("qvalue")] = bh_qvalues(pvalues[idx])
+    else:
+        result["qvalue"] = bh_qvalues(pvalues)
     hits = result[result["alarm"].astype(bool) & (result["qvalue"] <= cfg.fdr)]
+    now = week_ordinal(panel.weeks[-1])
+    ordinal = ordinals(cases["visit_week"])
     rows = []
     for hit in hits.to_dict("records"):
         meta = panel.meta.iloc[int(hit["row"])]
-        mask = week_cases["category"] == meta["category"]
+        # A rise alert's cases are those of its window; a weekly alert's those of the week.
+        span = cfg.rise_window if hit["method"] == cfg.rise_method else 1
+        mask = (cases["category"] == meta["category"]) & (ordinal > now - span)
         if meta["kind"] == "pattern":
-            mask &= week_cases["pattern_id"] == meta["pattern_id"]
+            mask &= cases["pattern_id"] == meta["pattern_id"]
         elif meta["kind"] == "category_region":
-            mask &= week_cases["residence_region"].map(city_of) == meta["region"]
+            mask &= cases["residence_region"].map(city_of) == meta["region"]
         rows.append({
             "alert_type": meta["kind"], "subject": meta["subject"],
             "category": meta["category"], "pattern_id": meta["pattern_id"],
-            "region": meta["region"], "term": None, "method": cfg.method,
+            "region": meta["region"], "term": None, "method": hit["method"],
             "observed": hit["observed"], "expected": hit["expected"],
             "threshold": hit["upper"], "score": hit["score"], "pvalue": hit["pvalue"],
-            "qvalue": hit["qvalue"], **_case_stats(week_cases[mask]),
+            "qvalue": hit["qvalue"], **_case_stats(cases[mask]),
+        })
+    return pd.DataFrame(rows)
+
+
+def new_pattern_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd.DataFrame:
+    """Emerging clusters: a hazard pattern that first appeared (first case assigned) within
+    the last ``new_pattern_recent`` weeks and has ``>= new_pattern_min_cases`` cases from
+    ``>= new_pattern_min_hospitals`` hospitals in the last ``new_pattern_window`` weeks.
+
+    A pattern is promoted by the clusterer once a few similar cases accumulate, so a new
+    pattern is by itself a weak signal; requiring several hospitals recently keeps one
+    hospital's coding habit or a single family's accident out, and requiring the pattern to
+    hold ``>= new_pattern_min_share`` (20 %) of its category's cases in the window keeps out
+    the sub-patterns the clusterer keeps splitting off large categories (e-bike falls: a new
+    sub-pattern with 2-6 % of the category's cases). A hazard adding ``k`` cases a week to a
+    category of ``b`` has a share of about ``k / (k + b)``. ``cases`` must hold only what a run
+    in ``week`` could see (:func:`pipeline.alerts.series.as_of`)."""
+    if "pattern_week" not in cases.columns:
+        return pd.DataFrame()
+    patterned = cases.dropna(subset=["pattern_id", "pattern_week"])
+    if patterned.empty:
+        return pd.DataFrame()
+    now = week_ordinal(week)
+    first_seen = ordinals(patterned["pattern_week"]).groupby(patterned["pattern_id"]).min()
+    recent = first_seen[first_seen > now - cfg.new_pattern_recent]
+    if recent.empty:
+        return pd.DataFrame()
+    ordinal = ordinals(patterned["visit_week"])
+    in_window = ordinal > now - cfg.new_pattern_window
+    window = patterned[patterned["pattern_id"].isin(recent.index) & in_window]
+    all_ordinal = ordinals(cases["visit_week"])
+    category_totals = cases[all_ordinal > now - cfg.new_pattern_window].groupby(
+        "category").size()
+    rows = []
+    for pattern_id, group in window.groupby("pattern_id"):
+        n_cases, n_hosp = len(group), group["hospital_code"].nunique()
+        if n_cases < cfg.new_pattern_min_cases or n_hosp < cfg.new_pattern_min_hospitals:
+            continue
+        share = n_cases / category_totals.get(group["category"].iloc[0], n_cases)
+        if share < cfg.new_pattern_min_share:
+            continue
+        rows.append({
+            "alert_type": "new_pattern", "subject": pattern_id,
+            "category": group["category"].iloc[0], "pattern_id": pattern_id, "region": None,
+            "term": None, "method": "new-pattern", "observed": float(n_cases),
+            "expected": 0.0, "threshold": float(cfg.new_pattern_min_cases),
+            "score": n_cases / cfg.new_pattern_min_cases, "pvalue": np.nan, "qvalue": np.nan,
+            **_case_stats(group),
         })
     return pd.DataFrame(rows)
 
@@ -146,7 +259,7 @@ def dispro_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd.Data
     cases = cases.dropna(subset=["category"]).copy()
     cases["age_group"] = [_age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"],
                                                              strict=True)]
-    ordinal = cases["visit_week"].map(week_ordinal)
+    ordinal = ordinals(cases["visit_week"])
     now = week_ordinal(week)
     window = cases[(ordinal > now - cfg.dispro_window) & (ordinal <= now)]
     history = cases[(ordinal > now - cfg.dispro_window - cfg.dispro_history)
@@ -192,12 +305,16 @@ def dispro_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def term_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd.DataFrame:
-    frame = cases.rename(columns={"visit_week": "week"})[
-        ["case_id", "hospital_code", "week", "narrative"]]
+def term_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings,
+                vocabulary_cache: dict | None = None) -> pd.DataFrame:
+    columns = ["case_id", "hospital_code", "week", "narrative"]
+    if "product_name" in cases.columns:
+        columns.append("product_name")
+    frame = cases.rename(columns={"visit_week": "week"})[columns]
     terms = new_terms(frame, week, history_weeks=cfg.new_term_history,
                       min_cases=cfg.new_term_min_cases,
-                      min_hospitals=cfg.new_term_min_hospitals)
+                      min_hospitals=cfg.new_term_min_hospitals,
+                      vocabulary_cache=vocabulary_cache)
     rows = []
     keyed = cases.set_index(cases["hospital_code"] + "/" + cases["case_id"])
     for hit in terms.to_dict("records"):
@@ -216,6 +333,35 @@ def term_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def category_term_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings,
+                         vocabulary_cache: dict | None = None) -> pd.DataFrame:
+    """One alert per category with terms new *to that category* this week (absent from its
+    narratives for ``new_term_history`` weeks, now in >= 3 of its cases at >= 2 hospitals);
+    ``term`` lists up to 5 of them, most frequent first."""
+    frame = cases.rename(columns={"visit_week": "week"})[
+        ["case_id", "hospital_code", "week", "narrative", "category"]]
+    terms = category_new_terms(frame, week, history_weeks=cfg.new_term_history,
+                               min_cases=cfg.new_term_min_cases,
+                               min_hospitals=cfg.new_term_min_hospitals,
+                               vocabulary_cache=vocabulary_cache)
+    if terms.empty:
+        return pd.DataFrame()
+    keyed = cases.set_index(cases["hospital_code"] + "/" + cases["case_id"])
+    rows = []
+    for category, group in terms.groupby("category", sort=True):
+        keys = sorted({f"{h}/{c}" for ks in group["case_keys"] for h, c in ks})
+        involved = keyed.loc[keyed.index.intersection(keys)]
+        rows.append({
+            "alert_type": "category_term", "subject": category, "category": category,
+            "pattern_id": None, "region": None, "term": ", ".join(group["term"].head(5)),
+            "method": "category-new-term", "observed": float(len(keys)), "expected": 0.0,
+            "threshold": float(cfg.new_term_min_cases),
+            "score": len(keys) / cfg.new_term_min_cases, "pvalue": np.nan, "qvalue": np.nan,
+            **_case_stats(involved),
+        })
+    return pd.DataFrame(rows)
+
+
 def rank_alerts(alerts: pd.DataFrame) -> pd.DataFrame:
     if alerts.empty:
         return alerts
@@ -229,13 +375,22 @@ def rank_alerts(alerts: pd.DataFrame) -> pd.DataFrame:
 
 
 def detect_week(cases: pd.DataFrame, week: str, previous: pd.DataFrame,
-                cfg: AlertSettings = AlertSettings()) -> pd.DataFrame:
+                cfg: AlertSettings = AlertSettings(), cache: dict | None = None
+                ) -> pd.DataFrame:
     """All alerts of ``week`` (ranked), with status new/ongoing, plus 'resolved' rows for
-    last week's alerts that no longer fire."""
-    panel = build_panel(cases, first_week(cases), week)
-    week_cases = cases[cases["visit_week"] == week]
-    parts = [series_alerts(panel, week_cases, cfg), dispro_alerts(cases, week, cfg),
-             term_alerts(cases, week, cfg)]
+    last week's alerts that no longer fire.
+
+    Every signal sees ``cases`` as of ``week`` (no later visits, no later pattern
+    assignments), so a backfill gives what the weekly runs would have given. ``cache``: an
+    optional dict reused across the weeks of one backfill over the same ``cases``."""
+    seen = as_of(cases, week)
+    panel = build_panel(seen, first_week(cases), week)
+    parts = [series_alerts(panel, seen, cfg), new_pattern_alerts(seen, week, cfg),
+             dispro_alerts(seen, week, cfg),
+             term_alerts(seen, week, cfg, None if cache is None
+                         else cache.setdefault("vocabulary", {})),
+             category_term_alerts(seen, week, cfg, None if cache is None
+                                  else cache.setdefault("vocabulary", {}))]
     alerts = pd.concat([p for p in parts if not p.empty], ignore_index=True) \
         if any(not p.empty for p in parts) else pd.DataFrame(columns=ALERT_COLUMNS)
     alerts["week"] = week
@@ -276,10 +431,11 @@ def run_weeks(con: duckdb.DuckDBPyConnection, weeks: list[str],
     if cases.empty:
         raise ValueError("the warehouse holds no cases: run `sentinel ingest` first")
     counts = {}
+    cache: dict = {}
     for week in weeks:
         previous = con.execute("SELECT * FROM alerts WHERE week = ?",
                                [add_weeks(week, -1)]).df()
-        alerts = detect_week(cases, week, previous, cfg)
+        alerts = detect_week(cases, week, previous, cfg, cache)
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("DELETE FROM alerts WHERE week = ?", [week])

@@ -31,7 +31,7 @@ import pandas as pd
 
 from pipeline.detection.isoweek import week_ordinal
 
-__all__ = ["DEFAULT_STOP_TERMS", "new_terms", "tokenize"]
+__all__ = ["DEFAULT_STOP_TERMS", "category_new_terms", "new_terms", "tokenize"]
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -184,6 +184,8 @@ def new_terms(
     min_cases: int = 3,
     min_hospitals: int = 2,
     stop_terms: Iterable[str] | None = None,
+    zh_product_share: float = 0.5,
+    vocabulary_cache: dict[int, frozenset[str]] | None = None,
 ) -> pd.DataFrame:
     """Terms new in ``current_week`` (ISO ``YYYY-Www``).
 
@@ -191,6 +193,17 @@ def new_terms(
     strings or datetimes). A term is reported when it does not occur in any narrative of the
     ``history_weeks`` weeks before ``current_week`` and occurs this week in ``>= min_cases``
     distinct cases (``hospital_code`` + ``case_id``) from ``>= min_hospitals`` hospitals.
+
+    When ``cases`` has a ``product_name`` column, a Chinese n-gram must also occur in the
+    product name of at least ``zh_product_share`` (half) of its cases: character n-grams of
+    unsegmented text often straddle word boundaries ("车从楼" from "学步车从楼梯", "商场提"
+    from "在商场提"), while a new product is named in the product field (half tolerates
+    clerks who leave it empty). English words are delimited by spaces and are not filtered.
+    New Chinese failure-mode words are therefore left to the pattern signals.
+
+    ``vocabulary_cache``: a dict the caller keeps across calls on the *same* ``cases`` and
+    ``stop_terms`` (a backfill of consecutive weeks); it stores each past week's terms so
+    that a week's narratives are tokenised once instead of once per evaluated week.
 
     Returns columns ``term, language ("zh"/"en"), n_cases, n_hospitals, hospital_codes,
     case_keys`` sorted by ``n_cases`` then ``n_hospitals`` (descending).
@@ -206,21 +219,43 @@ def new_terms(
     stops = DEFAULT_STOP_TERMS if stop_terms is None else frozenset(stop_terms)
 
     seen: set[str] = set()
-    for text in hist["narrative"]:
-        seen |= tokenize(text, stops)
+    if vocabulary_cache is None:
+        for text in hist["narrative"]:
+            seen |= tokenize(text, stops)
+    else:
+        hist_ordinal = ordinal[hist.index]
+        for week_no in range(cur - history_weeks, cur):
+            if week_no not in vocabulary_cache:
+                words: set[str] = set()
+                for text in hist.loc[hist_ordinal == week_no, "narrative"]:
+                    words |= tokenize(text, stops)
+                vocabulary_cache[week_no] = frozenset(words)
+            seen |= vocabulary_cache[week_no]
 
     term_cases: dict[str, set[tuple[str, str]]] = defaultdict(set)
     narratives: dict[tuple[str, str], tuple[str, str]] = {}
-    for hosp, cid, text in zip(now["hospital_code"], now["case_id"], now["narrative"], strict=True):
+    products: dict[tuple[str, str], str] = {}
+    has_products = "product_name" in now.columns
+    names = now["product_name"] if has_products else [None] * len(now)
+    for hosp, cid, text, product in zip(now["hospital_code"], now["case_id"],
+                                        now["narrative"], names, strict=True):
         key = (str(hosp), str(cid))
         narratives[key] = _normalised(text if isinstance(text, str) else "")
+        products[key] = product if isinstance(product, str) else ""
         for term in tokenize(text, stops) - seen:
             term_cases[term].add(key)
+
+    def named_product(term: str, keys: set[tuple[str, str]]) -> bool:
+        if not has_products or not _is_cjk(term):
+            return True
+        named = sum(term in products[k] for k in keys)
+        return named >= 1 and named >= zh_product_share * len(keys)
 
     cand = {
         t: frozenset(c)
         for t, c in term_cases.items()
         if len(c) >= min_cases and len({h for h, _ in c}) >= min_hospitals
+        and named_product(t, c)
     }
     kept = _collapse(cand, narratives)
     rows = [
@@ -241,3 +276,92 @@ def new_terms(
     return out.sort_values(
         ["n_cases", "n_hospitals", "term"], ascending=[False, False, True]
     ).reset_index(drop=True)
+
+
+def _category_terms(text: Any, stops: frozenset[str]) -> set[str]:
+    # Chinese: bigrams only. Within one category the vocabulary is small, so a new trigram is
+    # mostly a fragment of a new word combination; most Chinese words have two characters.
+    return {t for t in tokenize(text, stops) if not _is_cjk(t) or len(t) == 2}
+
+
+def category_new_terms(
+    cases: pd.DataFrame,
+    current_week: str,
+    *,
+    history_weeks: int = 104,
+    min_cases: int = 3,
+    min_hospitals: int = 2,
+    stop_terms: Iterable[str] | None = None,
+    vocabulary_cache: dict | None = None,
+) -> pd.DataFrame:
+    """Terms new *within a product category* in ``current_week``.
+
+    A hazard often shows as ordinary words in an unusual product: "楼梯" (stairs) is in
+    thousands of narratives, but not in the baby-walker narratives of the last two years. A
+    term is reported for category ``C`` when no narrative of ``C`` in the previous
+    ``history_weeks`` weeks contains it and ``>= min_cases`` cases of ``C`` this week from
+    ``>= min_hospitals`` hospitals do. Terms: English words and 2-word phrases as in
+    :func:`tokenize`, Chinese bigrams (trigrams are left out, see ``_category_terms``); no
+    overlap collapsing. ``cases`` needs ``case_id, hospital_code, week, narrative,
+    category`` (cases without a category are ignored). ``vocabulary_cache``: as in
+    :func:`new_terms` (may be the same dict).
+
+    Returns ``category, term, language, n_cases, n_hospitals, hospital_codes, case_keys``,
+    sorted by category, then ``n_cases`` (descending) and term.
+    """
+    need = {"case_id", "hospital_code", "week", "narrative", "category"}
+    missing = sorted(need - set(cases.columns))
+    if missing:
+        raise ValueError(f"category_new_terms input lacks columns {missing}")
+    cols = ["category", "term", "language", "n_cases", "n_hospitals", "hospital_codes",
+            "case_keys"]
+    cases = cases[cases["category"].notna()]
+    cur = week_ordinal(current_week)
+    ordinal = _week_ordinals(cases["week"])
+    now = cases[ordinal == cur]
+    if now.empty:
+        return pd.DataFrame(columns=cols)
+    stops = DEFAULT_STOP_TERMS if stop_terms is None else frozenset(stop_terms)
+    hist = cases[(ordinal >= cur - history_weeks) & (ordinal < cur)]
+    hist_ordinal = ordinal[hist.index]
+    categories = set(now["category"])
+
+    def week_vocab(week_no: int) -> dict[str, frozenset[str]]:
+        key = ("category", week_no)
+        if vocabulary_cache is not None and key in vocabulary_cache:
+            return vocabulary_cache[key]
+        part = hist[hist_ordinal == week_no]
+        vocab: dict[str, set[str]] = defaultdict(set)
+        for category, text in zip(part["category"], part["narrative"], strict=True):
+            vocab[category] |= _category_terms(text, stops)
+        frozen = {c: frozenset(v) for c, v in vocab.items()}
+        if vocabulary_cache is not None:
+            vocabulary_cache[key] = frozen
+        return frozen
+
+    seen: dict[str, set[str]] = defaultdict(set)
+    for week_no in range(cur - history_weeks, cur):
+        for category, words in week_vocab(week_no).items():
+            if category in categories:
+                seen[category] |= words
+
+    rows = []
+    for category, group in now.groupby("category", sort=True):
+        term_cases: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for hosp, cid, text in zip(group["hospital_code"], group["case_id"],
+                                   group["narrative"], strict=True):
+            for term in _category_terms(text, stops) - seen[category]:
+                term_cases[term].add((str(hosp), str(cid)))
+        for term, keys in term_cases.items():
+            hospitals = {h for h, _ in keys}
+            if len(keys) >= min_cases and len(hospitals) >= min_hospitals:
+                rows.append({"category": category, "term": term,
+                             "language": "zh" if _is_cjk(term) else "en",
+                             "n_cases": len(keys), "n_hospitals": len(hospitals),
+                             "hospital_codes": tuple(sorted(hospitals)),
+                             "case_keys": tuple(sorted(keys))})
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["category", "n_cases", "term"], ascending=[True, False, True]
+                           ).reset_index(drop=True)

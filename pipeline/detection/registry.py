@@ -32,6 +32,12 @@ from pipeline.detection.farrington import (
     farrington_panel_arrays,
 )
 from pipeline.detection.glrnb import glrnb, glrnb_panel_arrays
+from pipeline.detection.rise import (
+    auto_rise,
+    auto_rise_panel_arrays,
+    short_window,
+    short_window_panel_arrays,
+)
 
 __all__ = [
     "METHODS",
@@ -58,6 +64,11 @@ def auto_offset(counts: Any, **kw: Any) -> pd.DataFrame:
     return auto(counts, population_offset=True, **kw)
 
 
+def auto_rise_offset(counts: Any, **kw: Any) -> pd.DataFrame:
+    """``auto-rise`` on rates: every sub-method uses the denominator (required)."""
+    return auto_rise(counts, population_offset=True, **kw)
+
+
 METHODS: dict[str, Detector] = {
     "farrington-original": farrington_original,
     "farrington-noufaily": farrington_noufaily,
@@ -70,6 +81,9 @@ METHODS: dict[str, Detector] = {
     "short-history": short_history,
     "auto": auto,
     "auto-offset": auto_offset,
+    "short-window": short_window,
+    "auto-rise": auto_rise,
+    "auto-rise-offset": auto_rise_offset,
 }
 
 #: One line per method for ``sentinel detection methods`` (details: docs/detection.md).
@@ -85,6 +99,9 @@ METHOD_SUMMARIES: dict[str, str] = {
     "short-history": "NB threshold from <= 52 weeks of history (>= 8 needed), 2-week guard",
     "auto": "noufaily (b=5) / noufaily (b=2..4) / short-history by history length",
     "auto-offset": "auto on count/denominator",
+    "short-window": "short-history on totals of the last 1..4 weeks (steps, ramps)",
+    "auto-rise": "glrnb (b=2..5, window 4) / short-window by history length",
+    "auto-rise-offset": "auto-rise on count/denominator",
 }
 
 #: Methods that need a denominator.
@@ -136,6 +153,9 @@ _PANELS: dict[str, Callable[..., Panel]] = {
     "short-history": _kw(short_history_panel_arrays),
     "auto": _kw(auto_panel_arrays),
     "auto-offset": _kw(auto_panel_arrays, population_offset=True),
+    "short-window": _kw(short_window_panel_arrays),
+    "auto-rise": _kw(auto_rise_panel_arrays),
+    "auto-rise-offset": _kw(auto_rise_panel_arrays, population_offset=True),
 }
 
 

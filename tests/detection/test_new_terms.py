@@ -1,7 +1,7 @@
 import pandas as pd
 
 from pipeline.detection import new_terms
-from pipeline.detection.new_terms import tokenize
+from pipeline.detection.new_terms import category_new_terms, tokenize
 
 HISTORY = [
     ("H1", "2023-W10", "Child fell from bicycle, cut on knee"),
@@ -76,3 +76,69 @@ def test_history_window_is_104_weeks() -> None:
     frame = frame[~frame["narrative"].str.contains("bicycle") | (frame["week"] == "2025-W20")]
     assert "bicycle spoke injury" in set(new_terms(frame, "2025-W20")["term"])
     assert "bicycle spoke injury" in set(new_terms(frame, "2025-W20", history_weeks=10)["term"])
+
+
+def test_chinese_ngrams_must_name_the_product_when_product_names_are_given() -> None:
+    week = "2024-W45"
+    current = [
+        ("H1", week, "婴儿学步车从楼梯滚下，自热火锅无关", "学步车"),
+        ("H2", week, "学步车从楼梯翻倒，头部血肿", "婴儿学步车"),
+        ("H3", week, "坐学步车从楼梯摔下", None),
+        ("H1", week, "吃自热火锅时盒子突然爆开烫伤", "自热火锅"),
+        ("H2", week, "自热火锅加热时爆开", "麻辣自热火锅"),
+        ("H3", week, "自热火锅爆开，手部烫伤", None),
+    ]
+    frame = _frame([c[:3] for c in current])
+    without = set(new_terms(frame, week)["term"])
+    # Without product names the cross-word trigram "车从楼" is a term (the old behaviour).
+    assert any("车从楼" in t for t in without)
+    frame["product_name"] = [None] * len(HISTORY) + [c[3] for c in current]
+    out = new_terms(frame, week)
+    terms = dict(zip(out["term"], out["n_cases"], strict=True))
+    assert not any("从" in t for t in terms)  # not in any product name: dropped
+    assert not any("爆开" in t for t in terms)  # a narrative word, not a product
+    # named in the product field of 2 of its 4 cases (half): kept, merged to one term
+    assert terms.get("自热火锅") == 4
+    # a stricter share drops it
+    assert "自热火锅" not in set(new_terms(frame, week, zh_product_share=0.75)["term"])
+
+
+def test_vocabulary_cache_gives_the_same_terms() -> None:
+    week = "2024-W45"
+    current = [("H1", week, "hoverboard caught fire"), ("H2", week, "hoverboard caught fire"),
+               ("H3", week, "hoverboard caught fire"), ("H1", "2024-W46", "误吞磁力珠"),
+               ("H2", "2024-W46", "误吞磁力珠"), ("H3", "2024-W46", "误吞磁力珠")]
+    frame = _frame(current)
+    cache: dict = {}
+    for w in (week, "2024-W46"):
+        cached = new_terms(frame, w, vocabulary_cache=cache)
+        pd.testing.assert_frame_equal(cached, new_terms(frame, w))
+    assert cache  # filled once, reused for the second week
+
+
+def test_category_new_terms_are_new_to_the_category_only() -> None:
+    week = "2024-W45"
+    rows = [  # history: stairs are common, but never with baby walkers
+        ("H1", "2024-W10", "老人在楼梯上摔倒", "SP01"),
+        ("H2", "2024-W11", "儿童从楼梯滚下", "SP01"),
+        ("H1", "2024-W12", "婴儿坐学步车翻倒，额头擦伤", "CP02"),
+        ("H2", "2024-W13", "学步车卡住手指", "CP02"),
+        ("H1", week, "婴儿坐学步车滑下楼梯，头部血肿", "CP02"),
+        ("H2", week, "学步车冲下楼梯，额头擦伤", "CP02"),
+        ("H3", week, "学步车从楼梯滚落", "CP02"),
+        ("H1", week, "在楼梯上摔倒", "SP01"),
+        ("H2", week, "楼梯摔倒", "SP01"),
+        ("H3", week, "下楼梯时摔倒", "SP01"),
+    ]
+    frame = pd.DataFrame({"case_id": [f"c{i}" for i in range(len(rows))],
+                          "hospital_code": [r[0] for r in rows], "week": [r[1] for r in rows],
+                          "narrative": [r[2] for r in rows], "category": [r[3] for r in rows]})
+    out = category_new_terms(frame, week)
+    assert set(out["category"]) == {"CP02"}  # stairs are old news for SP01
+    stairs = out[out["term"] == "楼梯"].iloc[0]
+    assert stairs["n_cases"] == 3 and stairs["hospital_codes"] == ("H1", "H2", "H3")
+    assert not any(len(t) == 3 for t in out["term"])  # Chinese bigrams only
+    assert "楼梯" not in set(new_terms(frame, week)["term"])  # not new overall
+    cache: dict = {}
+    pd.testing.assert_frame_equal(category_new_terms(frame, week, vocabulary_cache=cache), out)
+    assert category_new_terms(frame, week, min_hospitals=4).empty

@@ -20,6 +20,9 @@ def test_registry_has_the_documented_methods() -> None:
         "short-history",
         "auto",
         "auto-offset",
+        "short-window",
+        "auto-rise",
+        "auto-rise-offset",
     }
     assert set(METHODS) == expected
     assert {m for m in expected if m.endswith("-offset")} == OFFSET_METHODS

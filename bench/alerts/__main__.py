@@ -1,0 +1,3 @@
+from bench.alerts.run import main
+
+raise SystemExit(main())

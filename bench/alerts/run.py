@@ -1,0 +1,157 @@
+"""How early are injected hazards alerted, and how many alerts are not tied to any hazard?
+
+    python -m bench.alerts --home DIR [--truth DIR/ground_truth.json] [--out FILE.md]
+                           [--from 2026-W30] [--to 2026-W47] [--label NAME]
+
+Reads the ``alerts`` table of ``DIR/warehouse.duckdb`` (read-only) and the generator's ground
+truth. An alert is *tied* to a hazard when
+
+* its case keys overlap the hazard's cases (``hazards[].cases``), or
+* from the hazard's onset week on, its subject matches the hazard: a category, pattern,
+  category x region or disproportionality alert of the hazard's category, or a new term that
+  is one of the hazard's terms (or contains / is contained in one).
+
+Category matches before the onset are not credited (an alert before the hazard exists cannot
+be about it). Per hazard the table gives the first tied alert at or after the onset and its
+delay in weeks; per week the number of active (new/ongoing) alerts and how many are tied to no
+hazard. Target of issue 5: every hazard within 2 weeks, at most 3 untied alerts a week.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # allow `python bench/alerts/run.py`
+    sys.path.insert(0, str(ROOT))
+
+from pipeline.detection.isoweek import week_ordinal, week_range  # noqa: E402
+
+MAX_DELAY = 2
+MAX_UNTIED = 3
+
+
+def _hazard_terms(hazard: dict) -> set[str]:
+    pattern = hazard.get("pattern") or {}
+    terms = set(hazard.get("new_terms") or [])
+    if pattern.get("new_term"):
+        terms |= set(pattern.get("terms_zh") or []) | set(pattern.get("terms_en") or [])
+    return {t.lower() for t in terms if t}
+
+
+def _ties(alert: dict, hazard: dict, keys: set[str]) -> bool:
+    cases = set(json.loads(alert["case_keys"] or "[]"))
+    if cases & keys:
+        return True
+    if week_ordinal(alert["week"]) < week_ordinal(hazard["onset_week"]):
+        return False
+    if alert["alert_type"] == "new_term":
+        term = str(alert["term"] or alert["subject"]).lower()
+        return any(term in t or t in term for t in _hazard_terms(hazard))
+    return alert["category"] == hazard["category_code"]
+
+
+def evaluate(alerts: pd.DataFrame, truth: dict, weeks: list[str]) -> tuple[pd.DataFrame,
+                                                                              pd.DataFrame]:
+    """(per-hazard first alert and delay, per-week alert counts)."""
+    active = alerts[(alerts["status"] != "resolved") & alerts["week"].isin(weeks)]
+    records = active.to_dict("records")
+    hazard_rows, tied_any = [], [False] * len(records)
+    for hazard in truth["hazards"]:
+        keys = {f"{h}/{c}" for h, c in hazard["cases"]}
+        onset = week_ordinal(hazard["onset_week"])
+        hits = []
+        for i, alert in enumerate(records):
+            if _ties(alert, hazard, keys):
+                tied_any[i] = True
+                if week_ordinal(alert["week"]) >= onset:
+                    hits.append(alert)
+        hits.sort(key=lambda a: (week_ordinal(a["week"]), a["rank"] or 0))
+        first = hits[0] if hits else None
+        delay = week_ordinal(first["week"]) - onset if first else None
+        hazard_rows.append({
+            "hazard": hazard["id"], "category": hazard["category_code"],
+            "shape": hazard.get("shape"), "onset": hazard["onset_week"],
+            "first_alert": first["week"] if first else None, "delay_weeks": delay,
+            "alert": (f"{first['alert_type']} {first['subject']} ({first['method']})"
+                      if first else None),
+            "on_time": delay is not None and delay <= MAX_DELAY,
+        })
+    active = active.assign(tied=tied_any)
+    per_week = (active.groupby("week").agg(alerts=("alert_id", "size"),
+                                           untied=("tied", lambda t: int((~t).sum())))
+                .reindex(weeks, fill_value=0).reset_index())
+    untied = active[~active["tied"]]
+    per_week["untied_subjects"] = [
+        ", ".join(f"{a}:{s}" for a, s in zip(g["alert_type"], g["subject"], strict=True))
+        for g in (untied[untied["week"] == w] for w in weeks)]
+    return pd.DataFrame(hazard_rows), per_week
+
+
+def markdown(hazards: pd.DataFrame, per_week: pd.DataFrame, label: str) -> str:
+    lines = [f"## Alerts vs ground truth: {label}", "",
+             "| hazard | category | shape | onset | first alert | delay (weeks) | alert |",
+             "|---|---|---|---|---|---|---|"]
+    for h in hazards.to_dict("records"):
+        delay = "never" if pd.isna(h["delay_weeks"]) else str(int(h["delay_weeks"]))
+        first = h["first_alert"] if isinstance(h["first_alert"], str) else "-"
+        alert = h["alert"] if isinstance(h["alert"], str) else "-"
+        lines.append(f"| {h['hazard']} | {h['category']} | {h['shape']} | {h['onset']} | "
+                     f"{first} | {delay} | {alert} |")
+    on_time = int(hazards["on_time"].sum())
+    untied = per_week["untied"]
+    lines += ["", f"On time (<= {MAX_DELAY} weeks): {on_time}/{len(hazards)} hazards. "
+              f"Untied alerts per week: mean {untied.mean():.2f}, max {int(untied.max())}, "
+              f"weeks over {MAX_UNTIED}: {int((untied > MAX_UNTIED).sum())}/{len(per_week)}; "
+              f"total {int(untied.sum())}.", "",
+              "| week | active alerts | not tied to a hazard | untied subjects |",
+              "|---|---|---|---|"]
+    for r in per_week.to_dict("records"):
+        lines.append(f"| {r['week']} | {r['alerts']} | {r['untied']} | "
+                     f"{r['untied_subjects'] or ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", required=True, type=Path,
+                        help="SENTINEL_HOME holding warehouse.duckdb with an alerts table")
+    parser.add_argument("--truth", type=Path, default=None,
+                        help="ground_truth.json (default: data/sample/ground_truth.json)")
+    parser.add_argument("--from", dest="week_from", default="2026-W30")
+    parser.add_argument("--to", dest="week_to", default="2026-W47")
+    parser.add_argument("--label", default=None, help="heading of the markdown table")
+    parser.add_argument("--out", type=Path, default=None, help="also write the markdown here")
+    args = parser.parse_args(argv)
+
+    import duckdb
+
+    truth_path = args.truth or ROOT / "data" / "sample" / "ground_truth.json"
+    database = args.home / "warehouse.duckdb"
+    for path in (truth_path, database):
+        if not path.exists():
+            print(f"error: {path} does not exist", file=sys.stderr)
+            return 2
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        alerts = con.execute("SELECT * FROM alerts").df()
+    except duckdb.CatalogException:
+        print(f"error: {database} has no alerts table: run `sentinel detect` first",
+              file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    weeks = week_range(args.week_from, args.week_to)
+    hazards, per_week = evaluate(alerts, truth, weeks)
+    text = markdown(hazards, per_week, args.label or str(args.home))
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    return 0
