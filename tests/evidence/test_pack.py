@@ -266,3 +266,25 @@ def test_cli_builds_verifies_and_explains_unknown_ids(network, tmp_path) -> None
     assert bad.exit_code == 1 and "provenance.json" in bad.stdout
     unknown = runner.invoke(app, ["evidence-pack", "--alert", "Anope"], env=env)
     assert unknown.exit_code == 2 and "sentinel alerts list" in unknown.stderr
+
+
+def test_cli_without_alert_or_category_packs_the_weeks_top_alert(network) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.evidence.pack import top_alert
+    from pipeline.storage.warehouse import connect
+
+    con = connect(network.warehouse_path, read_only=True)
+    try:
+        top = top_alert(con, "2026-W47")
+    finally:
+        con.close()
+    env = {"SENTINEL_HOME": str(network.home)}
+    built = CliRunner().invoke(app, ["evidence-pack", "--week", "2026-W47"], env=env)
+    assert built.exit_code == 0, built.output
+    assert f"top alert of 2026-W47: {top['alert_id']}" in built.stderr
+    path = Path(built.stdout.strip().splitlines()[-1])
+    assert path == network.evidence_dir / f"evidence-{top['alert_id']}-2026-W47.zip"
+    empty = CliRunner().invoke(app, ["evidence-pack", "--week", "2020-W01"], env=env)
+    assert empty.exit_code == 2 and "no ranked alerts in week 2020-W01" in empty.stderr
