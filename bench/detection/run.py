@@ -55,6 +55,8 @@ PY_METHODS = (
     "farrington-original",
     "glrnb",
     "auto",
+    "auto-rise",
+    "short-window",
     "ears-c1",
     "ears-c2",
     "ears-c3",
