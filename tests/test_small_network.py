@@ -31,3 +31,27 @@ def test_small_network_is_ingested_coded_clustered_and_detected(small_network) -
     # ... but its identifiers only as pseudonyms.
     clear = set(HOSTILE_IDENTIFIERS.values())
     assert identifiers and all(v not in clear and v for row in identifiers for v in row)
+
+
+def test_coded_and_review_pending_cases_partition_the_active_cases(small_network) -> None:
+    from pipeline.alerts.series import load_cases, load_review_pending
+
+    con = connect(small_network.warehouse_path, read_only=True)
+    try:
+        coded, pending = load_cases(con), load_review_pending(con)
+        production = con.execute(
+            "SELECT count(*) FROM cases c JOIN ref_hospitals h USING (hospital_code) "
+            "WHERE c.status = 'active' AND h.is_test = 'False'").fetchone()[0]
+        waiting = {f"{h}/{c}" for h, c in con.execute(
+            "SELECT k.hospital_code, k.case_id FROM case_coding k JOIN cases c "
+            "ON c.hospital_code = k.hospital_code AND c.case_id = k.case_id "
+            "AND c.version = k.case_version JOIN ref_hospitals h "
+            "ON h.hospital_code = c.hospital_code "
+            "WHERE k.needs_review AND c.status = 'active' AND h.is_test = 'False'").fetchall()}
+    finally:
+        con.close()
+    keys = lambda frame: set(frame["hospital_code"] + "/" + frame["case_id"])  # noqa: E731
+    assert len(coded) + len(pending) == production
+    assert not keys(coded) & keys(pending)
+    assert waiting and waiting <= keys(pending)
+    assert list(pending.columns) == list(coded.columns) and pending["category"].isna().all()

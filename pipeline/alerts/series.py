@@ -6,7 +6,8 @@ reported that week by the hospitals that reported at all, so a hospital going si
 moves the denominator with the counts and is not mistaken for a hazard.
 
 Only active cases from production hospitals count; a case whose product coding is waiting for
-coder review is left out of the statistics until it is resolved.
+coder review is left out of the statistics until it is resolved (its narrative still counts for
+new-term detection: :func:`load_review_pending`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,31 @@ def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         JOIN ref_hospitals h ON h.hospital_code = c.hospital_code AND h.is_test = 'False'
         {join_patterns}
         WHERE c.status = 'active'
+    """).df()
+
+
+def load_review_pending(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Active cases of production hospitals that :func:`load_cases` leaves out because their
+    current version has no final coding (waiting for coder review, or not coded yet); same
+    columns, with a NULL category and pattern. Empty without product coding.
+
+    New-term detection reads narratives, not categories, and a new product is exactly what
+    the coder sends to review (``unknown_product_name``): leaving these cases out would hide a
+    new term until a coder had resolved its cases.
+    """
+    if not (has_table(con, "coded_cases") and has_table(con, "case_coding")):
+        return pd.DataFrame(columns=list(CASE_COLUMNS))
+    return con.execute("""
+        SELECT c.hospital_code, c.case_id, c.visit_week, c.residence_region, c.severity,
+               c.outcome, c.injury_nature, c.body_region, c.age, c.age_unit, c.narrative,
+               NULL::VARCHAR AS category, NULL::VARCHAR AS pattern_id,
+               NULL::VARCHAR AS pattern_week, c.product_name
+        FROM cases c
+        JOIN ref_hospitals h ON h.hospital_code = c.hospital_code AND h.is_test = 'False'
+        WHERE c.status = 'active'
+          AND NOT EXISTS (SELECT 1 FROM case_coding k
+                          WHERE k.hospital_code = c.hospital_code AND k.case_id = c.case_id
+                            AND k.case_version = c.version AND NOT k.needs_review)
     """).df()
 
 

@@ -43,6 +43,7 @@ from pipeline.alerts.series import (
     city_of,
     first_week,
     load_cases,
+    load_review_pending,
     ordinals,
 )
 from pipeline.detection.disproportionality import disproportionality
@@ -375,19 +376,24 @@ def rank_alerts(alerts: pd.DataFrame) -> pd.DataFrame:
 
 
 def detect_week(cases: pd.DataFrame, week: str, previous: pd.DataFrame,
-                cfg: AlertSettings = AlertSettings(), cache: dict | None = None
-                ) -> pd.DataFrame:
+                cfg: AlertSettings = AlertSettings(), cache: dict | None = None,
+                pending: pd.DataFrame | None = None) -> pd.DataFrame:
     """All alerts of ``week`` (ranked), with status new/ongoing, plus 'resolved' rows for
     last week's alerts that no longer fire.
 
     Every signal sees ``cases`` as of ``week`` (no later visits, no later pattern
     assignments), so a backfill gives what the weekly runs would have given. ``cache``: an
-    optional dict reused across the weeks of one backfill over the same ``cases``."""
+    optional dict reused across the weeks of one backfill over the same ``cases`` (and
+    ``pending``). ``pending``: cases without a final coding
+    (:func:`~pipeline.alerts.series.load_review_pending`); only the new-term signal reads
+    them."""
     seen = as_of(cases, week)
+    with_pending = seen if pending is None or pending.empty else pd.concat(
+        [seen, as_of(pending, week)], ignore_index=True)
     panel = build_panel(seen, first_week(cases), week)
     parts = [series_alerts(panel, seen, cfg), new_pattern_alerts(seen, week, cfg),
              dispro_alerts(seen, week, cfg),
-             term_alerts(seen, week, cfg, None if cache is None
+             term_alerts(with_pending, week, cfg, None if cache is None
                          else cache.setdefault("vocabulary", {})),
              category_term_alerts(seen, week, cfg, None if cache is None
                                   else cache.setdefault("vocabulary", {}))]
@@ -430,12 +436,13 @@ def run_weeks(con: duckdb.DuckDBPyConnection, weeks: list[str],
     cases = load_cases(con)
     if cases.empty:
         raise ValueError("the warehouse holds no cases: run `sentinel ingest` first")
+    pending = load_review_pending(con)
     counts = {}
     cache: dict = {}
     for week in weeks:
         previous = con.execute("SELECT * FROM alerts WHERE week = ?",
                                [add_weeks(week, -1)]).df()
-        alerts = detect_week(cases, week, previous, cfg, cache)
+        alerts = detect_week(cases, week, previous, cfg, cache, pending)
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("DELETE FROM alerts WHERE week = ?", [week])

@@ -161,10 +161,9 @@ def _series_trend(cases: pd.DataFrame, alert: dict, weeks: int) -> pd.DataFrame 
         return None
     week = alert["week"]
     # What the detector saw that week (later pattern memberships excluded), as `detect` does.
-    import pipeline.alerts.series as series
+    from pipeline.alerts.series import as_of
 
-    seen = series.as_of(cases, week) if hasattr(series, "as_of") else cases[
-        cases["visit_week"].map(week_ordinal) <= week_ordinal(week)]
+    seen = as_of(cases, week)
     panel = _panel(seen, cases, week)
     match = np.flatnonzero((panel.meta["kind"] == alert["alert_type"]).to_numpy()
                            & (panel.meta["subject"] == alert["subject"]).to_numpy())

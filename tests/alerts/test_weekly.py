@@ -87,3 +87,31 @@ def test_a_new_product_term_is_alerted() -> None:
     terms = alerts.loc[alerts["alert_type"] == "new_term", "subject"].tolist()
     assert any("hotpot" in t for t in terms)
     assert add_weeks(week, -1) == "2026-W19"
+
+
+def test_a_new_term_counts_cases_waiting_for_coder_review() -> None:
+    # A new product is what the coder sends to review (unknown name): two of the three cases
+    # naming it wait for a coder, and the term must still fire, without those two cases
+    # entering any series (their category is not known yet).
+    cases = _cases(seed=5, step_category="HA01")
+    week = "2026-W20"
+    extra = pd.DataFrame([{**cases.iloc[0].to_dict(), "hospital_code": h,
+                           "case_id": f"new-{i}", "visit_week": week,
+                           "narrative": "swallowed buckyball magnets, abdominal pain"}
+                          for i, h in enumerate(["GZ001", "SH001", "GZ001"])])
+    coded, pending = extra.iloc[:1], extra.iloc[1:].assign(category=None)
+    with_coded = pd.concat([cases, coded], ignore_index=True)
+
+    without = detect_week(with_coded, week, pd.DataFrame())
+    assert not without["subject"].str.contains("buckyball").any()
+
+    alerts = detect_week(with_coded, week, pd.DataFrame(), pending=pending)
+    hit = alerts[(alerts["alert_type"] == "new_term")
+                 & alerts["subject"].str.contains("buckyball")]
+    assert len(hit) == 1 and hit.iloc[0]["observed"] == 3
+    assert hit.iloc[0]["category"] == coded.iloc[0]["category"]
+    def series_alerts(frame: pd.DataFrame) -> list[tuple]:
+        rows = frame[frame["alert_type"].isin(["category", "pattern", "category_region"])]
+        return sorted(zip(rows["subject"], rows["observed"], rows["expected"], strict=True))
+
+    assert series_alerts(without) and series_alerts(alerts) == series_alerts(without)
