@@ -42,13 +42,12 @@ WAREHOUSE_POOL_DESCRIPTION = "DuckDB single writer"
 CASES_ASSET = Asset(name="sentinel_cases", uri="x-sentinel://warehouse/cases", group="sentinel")
 # Updated by code_and_cluster when cases are coded and hazard patterns change; detect_weekly
 # schedules on it. Updated by detect_weekly when a week's alerts are written; reporting uses it.
-PATTERNS_ASSET = Asset(name="sentinel_patterns", uri="x-sentinel://warehouse/patterns",
-                       group="sentinel")
-ALERTS_ASSET = Asset(name="sentinel_alerts", uri="x-sentinel://warehouse/alerts",
-                     group="sentinel")
+PATTERNS_ASSET = Asset(
+    name="sentinel_patterns", uri="x-sentinel://warehouse/patterns", group="sentinel"
+)
+ALERTS_ASSET = Asset(name="sentinel_alerts", uri="x-sentinel://warehouse/alerts", group="sentinel")
 # Updated by report_weekly when a week's report is written (for anything that publishes it).
-REPORTS_ASSET = Asset(name="sentinel_reports", uri="x-sentinel://reports/weekly",
-                      group="sentinel")
+REPORTS_ASSET = Asset(name="sentinel_reports", uri="x-sentinel://reports/weekly", group="sentinel")
 
 # An ISO week param ``YYYY-Www``, or empty for the default week.
 WEEK_PATTERN = r"^([0-9]{4}-W[0-9]{2})?$"

@@ -53,11 +53,20 @@ log = logging.getLogger("sentinel.dags.code_and_cluster")
     doc_md=__doc__,
     params={
         "model": Param("product_coder", type="string", title="Model name"),
-        "model_version": Param("", type="string", title="Model version",
-                               description="Empty: the version named in CURRENT."),
+        "model_version": Param(
+            "",
+            type="string",
+            title="Model version",
+            description="Empty: the version named in CURRENT.",
+        ),
         "recode": Param(False, type="boolean", title="Re-code other model versions"),
-        "week": Param("", type="string", pattern=WEEK_PATTERN, title="Cluster up to week",
-                      description="ISO week YYYY-Www; empty: the latest week with cases."),
+        "week": Param(
+            "",
+            type="string",
+            pattern=WEEK_PATTERN,
+            title="Cluster up to week",
+            description="ISO week YYYY-Www; empty: the latest week with cases.",
+        ),
     },
 )
 def code_and_cluster():
@@ -75,14 +84,16 @@ def code_and_cluster():
         if not settings.warehouse_path.exists():
             raise AirflowFailException(f"no warehouse at {settings.warehouse_path}")
         try:
-            coder = coder_model.load(settings.models_dir, params.get("model") or
-                                     "product_coder", params.get("model_version") or None)
+            coder = coder_model.load(
+                settings.models_dir,
+                params.get("model") or "product_coder",
+                params.get("model_version") or None,
+            )
         except (FileNotFoundError, ValueError) as exc:  # a retry cannot fix a missing model
             raise AirflowFailException(str(exc)) from exc
         con = connect(settings.warehouse_path)
         try:
-            summary = run_coding(con, coder, recode=bool(params.get("recode")),
-                                 progress=log.info)
+            summary = run_coding(con, coder, recode=bool(params.get("recode")), progress=log.info)
         finally:
             con.close()
         return summary.as_dict()
@@ -99,8 +110,7 @@ def code_and_cluster():
         settings = settings_from_params(params)
         con = connect(settings.warehouse_path)
         try:
-            result = refresh(con, settings, week=params.get("week") or None,
-                             progress=log.info)
+            result = refresh(con, settings, week=params.get("week") or None, progress=log.info)
         except PatternStateError as exc:
             raise AirflowFailException(str(exc)) from exc
         finally:
@@ -108,7 +118,8 @@ def code_and_cluster():
         log.info("coding %s; patterns %s", coding, result)
         if outlet_events is not None:
             outlet_events[PATTERNS_ASSET].extra = {
-                k: result.get(k) for k in ("refresh_seq", "week", "assigned", "new_patterns")}
+                k: result.get(k) for k in ("refresh_seq", "week", "assigned", "new_patterns")
+            }
         return result
 
     patterns(code())

@@ -26,14 +26,13 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, t
 log = logging.getLogger("sentinel.dags.detect_weekly")
 
 
-
 @dag(
     dag_id="detect_weekly",
-    description="Flag emerging hazards for a week: series detectors, disproportionality, "
-                "new terms",
+    description="Flag emerging hazards for a week: series detectors, disproportionality, new terms",
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 7 * * 1", timezone="Asia/Shanghai"),
-        assets=[PATTERNS_ASSET]),
+        assets=[PATTERNS_ASSET],
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
@@ -41,8 +40,13 @@ log = logging.getLogger("sentinel.dags.detect_weekly")
     tags=["sentinel", "detection"],
     doc_md=__doc__,
     params={
-        "week": Param("", type="string", pattern=WEEK_PATTERN, title="Week",
-                      description="ISO week YYYY-Www; empty: the last complete week."),
+        "week": Param(
+            "",
+            type="string",
+            pattern=WEEK_PATTERN,
+            title="Week",
+            description="ISO week YYYY-Www; empty: the last complete week.",
+        ),
         "week_from": Param("", type="string", pattern=WEEK_PATTERN, title="Backfill from"),
         "week_to": Param("", type="string", pattern=WEEK_PATTERN, title="Backfill to"),
         "method": Param("auto-offset", type="string", title="Series detector"),
@@ -76,9 +80,11 @@ def detect_weekly():
             weeks = week_range(start, end) if start else [week]
             if not weeks:
                 raise AirflowFailException(f"week_from {start} is after week_to {end}")
-            cfg = AlertSettings(method=params.get("method") or "auto-offset",
-                                alpha=float(params.get("alpha", 0.005)),
-                                fdr=float(params.get("fdr", 0.05)))
+            cfg = AlertSettings(
+                method=params.get("method") or "auto-offset",
+                alpha=float(params.get("alpha", 0.005)),
+                fdr=float(params.get("fdr", 0.05)),
+            )
             counts = run_weeks(con, weeks, cfg, progress=log.info)
         finally:
             con.close()

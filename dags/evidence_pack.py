@@ -34,11 +34,20 @@ DAY_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
     tags=["sentinel", "evidence"],
     doc_md=__doc__,
     params={
-        "alert_id": Param("", type="string", title="Alert id",
-                          description="e.g. A1b2c3d4e5f6 (see `sentinel alerts list`)."),
+        "alert_id": Param(
+            "",
+            type="string",
+            title="Alert id",
+            description="e.g. A1b2c3d4e5f6 (see `sentinel alerts list`).",
+        ),
         "week": Param("", type="string", pattern=WEEK_PATTERN, title="Week"),
-        "category": Param("", type="string", pattern=r"^([A-Z]{2}[0-9]{2})?$",
-                          title="Product category", description="Instead of an alert."),
+        "category": Param(
+            "",
+            type="string",
+            pattern=r"^([A-Z]{2}[0-9]{2})?$",
+            title="Product category",
+            description="Instead of an alert.",
+        ),
         "date_from": Param("", type="string", pattern=DAY_PATTERN, title="From (visit date)"),
         "date_to": Param("", type="string", pattern=DAY_PATTERN, title="To (visit date)"),
     },
@@ -76,9 +85,14 @@ def evidence_pack():
                 raise AirflowSkipException(f"no alerts in week {week or '(latest)'}")
             alert_id, week = top["alert_id"], top["week"]
         try:
-            path = build_evidence_pack(settings, alert_id=alert_id, week=week,
-                                       category=category, date_from=date_from,
-                                       date_to=date_to)
+            path = build_evidence_pack(
+                settings,
+                alert_id=alert_id,
+                week=week,
+                category=category,
+                date_from=date_from,
+                date_to=date_to,
+            )
         except (LookupError, ValueError) as exc:  # a retry cannot find a missing alert
             raise AirflowFailException(str(exc)) from exc
         log.info("evidence pack %s", path)

@@ -50,15 +50,33 @@ DATE_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
     tags=["sentinel", "intake"],
     doc_md=__doc__,
     params={
-        "landing": Param("", type="string", title="Landing directory",
-                         description="Empty: SENTINEL_LANDING of the workers."),
-        "hospitals": Param([], type="array", items={"type": "string",
-                                                    "pattern": "^[A-Z]{2}[0-9]{3}$"},
-                           title="Hospitals", description="Hospital codes; empty: all."),
-        "date_from": Param("", type="string", pattern=DATE_PATTERN, title="From date",
-                           description="YYYY-MM-DD (date in the file name); empty: open."),
-        "date_to": Param("", type="string", pattern=DATE_PATTERN, title="To date",
-                         description="YYYY-MM-DD (date in the file name); empty: open."),
+        "landing": Param(
+            "",
+            type="string",
+            title="Landing directory",
+            description="Empty: SENTINEL_LANDING of the workers.",
+        ),
+        "hospitals": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": "^[A-Z]{2}[0-9]{3}$"},
+            title="Hospitals",
+            description="Hospital codes; empty: all.",
+        ),
+        "date_from": Param(
+            "",
+            type="string",
+            pattern=DATE_PATTERN,
+            title="From date",
+            description="YYYY-MM-DD (date in the file name); empty: open.",
+        ),
+        "date_to": Param(
+            "",
+            type="string",
+            pattern=DATE_PATTERN,
+            title="To date",
+            description="YYYY-MM-DD (date in the file name); empty: open.",
+        ),
     },
 )
 def ingest_daily():
@@ -89,10 +107,15 @@ def ingest_daily():
                 log.warning("hospital %s has no folder under %s", code, settings.landing_dir)
 
         batches = service.discover(settings, hospitals, date_from, date_to)
-        log.info("%d new files in %d batches under %s (hospitals: %s, dates: %s .. %s)",
-                 sum(len(b) for b in batches), len(batches), settings.landing_dir,
-                 ", ".join(hospitals) if hospitals else "all", date_from or "open",
-                 date_to or "open")
+        log.info(
+            "%d new files in %d batches under %s (hospitals: %s, dates: %s .. %s)",
+            sum(len(b) for b in batches),
+            len(batches),
+            settings.landing_dir,
+            ", ".join(hospitals) if hospitals else "all",
+            date_from or "open",
+            date_to or "open",
+        )
         for batch in batches:
             log.info("batch %s", batch_label(batch))
         return service.write_plan(settings, batches)
@@ -120,14 +143,20 @@ def ingest_daily():
 
         settings = settings_from_params(params)
         summary = service.load(settings, progress=log.info)
-        log.info("loaded %d submissions into %s: %s", len(summary.loaded),
-                 settings.warehouse_path, summary.statuses or "nothing new")
+        log.info(
+            "loaded %d submissions into %s: %s",
+            len(summary.loaded),
+            settings.warehouse_path,
+            summary.statuses or "nothing new",
+        )
         if not summary.loaded:
             # Skipped, not succeeded: no asset event, so downstream DAGs do not run for nothing.
             raise AirflowSkipException("no new submissions")
         if outlet_events is not None:
-            outlet_events[CASES_ASSET].extra = {"submissions": len(summary.loaded),
-                                                "statuses": summary.statuses}
+            outlet_events[CASES_ASSET].extra = {
+                "submissions": len(summary.loaded),
+                "statuses": summary.statuses,
+            }
         return summary.statuses
 
     stage.expand(plan_path=discover()) >> load()

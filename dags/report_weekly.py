@@ -36,8 +36,13 @@ log = logging.getLogger("sentinel.dags.report_weekly")
     tags=["sentinel", "reporting"],
     doc_md=__doc__,
     params={
-        "week": Param("", type="string", pattern=WEEK_PATTERN, title="Week",
-                      description="ISO week YYYY-Www; empty: the last complete week."),
+        "week": Param(
+            "",
+            type="string",
+            pattern=WEEK_PATTERN,
+            title="Week",
+            description="ISO week YYYY-Www; empty: the last complete week.",
+        ),
         "lang": Param("all", type="string", enum=["all", "zh", "en"], title="Language"),
     },
 )

@@ -35,8 +35,13 @@ MAX_TOP1_DROP, MAX_F1_DROP = 0.005, 0.01
     doc_md=__doc__,
     params={
         "model": Param("product_coder", type="string", title="Model name"),
-        "target_accuracy": Param(0.99, type="number", minimum=0.5, maximum=1.0,
-                                 title="Accuracy required of automatic predictions"),
+        "target_accuracy": Param(
+            0.99,
+            type="number",
+            minimum=0.5,
+            maximum=1.0,
+            title="Accuracy required of automatic predictions",
+        ),
         "promote": Param(False, type="boolean", title="Activate if not worse"),
     },
 )
@@ -54,14 +59,21 @@ def retrain_models():
         con = connect(settings.warehouse_path, read_only=True)
         try:
             _coder, metrics = train_model(
-                con, settings.models_dir, name=name,
-                target_accuracy=float(params.get("target_accuracy", 0.99)), activate=False,
-                progress=log.info)
+                con,
+                settings.models_dir,
+                name=name,
+                target_accuracy=float(params.get("target_accuracy", 0.99)),
+                activate=False,
+                progress=log.info,
+            )
         finally:
             con.close()
-        return {"name": name, "version": metrics["model"]["version"],
-                "top1": metrics["test"]["top1_accuracy"],
-                "macro_f1": metrics["test"]["macro"]["f1"]}
+        return {
+            "name": name,
+            "version": metrics["model"]["version"],
+            "top1": metrics["test"]["top1_accuracy"],
+            "macro_f1": metrics["test"]["macro"]["f1"],
+        }
 
     @task
     def compare(candidate: dict) -> dict:
@@ -72,11 +84,16 @@ def retrain_models():
         models_dir = Settings.from_env().models_dir
         current = current_version(models_dir, candidate["name"])
         m = read_metrics(models_dir, candidate["name"], current)["test"]
-        verdict = {**candidate, "current": current, "current_top1": m["top1_accuracy"],
-                   "current_macro_f1": m["macro"]["f1"]}
+        verdict = {
+            **candidate,
+            "current": current,
+            "current_top1": m["top1_accuracy"],
+            "current_macro_f1": m["macro"]["f1"],
+        }
         verdict["not_worse"] = bool(
             candidate["top1"] >= m["top1_accuracy"] - MAX_TOP1_DROP
-            and candidate["macro_f1"] >= m["macro"]["f1"] - MAX_F1_DROP)
+            and candidate["macro_f1"] >= m["macro"]["f1"] - MAX_F1_DROP
+        )
         log.info("candidate vs current: %s", verdict)
         return verdict
 
@@ -88,12 +105,17 @@ def retrain_models():
 
         params = params or {}
         if not params.get("promote"):
-            log.info("promote not requested; %s/%s stays inactive", verdict["name"],
-                     verdict["version"])
+            log.info(
+                "promote not requested; %s/%s stays inactive", verdict["name"], verdict["version"]
+            )
             return {**verdict, "promoted": False}
         if not verdict["not_worse"]:
-            log.warning("%s/%s is worse than %s: not promoted", verdict["name"],
-                        verdict["version"], verdict["current"])
+            log.warning(
+                "%s/%s is worse than %s: not promoted",
+                verdict["name"],
+                verdict["version"],
+                verdict["current"],
+            )
             return {**verdict, "promoted": False}
         set_current(Settings.from_env().models_dir, verdict["name"], verdict["version"])
         return {**verdict, "promoted": True}

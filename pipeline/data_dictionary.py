@@ -42,7 +42,8 @@ def render_data_dictionary() -> str:
         headers = ", ".join(f"`{h}`" for h in (*f.aliases_en, *f.aliases_zh))
         lines.append(
             f"| `{f.name}` | {f.type} | {'yes' if f.required else 'no'} | {f.default or ''} | "
-            f"{_cell(headers)} | {_cell(rule)} | {_cell(f.description)} |")
+            f"{_cell(headers)} | {_cell(rule)} | {_cell(f.description)} |"
+        )
     lines += ["", "## Code sets", ""]
     for name in sorted({f.codeset for f in FIELDS if f.codeset}):
         lines += [f"### `{name}`", "", "| code | English | 中文 |", "|---|---|---|"]
@@ -50,6 +51,9 @@ def render_data_dictionary() -> str:
         for row in rows.itertuples(index=False):
             lines.append(f"| `{row.code}` | {_cell(row.label_en)} | {_cell(row.label_zh)} |")
         lines.append("")
-    lines += ["Ages: `years` 0-120, `months` 0-36, `days` 0-365. Order of times:",
-              "injury_datetime <= visit_datetime <= time the file was received.", ""]
+    lines += [
+        "Ages: `years` 0-120, `months` 0-36, `days` 0-365. Order of times:",
+        "injury_datetime <= visit_datetime <= time the file was received.",
+        "",
+    ]
     return "\n".join(lines)

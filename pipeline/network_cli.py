@@ -6,14 +6,18 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Inspect the sentinel network (landing zone, registry).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect the sentinel network (landing zone, registry).", no_args_is_help=True
+)
 
 
 @app.command("summary")
 def summary(
-    landing: Path = typer.Option(None, "--landing", help="Landing directory (default: "
-                                 "$SENTINEL_LANDING or the shipped sample)."),
+    landing: Path = typer.Option(
+        None,
+        "--landing",
+        help="Landing directory (default: $SENTINEL_LANDING or the shipped sample).",
+    ),
 ) -> None:
     """Check the landing layout against the hospital registry and summarise each folder."""
     from rich.console import Console
@@ -35,10 +39,15 @@ def summary(
         mine = [f for f in files if f.hospital_code == code]
         known = code in registry.index
         problems += not known
-        table.add_row(code, "yes" if known else "NO", registry.at[code, "hospital_type"]
-                      if known else "-", str(len(mine)),
-                      f"{sum(f.size_bytes for f in mine) / 1e6:.1f}",
-                      Path(mine[0].relpath).name, Path(mine[-1].relpath).name)
+        table.add_row(
+            code,
+            "yes" if known else "NO",
+            registry.at[code, "hospital_type"] if known else "-",
+            str(len(mine)),
+            f"{sum(f.size_bytes for f in mine) / 1e6:.1f}",
+            Path(mine[0].relpath).name,
+            Path(mine[-1].relpath).name,
+        )
     Console(width=160).print(table)
     if problems:
         typer.echo(f"{problems} folder(s) do not match a registered hospital", err=True)
@@ -75,15 +84,29 @@ def report() -> None:
                     WHERE c.hospital_code = s.hospital_code) AS last_visit
             FROM submissions s GROUP BY 1 ORDER BY 1""").fetchall()
         table = Table(title=f"Warehouse {settings.warehouse_path}")
-        for column in ("hospital", "files", "accepted", "partial", "rejected", "duplicate",
-                       "rows in", "stored", "quarantined", "dup rows", "active cases",
-                       "first visit", "last visit"):
+        for column in (
+            "hospital",
+            "files",
+            "accepted",
+            "partial",
+            "rejected",
+            "duplicate",
+            "rows in",
+            "stored",
+            "quarantined",
+            "dup rows",
+            "active cases",
+            "first visit",
+            "last visit",
+        ):
             table.add_column(column, justify="right")
         for row in per_hospital:
             table.add_row(*["" if v is None else str(v) for v in row])
         console.print(table)
-        rules = con.execute("SELECT rule, count(DISTINCT (submission_id, source_row)) AS n "
-                            "FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+        rules = con.execute(
+            "SELECT rule, count(DISTINCT (submission_id, source_row)) AS n "
+            "FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
         table = Table(title="Quarantined rows by rule")
         table.add_column("rule")
         table.add_column("rows", justify="right")
@@ -92,10 +115,14 @@ def report() -> None:
         console.print(table)
         unbalanced = con.execute(
             "SELECT count(*) FROM submissions "
-            "WHERE rows_received <> rows_stored + rows_quarantined + rows_duplicate").fetchone()[0]
-        console.print(f"submissions where received != stored + quarantined + duplicate: "
-                      f"{unbalanced}")
-        console.print(f"receipts: {settings.outbox_dir}\nlake: {settings.lake_dir}\n"
-                      f"data docs: {settings.data_docs_dir / 'index.html'}")
+            "WHERE rows_received <> rows_stored + rows_quarantined + rows_duplicate"
+        ).fetchone()[0]
+        console.print(
+            f"submissions where received != stored + quarantined + duplicate: {unbalanced}"
+        )
+        console.print(
+            f"receipts: {settings.outbox_dir}\nlake: {settings.lake_dir}\n"
+            f"data docs: {settings.data_docs_dir / 'index.html'}"
+        )
     finally:
         con.close()

@@ -48,8 +48,10 @@ def check_pools(dag_id: str) -> dict[str, int]:
         pools = {p.pool: p.slots for p in session.scalars(select(Pool))}
     missing = {t.pool for t in _parse(dag_id).tasks} - set(pools)
     if missing:
-        raise SystemExit(f"pools missing in the metadata DB: {sorted(missing)} (see "
-                         "scripts/airflow_env.sh: airflow pools set sentinel_warehouse 1 ...)")
+        raise SystemExit(
+            f"pools missing in the metadata DB: {sorted(missing)} (see "
+            "scripts/airflow_env.sh: airflow pools set sentinel_warehouse 1 ...)"
+        )
     return pools
 
 
@@ -67,27 +69,46 @@ def run_dag(dag_id: str, conf: dict) -> dict:
     started = time.monotonic()
     dr = _parse(dag_id).test(run_conf=conf)
     with create_session() as session:
-        tis = session.scalars(select(TaskInstance).where(
-            TaskInstance.dag_id == dag_id, TaskInstance.run_id == dr.run_id)).all()
-        events = session.execute(select(AssetModel.name, AssetModel.uri, AssetEvent.extra,
-                                        AssetEvent.source_task_id)
-                                 .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-                                 .where(AssetEvent.source_run_id == dr.run_id)).all()
-        xcoms = session.execute(select(XComModel.task_id, XComModel.map_index, XComModel.value)
-                                .where(XComModel.dag_id == dag_id,
-                                       XComModel.run_id == dr.run_id,
-                                       XComModel.key == "return_value")).all()
+        tis = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_id, TaskInstance.run_id == dr.run_id
+            )
+        ).all()
+        events = session.execute(
+            select(AssetModel.name, AssetModel.uri, AssetEvent.extra, AssetEvent.source_task_id)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetEvent.source_run_id == dr.run_id)
+        ).all()
+        xcoms = session.execute(
+            select(XComModel.task_id, XComModel.map_index, XComModel.value).where(
+                XComModel.dag_id == dag_id,
+                XComModel.run_id == dr.run_id,
+                XComModel.key == "return_value",
+            )
+        ).all()
     return {
-        "dag_id": dag_id, "run_id": dr.run_id, "state": str(dr.state), "conf": dr.conf,
+        "dag_id": dag_id,
+        "run_id": dr.run_id,
+        "state": str(dr.state),
+        "conf": dr.conf,
         "seconds": round(time.monotonic() - started, 1),
-        "asset_events": [{"name": n, "uri": u, "extra": e, "task_id": t}
-                         for n, u, e, t in events],
-        "tasks": sorted(({"task_id": ti.task_id, "map_index": ti.map_index,
-                          "state": str(ti.state), "pool": ti.pool,
-                          "label": ti.rendered_map_index} for ti in tis),
-                        key=lambda t: (t["task_id"], t["map_index"])),
-        "returns": {f"{t}[{m}]" if m >= 0 else t: XComModel.deserialize_value(_Row(v))
-                    for t, m, v in xcoms},
+        "asset_events": [{"name": n, "uri": u, "extra": e, "task_id": t} for n, u, e, t in events],
+        "tasks": sorted(
+            (
+                {
+                    "task_id": ti.task_id,
+                    "map_index": ti.map_index,
+                    "state": str(ti.state),
+                    "pool": ti.pool,
+                    "label": ti.rendered_map_index,
+                }
+                for ti in tis
+            ),
+            key=lambda t: (t["task_id"], t["map_index"]),
+        ),
+        "returns": {
+            f"{t}[{m}]" if m >= 0 else t: XComModel.deserialize_value(_Row(v)) for t, m, v in xcoms
+        },
     }
 
 
@@ -101,8 +122,10 @@ class _Row:
 def _require_success(run: dict) -> dict:
     if run["state"] != "success":
         failed = [t["task_id"] for t in run["tasks"] if t["state"] != "success"]
-        raise SystemExit(f"{run['dag_id']} run {run['run_id']} ended {run['state']} "
-                         f"(tasks not successful: {failed}); see the task logs above")
+        raise SystemExit(
+            f"{run['dag_id']} run {run['run_id']} ended {run['state']} "
+            f"(tasks not successful: {failed}); see the task logs above"
+        )
     return run
 
 
@@ -133,8 +156,9 @@ def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
         finally:
             con.close()
     # Several weeks, so that alert statuses (new / ongoing / resolved) have a history.
-    step("detect_weekly", {"week_from": add_weeks(last_week, 1 - detect_weeks),
-                           "week_to": last_week})
+    step(
+        "detect_weekly", {"week_from": add_weeks(last_week, 1 - detect_weeks), "week_to": last_week}
+    )
     report = step("report_weekly", {"week": last_week})["returns"]["report"]
     pack = step("evidence_pack", {"week": report["week"]})["returns"]
     print(f"weekly report ({report['week']}):")
@@ -147,14 +171,25 @@ def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dag_id", nargs="?", help="DAG to run (omit with --chain)")
-    parser.add_argument("--conf", action="append", default=[],
-                        help="run conf as JSON; repeat for several runs (default: one run, {})")
+    parser.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        help="run conf as JSON; repeat for several runs (default: one run, {})",
+    )
     parser.add_argument("--chain", action="store_true", help="run the whole pipeline")
-    parser.add_argument("--detect-weeks", type=int, default=8,
-                        help="with --chain: weeks detect_weekly evaluates, ending on the last "
-                             "complete week (default 8)")
-    parser.add_argument("--last-week", help="with --chain: the last week to detect and report "
-                        "(default: the last complete week with cases)")
+    parser.add_argument(
+        "--detect-weeks",
+        type=int,
+        default=8,
+        help="with --chain: weeks detect_weekly evaluates, ending on the last "
+        "complete week (default 8)",
+    )
+    parser.add_argument(
+        "--last-week",
+        help="with --chain: the last week to detect and report "
+        "(default: the last complete week with cases)",
+    )
     parser.add_argument("--out", type=Path, help="write the runs as JSON here")
     args = parser.parse_args(argv)
     if args.chain == bool(args.dag_id):

@@ -48,11 +48,17 @@ os.environ.update(_airflow_env(_SESSION_HOME))
 
 def run_airflow(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run an ``airflow`` CLI command with the current environment; fails the test on error."""
-    proc = subprocess.run([str(AIRFLOW_BIN), *args], capture_output=True, text=True,
-                          timeout=timeout, env=os.environ.copy())
+    proc = subprocess.run(
+        [str(AIRFLOW_BIN), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+    )
     assert proc.returncode == 0, (
         f"airflow {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
-        f"{proc.stderr[-3000:]}")
+        f"{proc.stderr[-3000:]}"
+    )
     return proc
 
 
@@ -68,8 +74,7 @@ def airflow_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def run_dag_tests(dag_id: str, confs: list[dict], workdir: Path,
-                  timeout: float = 300) -> dict:
+def run_dag_tests(dag_id: str, confs: list[dict], workdir: Path, timeout: float = 300) -> dict:
     """``dag.test(run_conf=conf)`` for each conf, in one subprocess with the current environment
     (use after the ``airflow_home`` fixture), through scripts/dag_test.py. Returns
     {"pools": {name: slots}, "log": str, "runs": [{"run_id", "state", "conf", "returns",
@@ -77,12 +82,23 @@ def run_dag_tests(dag_id: str, confs: list[dict], workdir: Path,
     "tasks": [{"task_id", "map_index", "state", "pool", "label"}]}]}."""
     out = workdir / f"dag_test_{dag_id}.json"
     proc = subprocess.run(
-        [sys.executable, str(DAG_TEST_SCRIPT), dag_id, *(f"--conf={json.dumps(c)}" for c in confs),
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=timeout, env=os.environ.copy(), cwd=workdir)
+        [
+            sys.executable,
+            str(DAG_TEST_SCRIPT),
+            dag_id,
+            *(f"--conf={json.dumps(c)}" for c in confs),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+        cwd=workdir,
+    )
     assert proc.returncode == 0 and out.exists(), (
-        f"dag.test runner failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n"
-        f"{proc.stderr[-5000:]}")
+        f"dag.test runner failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
+    )
     result = json.loads(out.read_text())
     result["log"] = proc.stdout + proc.stderr
     return result

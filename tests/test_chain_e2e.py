@@ -24,12 +24,23 @@ from pipeline.storage.warehouse import table_checksums
 
 # Columns that record when something ran (wall clock), not what was decided.
 RUN_TIMES = {
-    "submissions": ("processed_at",), "submission_events": ("event_at",),
-    "case_coding": ("coded_at",), "coding_review": ("opened_at", "resolved_at"),
+    "submissions": ("processed_at",),
+    "submission_events": ("event_at",),
+    "case_coding": ("coded_at",),
+    "coding_review": ("opened_at", "resolved_at"),
     "hazard_patterns": ("updated_at",),
 }
-COMPARED = ("submissions", "cases", "case_versions", "quarantine", "case_coding",
-            "coding_review", "hazard_patterns", "case_patterns", "alerts")
+COMPARED = (
+    "submissions",
+    "cases",
+    "case_versions",
+    "quarantine",
+    "case_coding",
+    "coding_review",
+    "hazard_patterns",
+    "case_patterns",
+    "alerts",
+)
 
 
 def _checksums(db: Path) -> dict[str, str]:
@@ -43,19 +54,42 @@ def _checksums(db: Path) -> dict[str, str]:
 
 def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
     home = tmp_path / "home"
-    env = {**os.environ, "SENTINEL_HOME": str(home), "SENTINEL_PSEUDONYM_KEY": KEY,
-           "SENTINEL_LANDING": str(small_network.landing_dir)}
+    env = {
+        **os.environ,
+        "SENTINEL_HOME": str(home),
+        "SENTINEL_PSEUDONYM_KEY": KEY,
+        "SENTINEL_LANDING": str(small_network.landing_dir),
+    }
     out = tmp_path / "chain.json"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "dag_test.py"), "--chain", "--detect-weeks",
-         str(len(DETECT_WEEKS)), "--last-week", DETECT_WEEKS[-1], "--out", str(out)],
-        capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
+        [
+            sys.executable,
+            str(REPO / "scripts" / "dag_test.py"),
+            "--chain",
+            "--detect-weeks",
+            str(len(DETECT_WEEKS)),
+            "--last-week",
+            DETECT_WEEKS[-1],
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-6000:]
     runs = {r["dag_id"]: r for r in json.loads(out.read_text())["runs"]}
 
     # Every DAG of the chain ran, every task succeeded, and the assets chained them.
-    assert list(runs) == ["ingest_daily", "code_and_cluster", "detect_weekly",
-                          "report_weekly", "evidence_pack"]
+    assert list(runs) == [
+        "ingest_daily",
+        "code_and_cluster",
+        "detect_weekly",
+        "report_weekly",
+        "evidence_pack",
+    ]
     for run in runs.values():
         assert run["state"] == "success", run
         assert all(t["state"] == "success" for t in run["tasks"]), run["tasks"]
@@ -98,6 +132,7 @@ def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
         top = top_alert(con, DETECT_WEEKS[-1])
     finally:
         con.close()
-    again = build_evidence_pack(small_network, alert_id=top["alert_id"], week=top["week"],
-                                out=tmp_path / "library.zip")
+    again = build_evidence_pack(
+        small_network, alert_id=top["alert_id"], week=top["week"], out=tmp_path / "library.zip"
+    )
     assert again.read_bytes() == pack.read_bytes()

@@ -22,12 +22,14 @@ from pipeline.validation.suite import SUITE_PATH, render_suite_json
 
 def test_data_dictionary_is_generated_from_the_contract() -> None:
     assert DATA_DICTIONARY.read_text(encoding="utf-8") == render_data_dictionary(), (
-        "docs/data-dictionary.md drifted: run `sentinel docs data-dictionary`")
+        "docs/data-dictionary.md drifted: run `sentinel docs data-dictionary`"
+    )
 
 
 def test_committed_suite_matches_the_contract() -> None:
     assert SUITE_PATH.read_text(encoding="utf-8") == render_suite_json(), (
-        "expectations/case_record.json drifted: run `sentinel docs expectations`")
+        "expectations/case_record.json drifted: run `sentinel docs expectations`"
+    )
 
 
 def test_every_field_is_covered_by_the_suite() -> None:
@@ -60,11 +62,19 @@ def test_required_fields_are_the_record_key_and_clinical_core() -> None:
     assert not {f.name for f in FIELDS if f.identifier} & set(REQUIRED_FIELDS)
 
 
-@pytest.mark.parametrize(("header", "field"), [
-    ("Hospital_Code", "hospital_code"), ("\ufeff病例编号", "case_id"), ("Visit Date", "visit_datetime"),
-    ("性别", "sex"), ("伤害经过", "narrative"), ("  身份证号 ", "patient_id_number"),
-    ("case-id", "case_id"), ("unknown column", None),
-])
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Hospital_Code", "hospital_code"),
+        ("\ufeff病例编号", "case_id"),
+        ("Visit Date", "visit_datetime"),
+        ("性别", "sex"),
+        ("伤害经过", "narrative"),
+        ("  身份证号 ", "patient_id_number"),
+        ("case-id", "case_id"),
+        ("unknown column", None),
+    ],
+)
 def test_header_mapping(header: str, field: str | None) -> None:
     assert canonical_field(header) == field
 

@@ -58,8 +58,9 @@ def test_tasks_that_open_the_warehouse_share_the_single_writer_pool(dags):
 
     for dag_id, dag in dags.items():
         for task in dag.tasks:
-            source = inspect.getsource(task.python_callable) if hasattr(
-                task, "python_callable") else ""
+            source = (
+                inspect.getsource(task.python_callable) if hasattr(task, "python_callable") else ""
+            )
             if "connect(" in source or "write_weekly_report" in source:
                 assert task.pool == "sentinel_warehouse", (dag_id, task.task_id)
 
@@ -72,19 +73,22 @@ def test_shapes(dags):
     assert dags["retrain_models"].params.dump()["promote"] is False  # never silently
 
 
-@pytest.mark.parametrize("dag_id,bad", [
-    ("evidence_pack", {"date_from": "1/2/2026"}),
-    ("evidence_pack", {"category": "rice cooker"}),
-    ("report_weekly", {"lang": "fr"}),
-    ("report_weekly", {"week": "2026-14"}),
-    ("detect_weekly", {"week": "W14"}),
-])
+@pytest.mark.parametrize(
+    "dag_id,bad",
+    [
+        ("evidence_pack", {"date_from": "1/2/2026"}),
+        ("evidence_pack", {"category": "rice cooker"}),
+        ("report_weekly", {"lang": "fr"}),
+        ("report_weekly", {"week": "2026-14"}),
+        ("detect_weekly", {"week": "W14"}),
+    ],
+)
 def test_params_refuse_malformed_values(dags, dag_id, bad):
     import copy
 
     from airflow.sdk.definitions.param import ParamValidationError
 
     params = copy.deepcopy(dags[dag_id].params)
-    (key, value), = bad.items()
+    ((key, value),) = bad.items()
     with pytest.raises(ParamValidationError):
         params[key] = value

@@ -18,8 +18,17 @@ import pytest
 from conftest_airflow import AIRFLOW_CFG, DAGS_DIR, REPO
 
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py"))
-HEAVY = ("pandas", "great_expectations", "duckdb", "sklearn", "scipy", "statsmodels",
-         "matplotlib", "pyarrow", "openpyxl")
+HEAVY = (
+    "pandas",
+    "great_expectations",
+    "duckdb",
+    "sklearn",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "pyarrow",
+    "openpyxl",
+)
 KNOWN_POOLS = {"default_pool", "sentinel_warehouse"}
 
 
@@ -71,8 +80,13 @@ def test_dag_file_imports_no_heavy_library(path):
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)\n"
         "                        | {m for m in sys.modules if m.startswith('pipeline')})))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, env=os.environ.copy())
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
@@ -100,7 +114,8 @@ def test_ingest_daily_tasks(dag):
     # load runs when there was nothing to stage (empty map = skipped), not after a failure.
     assert load.trigger_rule == "none_failed"
     assert [(a.name, a.uri) for a in load.outlets] == [
-        ("sentinel_cases", "x-sentinel://warehouse/cases")]
+        ("sentinel_cases", "x-sentinel://warehouse/cases")
+    ]
     for task in (stage, load):
         assert task.retries == 2
         assert task.retry_delay <= timedelta(minutes=1)
@@ -111,11 +126,21 @@ def test_ingest_daily_params(dag):
 
     assert dag.params.dump() == {"landing": "", "hospitals": [], "date_from": "", "date_to": ""}
     params = copy.deepcopy(dag.params)
-    params.update({"hospitals": ["GZ001", "SH001"], "date_from": "2026-03-01",
-                   "date_to": "2026-03-31", "landing": "/data/landing"})
+    params.update(
+        {
+            "hospitals": ["GZ001", "SH001"],
+            "date_from": "2026-03-01",
+            "date_to": "2026-03-31",
+            "landing": "/data/landing",
+        }
+    )
     assert params.validate()["hospitals"] == ["GZ001", "SH001"]
-    for key, bad in [("date_from", "2026-3-1"), ("date_to", "yesterday"),
-                     ("hospitals", ["gz001"]), ("hospitals", "GZ001")]:
+    for key, bad in [
+        ("date_from", "2026-3-1"),
+        ("date_to", "yesterday"),
+        ("hospitals", ["gz001"]),
+        ("hospitals", "GZ001"),
+    ]:
         with pytest.raises(ParamValidationError):
             copy.deepcopy(dag.params)[key] = bad
 
@@ -166,8 +191,9 @@ def test_airflow_cfg_one_machine_defaults(tmp_path):
         " 'core.load_examples', 'core.dags_folder', 'database.sql_alchemy_conn',"
         " 'core.parallelism', 'logging.base_log_folder']}))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     values = json.loads(proc.stdout.strip().splitlines()[-1])
     assert values["core.executor"] == "LocalExecutor"
@@ -178,16 +204,22 @@ def test_airflow_cfg_one_machine_defaults(tmp_path):
 
 
 def test_env_script_exports_a_stable_environment(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AIRFLOW", "SENTINEL", "PYTHONPATH"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AIRFLOW", "SENTINEL", "PYTHONPATH"))
+    }
     env.update(AIRFLOW_HOME=str(tmp_path / "airflow_home"), SENTINEL_HOME=str(tmp_path / "var"))
-    show = (f"source {REPO}/scripts/airflow_env.sh && python -c 'import json, os; print(json.dumps("
-            "{k: v for k, v in os.environ.items() if k.startswith((\"AIRFLOW\", \"SENTINEL\","
-            " \"PYTHONPATH\"))}))'")
+    show = (
+        f"source {REPO}/scripts/airflow_env.sh && python -c 'import json, os; print(json.dumps("
+        '{k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW", "SENTINEL",'
+        ' "PYTHONPATH"))}))\''
+    )
     runs = []
     for _ in range(2):
-        proc = subprocess.run(["bash", "-c", show], capture_output=True, text=True, cwd=tmp_path,
-                              env=env, timeout=60)
+        proc = subprocess.run(
+            ["bash", "-c", show], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
+        )
         assert proc.returncode == 0, proc.stderr
         runs.append(json.loads(proc.stdout))
     first, second = runs
@@ -200,6 +232,8 @@ def test_env_script_exports_a_stable_environment(tmp_path):
     assert len(first["SENTINEL_PSEUDONYM_KEY"]) >= 16
     assert len(first["AIRFLOW__API_AUTH__JWT_SECRET"]) >= 32
     assert len(first["AIRFLOW__CORE__FERNET_KEY"]) == 44
-    for secret in (tmp_path / "airflow_home" / "secrets" / "jwt_secret",
-                   tmp_path / "var" / "secrets" / "pseudonym.key"):
+    for secret in (
+        tmp_path / "airflow_home" / "secrets" / "jwt_secret",
+        tmp_path / "var" / "secrets" / "pseudonym.key",
+    ):
         assert secret.stat().st_mode & 0o077 == 0, secret

@@ -23,22 +23,52 @@ from conftest_airflow import run_dag_tests
 KEY = "dag-e2e-test-pseudonym-key-0123456789"
 RECEIVED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # file mtime = received_at
 HEADERS = [
-    "hospital_code", "case_id", "report_type", "visit_datetime", "injury_datetime", "sex", "age",
-    "age_unit", "residence_region", "cause", "place", "activity", "intent", "injury_nature",
-    "body_region", "severity", "outcome", "product_name", "product_category",
-    "product_relation", "narrative",
+    "hospital_code",
+    "case_id",
+    "report_type",
+    "visit_datetime",
+    "injury_datetime",
+    "sex",
+    "age",
+    "age_unit",
+    "residence_region",
+    "cause",
+    "place",
+    "activity",
+    "intent",
+    "injury_nature",
+    "body_region",
+    "severity",
+    "outcome",
+    "product_name",
+    "product_category",
+    "product_relation",
+    "narrative",
 ]
 
 
 def case(hospital: str, case_id: str, **overrides: str) -> dict:
     row = {
-        "hospital_code": hospital, "case_id": case_id, "report_type": "new",
-        "visit_datetime": "2026-02-10 09:30", "injury_datetime": "2026-02-10 08:45",
-        "sex": "female", "age": "6", "age_unit": "years", "residence_region": "440104",
-        "cause": "burn_scald", "place": "home", "activity": "vital_activity",
-        "intent": "unintentional", "injury_nature": "burn", "body_region": "upper_limb",
-        "severity": "moderate", "outcome": "treated_released", "product_name": "电饭煲",
-        "product_category": "HA01", "product_relation": "normal_use_accident",
+        "hospital_code": hospital,
+        "case_id": case_id,
+        "report_type": "new",
+        "visit_datetime": "2026-02-10 09:30",
+        "injury_datetime": "2026-02-10 08:45",
+        "sex": "female",
+        "age": "6",
+        "age_unit": "years",
+        "residence_region": "440104",
+        "cause": "burn_scald",
+        "place": "home",
+        "activity": "vital_activity",
+        "intent": "unintentional",
+        "injury_nature": "burn",
+        "body_region": "upper_limb",
+        "severity": "moderate",
+        "outcome": "treated_released",
+        "product_name": "电饭煲",
+        "product_category": "HA01",
+        "product_relation": "normal_use_accident",
         "narrative": "Child touched the steam vent of a rice cooker; scald on the right hand.",
     }
     row.update(overrides)
@@ -70,19 +100,34 @@ def tasks_of(run: dict, task_id: str) -> list[dict]:
 
 def test_ingest_daily_end_to_end(tmp_path, monkeypatch, airflow_home):
     landing, home = tmp_path / "landing", tmp_path / "sentinel"
-    write_extract(landing / "GZ001" / "GZ001_20260210.csv", [
-        case("GZ001", "G001"),
-        case("GZ001", "G002", sex="male", age="3"),
-        case("GZ001", "G003", age="150"),  # out of range: quarantined
-    ])
-    write_extract(landing / "GZ001" / "GZ001_20260211.csv", [
-        case("GZ001", "G004", visit_datetime="2026-02-11 10:00",
-             injury_datetime="2026-02-11 09:40"),
-    ])
-    sh001 = write_extract(landing / "SH001" / "SH001_20260210.csv", [
-        case("SH001", "S001", residence_region="310106"),
-        case("SH001", "S002", residence_region="310106", cause="fall", injury_nature="fracture"),
-    ])
+    write_extract(
+        landing / "GZ001" / "GZ001_20260210.csv",
+        [
+            case("GZ001", "G001"),
+            case("GZ001", "G002", sex="male", age="3"),
+            case("GZ001", "G003", age="150"),  # out of range: quarantined
+        ],
+    )
+    write_extract(
+        landing / "GZ001" / "GZ001_20260211.csv",
+        [
+            case(
+                "GZ001",
+                "G004",
+                visit_datetime="2026-02-11 10:00",
+                injury_datetime="2026-02-11 09:40",
+            ),
+        ],
+    )
+    sh001 = write_extract(
+        landing / "SH001" / "SH001_20260210.csv",
+        [
+            case("SH001", "S001", residence_region="310106"),
+            case(
+                "SH001", "S002", residence_region="310106", cause="fall", injury_nature="fracture"
+            ),
+        ],
+    )
     resend = landing / "SH001" / "SH001_20260210_resend.csv"
     resend.write_bytes(sh001.read_bytes())  # the same file sent again under another name
     os.utime(resend, (RECEIVED.timestamp(), RECEIVED.timestamp()))
@@ -92,18 +137,29 @@ def test_ingest_daily_end_to_end(tmp_path, monkeypatch, airflow_home):
     monkeypatch.delenv("SENTINEL_HOSPITAL_REGISTRY", raising=False)
 
     # Arrived later: run 1 stops at February, run 3 picks it up by hospital and date range.
-    write_extract(landing / "GZ001" / "GZ001_20260301.csv", [
-        case("GZ001", "G005", visit_datetime="2026-03-01 07:00",
-             injury_datetime="2026-03-01 06:30"),
-    ])
+    write_extract(
+        landing / "GZ001" / "GZ001_20260301.csv",
+        [
+            case(
+                "GZ001",
+                "G005",
+                visit_datetime="2026-03-01 07:00",
+                injury_datetime="2026-03-01 06:30",
+            ),
+        ],
+    )
     conf = {"landing": str(landing)}
 
     started = time.monotonic()
-    result = run_dag_tests("ingest_daily", [
-        {**conf, "date_to": "2026-02-28"},
-        {**conf, "hospitals": ["SH001"]},
-        {**conf, "hospitals": ["GZ001"], "date_from": "2026-03-01", "date_to": "2026-03-31"},
-    ], tmp_path)
+    result = run_dag_tests(
+        "ingest_daily",
+        [
+            {**conf, "date_to": "2026-02-28"},
+            {**conf, "hospitals": ["SH001"]},
+            {**conf, "hospitals": ["GZ001"], "date_from": "2026-03-01", "date_to": "2026-03-31"},
+        ],
+        tmp_path,
+    )
     elapsed = time.monotonic() - started
     print(f"ingest_daily e2e: 3 dag.test runs in {elapsed:.1f} s")
 
@@ -123,10 +179,17 @@ def test_ingest_daily_end_to_end(tmp_path, monkeypatch, airflow_home):
     (load1,) = tasks_of(run1, "load")
     assert load1["state"] == "success" and load1["pool"] == "sentinel_warehouse"
     # ... and updated the cases asset, saying what it stored.
-    assert run1["asset_events"] == [{
-        "name": "sentinel_cases", "uri": "x-sentinel://warehouse/cases", "task_id": "load",
-        "extra": {"submissions": 4,
-                  "statuses": {"partially_accepted": 1, "accepted": 2, "duplicate": 1}}}]
+    assert run1["asset_events"] == [
+        {
+            "name": "sentinel_cases",
+            "uri": "x-sentinel://warehouse/cases",
+            "task_id": "load",
+            "extra": {
+                "submissions": 4,
+                "statuses": {"partially_accepted": 1, "accepted": 2, "duplicate": 1},
+            },
+        }
+    ]
 
     # Run 2: nothing new for SH001 -> no mapped stage task, load skipped (no asset event);
     # run 1's date_to does not leak into it.
@@ -144,10 +207,16 @@ def test_ingest_daily_end_to_end(tmp_path, monkeypatch, airflow_home):
 
     # The warehouse: every file in the ledger with the right status.
     db = home / "warehouse.duckdb"
-    submissions = {name: (status, stored, quarantined, duplicate) for name, status, stored,
-                   quarantined, duplicate in query(db, (
-                       "SELECT file_name, status, rows_stored, rows_quarantined, rows_duplicate "
-                       "FROM submissions"))}
+    submissions = {
+        name: (status, stored, quarantined, duplicate)
+        for name, status, stored, quarantined, duplicate in query(
+            db,
+            (
+                "SELECT file_name, status, rows_stored, rows_quarantined, rows_duplicate "
+                "FROM submissions"
+            ),
+        )
+    }
     assert submissions == {
         "GZ001/GZ001_20260210.csv": ("partially_accepted", 2, 1, 0),
         "GZ001/GZ001_20260211.csv": ("accepted", 1, 0, 0),
@@ -156,7 +225,9 @@ def test_ingest_daily_end_to_end(tmp_path, monkeypatch, airflow_home):
         "SH001/SH001_20260210_resend.csv": ("duplicate", 0, 0, 2),
     }
     assert query(db, "SELECT hospital_code, count(*) FROM cases GROUP BY 1 ORDER BY 1") == [
-        ("GZ001", 4), ("SH001", 2)]
+        ("GZ001", 4),
+        ("SH001", 2),
+    ]
     quarantine = query(db, "SELECT hospital_code, case_id, field, rule FROM quarantine")
     assert [(h, c, f) for h, c, f, _ in quarantine] == [("GZ001", "G003", "age")]
 
@@ -167,11 +238,15 @@ def test_ingest_daily_end_to_end(tmp_path, monkeypatch, airflow_home):
         assert (home / "outbox" / hospital / f"{sid}.md").is_file()
         receipt = json.loads((home / "outbox" / hospital / f"{sid}.json").read_text("utf-8"))
         assert receipt["status"] == submissions[name][0]
-    bad = json.loads((home / "outbox" / "GZ001" / f"{ids['GZ001/GZ001_20260210.csv']}.json")
-                     .read_text("utf-8"))
+    bad = json.loads(
+        (home / "outbox" / "GZ001" / f"{ids['GZ001/GZ001_20260210.csv']}.json").read_text("utf-8")
+    )
     assert [(e["field"], e["rule"]) for e in bad["errors"]] == [("age", quarantine[0][3])]
-    dup = json.loads((home / "outbox" / "SH001" / f"{ids['SH001/SH001_20260210_resend.csv']}"
-                      ".json").read_text("utf-8"))
+    dup = json.loads(
+        (home / "outbox" / "SH001" / f"{ids['SH001/SH001_20260210_resend.csv']}.json").read_text(
+            "utf-8"
+        )
+    )
     assert dup["duplicate_of"] == ids["SH001/SH001_20260210.csv"]
 
     # Nothing left behind in staging; the plans of the last run are the only leftovers.

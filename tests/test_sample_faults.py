@@ -49,21 +49,26 @@ def check_fault(con: duckdb.DuckDBPyConnection, fault: dict) -> None:
     if expected == "no_files":
         rows = con.execute(
             "SELECT count(*) FROM submissions WHERE hospital_code = ? AND file_name >= ? "
-            "AND file_name < ?", [fault["hospital"],
-                                  f"{fault['hospital']}/{fault['hospital']}_"
-                                  f"{fault['start'].replace('-', '')}",
-                                  f"{fault['hospital']}/{fault['hospital']}_"
-                                  f"{fault['end'].replace('-', '')}z"]).fetchone()[0]
+            "AND file_name < ?",
+            [
+                fault["hospital"],
+                f"{fault['hospital']}/{fault['hospital']}_{fault['start'].replace('-', '')}",
+                f"{fault['hospital']}/{fault['hospital']}_{fault['end'].replace('-', '')}z",
+            ],
+        ).fetchone()[0]
         assert rows == 0
         return
     sub = _submission(con, fault["file"])
-    assert sub["rows_received"] == sub["rows_stored"] + sub["rows_quarantined"] + \
-        sub["rows_duplicate"], fault["id"]
+    assert (
+        sub["rows_received"] == sub["rows_stored"] + sub["rows_quarantined"] + sub["rows_duplicate"]
+    ), fault["id"]
     key = [fault["hospital"], fault.get("case_id")]
     if expected == "row_rejected":
         hits = con.execute(
             "SELECT field, rule, message_en FROM quarantine WHERE submission_id = ? "
-            "AND source_row = ?", [sub["submission_id"], fault["row"]]).fetchall()
+            "AND source_row = ?",
+            [sub["submission_id"], fault["row"]],
+        ).fetchall()
         assert any(field == fault["field"] for field, _, _ in hits), (fault, hits)
         assert all(message for *_, message in hits)
     elif expected == "file_rejected":
@@ -72,20 +77,26 @@ def check_fault(con: duckdb.DuckDBPyConnection, fault: dict) -> None:
         assert sub["file_message"]
         if fault.get("resent_as"):
             assert _submission(con, fault["resent_as"])["status"] in {
-                "accepted", "partially_accepted"}
+                "accepted",
+                "partially_accepted",
+            }
     elif expected == "duplicate_file":
         original = _submission(con, fault["original"])
         assert sub["status"] == "duplicate" and sub["duplicate_of"] == original["submission_id"]
         assert sub["rows_stored"] == 0 and sub["rows_duplicate"] == sub["rows_received"]
     elif expected == "duplicate_row":
         assert sub["rows_duplicate"] >= 1
-        assert con.execute("SELECT count(*) FROM case_versions WHERE hospital_code = ? "
-                           "AND case_id = ?", key).fetchone()[0] == 1
+        assert (
+            con.execute(
+                "SELECT count(*) FROM case_versions WHERE hospital_code = ? AND case_id = ?", key
+            ).fetchone()[0]
+            == 1
+        )
     elif expected == "correction":
         field = fault["field"]
         version, value = con.execute(
-            f"SELECT version, {field} FROM cases WHERE hospital_code = ? AND case_id = ?",
-            key).fetchone()
+            f"SELECT version, {field} FROM cases WHERE hospital_code = ? AND case_id = ?", key
+        ).fetchone()
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # age is stored as a number
         want = str(fault["value"])
@@ -93,14 +104,23 @@ def check_fault(con: duckdb.DuckDBPyConnection, fault: dict) -> None:
         if codeset:  # senders may write the Chinese or English label; the code is stored
             want = reference.label_to_code(codeset).get(want.strip().lower(), want)
         assert version >= 2 and str(value) == want, (fault, version, value)
-        assert con.execute("SELECT count(*) FROM case_versions WHERE hospital_code = ? "
-                           "AND case_id = ?", key).fetchone()[0] >= 2
+        assert (
+            con.execute(
+                "SELECT count(*) FROM case_versions WHERE hospital_code = ? AND case_id = ?", key
+            ).fetchone()[0]
+            >= 2
+        )
     elif expected == "void":
-        assert con.execute("SELECT status FROM cases WHERE hospital_code = ? AND case_id = ?",
-                           key).fetchone()[0] == "void"
+        assert (
+            con.execute(
+                "SELECT status FROM cases WHERE hospital_code = ? AND case_id = ?", key
+            ).fetchone()[0]
+            == "void"
+        )
     elif expected == "redacted":
-        (narrative,) = con.execute("SELECT narrative FROM cases WHERE hospital_code = ? "
-                                   "AND case_id = ?", key).fetchone()
+        (narrative,) = con.execute(
+            "SELECT narrative FROM cases WHERE hospital_code = ? AND case_id = ?", key
+        ).fetchone()
         for secret in fault["identifiers"]:
             assert secret not in narrative, fault["id"]
     else:  # pragma: no cover - a new fault type needs a check here
@@ -123,8 +143,9 @@ def fault_warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPy
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(SAMPLE_DIR / name, target)
-    settings = Settings(home=root / "home", landing_dir=root / "landing",
-                        pseudonym_key="test-key-0123456789abcdef")
+    settings = Settings(
+        home=root / "home", landing_dir=root / "landing", pseudonym_key="test-key-0123456789abcdef"
+    )
     ingest(settings)
     con = connect(settings.warehouse_path, read_only=True)
     yield con
@@ -132,15 +153,20 @@ def fault_warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPy
 
 
 @pytest.mark.parametrize("fault", _faults(), ids=lambda f: f"{f['id']}-{f['type']}")
-def test_fault_ends_in_expected_state(fault_warehouse: duckdb.DuckDBPyConnection,
-                                      fault: dict) -> None:
+def test_fault_ends_in_expected_state(
+    fault_warehouse: duckdb.DuckDBPyConnection, fault: dict
+) -> None:
     check_fault(fault_warehouse, fault)
 
 
 def test_every_submission_balances(fault_warehouse: duckdb.DuckDBPyConnection) -> None:
-    assert fault_warehouse.execute(
-        "SELECT count(*) FROM submissions WHERE rows_received <> "
-        "rows_stored + rows_quarantined + rows_duplicate").fetchone()[0] == 0
+    assert (
+        fault_warehouse.execute(
+            "SELECT count(*) FROM submissions WHERE rows_received <> "
+            "rows_stored + rows_quarantined + rows_duplicate"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_full_sample_if_ingested(request: pytest.FixtureRequest) -> None:
@@ -158,15 +184,27 @@ def test_full_sample_if_ingested(request: pytest.FixtureRequest) -> None:
 def _texts_written(home: Path, con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every file under SENTINEL_HOME as text, plus every text value of every table (DuckDB
     compresses strings, so its file bytes alone prove nothing)."""
-    texts = [p.read_bytes().decode("utf-8", errors="ignore")
-             for p in home.rglob("*") if p.is_file() and p.suffix != ".duckdb"]
+    texts = [
+        p.read_bytes().decode("utf-8", errors="ignore")
+        for p in home.rglob("*")
+        if p.is_file() and p.suffix != ".duckdb"
+    ]
     for (table,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
-        columns = [c for (c, t) in con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
-            [table]).fetchall() if t == "VARCHAR"]
+        columns = [
+            c
+            for (c, t) in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+                [table],
+            ).fetchall()
+            if t == "VARCHAR"
+        ]
         for column in columns:
-            texts.extend(v for (v,) in con.execute(
-                f'SELECT DISTINCT "{column}" FROM {table} WHERE "{column}" IS NOT NULL').fetchall())
+            texts.extend(
+                v
+                for (v,) in con.execute(
+                    f'SELECT DISTINCT "{column}" FROM {table} WHERE "{column}" IS NOT NULL'
+                ).fetchall()
+            )
     for parquet in home.rglob("*.parquet"):
         frame = pd.read_parquet(parquet)
         texts.extend(frame.select_dtypes(exclude="number").to_numpy().ravel())
@@ -185,13 +223,15 @@ def _leaks(texts: list[str], numbers: set[str], names: set[str]) -> set[str]:
     for text in texts:
         found |= set(re.findall(r"[0-9]{17}[0-9Xx]|[0-9]{11}", text)) & numbers
         for run in re.findall(r"[\u4e00-\u9fff·]{3,}|[A-Za-z]+(?: [A-Za-z]+)+", text):
-            found |= {run[i:j] for i in range(len(run))
-                      for j in range(i + 3, min(len(run), i + 20) + 1)} & names
+            found |= {
+                run[i:j] for i in range(len(run)) for j in range(i + 3, min(len(run), i + 20) + 1)
+            } & names
     return found
 
 
 def test_no_sample_identifier_is_written_anywhere(
-        fault_warehouse: duckdb.DuckDBPyConnection) -> None:
+    fault_warehouse: duckdb.DuckDBPyConnection,
+) -> None:
     """The sample's clear names, ID-card and phone numbers appear nowhere Sentinel wrote."""
     numbers, names = _sample_identifiers()
     home = Path(fault_warehouse.execute("PRAGMA database_list").fetchall()[0][2]).parent

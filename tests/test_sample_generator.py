@@ -33,8 +33,13 @@ ARGS = {
     "scale": 0.3,
     "end_date": date(2026, 11, 22),
 }
-FILE_REJECTED = {"missing_column", "empty_file", "garbage_file", "wrong_hospital_file",
-                 "header_only"}
+FILE_REJECTED = {
+    "missing_column",
+    "empty_file",
+    "garbage_file",
+    "wrong_hospital_file",
+    "header_only",
+}
 NEISS_TSV = Path("/work/shared/reference/neiss_format_codes.tsv")
 
 

@@ -14,13 +14,18 @@ def test_small_network_is_ingested_coded_clustered_and_detected(small_network) -
         coded = con.execute("SELECT count(*) FROM coded_cases").fetchone()[0]
         patterned = con.execute("SELECT count(*) FROM case_patterns").fetchone()[0]
         weeks = {w for (w,) in con.execute("SELECT DISTINCT week FROM alerts").fetchall()}
-        last_week_alerts = con.execute("SELECT count(*) FROM alerts WHERE week = ? AND status "
-                                       "<> 'resolved'", [DETECT_WEEKS[-1]]).fetchone()[0]
-        hostile = con.execute("SELECT narrative, product_name FROM cases "
-                              "WHERE case_id LIKE 'HOSTILE%' ORDER BY case_id").fetchall()
+        last_week_alerts = con.execute(
+            "SELECT count(*) FROM alerts WHERE week = ? AND status <> 'resolved'",
+            [DETECT_WEEKS[-1]],
+        ).fetchone()[0]
+        hostile = con.execute(
+            "SELECT narrative, product_name FROM cases "
+            "WHERE case_id LIKE 'HOSTILE%' ORDER BY case_id"
+        ).fetchall()
         identifiers = con.execute(
             "SELECT patient_name, patient_id_number, patient_phone FROM cases "
-            "WHERE case_id LIKE 'HOSTILE%'").fetchall()
+            "WHERE case_id LIKE 'HOSTILE%'"
+        ).fetchall()
     finally:
         con.close()
     assert cases > 5000 and coded > 0.95 * cases and patterned > 0.8 * coded
@@ -41,13 +46,18 @@ def test_coded_and_review_pending_cases_partition_the_active_cases(small_network
         coded, pending = load_cases(con), load_review_pending(con)
         production = con.execute(
             "SELECT count(*) FROM cases c JOIN ref_hospitals h USING (hospital_code) "
-            "WHERE c.status = 'active' AND h.is_test = 'False'").fetchone()[0]
-        waiting = {f"{h}/{c}" for h, c in con.execute(
-            "SELECT k.hospital_code, k.case_id FROM case_coding k JOIN cases c "
-            "ON c.hospital_code = k.hospital_code AND c.case_id = k.case_id "
-            "AND c.version = k.case_version JOIN ref_hospitals h "
-            "ON h.hospital_code = c.hospital_code "
-            "WHERE k.needs_review AND c.status = 'active' AND h.is_test = 'False'").fetchall()}
+            "WHERE c.status = 'active' AND h.is_test = 'False'"
+        ).fetchone()[0]
+        waiting = {
+            f"{h}/{c}"
+            for h, c in con.execute(
+                "SELECT k.hospital_code, k.case_id FROM case_coding k JOIN cases c "
+                "ON c.hospital_code = k.hospital_code AND c.case_id = k.case_id "
+                "AND c.version = k.case_version JOIN ref_hospitals h "
+                "ON h.hospital_code = c.hospital_code "
+                "WHERE k.needs_review AND c.status = 'active' AND h.is_test = 'False'"
+            ).fetchall()
+        }
     finally:
         con.close()
     keys = lambda frame: set(frame["hospital_code"] + "/" + frame["case_id"])  # noqa: E731

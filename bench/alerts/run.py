@@ -56,8 +56,9 @@ def _ties(alert: dict, hazard: dict, keys: set[str]) -> bool:
     return alert["category"] == hazard["category_code"]
 
 
-def evaluate(alerts: pd.DataFrame, truth: dict, weeks: list[str]) -> tuple[pd.DataFrame,
-                                                                              pd.DataFrame]:
+def evaluate(
+    alerts: pd.DataFrame, truth: dict, weeks: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-hazard first alert and delay, per-week alert counts)."""
     active = alerts[(alerts["status"] != "resolved") & alerts["week"].isin(weeks)]
     records = active.to_dict("records")
@@ -74,55 +75,85 @@ def evaluate(alerts: pd.DataFrame, truth: dict, weeks: list[str]) -> tuple[pd.Da
         hits.sort(key=lambda a: (week_ordinal(a["week"]), a["rank"] or 0))
         first = hits[0] if hits else None
         delay = week_ordinal(first["week"]) - onset if first else None
-        hazard_rows.append({
-            "hazard": hazard["id"], "category": hazard["category_code"],
-            "shape": hazard.get("shape"), "onset": hazard["onset_week"],
-            "first_alert": first["week"] if first else None, "delay_weeks": delay,
-            "alert": (f"{first['alert_type']} {first['subject']} ({first['method']})"
-                      if first else None),
-            "on_time": delay is not None and delay <= MAX_DELAY,
-        })
+        hazard_rows.append(
+            {
+                "hazard": hazard["id"],
+                "category": hazard["category_code"],
+                "shape": hazard.get("shape"),
+                "onset": hazard["onset_week"],
+                "first_alert": first["week"] if first else None,
+                "delay_weeks": delay,
+                "alert": (
+                    f"{first['alert_type']} {first['subject']} ({first['method']})"
+                    if first
+                    else None
+                ),
+                "on_time": delay is not None and delay <= MAX_DELAY,
+            }
+        )
     active = active.assign(tied=tied_any)
-    per_week = (active.groupby("week").agg(alerts=("alert_id", "size"),
-                                           untied=("tied", lambda t: int((~t).sum())))
-                .reindex(weeks, fill_value=0).reset_index())
+    per_week = (
+        active.groupby("week")
+        .agg(alerts=("alert_id", "size"), untied=("tied", lambda t: int((~t).sum())))
+        .reindex(weeks, fill_value=0)
+        .reset_index()
+    )
     untied = active[~active["tied"]]
     per_week["untied_subjects"] = [
         ", ".join(f"{a}:{s}" for a, s in zip(g["alert_type"], g["subject"], strict=True))
-        for g in (untied[untied["week"] == w] for w in weeks)]
+        for g in (untied[untied["week"] == w] for w in weeks)
+    ]
     return pd.DataFrame(hazard_rows), per_week
 
 
 def markdown(hazards: pd.DataFrame, per_week: pd.DataFrame, label: str) -> str:
-    lines = [f"## Alerts vs ground truth: {label}", "",
-             "| hazard | category | shape | onset | first alert | delay (weeks) | alert |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"## Alerts vs ground truth: {label}",
+        "",
+        "| hazard | category | shape | onset | first alert | delay (weeks) | alert |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for h in hazards.to_dict("records"):
         delay = "never" if pd.isna(h["delay_weeks"]) else str(int(h["delay_weeks"]))
         first = h["first_alert"] if isinstance(h["first_alert"], str) else "-"
         alert = h["alert"] if isinstance(h["alert"], str) else "-"
-        lines.append(f"| {h['hazard']} | {h['category']} | {h['shape']} | {h['onset']} | "
-                     f"{first} | {delay} | {alert} |")
+        lines.append(
+            f"| {h['hazard']} | {h['category']} | {h['shape']} | {h['onset']} | "
+            f"{first} | {delay} | {alert} |"
+        )
     on_time = int(hazards["on_time"].sum())
     untied = per_week["untied"]
-    lines += ["", f"On time (<= {MAX_DELAY} weeks): {on_time}/{len(hazards)} hazards. "
-              f"Untied alerts per week: mean {untied.mean():.2f}, max {int(untied.max())}, "
-              f"weeks over {MAX_UNTIED}: {int((untied > MAX_UNTIED).sum())}/{len(per_week)}; "
-              f"total {int(untied.sum())}.", "",
-              "| week | active alerts | not tied to a hazard | untied subjects |",
-              "|---|---|---|---|"]
+    lines += [
+        "",
+        f"On time (<= {MAX_DELAY} weeks): {on_time}/{len(hazards)} hazards. "
+        f"Untied alerts per week: mean {untied.mean():.2f}, max {int(untied.max())}, "
+        f"weeks over {MAX_UNTIED}: {int((untied > MAX_UNTIED).sum())}/{len(per_week)}; "
+        f"total {int(untied.sum())}.",
+        "",
+        "| week | active alerts | not tied to a hazard | untied subjects |",
+        "|---|---|---|---|",
+    ]
     for r in per_week.to_dict("records"):
-        lines.append(f"| {r['week']} | {r['alerts']} | {r['untied']} | "
-                     f"{r['untied_subjects'] or ''} |")
+        lines.append(
+            f"| {r['week']} | {r['alerts']} | {r['untied']} | {r['untied_subjects'] or ''} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", required=True, type=Path,
-                        help="SENTINEL_HOME holding warehouse.duckdb with an alerts table")
-    parser.add_argument("--truth", type=Path, default=None,
-                        help="ground_truth.json (default: data/sample/ground_truth.json)")
+    parser.add_argument(
+        "--home",
+        required=True,
+        type=Path,
+        help="SENTINEL_HOME holding warehouse.duckdb with an alerts table",
+    )
+    parser.add_argument(
+        "--truth",
+        type=Path,
+        default=None,
+        help="ground_truth.json (default: data/sample/ground_truth.json)",
+    )
     parser.add_argument("--from", dest="week_from", default="2026-W30")
     parser.add_argument("--to", dest="week_to", default="2026-W47")
     parser.add_argument("--label", default=None, help="heading of the markdown table")
@@ -142,8 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         alerts = con.execute("SELECT * FROM alerts").df()
     except duckdb.CatalogException:
-        print(f"error: {database} has no alerts table: run `sentinel detect` first",
-              file=sys.stderr)
+        print(
+            f"error: {database} has no alerts table: run `sentinel detect` first", file=sys.stderr
+        )
         return 2
     finally:
         con.close()

@@ -57,21 +57,44 @@ def main(argv: list[str] | None = None) -> int:
         for name, cfg in VARIANTS.items():
             alerts = series_alerts(panel, seen, cfg)
             if not alerts.empty:
-                found[name].append(alerts.assign(
-                    week=week, status="new", rank=1,
-                    alert_id=alerts["alert_type"] + ":" + alerts["subject"]))
+                found[name].append(
+                    alerts.assign(
+                        week=week,
+                        status="new",
+                        rank=1,
+                        alert_id=alerts["alert_type"] + ":" + alerts["subject"],
+                    )
+                )
     print("| series signals | delay per hazard (weeks) | untied total | untied max/week |")
     print("|---|---|---|---|")
     for name, parts in found.items():
-        alerts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[
-            "week", "status", "rank", "alert_id", "alert_type", "subject", "category", "term",
-            "method", "case_keys"])
+        alerts = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame(
+                columns=[
+                    "week",
+                    "status",
+                    "rank",
+                    "alert_id",
+                    "alert_type",
+                    "subject",
+                    "category",
+                    "term",
+                    "method",
+                    "case_keys",
+                ]
+            )
+        )
         hazards, per_week = evaluate(alerts, truth, weeks)
-        delays = ", ".join(f"{h['hazard'][:4]} "
-                           f"{'never' if pd.isna(h['delay_weeks']) else int(h['delay_weeks'])}"
-                           for h in hazards.to_dict("records"))
-        print(f"| {name} | {delays} | {int(per_week['untied'].sum())} | "
-              f"{int(per_week['untied'].max())} |")
+        delays = ", ".join(
+            f"{h['hazard'][:4]} {'never' if pd.isna(h['delay_weeks']) else int(h['delay_weeks'])}"
+            for h in hazards.to_dict("records")
+        )
+        print(
+            f"| {name} | {delays} | {int(per_week['untied'].sum())} | "
+            f"{int(per_week['untied'].max())} |"
+        )
     return 0
 
 

@@ -64,7 +64,8 @@ def load_pool(warehouse: Path | None, landing: Path | None):
                 "SELECT hospital_code, case_id, product_name, narrative, product_category, "
                 "product_relation, cause, injury_nature, body_region, visit_week, "
                 "strftime(visit_datetime, '%Y-%m-%d %H:%M:%S') AS visit_datetime "
-                "FROM cases WHERE status = 'active' ORDER BY hospital_code, case_id").df()
+                "FROM cases WHERE status = 'active' ORDER BY hospital_code, case_id"
+            ).df()
         finally:
             con.close()
         source = str(warehouse)
@@ -73,11 +74,15 @@ def load_pool(warehouse: Path | None, landing: Path | None):
 
         frame = read_landing_cases(landing)
         frame["visit_datetime"] = pd.to_datetime(frame["visit_datetime"]).dt.strftime(
-            "%Y-%m-%d %H:%M:%S")
+            "%Y-%m-%d %H:%M:%S"
+        )
         source = str(landing)
     valid = valid_codes(frame["product_category"], pd.to_datetime(frame["visit_datetime"]))
-    none = (frame["product_category"].isna() & frame["product_name"].isna()
-            & (frame["product_relation"] == "other"))
+    none = (
+        frame["product_category"].isna()
+        & frame["product_name"].isna()
+        & (frame["product_relation"] == "other")
+    )
     frame["label"] = None
     frame.loc[none, "label"] = NO_PRODUCT
     frame.loc[valid, "label"] = frame.loc[valid, "product_category"]
@@ -93,8 +98,7 @@ def step_predict(pool_path: str, n: int, out: dict) -> None:
     from pipeline.config import REPO_ROOT
 
     pool = pd.read_parquet(pool_path)
-    texts = [model_text(p, t) for p, t in zip(pool["product_name"], pool["narrative"],
-                                              strict=True)]
+    texts = [model_text(p, t) for p, t in zip(pool["product_name"], pool["narrative"], strict=True)]
     coder = coder_model.load(REPO_ROOT / "models")
     rng = np.random.default_rng(SEED)
     baseline = _rss_mb()
@@ -115,11 +119,17 @@ def step_predict(pool_path: str, n: int, out: dict) -> None:
         coder.classes[top2[:, 0]]
         done += size
     seconds = time.perf_counter() - started
-    out.update(step="predict", cases=n, seconds=round(seconds, 1),
-               cases_per_second=round(n / seconds), model=f"{coder.name}/{coder.version}",
-               batch=BATCH, peak_rss_mb=round(_rss_mb(), 1),
-               rss_before_mb=round(baseline, 1),
-               tracemalloc_peak_one_batch_mb=round(traced_peak / 2**20, 1))
+    out.update(
+        step="predict",
+        cases=n,
+        seconds=round(seconds, 1),
+        cases_per_second=round(n / seconds),
+        model=f"{coder.name}/{coder.version}",
+        batch=BATCH,
+        peak_rss_mb=round(_rss_mb(), 1),
+        rss_before_mb=round(baseline, 1),
+        tracemalloc_peak_one_batch_mb=round(traced_peak / 2**20, 1),
+    )
 
 
 def step_train(pool_path: str, n: int, out: dict) -> None:
@@ -138,13 +148,25 @@ def step_train(pool_path: str, n: int, out: dict) -> None:
     ref_texts, ref_labels = reference_documents()
     baseline = _rss_mb()
     started = time.perf_counter()
-    coder = ProductCoder.fit(texts + ref_texts, labels + ref_labels, name="bench",
-                             version="bench", config=FeatureConfig())
+    coder = ProductCoder.fit(
+        texts + ref_texts,
+        labels + ref_labels,
+        name="bench",
+        version="bench",
+        config=FeatureConfig(),
+    )
     seconds = time.perf_counter() - started
-    out.update(step="train", cases=n, reference_documents=len(ref_texts),
-               seconds=round(seconds, 1), lbfgs_iterations=coder.info["n_iter"],
-               classes=len(coder.classes), features=coder.n_features,
-               peak_rss_mb=round(_rss_mb(), 1), rss_before_mb=round(baseline, 1))
+    out.update(
+        step="train",
+        cases=n,
+        reference_documents=len(ref_texts),
+        seconds=round(seconds, 1),
+        lbfgs_iterations=coder.info["n_iter"],
+        classes=len(coder.classes),
+        features=coder.n_features,
+        peak_rss_mb=round(_rss_mb(), 1),
+        rss_before_mb=round(baseline, 1),
+    )
 
 
 def step_cluster(pool_path: str, _n: int, out: dict) -> None:
@@ -153,8 +175,11 @@ def step_cluster(pool_path: str, _n: int, out: dict) -> None:
     from pipeline.clustering.service import cluster_cases, new_state
 
     pool = pd.read_parquet(pool_path)
-    frame = pool[pool["label"].notna() & (pool["label"] != "NONE")].rename(
-        columns={"label": "category_code"}).reset_index(drop=True)
+    frame = (
+        pool[pool["label"].notna() & (pool["label"] != "NONE")]
+        .rename(columns={"label": "category_code"})
+        .reset_index(drop=True)
+    )
     baseline = _rss_mb()
     started = time.perf_counter()
     state = new_state(frame)
@@ -162,10 +187,17 @@ def step_cluster(pool_path: str, _n: int, out: dict) -> None:
     assignments = cluster_cases(state, frame)
     seconds = time.perf_counter() - started
     patterns = len({a.pattern_id for a in assignments})
-    out.update(step="cluster", cases=len(frame), seconds=round(seconds, 1),
-               idf_seconds=round(idf_seconds, 1), cases_per_second=round(len(frame) / seconds),
-               assigned=len(assignments), patterns=patterns,
-               peak_rss_mb=round(_rss_mb(), 1), rss_before_mb=round(baseline, 1))
+    out.update(
+        step="cluster",
+        cases=len(frame),
+        seconds=round(seconds, 1),
+        idf_seconds=round(idf_seconds, 1),
+        cases_per_second=round(len(frame) / seconds),
+        assigned=len(assignments),
+        patterns=patterns,
+        peak_rss_mb=round(_rss_mb(), 1),
+        rss_before_mb=round(baseline, 1),
+    )
 
 
 STEPS = {"predict": step_predict, "train": step_train, "cluster": step_cluster}
@@ -205,9 +237,11 @@ def render(results: dict) -> str:
         f"({t['lbfgs_iterations']} lbfgs iterations) | - | {t['peak_rss_mb']} MB |",
     ]
     if c:
-        lines.append(f"| cluster (rebuild) | {c['cases']:,} coded cases -> {c['patterns']} "
-                     f"patterns | {c['seconds']} s | {c['cases_per_second']:,} cases/s | "
-                     f"{c['peak_rss_mb']} MB |")
+        lines.append(
+            f"| cluster (rebuild) | {c['cases']:,} coded cases -> {c['patterns']} "
+            f"patterns | {c['seconds']} s | {c['cases_per_second']:,} cases/s | "
+            f"{c['peak_rss_mb']} MB |"
+        )
     lines += ["", f"Command: `{results['command']}`", ""]
     return "\n".join(lines)
 
@@ -216,13 +250,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--predict", type=int, default=1_000_000, help="narratives to code")
     parser.add_argument("--train", type=int, default=200_000, help="training cases")
-    parser.add_argument("--quick", action="store_true",
-                        help="100,000 predictions, 20,000 training cases (smoke run)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="100,000 predictions, 20,000 training cases (smoke run)",
+    )
     parser.add_argument("--no-cluster", action="store_true", help="skip the clustering step")
-    parser.add_argument("--warehouse", type=Path, default=None,
-                        help="warehouse to read cases from (default: $SENTINEL_HOME's)")
-    parser.add_argument("--landing", type=Path, default=ROOT / "data" / "sample" / "landing",
-                        help="landing directory when there is no warehouse")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=None,
+        help="warehouse to read cases from (default: $SENTINEL_HOME's)",
+    )
+    parser.add_argument(
+        "--landing",
+        type=Path,
+        default=ROOT / "data" / "sample" / "landing",
+        help="landing directory when there is no warehouse",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     if args.quick:
@@ -232,18 +277,22 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.config import Settings
 
         warehouse = Settings.from_env().warehouse_path
-    print(f"loading sample cases ({warehouse if warehouse.exists() else args.landing}) ...",
-          flush=True)
+    print(
+        f"loading sample cases ({warehouse if warehouse.exists() else args.landing}) ...",
+        flush=True,
+    )
     pool, source = load_pool(warehouse, args.landing)
-    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
-                                f"{platform.python_version()}",
-                     "source": source, "pool_cases": len(pool),
-                     "command": "python -m bench.coding " + " ".join(argv or sys.argv[1:])}
+    results: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}",
+        "source": source,
+        "pool_cases": len(pool),
+        "command": "python -m bench.coding " + " ".join(argv or sys.argv[1:]),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         pool_path = str(Path(tmp) / "pool.parquet")
         pool.to_parquet(pool_path, index=False)
-        for step, n in (("predict", args.predict), ("train", args.train),
-                        ("cluster", 0)):
+        for step, n in (("predict", args.predict), ("train", args.train), ("cluster", 0)):
             if step == "cluster" and args.no_cluster:
                 continue
             print(f"{step} ...", flush=True)

@@ -6,19 +6,29 @@ import typer
 
 
 def detect(
-    week: str = typer.Option(None, "--week", help="ISO week to evaluate, e.g. 2026-W14 "
-                             "(default: the last complete week with cases)."),
+    week: str = typer.Option(
+        None,
+        "--week",
+        help="ISO week to evaluate, e.g. 2026-W14 (default: the last complete week with cases).",
+    ),
     week_from: str = typer.Option(None, "--from", help="First ISO week of a backfill."),
     week_to: str = typer.Option(None, "--to", help="Last ISO week of a backfill."),
-    method: str = typer.Option("auto-offset", help="Series detector (see `sentinel "
-                               "detect-series --help` for the names)."),
+    method: str = typer.Option(
+        "auto-offset", help="Series detector (see `sentinel detect-series --help` for the names)."
+    ),
     alpha: float = typer.Option(0.005, help="One-sided significance level per series."),
     fdr: float = typer.Option(0.05, help="Benjamini-Hochberg false discovery rate."),
-    rise_method: str = typer.Option("auto-rise-offset", help="Sustained-rise detector run "
-                                    "alongside --method on every series (window totals of "
-                                    "1-4 weeks); 'none' turns it off."),
-    fdr_scope: str = typer.Option("all", help="'all': BH across all series; 'kind': "
-                                  "within category / pattern / category x city series."),
+    rise_method: str = typer.Option(
+        "auto-rise-offset",
+        help="Sustained-rise detector run "
+        "alongside --method on every series (window totals of "
+        "1-4 weeks); 'none' turns it off.",
+    ),
+    fdr_scope: str = typer.Option(
+        "all",
+        help="'all': BH across all series; 'kind': "
+        "within category / pattern / category x city series.",
+    ),
 ) -> None:
     """Detect emerging hazards for one week (or --from/--to) and store them in `alerts`.
 
@@ -56,17 +66,23 @@ def detect(
         raise typer.BadParameter(f"--from {start} is after --to {end}")
     con = connect(settings.warehouse_path)
     try:
-        counts = run_weeks(con, weeks, AlertSettings(method=method, alpha=alpha, fdr=fdr,
-                                                  rise_method=rise_method,
-                                                  fdr_scope=fdr_scope),
-                           progress=lambda m: typer.echo(m, err=True))
+        counts = run_weeks(
+            con,
+            weeks,
+            AlertSettings(
+                method=method, alpha=alpha, fdr=fdr, rise_method=rise_method, fdr_scope=fdr_scope
+            ),
+            progress=lambda m: typer.echo(m, err=True),
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     finally:
         con.close()
-    typer.echo(f"{sum(counts.values())} alerts over {len(weeks)} week(s) in "
-               f"{settings.warehouse_path} (table alerts)")
+    typer.echo(
+        f"{sum(counts.values())} alerts over {len(weeks)} week(s) in "
+        f"{settings.warehouse_path} (table alerts)"
+    )
 
 
 def register(app: typer.Typer) -> None:

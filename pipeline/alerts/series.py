@@ -21,9 +21,23 @@ import pandas as pd
 from pipeline.detection.isoweek import week_ordinal, week_range
 from pipeline.storage.warehouse import has_table
 
-CASE_COLUMNS = ("hospital_code", "case_id", "visit_week", "residence_region", "severity",
-                "outcome", "injury_nature", "body_region", "age", "age_unit", "narrative",
-                "category", "pattern_id", "pattern_week", "product_name")
+CASE_COLUMNS = (
+    "hospital_code",
+    "case_id",
+    "visit_week",
+    "residence_region",
+    "severity",
+    "outcome",
+    "injury_nature",
+    "body_region",
+    "age",
+    "age_unit",
+    "narrative",
+    "category",
+    "pattern_id",
+    "pattern_week",
+    "product_name",
+)
 
 
 def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -37,12 +51,16 @@ def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     coded = has_table(con, "coded_cases")
     source = "coded_cases c" if coded else "cases c"
     category = "c.category_code" if coded else "c.product_category"
-    pattern = ("cp.pattern_id" if has_table(con, "case_patterns") else "NULL::VARCHAR")
+    pattern = "cp.pattern_id" if has_table(con, "case_patterns") else "NULL::VARCHAR"
     # The week the clusterer put the case in its pattern: a backfill of week W must not see
     # pattern memberships decided later (see ``as_of``).
-    pattern_week = ("cp.assigned_week" if pattern != "NULL::VARCHAR" else "NULL::VARCHAR")
-    join_patterns = ("LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
-                     "AND cp.case_id = c.case_id" if pattern != "NULL::VARCHAR" else "")
+    pattern_week = "cp.assigned_week" if pattern != "NULL::VARCHAR" else "NULL::VARCHAR"
+    join_patterns = (
+        "LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
+        "AND cp.case_id = c.case_id"
+        if pattern != "NULL::VARCHAR"
+        else ""
+    )
     return con.execute(f"""
         SELECT c.hospital_code, c.case_id, c.visit_week, c.residence_region, c.severity,
                c.outcome, c.injury_nature, c.body_region, c.age, c.age_unit, c.narrative,
@@ -136,21 +154,27 @@ def build_panel(cases: pd.DataFrame, start_week: str, end_week: str) -> SeriesPa
         if usable.empty:
             continue
         grouped = usable.groupby([*keys, "w"], sort=True).size()
-        table = grouped.unstack("w", fill_value=0).reindex(columns=range(len(weeks)),
-                                                           fill_value=0)
+        table = grouped.unstack("w", fill_value=0).reindex(columns=range(len(weeks)), fill_value=0)
         for key, row in zip(table.index, table.to_numpy(), strict=True):
             key = key if isinstance(key, tuple) else (key,)
-            parts.append(({
-                "series_id": f"{kind}:{subject(key)}", "kind": kind, "subject": subject(key),
-                "category": key[0],
-                "pattern_id": key[1] if kind == "pattern" else None,
-                "region": key[1] if kind == "category_region" else None,
-            }, row.astype(float)))
-    meta = pd.DataFrame([p[0] for p in parts],
-                        columns=["series_id", "kind", "subject", "category", "pattern_id",
-                                 "region"])
-    counts = (np.vstack([p[1] for p in parts]) if parts
-              else np.zeros((0, len(weeks)), dtype=float))
+            parts.append(
+                (
+                    {
+                        "series_id": f"{kind}:{subject(key)}",
+                        "kind": kind,
+                        "subject": subject(key),
+                        "category": key[0],
+                        "pattern_id": key[1] if kind == "pattern" else None,
+                        "region": key[1] if kind == "category_region" else None,
+                    },
+                    row.astype(float),
+                )
+            )
+    meta = pd.DataFrame(
+        [p[0] for p in parts],
+        columns=["series_id", "kind", "subject", "category", "pattern_id", "region"],
+    )
+    counts = np.vstack([p[1] for p in parts]) if parts else np.zeros((0, len(weeks)), dtype=float)
     return SeriesPanel(weeks=weeks, meta=meta, counts=counts, denominator=denominator)
 
 

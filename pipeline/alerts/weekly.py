@@ -54,10 +54,31 @@ from pipeline.detection.registry import detect_panel_frame
 
 DETECTOR_VERSION = "alerts-1"
 ALERT_COLUMNS = [
-    "week", "alert_id", "alert_type", "subject", "category", "pattern_id", "region", "term",
-    "method", "observed", "expected", "threshold", "score", "pvalue", "qvalue", "status",
-    "n_hospitals", "hospitals", "n_severe", "n_admitted", "n_died", "priority", "rank",
-    "case_keys", "params",
+    "week",
+    "alert_id",
+    "alert_type",
+    "subject",
+    "category",
+    "pattern_id",
+    "region",
+    "term",
+    "method",
+    "observed",
+    "expected",
+    "threshold",
+    "score",
+    "pvalue",
+    "qvalue",
+    "status",
+    "n_hospitals",
+    "hospitals",
+    "n_severe",
+    "n_admitted",
+    "n_died",
+    "priority",
+    "rank",
+    "case_keys",
+    "params",
 ]
 ALERTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -100,8 +121,17 @@ def _age_group(age: float, unit: str) -> str:
     years = age if unit == "years" else age / 12 if unit == "months" else age / 365.25
     if pd.isna(years):
         return "unknown"
-    return ("infant" if years < 1 else "toddler" if years < 5 else "child" if years < 15
-            else "adult" if years < 65 else "older")
+    return (
+        "infant"
+        if years < 1
+        else "toddler"
+        if years < 5
+        else "child"
+        if years < 15
+        else "adult"
+        if years < 65
+        else "older"
+    )
 
 
 def _case_stats(cases: pd.DataFrame) -> dict:
@@ -111,13 +141,17 @@ def _case_stats(cases: pd.DataFrame) -> dict:
         "n_severe": int((cases["severity"] == "severe").sum()),
         "n_admitted": int(cases["outcome"].isin(["admitted", "transferred"]).sum()),
         "n_died": int((cases["outcome"] == "died").sum()),
-        "case_keys": json.dumps(sorted(f"{h}/{c}" for h, c in zip(
-            cases["hospital_code"], cases["case_id"], strict=True))),
+        "case_keys": json.dumps(
+            sorted(
+                f"{h}/{c}" for h, c in zip(cases["hospital_code"], cases["case_id"], strict=True)
+            )
+        ),
     }
 
 
-def _combine(main: pd.DataFrame, rise: pd.DataFrame, main_name: str, rise_name: str
-             ) -> pd.DataFrame:
+def _combine(
+    main: pd.DataFrame, rise: pd.DataFrame, main_name: str, rise_name: str
+) -> pd.DataFrame:
     """One row per series: the weekly detector and the sustained-rise detector as one test.
 
     The series p-value is the Sidak combination ``1 - (1 - min(p1, p2))^2`` of the two
@@ -132,15 +166,15 @@ def _combine(main: pd.DataFrame, rise: pd.DataFrame, main_name: str, rise_name: 
     p_min = both.groupby("series")["pvalue"].transform("min")
     tested = both.groupby("series")["pvalue"].transform("count")
     # Alarming rows first, then the smaller p-value: the reported row explains the alert.
-    both = both.sort_values(["series", "alarm", "pvalue"], ascending=[True, False, True],
-                            na_position="last")
+    both = both.sort_values(
+        ["series", "alarm", "pvalue"], ascending=[True, False, True], na_position="last"
+    )
     both["pvalue"] = 1.0 - (1.0 - p_min) ** tested.clip(lower=1)
     both["alarm"] = both.groupby("series")["alarm"].transform("any")
     return both.drop_duplicates("series", keep="first")
 
 
-def series_alerts(panel: SeriesPanel, cases: pd.DataFrame, cfg: AlertSettings
-                  ) -> pd.DataFrame:
+def series_alerts(panel: SeriesPanel, cases: pd.DataFrame, cfg: AlertSettings) -> pd.DataFrame:
     """Evaluate the last week of every series with the weekly detector (``cfg.method``) and
     the sustained-rise detector (``cfg.rise_method``); keep alarms that survive BH across
     all series (``fdr_scope="all"``) or within each series kind (``"kind"``)."""
@@ -150,8 +184,11 @@ def series_alerts(panel: SeriesPanel, cases: pd.DataFrame, cfg: AlertSettings
     # A series with no case in its history cannot have a baseline; new products are the
     # new-term detector's job.
     live = np.flatnonzero(panel.counts[:, :last].sum(axis=1) > 0)
-    kwargs = {"evaluate": [[last]] * len(live), "denominators": [panel.denominator] * len(live),
-              "alpha": cfg.alpha}
+    kwargs = {
+        "evaluate": [[last]] * len(live),
+        "denominators": [panel.denominator] * len(live),
+        "alpha": cfg.alpha,
+    }
     series = [panel.counts[i] for i in live]
     result = detect_panel_frame(cfg.method, series, **kwargs)
     if cfg.rise_method and cfg.rise_method != "none":
@@ -184,14 +221,24 @@ def series_alerts(panel: SeriesPanel, cases: pd.DataFrame, cfg: AlertSettings
             mask &= cases["pattern_id"] == meta["pattern_id"]
         elif meta["kind"] == "category_region":
             mask &= cases["residence_region"].map(city_of) == meta["region"]
-        rows.append({
-            "alert_type": meta["kind"], "subject": meta["subject"],
-            "category": meta["category"], "pattern_id": meta["pattern_id"],
-            "region": meta["region"], "term": None, "method": hit["method"],
-            "observed": hit["observed"], "expected": hit["expected"],
-            "threshold": hit["upper"], "score": hit["score"], "pvalue": hit["pvalue"],
-            "qvalue": hit["qvalue"], **_case_stats(cases[mask]),
-        })
+        rows.append(
+            {
+                "alert_type": meta["kind"],
+                "subject": meta["subject"],
+                "category": meta["category"],
+                "pattern_id": meta["pattern_id"],
+                "region": meta["region"],
+                "term": None,
+                "method": hit["method"],
+                "observed": hit["observed"],
+                "expected": hit["expected"],
+                "threshold": hit["upper"],
+                "score": hit["score"],
+                "pvalue": hit["pvalue"],
+                "qvalue": hit["qvalue"],
+                **_case_stats(cases[mask]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -222,8 +269,7 @@ def new_pattern_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd
     in_window = ordinal > now - cfg.new_pattern_window
     window = patterned[patterned["pattern_id"].isin(recent.index) & in_window]
     all_ordinal = ordinals(cases["visit_week"])
-    category_totals = cases[all_ordinal > now - cfg.new_pattern_window].groupby(
-        "category").size()
+    category_totals = cases[all_ordinal > now - cfg.new_pattern_window].groupby("category").size()
     rows = []
     for pattern_id, group in window.groupby("pattern_id"):
         n_cases, n_hosp = len(group), group["hospital_code"].nunique()
@@ -232,14 +278,24 @@ def new_pattern_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd
         share = n_cases / category_totals.get(group["category"].iloc[0], n_cases)
         if share < cfg.new_pattern_min_share:
             continue
-        rows.append({
-            "alert_type": "new_pattern", "subject": pattern_id,
-            "category": group["category"].iloc[0], "pattern_id": pattern_id, "region": None,
-            "term": None, "method": "new-pattern", "observed": float(n_cases),
-            "expected": 0.0, "threshold": float(cfg.new_pattern_min_cases),
-            "score": n_cases / cfg.new_pattern_min_cases, "pvalue": np.nan, "qvalue": np.nan,
-            **_case_stats(group),
-        })
+        rows.append(
+            {
+                "alert_type": "new_pattern",
+                "subject": pattern_id,
+                "category": group["category"].iloc[0],
+                "pattern_id": pattern_id,
+                "region": None,
+                "term": None,
+                "method": "new-pattern",
+                "observed": float(n_cases),
+                "expected": 0.0,
+                "threshold": float(cfg.new_pattern_min_cases),
+                "score": n_cases / cfg.new_pattern_min_cases,
+                "pvalue": np.nan,
+                "qvalue": np.nan,
+                **_case_stats(group),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -258,13 +314,16 @@ def _pair_tables(cases: pd.DataFrame) -> pd.DataFrame:
 
 def dispro_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd.DataFrame:
     cases = cases.dropna(subset=["category"]).copy()
-    cases["age_group"] = [_age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"],
-                                                             strict=True)]
+    cases["age_group"] = [
+        _age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"], strict=True)
+    ]
     ordinal = ordinals(cases["visit_week"])
     now = week_ordinal(week)
     window = cases[(ordinal > now - cfg.dispro_window) & (ordinal <= now)]
-    history = cases[(ordinal > now - cfg.dispro_window - cfg.dispro_history)
-                    & (ordinal <= now - cfg.dispro_window)]
+    history = cases[
+        (ordinal > now - cfg.dispro_window - cfg.dispro_history)
+        & (ordinal <= now - cfg.dispro_window)
+    ]
     if window.empty or history.empty:
         return pd.DataFrame()
 
@@ -295,56 +354,86 @@ def dispro_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd.Data
     for hit in fresh.to_dict("records"):
         dim, level = hit["dimension"], hit["level"]
         involved = window[(window["category"] == hit["category"]) & (window[dim] == level)]
-        rows.append({
-            "alert_type": "disproportionality", "subject": f"{hit['category']} x {dim}={level}",
-            "category": hit["category"], "pattern_id": None, "region": None, "term": None,
-            "method": "prr-ic", "observed": hit["n11"], "expected": hit["e11"],
-            "threshold": 2.0, "score": hit["prr"] / 2.0, "pvalue": hit["pvalue"],
-            "qvalue": hit["qvalue"],
-            **_case_stats(involved),
-        })
+        rows.append(
+            {
+                "alert_type": "disproportionality",
+                "subject": f"{hit['category']} x {dim}={level}",
+                "category": hit["category"],
+                "pattern_id": None,
+                "region": None,
+                "term": None,
+                "method": "prr-ic",
+                "observed": hit["n11"],
+                "expected": hit["e11"],
+                "threshold": 2.0,
+                "score": hit["prr"] / 2.0,
+                "pvalue": hit["pvalue"],
+                "qvalue": hit["qvalue"],
+                **_case_stats(involved),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def term_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings,
-                vocabulary_cache: dict | None = None) -> pd.DataFrame:
+def term_alerts(
+    cases: pd.DataFrame, week: str, cfg: AlertSettings, vocabulary_cache: dict | None = None
+) -> pd.DataFrame:
     columns = ["case_id", "hospital_code", "week", "narrative"]
     if "product_name" in cases.columns:
         columns.append("product_name")
     frame = cases.rename(columns={"visit_week": "week"})[columns]
-    terms = new_terms(frame, week, history_weeks=cfg.new_term_history,
-                      min_cases=cfg.new_term_min_cases,
-                      min_hospitals=cfg.new_term_min_hospitals,
-                      vocabulary_cache=vocabulary_cache)
+    terms = new_terms(
+        frame,
+        week,
+        history_weeks=cfg.new_term_history,
+        min_cases=cfg.new_term_min_cases,
+        min_hospitals=cfg.new_term_min_hospitals,
+        vocabulary_cache=vocabulary_cache,
+    )
     rows = []
     keyed = cases.set_index(cases["hospital_code"] + "/" + cases["case_id"])
     for hit in terms.to_dict("records"):
         keys = [f"{h}/{c}" for h, c in hit["case_keys"]]
         involved = keyed.loc[keyed.index.intersection(keys)]
         categories = involved["category"].dropna()
-        rows.append({
-            "alert_type": "new_term", "subject": hit["term"],
-            "category": categories.mode().iloc[0] if not categories.empty else None,
-            "pattern_id": None, "region": None, "term": hit["term"], "method": "new-term",
-            "observed": hit["n_cases"], "expected": 0.0,
-            "threshold": float(cfg.new_term_min_cases),
-            "score": hit["n_cases"] / cfg.new_term_min_cases, "pvalue": np.nan,
-            "qvalue": np.nan, **_case_stats(involved),
-        })
+        rows.append(
+            {
+                "alert_type": "new_term",
+                "subject": hit["term"],
+                "category": categories.mode().iloc[0] if not categories.empty else None,
+                "pattern_id": None,
+                "region": None,
+                "term": hit["term"],
+                "method": "new-term",
+                "observed": hit["n_cases"],
+                "expected": 0.0,
+                "threshold": float(cfg.new_term_min_cases),
+                "score": hit["n_cases"] / cfg.new_term_min_cases,
+                "pvalue": np.nan,
+                "qvalue": np.nan,
+                **_case_stats(involved),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def category_term_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings,
-                         vocabulary_cache: dict | None = None) -> pd.DataFrame:
+def category_term_alerts(
+    cases: pd.DataFrame, week: str, cfg: AlertSettings, vocabulary_cache: dict | None = None
+) -> pd.DataFrame:
     """One alert per category with terms new *to that category* this week (absent from its
     narratives for ``new_term_history`` weeks, now in >= 3 of its cases at >= 2 hospitals);
     ``term`` lists up to 5 of them, most frequent first."""
     frame = cases.rename(columns={"visit_week": "week"})[
-        ["case_id", "hospital_code", "week", "narrative", "category"]]
-    terms = category_new_terms(frame, week, history_weeks=cfg.new_term_history,
-                               min_cases=cfg.new_term_min_cases,
-                               min_hospitals=cfg.new_term_min_hospitals,
-                               vocabulary_cache=vocabulary_cache)
+        ["case_id", "hospital_code", "week", "narrative", "category"]
+    ]
+    terms = category_new_terms(
+        frame,
+        week,
+        history_weeks=cfg.new_term_history,
+        min_cases=cfg.new_term_min_cases,
+        min_hospitals=cfg.new_term_min_hospitals,
+        vocabulary_cache=vocabulary_cache,
+    )
     if terms.empty:
         return pd.DataFrame()
     keyed = cases.set_index(cases["hospital_code"] + "/" + cases["case_id"])
@@ -352,14 +441,24 @@ def category_term_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings,
     for category, group in terms.groupby("category", sort=True):
         keys = sorted({f"{h}/{c}" for ks in group["case_keys"] for h, c in ks})
         involved = keyed.loc[keyed.index.intersection(keys)]
-        rows.append({
-            "alert_type": "category_term", "subject": category, "category": category,
-            "pattern_id": None, "region": None, "term": ", ".join(group["term"].head(5)),
-            "method": "category-new-term", "observed": float(len(keys)), "expected": 0.0,
-            "threshold": float(cfg.new_term_min_cases),
-            "score": len(keys) / cfg.new_term_min_cases, "pvalue": np.nan, "qvalue": np.nan,
-            **_case_stats(involved),
-        })
+        rows.append(
+            {
+                "alert_type": "category_term",
+                "subject": category,
+                "category": category,
+                "pattern_id": None,
+                "region": None,
+                "term": ", ".join(group["term"].head(5)),
+                "method": "category-new-term",
+                "observed": float(len(keys)),
+                "expected": 0.0,
+                "threshold": float(cfg.new_term_min_cases),
+                "score": len(keys) / cfg.new_term_min_cases,
+                "pvalue": np.nan,
+                "qvalue": np.nan,
+                **_case_stats(involved),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -368,16 +467,24 @@ def rank_alerts(alerts: pd.DataFrame) -> pd.DataFrame:
         return alerts
     n = alerts["observed"].clip(lower=1)
     severe_share = (alerts[["n_severe", "n_admitted"]].max(axis=1) / n).clip(upper=1)
-    alerts["priority"] = (alerts["score"].clip(lower=0).fillna(0) * (1 + severe_share
-                          + alerts["n_died"]) * (1 + 0.5 * (alerts["n_hospitals"] - 1)))
+    alerts["priority"] = (
+        alerts["score"].clip(lower=0).fillna(0)
+        * (1 + severe_share + alerts["n_died"])
+        * (1 + 0.5 * (alerts["n_hospitals"] - 1))
+    )
     alerts = alerts.sort_values(["priority", "alert_id"], ascending=[False, True])
     alerts["rank"] = np.arange(1, len(alerts) + 1)
     return alerts.reset_index(drop=True)
 
 
-def detect_week(cases: pd.DataFrame, week: str, previous: pd.DataFrame,
-                cfg: AlertSettings = AlertSettings(), cache: dict | None = None,
-                pending: pd.DataFrame | None = None) -> pd.DataFrame:
+def detect_week(
+    cases: pd.DataFrame,
+    week: str,
+    previous: pd.DataFrame,
+    cfg: AlertSettings = AlertSettings(),
+    cache: dict | None = None,
+    pending: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """All alerts of ``week`` (ranked), with status new/ongoing, plus 'resolved' rows for
     last week's alerts that no longer fire.
 
@@ -388,28 +495,44 @@ def detect_week(cases: pd.DataFrame, week: str, previous: pd.DataFrame,
     (:func:`~pipeline.alerts.series.load_review_pending`); only the new-term signal reads
     them."""
     seen = as_of(cases, week)
-    with_pending = seen if pending is None or pending.empty else pd.concat(
-        [seen, as_of(pending, week)], ignore_index=True)
+    with_pending = (
+        seen
+        if pending is None or pending.empty
+        else pd.concat([seen, as_of(pending, week)], ignore_index=True)
+    )
     panel = build_panel(seen, first_week(cases), week)
-    parts = [series_alerts(panel, seen, cfg), new_pattern_alerts(seen, week, cfg),
-             dispro_alerts(seen, week, cfg),
-             term_alerts(with_pending, week, cfg, None if cache is None
-                         else cache.setdefault("vocabulary", {})),
-             category_term_alerts(seen, week, cfg, None if cache is None
-                                  else cache.setdefault("vocabulary", {}))]
-    alerts = pd.concat([p for p in parts if not p.empty], ignore_index=True) \
-        if any(not p.empty for p in parts) else pd.DataFrame(columns=ALERT_COLUMNS)
+    parts = [
+        series_alerts(panel, seen, cfg),
+        new_pattern_alerts(seen, week, cfg),
+        dispro_alerts(seen, week, cfg),
+        term_alerts(
+            with_pending, week, cfg, None if cache is None else cache.setdefault("vocabulary", {})
+        ),
+        category_term_alerts(
+            seen, week, cfg, None if cache is None else cache.setdefault("vocabulary", {})
+        ),
+    ]
+    alerts = (
+        pd.concat([p for p in parts if not p.empty], ignore_index=True)
+        if any(not p.empty for p in parts)
+        else pd.DataFrame(columns=ALERT_COLUMNS)
+    )
     alerts["week"] = week
-    alerts["alert_id"] = [alert_id(t, s) for t, s in zip(alerts["alert_type"],
-                                                         alerts["subject"], strict=True)]
-    active_before = set(previous.loc[previous["status"] != "resolved", "alert_id"]) \
-        if not previous.empty else set()
+    alerts["alert_id"] = [
+        alert_id(t, s) for t, s in zip(alerts["alert_type"], alerts["subject"], strict=True)
+    ]
+    active_before = (
+        set(previous.loc[previous["status"] != "resolved", "alert_id"])
+        if not previous.empty
+        else set()
+    )
     alerts["status"] = ["ongoing" if a in active_before else "new" for a in alerts["alert_id"]]
     alerts["params"] = json.dumps({"version": DETECTOR_VERSION, **cfg.__dict__})
     alerts = rank_alerts(alerts)
     if not previous.empty:
-        gone = previous[(previous["status"] != "resolved")
-                        & ~previous["alert_id"].isin(alerts["alert_id"])].copy()
+        gone = previous[
+            (previous["status"] != "resolved") & ~previous["alert_id"].isin(alerts["alert_id"])
+        ].copy()
         if not gone.empty:
             gone["week"], gone["status"], gone["rank"] = week, "resolved", None
             alerts = pd.concat([alerts, gone], ignore_index=True)
@@ -429,8 +552,12 @@ def default_week(con: duckdb.DuckDBPyConnection, today: date | None = None) -> s
     return min(last_complete, latest, key=week_ordinal)
 
 
-def run_weeks(con: duckdb.DuckDBPyConnection, weeks: list[str],
-              cfg: AlertSettings = AlertSettings(), progress=None) -> dict[str, int]:
+def run_weeks(
+    con: duckdb.DuckDBPyConnection,
+    weeks: list[str],
+    cfg: AlertSettings = AlertSettings(),
+    progress=None,
+) -> dict[str, int]:
     """Detect and store the alerts of each week in order (re-running a week replaces it)."""
     con.execute(ALERTS_SCHEMA)
     cases = load_cases(con)
@@ -440,8 +567,7 @@ def run_weeks(con: duckdb.DuckDBPyConnection, weeks: list[str],
     counts = {}
     cache: dict = {}
     for week in weeks:
-        previous = con.execute("SELECT * FROM alerts WHERE week = ?",
-                               [add_weeks(week, -1)]).df()
+        previous = con.execute("SELECT * FROM alerts WHERE week = ?", [add_weeks(week, -1)]).df()
         alerts = detect_week(cases, week, previous, cfg, cache, pending)
         con.execute("BEGIN TRANSACTION")
         try:

@@ -129,8 +129,9 @@ class ClusterState:
             self.categories[category] = CategoryClusters(self.layout.dim)
         return self.categories[category]
 
-    def assign(self, category: str, key: tuple[str, str], week: str, vec: np.ndarray
-               ) -> list[Assignment]:
+    def assign(
+        self, category: str, key: tuple[str, str], week: str, vec: np.ndarray
+    ) -> list[Assignment]:
         """Process one case; returns the assignments made (several when a candidate is
         promoted, none when the case only joined or seeded a candidate)."""
         cc = self.clusters(category)
@@ -138,8 +139,7 @@ class ClusterState:
         best_p = best_c = -1
         sp_, sc_ = -1.0, -1.0
         if len(sims):
-            is_pat = np.fromiter((p is not None for p in cc.pattern_id), dtype=bool,
-                                 count=len(cc))
+            is_pat = np.fromiter((p is not None for p in cc.pattern_id), dtype=bool, count=len(cc))
             if is_pat.any():
                 ps = np.where(is_pat, sims, -2.0)
                 best_p = int(np.argmax(ps))
@@ -164,8 +164,7 @@ class ClusterState:
             return self._promote(category, cc, i, week)
         return []
 
-    def _promote(self, category: str, cc: CategoryClusters, i: int, week: str
-                 ) -> list[Assignment]:
+    def _promote(self, category: str, cc: CategoryClusters, i: int, week: str) -> list[Assignment]:
         merge = self.params.merge_threshold
         if merge is not None:
             n = len(cc)
@@ -182,8 +181,10 @@ class ClusterState:
                     cc.first_week[j] = min(cc.first_week[j], cc.first_week[i])
                     cc.last_week[j] = max(cc.last_week[j], cc.last_week[i])
                     pid = cc.pattern_id[j]
-                    out = [Assignment(*key, pid, week, self.pending_sim.pop(key, 0.0))
-                           for key in cc.members[i]]
+                    out = [
+                        Assignment(*key, pid, week, self.pending_sim.pop(key, 0.0))
+                        for key in cc.members[i]
+                    ]
                     cc.members[i] = []
                     cc.alive[i] = False
                     cc.sums[i] = 0.0
@@ -192,8 +193,7 @@ class ClusterState:
         self.next_seq[category] = seq
         pid = f"{category}-P{seq:03d}"
         cc.pattern_id[i] = pid
-        out = [Assignment(*key, pid, week, self.pending_sim.pop(key, 0.0))
-               for key in cc.members[i]]
+        out = [Assignment(*key, pid, week, self.pending_sim.pop(key, 0.0)) for key in cc.members[i]]
         cc.members[i] = []
         return out
 
@@ -203,8 +203,11 @@ class ClusterState:
         dropped = 0
         for cc in self.categories.values():
             for i in range(len(cc)):
-                if (cc.alive[i] and cc.pattern_id[i] is None
-                        and now - week_index(cc.last_week[i]) > self.params.candidate_ttl_weeks):
+                if (
+                    cc.alive[i]
+                    and cc.pattern_id[i] is None
+                    and now - week_index(cc.last_week[i]) > self.params.candidate_ttl_weeks
+                ):
                     cc.alive[i] = False
                     cc.sums[i] = 0.0
                     for key in cc.members[i]:
@@ -219,9 +222,15 @@ class ClusterState:
             cc = self.categories[category]
             for i in range(len(cc)):
                 if cc.pattern_id[i] is not None:
-                    rows.append({"pattern_id": cc.pattern_id[i], "category_code": category,
-                                 "first_week": cc.first_week[i], "last_week": cc.last_week[i],
-                                 "centroid_n": int(cc.count[i])})
+                    rows.append(
+                        {
+                            "pattern_id": cc.pattern_id[i],
+                            "category_code": category,
+                            "first_week": cc.first_week[i],
+                            "last_week": cc.last_week[i],
+                            "centroid_n": int(cc.count[i]),
+                        }
+                    )
         return rows
 
     def centroid(self, pattern_id: str) -> np.ndarray:
@@ -246,24 +255,44 @@ class ClusterState:
             # dropped candidates are not saved (patterns always are)
             keep = [i for i in range(len(cc)) if cc.alive[i] or cc.pattern_id[i] is not None]
             sums.append(sp.csr_matrix(cc.sums[keep]))
-            meta.append({
-                "category": category, "n": len(keep), "norm2": cc.norm2[keep].tolist(),
-                "count": cc.count[keep].tolist(), "alive": cc.alive[keep].tolist(),
-                "pattern_id": [cc.pattern_id[i] for i in keep],
-                "first_week": [cc.first_week[i] for i in keep],
-                "last_week": [cc.last_week[i] for i in keep],
-                "members": [cc.members[i] for i in keep]})
-        matrix = sp.vstack(sums).tocsr() if sums else sp.csr_matrix((0, self.layout.dim),
-                                                                     dtype=np.float32)
+            meta.append(
+                {
+                    "category": category,
+                    "n": len(keep),
+                    "norm2": cc.norm2[keep].tolist(),
+                    "count": cc.count[keep].tolist(),
+                    "alive": cc.alive[keep].tolist(),
+                    "pattern_id": [cc.pattern_id[i] for i in keep],
+                    "first_week": [cc.first_week[i] for i in keep],
+                    "last_week": [cc.last_week[i] for i in keep],
+                    "members": [cc.members[i] for i in keep],
+                }
+            )
+        matrix = (
+            sp.vstack(sums).tocsr()
+            if sums
+            else sp.csr_matrix((0, self.layout.dim), dtype=np.float32)
+        )
         sp.save_npz(tmp / "centroids.npz", matrix.astype(np.float32), compressed=True)
-        np.savez_compressed(tmp / "idf.npz", concepts=self.idf.concepts, terms=self.idf.terms,
-                            n_docs=np.array(self.idf.n_docs))
-        doc = {"state_version": STATE_VERSION, "params": asdict(self.params),
-               "layout": {"struct_codes": self.layout.struct_codes,
-                          "offsets": self.layout.offsets, "dim": self.layout.dim},
-               "next_seq": self.next_seq, "processed_week": self.processed_week,
-               "pending_sim": [[k[0], k[1], v] for k, v in sorted(self.pending_sim.items())],
-               "categories": meta}
+        np.savez_compressed(
+            tmp / "idf.npz",
+            concepts=self.idf.concepts,
+            terms=self.idf.terms,
+            n_docs=np.array(self.idf.n_docs),
+        )
+        doc = {
+            "state_version": STATE_VERSION,
+            "params": asdict(self.params),
+            "layout": {
+                "struct_codes": self.layout.struct_codes,
+                "offsets": self.layout.offsets,
+                "dim": self.layout.dim,
+            },
+            "next_seq": self.next_seq,
+            "processed_week": self.processed_week,
+            "pending_sim": [[k[0], k[1], v] for k, v in sorted(self.pending_sim.items())],
+            "categories": meta,
+        }
         (tmp / "state.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
         if directory.exists():
             old = directory.with_name(directory.name + ".old")
@@ -284,17 +313,28 @@ class ClusterState:
         directory = Path(directory)
         doc = json.loads((directory / "state.json").read_text(encoding="utf-8"))
         if doc["state_version"] != STATE_VERSION:
-            raise ValueError(f"pattern state version {doc['state_version']} is not supported; "
-                             "rebuild with `sentinel patterns refresh --rebuild`")
+            raise ValueError(
+                f"pattern state version {doc['state_version']} is not supported; "
+                "rebuild with `sentinel patterns refresh --rebuild`"
+            )
         lay = doc["layout"]
-        layout = Layout(struct_codes={k: tuple(v) for k, v in lay["struct_codes"].items()},
-                        offsets=lay["offsets"], dim=lay["dim"])
+        layout = Layout(
+            struct_codes={k: tuple(v) for k, v in lay["struct_codes"].items()},
+            offsets=lay["offsets"],
+            dim=lay["dim"],
+        )
         idf_npz = np.load(directory / "idf.npz")
-        idf = Idf(concepts=idf_npz["concepts"], terms=idf_npz["terms"],
-                  n_docs=int(idf_npz["n_docs"]))
-        state = cls(params=Params(**doc["params"]), idf=idf, layout=layout,
-                    next_seq=doc["next_seq"], processed_week=doc["processed_week"],
-                    pending_sim={(h, c): v for h, c, v in doc["pending_sim"]})
+        idf = Idf(
+            concepts=idf_npz["concepts"], terms=idf_npz["terms"], n_docs=int(idf_npz["n_docs"])
+        )
+        state = cls(
+            params=Params(**doc["params"]),
+            idf=idf,
+            layout=layout,
+            next_seq=doc["next_seq"],
+            processed_week=doc["processed_week"],
+            pending_sim={(h, c): v for h, c, v in doc["pending_sim"]},
+        )
         matrix = sp.load_npz(directory / "centroids.npz").toarray()
         row = 0
         for meta in doc["categories"]:
@@ -302,7 +342,7 @@ class ClusterState:
             cc = CategoryClusters(layout.dim)
             cap = max(8, n)
             cc.sums = np.zeros((cap, layout.dim), dtype=np.float32)
-            cc.sums[:n] = matrix[row: row + n]
+            cc.sums[:n] = matrix[row : row + n]
             row += n
             cc.norm2 = np.zeros(cap)
             cc.norm2[:n] = meta["norm2"]

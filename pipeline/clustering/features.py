@@ -46,10 +46,42 @@ TREATED RELEASED ADMITTED ADMIT OBS OBSERVATION TRANSFERRED XFER LEFT AMA LWBS D
 ND RD TH L R BILAT LEFT RIGHT WHILE WHEN AFTER HIS HER HE SHE THEIR INTO ONTO UP C/O CO
 """
 EN_STOP = frozenset(_EN_STOP_WORDS.split())
-ZH_STOP_BIGRAMS = frozenset(["患儿", "患者", "家属", "代诉", "主诉", "查体", "处理", "伤后",
-                             "小时", "今日", "今晚", "昨晚", "今晨", "上午", "下午", "分钟",
-                             "当即", "遂来", "来我", "我院", "初步", "予以", "对症", "回家",
-                             "观察", "治疗", "家中", "在家", "自家", "家里", "病人", "伤者"])
+ZH_STOP_BIGRAMS = frozenset(
+    [
+        "患儿",
+        "患者",
+        "家属",
+        "代诉",
+        "主诉",
+        "查体",
+        "处理",
+        "伤后",
+        "小时",
+        "今日",
+        "今晚",
+        "昨晚",
+        "今晨",
+        "上午",
+        "下午",
+        "分钟",
+        "当即",
+        "遂来",
+        "来我",
+        "我院",
+        "初步",
+        "予以",
+        "对症",
+        "回家",
+        "观察",
+        "治疗",
+        "家中",
+        "在家",
+        "自家",
+        "家里",
+        "病人",
+        "伤者",
+    ]
+)
 
 
 def normalise_text(text: str | None) -> str:
@@ -95,8 +127,9 @@ def terms_of(text: str) -> list[str]:
     removed) and English words of three letters or more that are not clerk boilerplate."""
     out: list[str] = []
     for run in CJK.findall(text):
-        out.extend(b for b in (run[i:i + 2] for i in range(len(run) - 1))
-                   if b not in ZH_STOP_BIGRAMS)
+        out.extend(
+            b for b in (run[i : i + 2] for i in range(len(run) - 1)) if b not in ZH_STOP_BIGRAMS
+        )
     for word in EN_WORD.findall(text):
         if len(word) >= 3 and word not in EN_STOP:
             out.append(word)
@@ -146,8 +179,11 @@ class Idf:
                 df_c[list(concepts)] += 1
             if terms:
                 df_t[sorted({term_index(t) for t in terms})] += 1
-        return cls(concepts=(np.log((1 + n) / (1 + df_c)) + 1).astype(np.float32),
-                   terms=(np.log((1 + n) / (1 + df_t)) + 1).astype(np.float32), n_docs=n)
+        return cls(
+            concepts=(np.log((1 + n) / (1 + df_c)) + 1).astype(np.float32),
+            terms=(np.log((1 + n) / (1 + df_t)) + 1).astype(np.float32),
+            n_docs=n,
+        )
 
 
 @dataclass
@@ -161,9 +197,13 @@ def analyse(product_name: str | None, narrative: str | None) -> CaseText:
     return CaseText(concepts=concepts_of(text), terms=terms_of(text))
 
 
-def vectorise(items: Sequence[CaseText], structs: Sequence[dict[str, str | None]],
-              layout: Layout, idf: Idf, weights: dict[str, float] | None = None
-              ) -> np.ndarray:
+def vectorise(
+    items: Sequence[CaseText],
+    structs: Sequence[dict[str, str | None]],
+    layout: Layout,
+    idf: Idf,
+    weights: dict[str, float] | None = None,
+) -> np.ndarray:
     """Dense float32 matrix (one L2-normalised row per case)."""
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
     out = np.zeros((len(items), layout.dim), dtype=np.float32)

@@ -32,13 +32,15 @@ ZH_NOISE = re.compile(r"[0-9IVⅠⅡⅢ度%cm]")
 
 def doc_terms(product_name: object, narrative: object) -> tuple[set[str], set[str], set[int]]:
     """(Chinese 2-4 character terms, English words, concept indices) of one narrative."""
-    text = _without_product(normalise_text(narrative if isinstance(narrative, str) else ""),
-                            product_name if isinstance(product_name, str) else None)
+    text = _without_product(
+        normalise_text(narrative if isinstance(narrative, str) else ""),
+        product_name if isinstance(product_name, str) else None,
+    )
     zh: set[str] = set()
     for run in CJK.findall(text):
         for n in (2, 3, 4):
             for i in range(len(run) - n + 1):
-                gram = run[i:i + n]
+                gram = run[i : i + n]
                 if gram[:2] in ZH_STOP_BIGRAMS or gram[-2:] in ZH_STOP_BIGRAMS:
                     continue
                 zh.add(gram)
@@ -46,8 +48,14 @@ def doc_terms(product_name: object, narrative: object) -> tuple[set[str], set[st
     return zh, en, concepts_of(text)
 
 
-def _distinctive(pattern_counts: Counter, n_pattern: int, category_counts: Counter,
-                 n_category: int, k: int, min_share: float) -> list[str]:
+def _distinctive(
+    pattern_counts: Counter,
+    n_pattern: int,
+    category_counts: Counter,
+    n_category: int,
+    k: int,
+    min_share: float,
+) -> list[str]:
     scored = []
     for term, count in pattern_counts.items():
         share = count / n_pattern
@@ -91,8 +99,9 @@ def label_patterns(members: pd.DataFrame, category_docs: dict[str, list[tuple]])
             co_c.update(co)
         background[category] = (zh_c, en_c, co_c, len(docs))
     rows = []
-    for (pattern_id, category), group in members.groupby(["pattern_id", "category_code"],
-                                                        sort=True):
+    for (pattern_id, category), group in members.groupby(
+        ["pattern_id", "category_code"], sort=True
+    ):
         zh_p, en_p, co_p = Counter(), Counter(), Counter()
         zh_docs = en_docs = 0
         for name, narrative in zip(group["product_name"], group["narrative"], strict=True):
@@ -104,17 +113,28 @@ def label_patterns(members: pd.DataFrame, category_docs: dict[str, list[tuple]])
             en_docs += bool(en)
         n = len(group)
         zh_b, en_b, co_b, n_b = background.get(category, (zh_p, en_p, co_p, n))
-        concepts = _distinctive(Counter({CONCEPTS[i].key: c for i, c in co_p.items()}), n,
-                                Counter({CONCEPTS[i].key: c for i, c in co_b.items()}), n_b,
-                                k=3, min_share=0.25)
-        zh_terms = [t for t in _distinctive(zh_p, max(zh_docs, 1), zh_b, n_b, k=12,
-                                            min_share=0.2) if not ZH_NOISE.search(t)][:5]
+        concepts = _distinctive(
+            Counter({CONCEPTS[i].key: c for i, c in co_p.items()}),
+            n,
+            Counter({CONCEPTS[i].key: c for i, c in co_b.items()}),
+            n_b,
+            k=3,
+            min_share=0.25,
+        )
+        zh_terms = [
+            t
+            for t in _distinctive(zh_p, max(zh_docs, 1), zh_b, n_b, k=12, min_share=0.2)
+            if not ZH_NOISE.search(t)
+        ][:5]
         en_terms = _distinctive(en_p, max(en_docs, 1), en_b, n_b, k=5, min_share=0.2)
         cause = _mode(group["cause"].tolist(), reference.codes("cause"))
         injury = _mode(group["injury_nature"].tolist(), reference.codes("injury_nature"))
         region = _mode(group["body_region"].tolist(), reference.codes("body_region"))
-        cat_en, cat_zh = ((taxonomy.loc[category, "name_en"], taxonomy.loc[category, "name_zh"])
-                          if category in taxonomy.index else (category, category))
+        cat_en, cat_zh = (
+            (taxonomy.loc[category, "name_en"], taxonomy.loc[category, "name_zh"])
+            if category in taxonomy.index
+            else (category, category)
+        )
         by_key = {c.key: c for c in CONCEPTS}
         what_en = ", ".join(by_key[k].label_en for k in concepts) or ", ".join(en_terms[:2]).lower()
         what_zh = "、".join(by_key[k].label_zh for k in concepts) or "、".join(zh_terms[:2])
@@ -122,12 +142,26 @@ def label_patterns(members: pd.DataFrame, category_docs: dict[str, list[tuple]])
         def lab(codeset: str, code: str | None, lang: int) -> str:
             return names.get((codeset, code), (code or "-", code or "-"))[lang]
 
-        label_en = (f"{cat_en}: {what_en or 'unspecified'} - {lab('cause', cause, 0)}, "
-                    f"{lab('injury_nature', injury, 0)} ({lab('body_region', region, 0)})")
-        label_zh = (f"{cat_zh}：{what_zh or '未细分'}——{lab('cause', cause, 1)}，"
-                    f"{lab('injury_nature', injury, 1)}（{lab('body_region', region, 1)}）")
-        rows.append({"pattern_id": pattern_id, "category_code": category, "label_en": label_en,
-                     "label_zh": label_zh, "concepts": concepts, "terms_zh": zh_terms,
-                     "terms_en": en_terms, "dominant_cause": cause, "dominant_injury": injury,
-                     "dominant_region": region})
+        label_en = (
+            f"{cat_en}: {what_en or 'unspecified'} - {lab('cause', cause, 0)}, "
+            f"{lab('injury_nature', injury, 0)} ({lab('body_region', region, 0)})"
+        )
+        label_zh = (
+            f"{cat_zh}：{what_zh or '未细分'}——{lab('cause', cause, 1)}，"
+            f"{lab('injury_nature', injury, 1)}（{lab('body_region', region, 1)}）"
+        )
+        rows.append(
+            {
+                "pattern_id": pattern_id,
+                "category_code": category,
+                "label_en": label_en,
+                "label_zh": label_zh,
+                "concepts": concepts,
+                "terms_zh": zh_terms,
+                "terms_en": en_terms,
+                "dominant_cause": cause,
+                "dominant_injury": injury,
+                "dominant_region": region,
+            }
+        )
     return pd.DataFrame.from_records(rows)

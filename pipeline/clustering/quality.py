@@ -19,8 +19,14 @@ import pandas as pd
 
 def load_hazards(ground_truth: Path) -> list[dict]:
     doc = json.loads(Path(ground_truth).read_text(encoding="utf-8"))
-    return [{"id": h["id"], "category": h.get("category_code", h.get("category")),
-             "cases": [tuple(k) for k in h["cases"]]} for h in doc["hazards"]]
+    return [
+        {
+            "id": h["id"],
+            "category": h.get("category_code", h.get("category")),
+            "cases": [tuple(k) for k in h["cases"]],
+        }
+        for h in doc["hazards"]
+    ]
 
 
 def purity(assignments: pd.DataFrame, hazards: Iterable[dict]) -> list[dict]:
@@ -41,13 +47,21 @@ def purity(assignments: pd.DataFrame, hazards: Iterable[dict]) -> list[dict]:
             members = by_key[(by_key["pattern_id"] == top) & (by_key["visit_week"] >= onset)]
             hazard_keys = set(hz["cases"])
             precision = float(sum(k in hazard_keys for k in members.index) / len(members))
-        rows.append({"hazard": hz["id"], "category": hz["category"],
-                     "cases": len(hz["cases"]), "stored": len(keys),
-                     "in_patterns": int(len(patterns)), "top_pattern": top,
-                     "share_in_top_pattern": round(share, 4),
-                     "top_pattern_precision_since_onset": None if precision is None
-                     else round(precision, 4),
-                     "patterns": {str(k): int(v) for k, v in counts.items()}})
+        rows.append(
+            {
+                "hazard": hz["id"],
+                "category": hz["category"],
+                "cases": len(hz["cases"]),
+                "stored": len(keys),
+                "in_patterns": int(len(patterns)),
+                "top_pattern": top,
+                "share_in_top_pattern": round(share, 4),
+                "top_pattern_precision_since_onset": None
+                if precision is None
+                else round(precision, 4),
+                "patterns": {str(k): int(v) for k, v in counts.items()},
+            }
+        )
     return rows
 
 
@@ -65,8 +79,12 @@ def hazard_purity(con: duckdb.DuckDBPyConnection, ground_truth: Path) -> list[di
 def stability(before: pd.DataFrame, after: pd.DataFrame) -> dict:
     """Share of the cases in a pattern ``before`` that have the same pattern id ``after``
     (frames with hospital_code, case_id, pattern_id)."""
-    merged = before.merge(after, on=["hospital_code", "case_id"], how="left",
-                          suffixes=("_before", "_after"))
+    merged = before.merge(
+        after, on=["hospital_code", "case_id"], how="left", suffixes=("_before", "_after")
+    )
     same = (merged["pattern_id_before"] == merged["pattern_id_after"]).sum()
-    return {"cases_before": len(before), "kept_pattern_id": int(same),
-            "share_kept": float(same / len(before)) if len(before) else 1.0}
+    return {
+        "cases_before": len(before),
+        "kept_pattern_id": int(same),
+        "share_kept": float(same / len(before)) if len(before) else 1.0,
+    }

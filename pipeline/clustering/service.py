@@ -127,20 +127,25 @@ def _eligible(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _vectors(frame: pd.DataFrame, state: ClusterState):
-    items = [features.analyse(p, n) for p, n in zip(frame["product_name"], frame["narrative"],
-                                                   strict=True)]
+    items = [
+        features.analyse(p, n)
+        for p, n in zip(frame["product_name"], frame["narrative"], strict=True)
+    ]
     structs = frame[list(features.STRUCT_FIELDS)].to_dict("records")
     return features.vectorise(items, structs, state.layout, state.idf, state.params.weights)
 
 
-def new_state(frame: pd.DataFrame, params: Params | None = None,
-              idf: features.Idf | None = None) -> ClusterState:
+def new_state(
+    frame: pd.DataFrame, params: Params | None = None, idf: features.Idf | None = None
+) -> ClusterState:
     """A fresh clusterer whose IDF is frozen from ``frame`` (product_name, narrative), or
     the given ``idf``."""
     params = params or DEFAULT_PARAMS
     if idf is None:
-        docs = (features.analyse(p, n) for p, n in zip(frame["product_name"],
-                                                       frame["narrative"], strict=True))
+        docs = (
+            features.analyse(p, n)
+            for p, n in zip(frame["product_name"], frame["narrative"], strict=True)
+        )
         idf = features.Idf.fit((d.concepts, d.terms) for d in docs)
     return ClusterState(params=params, idf=idf, layout=features.Layout.default())
 
@@ -153,14 +158,18 @@ def cluster_cases(state: ClusterState, frame: pd.DataFrame) -> list[engine.Assig
     time, hospital, case id), one visit week at a time; candidates idle for too long expire
     after each week. ``frame`` columns: hospital_code, case_id, category_code, visit_week,
     visit_datetime (text), product_name, narrative and the coded fields."""
-    todo = frame.assign(visit_datetime=frame["visit_datetime"].astype(str)).sort_values(
-        PROCESSING_ORDER, kind="stable").reset_index(drop=True)
+    todo = (
+        frame.assign(visit_datetime=frame["visit_datetime"].astype(str))
+        .sort_values(PROCESSING_ORDER, kind="stable")
+        .reset_index(drop=True)
+    )
     out: list[engine.Assignment] = []
     for visit_week, idx in todo.groupby("visit_week", sort=True).indices.items():
         part = todo.iloc[idx]
         vectors = _vectors(part, state)
-        for category, h, c, vec in zip(part["category_code"], part["hospital_code"],
-                                       part["case_id"], vectors, strict=True):
+        for category, h, c, vec in zip(
+            part["category_code"], part["hospital_code"], part["case_id"], vectors, strict=True
+        ):
             out.extend(state.assign(category, (h, c), visit_week, vec))
         state.expire_candidates(visit_week)
     return out
@@ -220,9 +229,14 @@ def _drop_from_state(state: ClusterState, removed: pd.DataFrame) -> int:
     return changed
 
 
-def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None = None,
-            rebuild: bool = False, params: Params | None = None,
-            progress: Progress | None = None) -> dict:
+def refresh(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    week: str | None = None,
+    rebuild: bool = False,
+    params: Params | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """Cluster the coded cases not clustered yet (up to ``week``); one transaction."""
     say = progress or (lambda _m: None)
     ensure_tables(con)
@@ -235,7 +249,8 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
         if not (directory / "state.json").exists():
             raise PatternStateError(
                 f"the warehouse was last clustered by refresh {last} but its state "
-                f"{directory} is missing: run `sentinel patterns refresh --rebuild`")
+                f"{directory} is missing: run `sentinel patterns refresh --rebuild`"
+            )
         state = ClusterState.load(directory)
     eligible = _eligible(con)
     if week is None:
@@ -245,13 +260,23 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
         return {"refresh_seq": None, "week": None, "new_cases": 0}
     eligible = eligible.reset_index(drop=True)
 
-    processed = (con.execute("SELECT hospital_code, case_id, case_version, category_code "
-                             "FROM pattern_processed").df()
-                 if not rebuild else pd.DataFrame(columns=["hospital_code", "case_id",
-                                                           "case_version", "category_code"]))
-    now_cat = {(h, c): (v, k) for h, c, v, k in zip(
-        eligible["hospital_code"], eligible["case_id"], eligible["version"],
-        eligible["category_code"], strict=True)}
+    processed = (
+        con.execute(
+            "SELECT hospital_code, case_id, case_version, category_code FROM pattern_processed"
+        ).df()
+        if not rebuild
+        else pd.DataFrame(columns=["hospital_code", "case_id", "case_version", "category_code"])
+    )
+    now_cat = {
+        (h, c): (v, k)
+        for h, c, v, k in zip(
+            eligible["hospital_code"],
+            eligible["case_id"],
+            eligible["version"],
+            eligible["category_code"],
+            strict=True,
+        )
+    }
     # a case whose category changed or that left coded_cases is taken out; other corrections
     # keep the pattern, and pattern_processed keeps the version that was clustered (its
     # vector is the one in the centroid)
@@ -270,8 +295,7 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
         state = new_state(basis, params)
         say(f"new pattern state: IDF frozen from {len(basis)} cases up to {week}")
     removed_frame = pd.DataFrame(sorted(removed), columns=["hospital_code", "case_id"])
-    _drop_from_state(state, _clustered_content(con, removed_frame) if removed else
-                     removed_frame)
+    _drop_from_state(state, _clustered_content(con, removed_frame) if removed else removed_frame)
     say(f"refresh {seq}: {len(todo)} cases to cluster up to {week}, {len(removed)} taken out")
 
     before = {pid for cc in state.categories.values() for pid in cc.pattern_id if pid}
@@ -282,14 +306,31 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
 
     now = datetime.now(UTC).replace(tzinfo=None)
     assigned = pd.DataFrame.from_records(
-        [{"hospital_code": a.hospital_code, "case_id": a.case_id, "pattern_id": a.pattern_id,
-          "assigned_week": a.assigned_week, "similarity": float(a.similarity),
-          "category_code": a.pattern_id.rsplit("-P", 1)[0], "refresh_seq": seq}
-         for a in assignments],
-        columns=["hospital_code", "case_id", "pattern_id", "assigned_week", "similarity",
-                 "category_code", "refresh_seq"])
+        [
+            {
+                "hospital_code": a.hospital_code,
+                "case_id": a.case_id,
+                "pattern_id": a.pattern_id,
+                "assigned_week": a.assigned_week,
+                "similarity": float(a.similarity),
+                "category_code": a.pattern_id.rsplit("-P", 1)[0],
+                "refresh_seq": seq,
+            }
+            for a in assignments
+        ],
+        columns=[
+            "hospital_code",
+            "case_id",
+            "pattern_id",
+            "assigned_week",
+            "similarity",
+            "category_code",
+            "refresh_seq",
+        ],
+    )
     done = todo[["hospital_code", "case_id", "version", "category_code", "visit_week"]].rename(
-        columns={"version": "case_version"})
+        columns={"version": "case_version"}
+    )
     done["refresh_seq"] = seq
 
     directory = root / f"{seq:06d}"
@@ -301,43 +342,83 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None
         touched_sql = "SELECT pattern_id FROM _assigned"
         con.register("_assigned", assigned)
         con.register("_removed", removed_frame)
-        touched_removed = [r[0] for r in con.execute(
-            "SELECT DISTINCT p.pattern_id FROM case_patterns p JOIN _removed USING "
-            "(hospital_code, case_id)").fetchall()]
-        con.execute("DELETE FROM case_patterns p USING _removed r WHERE "
-                    "p.hospital_code = r.hospital_code AND p.case_id = r.case_id")
-        con.execute("DELETE FROM pattern_processed p USING _removed r WHERE "
-                    "p.hospital_code = r.hospital_code AND p.case_id = r.case_id")
+        touched_removed = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT p.pattern_id FROM case_patterns p JOIN _removed USING "
+                "(hospital_code, case_id)"
+            ).fetchall()
+        ]
+        con.execute(
+            "DELETE FROM case_patterns p USING _removed r WHERE "
+            "p.hospital_code = r.hospital_code AND p.case_id = r.case_id"
+        )
+        con.execute(
+            "DELETE FROM pattern_processed p USING _removed r WHERE "
+            "p.hospital_code = r.hospital_code AND p.case_id = r.case_id"
+        )
         con.execute("INSERT INTO case_patterns BY NAME SELECT * FROM _assigned")
         con.register("_done", done)
         con.execute("INSERT INTO pattern_processed BY NAME SELECT * FROM _done")
-        touched = sorted({r[0] for r in con.execute(touched_sql).fetchall()}
-                         | set(touched_removed) | set(new_patterns))
+        touched = sorted(
+            {r[0] for r in con.execute(touched_sql).fetchall()}
+            | set(touched_removed)
+            | set(new_patterns)
+        )
         _relabel(con, state, touched, seq_week=week, now=now)
         con.execute(
             "INSERT INTO pattern_refreshes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [seq, week, rebuild, now, len(todo), len(assigned), len(removed), len(new_patterns),
-             len(after), json.dumps({"threshold": state.params.threshold,
-                                     "min_cases": state.params.min_cases,
-                                     "merge_threshold": state.params.merge_threshold,
-                                     "candidate_ttl_weeks": state.params.candidate_ttl_weeks,
-                                     "weights": {**features.DEFAULT_WEIGHTS,
-                                                 **state.params.weights}})])
+            [
+                seq,
+                week,
+                rebuild,
+                now,
+                len(todo),
+                len(assigned),
+                len(removed),
+                len(new_patterns),
+                len(after),
+                json.dumps(
+                    {
+                        "threshold": state.params.threshold,
+                        "min_cases": state.params.min_cases,
+                        "merge_threshold": state.params.merge_threshold,
+                        "candidate_ttl_weeks": state.params.candidate_ttl_weeks,
+                        "weights": {**features.DEFAULT_WEIGHTS, **state.params.weights},
+                    }
+                ),
+            ],
+        )
         for name in ("_assigned", "_removed", "_done"):
             con.unregister(name)
     _prune_states(root, keep=KEEP_STATES)
     clustered = con.execute("SELECT count(*) FROM case_patterns").fetchall()[0][0]
-    result = {"refresh_seq": seq, "week": week, "rebuilt": rebuild, "new_cases": len(todo),
-              "assigned": len(assigned), "taken_out": len(removed),
-              "new_patterns": len(new_patterns), "patterns": len(after),
-              "clustered_cases": int(clustered), "state": str(directory)}
-    say(f"refresh {seq}: {len(assigned)} assignments, {len(new_patterns)} new patterns, "
-        f"{len(after)} patterns in all")
+    result = {
+        "refresh_seq": seq,
+        "week": week,
+        "rebuilt": rebuild,
+        "new_cases": len(todo),
+        "assigned": len(assigned),
+        "taken_out": len(removed),
+        "new_patterns": len(new_patterns),
+        "patterns": len(after),
+        "clustered_cases": int(clustered),
+        "state": str(directory),
+    }
+    say(
+        f"refresh {seq}: {len(assigned)} assignments, {len(new_patterns)} new patterns, "
+        f"{len(after)} patterns in all"
+    )
     return result
 
 
-def _relabel(con: duckdb.DuckDBPyConnection, state: ClusterState, pattern_ids: list[str],
-             seq_week: str, now: datetime) -> None:
+def _relabel(
+    con: duckdb.DuckDBPyConnection,
+    state: ClusterState,
+    pattern_ids: list[str],
+    seq_week: str,
+    now: datetime,
+) -> None:
     if not pattern_ids:
         return
     con.register("_touched", pd.DataFrame({"pattern_id": pattern_ids}))
@@ -357,29 +438,43 @@ def _relabel(con: duckdb.DuckDBPyConnection, state: ClusterState, pattern_ids: l
     docs: dict[str, list[tuple]] = {}
     for category, name, narrative in background.itertuples(index=False):
         docs.setdefault(category, []).append(doc_terms(name, narrative))
-    labels = label_patterns(members, docs) if len(members) else pd.DataFrame(
-        columns=["pattern_id"])
+    labels = label_patterns(members, docs) if len(members) else pd.DataFrame(columns=["pattern_id"])
     # the week a pattern emerged: its first members got their id in the week it was promoted
-    created = dict(con.execute(
-        "SELECT pattern_id, min(assigned_week) FROM case_patterns JOIN _touched USING "
-        "(pattern_id) GROUP BY 1").fetchall())
-    weeks = members.groupby("pattern_id")["visit_week"].agg(["min", "max", "count"]) \
-        if len(members) else pd.DataFrame(columns=["min", "max", "count"])
+    created = dict(
+        con.execute(
+            "SELECT pattern_id, min(assigned_week) FROM case_patterns JOIN _touched USING "
+            "(pattern_id) GROUP BY 1"
+        ).fetchall()
+    )
+    weeks = (
+        members.groupby("pattern_id")["visit_week"].agg(["min", "max", "count"])
+        if len(members)
+        else pd.DataFrame(columns=["min", "max", "count"])
+    )
     rows = []
     for r in labels.to_dict("records"):
         pid = r["pattern_id"]
-        rows.append({
-            "pattern_id": pid, "category_code": r["category_code"], "label_en": r["label_en"],
-            "label_zh": r["label_zh"],
-            "top_terms": json.dumps({"concepts": r["concepts"], "zh": r["terms_zh"],
-                                     "en": r["terms_en"]}, ensure_ascii=False),
-            "dominant_cause": r["dominant_cause"], "dominant_injury": r["dominant_injury"],
-            "dominant_region": r["dominant_region"], "n_cases": int(weeks.loc[pid, "count"]),
-            "first_week": weeks.loc[pid, "min"], "last_week": weeks.loc[pid, "max"],
-            "created_week": created.get(pid, seq_week),
-            "updated_at": now})
-    con.execute("DELETE FROM hazard_patterns WHERE pattern_id IN (SELECT pattern_id FROM "
-                "_touched)")
+        rows.append(
+            {
+                "pattern_id": pid,
+                "category_code": r["category_code"],
+                "label_en": r["label_en"],
+                "label_zh": r["label_zh"],
+                "top_terms": json.dumps(
+                    {"concepts": r["concepts"], "zh": r["terms_zh"], "en": r["terms_en"]},
+                    ensure_ascii=False,
+                ),
+                "dominant_cause": r["dominant_cause"],
+                "dominant_injury": r["dominant_injury"],
+                "dominant_region": r["dominant_region"],
+                "n_cases": int(weeks.loc[pid, "count"]),
+                "first_week": weeks.loc[pid, "min"],
+                "last_week": weeks.loc[pid, "max"],
+                "created_week": created.get(pid, seq_week),
+                "updated_at": now,
+            }
+        )
+    con.execute("DELETE FROM hazard_patterns WHERE pattern_id IN (SELECT pattern_id FROM _touched)")
     if rows:
         frame = pd.DataFrame.from_records(rows)
         con.register("_hp", frame)
@@ -395,15 +490,32 @@ def _prune_states(root: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def list_patterns(con: duckdb.DuckDBPyConnection, category: str | None = None,
-                  limit: int = 50, sort: str = "cases") -> pd.DataFrame:
+def list_patterns(
+    con: duckdb.DuckDBPyConnection,
+    category: str | None = None,
+    limit: int = 50,
+    sort: str = "cases",
+) -> pd.DataFrame:
     from pipeline.storage.warehouse import has_table
 
     if not has_table(con, "hazard_patterns"):
-        return pd.DataFrame(columns=["pattern_id", "n_cases", "first_week", "last_week",
-                                     "label_en", "label_zh", "top_terms"])
-    order = {"cases": "n_cases DESC, pattern_id", "recent": "created_week DESC, pattern_id",
-             "id": "pattern_id"}.get(sort, "n_cases DESC, pattern_id")
+        return pd.DataFrame(
+            columns=[
+                "pattern_id",
+                "n_cases",
+                "first_week",
+                "last_week",
+                "label_en",
+                "label_zh",
+                "top_terms",
+            ]
+        )
+    order = {
+        "cases": "n_cases DESC, pattern_id",
+        "recent": "created_week DESC, pattern_id",
+        "id": "pattern_id",
+    }.get(sort, "n_cases DESC, pattern_id")
     where, params = ("WHERE category_code = ?", [category.upper()]) if category else ("", [])
-    return con.execute(f"SELECT * FROM hazard_patterns {where} ORDER BY {order} "
-                       f"LIMIT {int(limit)}", params).df()
+    return con.execute(
+        f"SELECT * FROM hazard_patterns {where} ORDER BY {order} LIMIT {int(limit)}", params
+    ).df()

@@ -15,13 +15,16 @@ from pipeline.config import SAMPLE_DIR, Settings
 
 SAMPLE_TRUTH = SAMPLE_DIR / "ground_truth.json"
 
-model_app = typer.Typer(help="Train and inspect model artifacts (models/<name>/<version>/).",
-                        no_args_is_help=True)
-coding_app = typer.Typer(help="Product coding of stored cases and the coder-review queue.",
-                         no_args_is_help=True)
+model_app = typer.Typer(
+    help="Train and inspect model artifacts (models/<name>/<version>/).", no_args_is_help=True
+)
+coding_app = typer.Typer(
+    help="Product coding of stored cases and the coder-review queue.", no_args_is_help=True
+)
 review_app = typer.Typer(help="The coder-review queue (coding_review).", no_args_is_help=True)
-patterns_app = typer.Typer(help="Hazard patterns: incremental clustering within categories.",
-                           no_args_is_help=True)
+patterns_app = typer.Typer(
+    help="Hazard patterns: incremental clustering within categories.", no_args_is_help=True
+)
 coding_app.add_typer(review_app, name="review")
 
 
@@ -44,15 +47,21 @@ def _connect(settings: Settings, read_only: bool = False):
 
 # ---- sentinel model ------------------------------------------------------------------------
 
+
 @model_app.command("train")
 def model_train(
     name: str = typer.Option("product_coder", "--name", help="Model name (models/<name>/)."),
     version: str = typer.Option(None, "--version", help="Version label (default: next vN)."),
-    activate: bool = typer.Option(True, "--activate/--no-activate",
-                                  help="Point models/<name>/CURRENT at the new version."),
-    target_accuracy: float = typer.Option(0.99, "--target-accuracy", min=0.5, max=1.0,
-                                          help="Accuracy required of automatically accepted "
-                                               "predictions (sets the review threshold)."),
+    activate: bool = typer.Option(
+        True, "--activate/--no-activate", help="Point models/<name>/CURRENT at the new version."
+    ),
+    target_accuracy: float = typer.Option(
+        0.99,
+        "--target-accuracy",
+        min=0.5,
+        max=1.0,
+        help="Accuracy required of automatically accepted predictions (sets the review threshold).",
+    ),
 ) -> None:
     """Train the product coder on stored cases of known category; write the artifact, metrics
     and model card under models/<name>/<version>/."""
@@ -61,16 +70,24 @@ def model_train(
     settings = Settings.from_env()
     con = _connect(settings, read_only=True)
     try:
-        _coder, metrics = train(con, settings.models_dir, name=name, version=version,
-                                target_accuracy=target_accuracy, activate=activate,
-                                progress=_echo)
+        _coder, metrics = train(
+            con,
+            settings.models_dir,
+            name=name,
+            version=version,
+            target_accuracy=target_accuracy,
+            activate=activate,
+            progress=_echo,
+        )
     except FileExistsError as exc:
         _echo(f"error: {exc}")
         raise typer.Exit(2) from exc
     finally:
         con.close()
     test = metrics["test"]
-    _print({"model": f"{name}/{metrics['model']['version']}",
+    _print(
+        {
+            "model": f"{name}/{metrics['model']['version']}",
             "top1_accuracy": round(test["top1_accuracy"], 4),
             "top2_accuracy": round(test["top2_accuracy"], 4),
             "macro_f1": round(test["macro"]["f1"], 4),
@@ -78,7 +95,10 @@ def model_train(
             "review_threshold": test["at_threshold"]["threshold"],
             "review_share": round(test["at_threshold"]["review_share"], 4),
             "auto_accuracy": test["at_threshold"]["auto_accuracy"],
-            "artifact_bytes": metrics["model"]["artifact_bytes"], "activated": activate})
+            "artifact_bytes": metrics["model"]["artifact_bytes"],
+            "activated": activate,
+        }
+    )
 
 
 @model_app.command("list")
@@ -98,22 +118,32 @@ def model_list(name: str = typer.Option("product_coder", "--name")) -> None:
             m = read_metrics(settings.models_dir, name, path.name)
         except FileNotFoundError:
             continue
-        rows.append({"version": path.name, "current": path.name == current,
-                     "top1_accuracy": round(m["test"]["top1_accuracy"], 4),
-                     "macro_f1": round(m["test"]["macro"]["f1"], 4),
-                     "review_threshold": m["model"]["thresholds"]["review"],
-                     "trained_at": m["model"]["trained_at"]})
+        rows.append(
+            {
+                "version": path.name,
+                "current": path.name == current,
+                "top1_accuracy": round(m["test"]["top1_accuracy"], 4),
+                "macro_f1": round(m["test"]["macro"]["f1"], 4),
+                "review_threshold": m["model"]["thresholds"]["review"],
+                "trained_at": m["model"]["trained_at"],
+            }
+        )
     _print(rows)
 
 
 # ---- sentinel coding -----------------------------------------------------------------------
 
+
 @coding_app.command("run")
 def coding_run(
     model_name: str = typer.Option("product_coder", "--model", help="Model name."),
     version: str = typer.Option(None, "--version", help="Model version (default: CURRENT)."),
-    recode: bool = typer.Option(False, "--recode", help="Also re-code cases coded or checked "
-                                "by another model version (coder decisions are kept)."),
+    recode: bool = typer.Option(
+        False,
+        "--recode",
+        help="Also re-code cases coded or checked "
+        "by another model version (coder decisions are kept).",
+    ),
 ) -> None:
     """Code every stored active case lacking a current coding (new cases, corrections)."""
     from pipeline.coding import model as coder_model
@@ -165,26 +195,40 @@ def review_list(
         return
     typer.echo(f"review items: {counts or 'none'}; showing {len(frame)} ({status})")
     for r in frame.itertuples(index=False):
-        prob = "" if r.probability is None or r.probability != r.probability \
+        prob = (
+            ""
+            if r.probability is None or r.probability != r.probability
             else f" p={r.probability:.2f}"
-        runner = "" if not isinstance(r.runner_up, str) else (
-            f", runner-up {r.runner_up} p={r.runner_up_probability:.2f}")
+        )
+        runner = (
+            ""
+            if not isinstance(r.runner_up, str)
+            else (f", runner-up {r.runner_up} p={r.runner_up_probability:.2f}")
+        )
         given = f" hospital={r.hospital_category}" if isinstance(r.hospital_category, str) else ""
-        done = (f" -> {r.resolution} by {r.resolved_by} at {r.resolved_at}"
-                if r.status == "resolved" else "")
+        done = (
+            f" -> {r.resolution} by {r.resolved_by} at {r.resolved_at}"
+            if r.status == "resolved"
+            else ""
+        )
         text = r.narrative if isinstance(r.narrative, str) else ""
-        typer.echo(f"{r.hospital_code}:{r.case_id} v{r.case_version} [{r.status}] {r.reason}:"
-                   f" suggested {r.suggested_category}{prob}{runner}{given}{done}")
-        typer.echo(f"    {r.product_name if isinstance(r.product_name, str) else '-'} | "
-                   f"{text[:120]}")
+        typer.echo(
+            f"{r.hospital_code}:{r.case_id} v{r.case_version} [{r.status}] {r.reason}:"
+            f" suggested {r.suggested_category}{prob}{runner}{given}{done}"
+        )
+        typer.echo(
+            f"    {r.product_name if isinstance(r.product_name, str) else '-'} | {text[:120]}"
+        )
 
 
 @review_app.command("resolve")
 def review_resolve(
-    case: str = typer.Argument(..., help="HOSPITAL:CASE_ID (or a case id unique across "
-                               "hospitals)."),
-    category: str = typer.Option(..., "--category", help="Taxonomy code, or NONE for no "
-                                 "product involved."),
+    case: str = typer.Argument(
+        ..., help="HOSPITAL:CASE_ID (or a case id unique across hospitals)."
+    ),
+    category: str = typer.Option(
+        ..., "--category", help="Taxonomy code, or NONE for no product involved."
+    ),
     by: str = typer.Option(..., "--by", help="Name of the coder deciding."),
     note: str = typer.Option(None, "--note", help="Optional comment kept with the decision."),
 ) -> None:
@@ -204,12 +248,19 @@ def review_resolve(
 
 # ---- sentinel patterns ---------------------------------------------------------------------
 
+
 @patterns_app.command("refresh")
 def patterns_refresh(
-    week: str = typer.Option(None, "--week", help="Process cases up to this ISO week "
-                             "(YYYY-Www; default: the latest week with cases)."),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Forget the pattern state and "
-                                 "cluster every case again (pattern ids are re-issued)."),
+    week: str = typer.Option(
+        None,
+        "--week",
+        help="Process cases up to this ISO week (YYYY-Www; default: the latest week with cases).",
+    ),
+    rebuild: bool = typer.Option(
+        False,
+        "--rebuild",
+        help="Forget the pattern state and cluster every case again (pattern ids are re-issued).",
+    ),
 ) -> None:
     """Assign newly coded cases to hazard patterns (existing cases keep their pattern ids)."""
     import re
@@ -247,15 +298,19 @@ def patterns_list(
         _print(frame.to_dict("records"))
         return
     for r in frame.itertuples(index=False):
-        typer.echo(f"{r.pattern_id}  n={r.n_cases}  {r.first_week}..{r.last_week}  "
-                   f"{r.label_en}")
+        typer.echo(f"{r.pattern_id}  n={r.n_cases}  {r.first_week}..{r.last_week}  {r.label_en}")
         typer.echo(f"    {r.label_zh}  | terms: {r.top_terms}")
 
 
 @patterns_app.command("evaluate")
 def patterns_evaluate(
-    ground_truth: Path = typer.Option(SAMPLE_TRUTH, "--ground-truth", exists=True,
-                                      dir_okay=False, help="A sample's ground_truth.json."),
+    ground_truth: Path = typer.Option(
+        SAMPLE_TRUTH,
+        "--ground-truth",
+        exists=True,
+        dir_okay=False,
+        help="A sample's ground_truth.json.",
+    ),
 ) -> None:
     """Hazard purity against a sample's injected hazards: share of each hazard's cases in its
     most common pattern, and that pattern's precision since the hazard's onset."""

@@ -18,8 +18,9 @@ from pipeline.contract import CASE_FIELD_NAMES
 _KEY = b"landing-frame-key-not-a-secret"
 
 
-def read_landing_cases(landing: Path, hospitals: list[str] | None = None,
-                       max_files: int | None = None) -> pd.DataFrame:
+def read_landing_cases(
+    landing: Path, hospitals: list[str] | None = None, max_files: int | None = None
+) -> pd.DataFrame:
     from pipeline.detection.isoweek import format_iso_week as iso_week
     from pipeline.intake.discover import file_order_key
     from pipeline.intake.prepare import prepare_extract
@@ -30,14 +31,15 @@ def read_landing_cases(landing: Path, hospitals: list[str] | None = None,
     for folder in sorted(p for p in landing.iterdir() if p.is_dir()):
         if hospitals and folder.name not in hospitals:
             continue
-        files = sorted((p for p in folder.iterdir() if p.is_file()),
-                       key=lambda p: (file_order_key(p.name), p.name))
+        files = sorted(
+            (p for p in folder.iterdir() if p.is_file()),
+            key=lambda p: (file_order_key(p.name), p.name),
+        )
         for order, path in enumerate(files[:max_files] if max_files else files):
             try:
                 raw = read_extract(path)
                 received = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-                prepared = prepare_extract(raw, sender=folder.name, received_at=received,
-                                           key=_KEY)
+                prepared = prepare_extract(raw, sender=folder.name, received_at=received, key=_KEY)
             except FileRejected:
                 continue
             if prepared.missing_required or prepared.frame.empty:
@@ -56,5 +58,8 @@ def read_landing_cases(landing: Path, hospitals: list[str] | None = None,
     cases = cases[cases["report_type"] != "void"]
     cases["visit_week"] = cases["_visit_at"].map(iso_week)
     cases["visit_datetime"] = cases["_visit_at"]
-    return cases.drop(columns=["_visit_at", "_order", "_row"]).sort_values(
-        ["hospital_code", "case_id"]).reset_index(drop=True)
+    return (
+        cases.drop(columns=["_visit_at", "_order", "_row"])
+        .sort_values(["hospital_code", "case_id"])
+        .reset_index(drop=True)
+    )

@@ -63,7 +63,7 @@ def name_tokens(product_name: object) -> tuple[list[str], list[str]]:
     text = _normalise(product_name)
     han: list[str] = []
     for run in _HAN_RUN.findall(text):
-        han += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+        han += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
     return han, _WORD.findall(text)
 
 
@@ -136,16 +136,35 @@ class ProductCoder:
 
     # ---- training ----------------------------------------------------------------------
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: Sequence[str], *, name: str, version: str,
-            config: FeatureConfig | None = None) -> ProductCoder:
+    def fit(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        name: str,
+        version: str,
+        config: FeatureConfig | None = None,
+    ) -> ProductCoder:
         config = config or FeatureConfig()
-        char_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=config.min_df,
-                                   max_features=config.char_max_features, sublinear_tf=True,
-                                   lowercase=False, dtype=np.float32)
-        word_vec = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=config.min_df,
-                                   max_features=config.word_max_features, sublinear_tf=True,
-                                   lowercase=False, token_pattern=r"(?u)\b[a-z][a-z]+\b",
-                                   dtype=np.float32)
+        char_vec = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(1, 3),
+            min_df=config.min_df,
+            max_features=config.char_max_features,
+            sublinear_tf=True,
+            lowercase=False,
+            dtype=np.float32,
+        )
+        word_vec = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            min_df=config.min_df,
+            max_features=config.word_max_features,
+            sublinear_tf=True,
+            lowercase=False,
+            token_pattern=r"(?u)\b[a-z][a-z]+\b",
+            dtype=np.float32,
+        )
         x = sp.hstack([char_vec.fit_transform(texts), word_vec.fit_transform(texts)]).tocsr()
         for vec in (char_vec, word_vec):
             # stop_words_ (pruned terms) is large and only for introspection; _stop_words_id
@@ -155,14 +174,22 @@ class ProductCoder:
                     delattr(vec, attr)
         for vec in (char_vec, word_vec):  # plain ints: smaller, byte-stable pickles
             vec.vocabulary_ = {term: int(i) for term, i in vec.vocabulary_.items()}
-        clf = LogisticRegression(C=config.C, tol=config.tol, max_iter=config.max_iter,
-                                 class_weight=config.class_weight)
+        clf = LogisticRegression(
+            C=config.C, tol=config.tol, max_iter=config.max_iter, class_weight=config.class_weight
+        )
         clf.fit(x, np.asarray(labels, dtype=object))
-        return cls(name=name, version=version, classes=np.asarray(clf.classes_, dtype=object),
-                   char_vec=char_vec, word_vec=word_vec,
-                   coef=clf.coef_.astype(np.float32), intercept=clf.intercept_.astype(np.float32),
-                   config=config, info={"n_iter": int(np.max(clf.n_iter_))},
-                   name_vocab=name_vocabulary(texts, config.name_min_df))
+        return cls(
+            name=name,
+            version=version,
+            classes=np.asarray(clf.classes_, dtype=object),
+            char_vec=char_vec,
+            word_vec=word_vec,
+            coef=clf.coef_.astype(np.float32),
+            intercept=clf.intercept_.astype(np.float32),
+            config=config,
+            info={"n_iter": int(np.max(clf.n_iter_))},
+            name_vocab=name_vocabulary(texts, config.name_min_df),
+        )
 
     def calibrate(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[float, float]:
         """Fit the temperature on held-out cases (minimum negative log-likelihood).
@@ -181,22 +208,21 @@ class ProductCoder:
             return float(-log_p[np.arange(len(y)), y].mean())
 
         before = nll(1.0)
-        result = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded",
-                                 options={"xatol": 1e-4})
+        result = minimize_scalar(
+            nll, bounds=(0.05, 20.0), method="bounded", options={"xatol": 1e-4}
+        )
         self.temperature = float(result.x)
         return before, float(result.fun)
 
     # ---- prediction ----------------------------------------------------------------------
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return sp.hstack([self.char_vec.transform(texts),
-                          self.word_vec.transform(texts)]).tocsr()
+        return sp.hstack([self.char_vec.transform(texts), self.word_vec.transform(texts)]).tocsr()
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         x = self.features(texts)
         return np.asarray(x @ self.coef.T, dtype=np.float32) + self.intercept
 
-    def predict_proba(self, texts: Sequence[str], temperature: float | None = None
-                      ) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], temperature: float | None = None) -> np.ndarray:
         """Calibrated class probabilities (rows sum to 1), columns in ``classes`` order."""
         t = self.temperature if temperature is None else temperature
         z = self.logits(texts) / np.float32(t)
@@ -205,13 +231,18 @@ class ProductCoder:
         z /= z.sum(axis=1, keepdims=True)
         return z
 
-    def predict_proba_cases(self, product_names: Iterable[object], narratives: Iterable[object],
-                            batch_size: int = 20000) -> np.ndarray:
+    def predict_proba_cases(
+        self, product_names: Iterable[object], narratives: Iterable[object], batch_size: int = 20000
+    ) -> np.ndarray:
         texts = [model_text(p, n) for p, n in zip(product_names, narratives, strict=True)]
         if not texts:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        return np.vstack([self.predict_proba(texts[i:i + batch_size])
-                          for i in range(0, len(texts), batch_size)])
+        return np.vstack(
+            [
+                self.predict_proba(texts[i : i + batch_size])
+                for i in range(0, len(texts), batch_size)
+            ]
+        )
 
     def unknown_name_share(self, product_names: Iterable[object]) -> np.ndarray:
         """Share of each product name's tokens (``name_tokens``) the model does not know:
@@ -270,8 +301,7 @@ def set_current(models_dir: Path, name: str, version: str) -> None:
     tmp.replace(path)
 
 
-def load(models_dir: Path, name: str = DEFAULT_NAME, version: str | None = None
-         ) -> ProductCoder:
+def load(models_dir: Path, name: str = DEFAULT_NAME, version: str | None = None) -> ProductCoder:
     """Load a model artifact (default: the version named in ``models/<name>/CURRENT``)."""
     version = version or current_version(models_dir, name)
     path = model_dir(models_dir, name, version) / ARTIFACT

@@ -98,9 +98,22 @@ WHERE c.status = 'active' AND NOT k.needs_review;
 """
 
 CODING_COLUMNS = [
-    "hospital_code", "case_id", "case_version", "category_code", "product_involved", "source",
-    "model_name", "model_version", "probability", "runner_up", "runner_up_probability",
-    "model_category", "needs_review", "reason", "input_hash", "coded_at",
+    "hospital_code",
+    "case_id",
+    "case_version",
+    "category_code",
+    "product_involved",
+    "source",
+    "model_name",
+    "model_version",
+    "probability",
+    "runner_up",
+    "runner_up_probability",
+    "model_category",
+    "needs_review",
+    "reason",
+    "input_hash",
+    "coded_at",
 ]
 
 
@@ -132,8 +145,9 @@ def coding_tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
 def input_hash(product_name: object, narrative: object, product_category: object) -> str:
     """What the coding of a case depends on (a correction changing none of it keeps a coder's
     decision)."""
-    values = [v if isinstance(v, str) else None for v in (product_name, narrative,
-                                                          product_category)]
+    values = [
+        v if isinstance(v, str) else None for v in (product_name, narrative, product_category)
+    ]
     return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()[:24]
 
 
@@ -157,19 +171,24 @@ class RunSummary:
     removed: int = 0
 
     def as_dict(self) -> dict:
-        return {"model": self.model, "cases_coded": self.cases, "by_reason": self.by_reason,
-                "reviews_opened": self.opened_reviews,
-                "reviews_superseded": self.superseded_reviews,
-                "codings_removed_void": self.removed}
+        return {
+            "model": self.model,
+            "cases_coded": self.cases,
+            "by_reason": self.by_reason,
+            "reviews_opened": self.opened_reviews,
+            "reviews_superseded": self.superseded_reviews,
+            "codings_removed_void": self.removed,
+        }
 
 
-def pending_cases(con: duckdb.DuckDBPyConnection, recode: bool, model: ProductCoder
-                  ) -> pd.DataFrame:
+def pending_cases(
+    con: duckdb.DuckDBPyConnection, recode: bool, model: ProductCoder
+) -> pd.DataFrame:
     """Active cases without a coding for their current version (``recode``: also those coded
     or checked by another model version; coder decisions are kept)."""
     extra = ""
     if recode:
-        extra = ("OR (k.source <> 'coder' AND (k.model_name <> ? OR k.model_version <> ?))")
+        extra = "OR (k.source <> 'coder' AND (k.model_name <> ? OR k.model_version <> ?))"
     sql = f"""
         SELECT c.hospital_code, c.case_id, c.version, c.product_name, c.narrative,
                c.product_category, c.visit_datetime
@@ -190,8 +209,13 @@ def _coder_decisions(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str
     return {(h, c, i): r for h, c, i, r in rows}
 
 
-def decide(cases: pd.DataFrame, proba: np.ndarray, model: ProductCoder,
-           coder: dict[tuple[str, str, str], str], now: datetime) -> pd.DataFrame:
+def decide(
+    cases: pd.DataFrame,
+    proba: np.ndarray,
+    model: ProductCoder,
+    coder: dict[tuple[str, str, str], str],
+    now: datetime,
+) -> pd.DataFrame:
     """The coding rows for a batch of cases (``proba`` row-aligned with ``cases``)."""
     from pipeline import reference
 
@@ -207,30 +231,57 @@ def decide(cases: pd.DataFrame, proba: np.ndarray, model: ProductCoder,
         p_top, p_second = float(proba[i, order[i, 0]]), float(proba[i, order[i, 1]])
         digest = input_hash(case.product_name, case.narrative, case.product_category)
         given = case.product_category if isinstance(case.product_category, str) else None
-        row = {"hospital_code": case.hospital_code, "case_id": case.case_id,
-               "case_version": int(case.version), "model_name": model.name,
-               "model_version": model.version, "model_category": top,
-               "input_hash": digest, "coded_at": now, "hospital_category": given}
+        row = {
+            "hospital_code": case.hospital_code,
+            "case_id": case.case_id,
+            "case_version": int(case.version),
+            "model_name": model.name,
+            "model_version": model.version,
+            "model_category": top,
+            "input_hash": digest,
+            "coded_at": now,
+            "hospital_category": given,
+        }
         resolved = coder.get((case.hospital_code, case.case_id, digest))
         if resolved is not None:
             p = float(proba[i, index[resolved]]) if resolved in index else None
-            row.update(category=resolved, source="coder", probability=p, needs_review=False,
-                       reason="coder_resolved")
+            row.update(
+                category=resolved,
+                source="coder",
+                probability=p,
+                needs_review=False,
+                reason="coder_resolved",
+            )
         elif given and _valid_category(given, case.visit_datetime, taxonomy):
             p_given = float(proba[i, index[given]]) if given in index else 0.0
             disagree = top != given and p_top >= th.disagree_top and p_given < th.disagree_given
-            row.update(category=given, source="hospital", probability=p_given,
-                       needs_review=bool(disagree),
-                       reason="model_disagrees" if disagree else "hospital_code")
+            row.update(
+                category=given,
+                source="hospital",
+                probability=p_given,
+                needs_review=bool(disagree),
+                reason="model_disagrees" if disagree else "hospital_code",
+            )
         else:
             # a confident prediction for a name the model cannot read is a guess from the
             # fragments it knows (巴克球 -> 球 -> ball sports): a coder decides
             confident = p_top >= th.review
-            reason = ("low_confidence" if not confident
-                      else "unknown_product_name" if unknown[i]
-                      else "model_invalid_code" if given else "model")
-            row.update(category=top, source="model", probability=p_top,
-                       needs_review=not confident or bool(unknown[i]), reason=reason)
+            reason = (
+                "low_confidence"
+                if not confident
+                else "unknown_product_name"
+                if unknown[i]
+                else "model_invalid_code"
+                if given
+                else "model"
+            )
+            row.update(
+                category=top,
+                source="model",
+                probability=p_top,
+                needs_review=not confident or bool(unknown[i]),
+                reason=reason,
+            )
         # runner-up: the best category other than the one recorded
         if row["category"] == top:
             row["runner_up"], row["runner_up_probability"] = second, p_second
@@ -245,8 +296,13 @@ def decide(cases: pd.DataFrame, proba: np.ndarray, model: ProductCoder,
     return out
 
 
-def run_coding(con: duckdb.DuckDBPyConnection, model: ProductCoder, recode: bool = False,
-               batch_size: int = 20000, progress: Progress | None = None) -> RunSummary:
+def run_coding(
+    con: duckdb.DuckDBPyConnection,
+    model: ProductCoder,
+    recode: bool = False,
+    batch_size: int = 20000,
+    progress: Progress | None = None,
+) -> RunSummary:
     """Code every active case lacking a current coding; one transaction."""
     say = progress or (lambda _m: None)
     ensure_tables(con)
@@ -257,9 +313,10 @@ def run_coding(con: duckdb.DuckDBPyConnection, model: ProductCoder, recode: bool
     coder = _coder_decisions(con)
     parts = []
     for start in range(0, len(cases), batch_size):
-        chunk = cases.iloc[start:start + batch_size]
-        texts = [model_text(p, n) for p, n in zip(chunk["product_name"], chunk["narrative"],
-                                                  strict=True)]
+        chunk = cases.iloc[start : start + batch_size]
+        texts = [
+            model_text(p, n) for p, n in zip(chunk["product_name"], chunk["narrative"], strict=True)
+        ]
         parts.append(decide(chunk, model.predict_proba(texts), model, coder, now))
         say(f"coded {min(start + batch_size, len(cases))}/{len(cases)}")
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -280,8 +337,10 @@ def run_coding(con: duckdb.DuckDBPyConnection, model: ProductCoder, recode: bool
             summary.cases = len(rows)
             summary.by_reason = {k: int(v) for k, v in rows["reason"].value_counts().items()}
             # Open reviews of a case's older versions (or now settled) are superseded.
-            con.register("_keys", rows[["hospital_code", "case_id", "case_version",
-                                        "needs_review", "reason"]])
+            con.register(
+                "_keys",
+                rows[["hospital_code", "case_id", "case_version", "needs_review", "reason"]],
+            )
             summary.superseded_reviews += con.execute("""
                 UPDATE coding_review r SET status = 'superseded',
                        note = 'superseded by case version ' || k.case_version
@@ -291,39 +350,60 @@ def run_coding(con: duckdb.DuckDBPyConnection, model: ProductCoder, recode: bool
                        OR r.reason <> k.reason)""").fetchall()[0][0]
             con.unregister("_keys")
             summary.opened_reviews = _open_reviews(con, rows[rows["needs_review"]], now)
-    say(f"coded {summary.cases} cases: {summary.by_reason}; {summary.opened_reviews} reviews "
-        "opened")
+    say(
+        f"coded {summary.cases} cases: {summary.by_reason}; {summary.opened_reviews} reviews opened"
+    )
     return summary
 
 
 def _open_reviews(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, now: datetime) -> int:
     if rows.empty:
         return 0
-    existing = set(con.execute(
-        "SELECT hospital_code, case_id, case_version, reason FROM coding_review "
-        "WHERE status = 'open'").fetchall())
-    counts = dict(((h, c), n) for h, c, n in con.execute(
-        "SELECT hospital_code, case_id, count(*) FROM coding_review GROUP BY 1, 2").fetchall())
+    existing = set(
+        con.execute(
+            "SELECT hospital_code, case_id, case_version, reason FROM coding_review "
+            "WHERE status = 'open'"
+        ).fetchall()
+    )
+    counts = dict(
+        ((h, c), n)
+        for h, c, n in con.execute(
+            "SELECT hospital_code, case_id, count(*) FROM coding_review GROUP BY 1, 2"
+        ).fetchall()
+    )
     records = []
     for r in rows.itertuples(index=False):
         if (r.hospital_code, r.case_id, r.case_version, r.reason) in existing:
             continue
         seq = counts.get((r.hospital_code, r.case_id), 0) + 1
         counts[(r.hospital_code, r.case_id)] = seq
-        records.append({
-            "review_id": f"{r.hospital_code}:{r.case_id}:{seq}",
-            "hospital_code": r.hospital_code, "case_id": r.case_id,
-            "case_version": r.case_version, "input_hash": r.input_hash, "reason": r.reason,
-            "hospital_category": r.hospital_category,
-            "suggested_category": r.model_category,
-            "probability": (r.runner_up_probability if r.source == "hospital"
-                            else r.probability),
-            "runner_up": r.category if r.source == "hospital" else r.runner_up,
-            "runner_up_probability": (r.probability if r.source == "hospital"
-                                      else r.runner_up_probability),
-            "model_name": r.model_name, "model_version": r.model_version, "status": "open",
-            "opened_at": now, "resolution": None, "resolved_by": None, "resolved_at": None,
-            "note": None})
+        records.append(
+            {
+                "review_id": f"{r.hospital_code}:{r.case_id}:{seq}",
+                "hospital_code": r.hospital_code,
+                "case_id": r.case_id,
+                "case_version": r.case_version,
+                "input_hash": r.input_hash,
+                "reason": r.reason,
+                "hospital_category": r.hospital_category,
+                "suggested_category": r.model_category,
+                "probability": (
+                    r.runner_up_probability if r.source == "hospital" else r.probability
+                ),
+                "runner_up": r.category if r.source == "hospital" else r.runner_up,
+                "runner_up_probability": (
+                    r.probability if r.source == "hospital" else r.runner_up_probability
+                ),
+                "model_name": r.model_name,
+                "model_version": r.model_version,
+                "status": "open",
+                "opened_at": now,
+                "resolution": None,
+                "resolved_by": None,
+                "resolved_at": None,
+                "note": None,
+            }
+        )
     if records:
         frame = pd.DataFrame.from_records(records)
         for col in ("resolution", "resolved_by", "note", "hospital_category"):
@@ -337,8 +417,13 @@ def _open_reviews(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, now: datet
 
 # ---- the review queue ----------------------------------------------------------------------
 
-def list_reviews(con: duckdb.DuckDBPyConnection, status: str = "open", limit: int = 50,
-                 hospital: str | None = None) -> pd.DataFrame:
+
+def list_reviews(
+    con: duckdb.DuckDBPyConnection,
+    status: str = "open",
+    limit: int = 50,
+    hospital: str | None = None,
+) -> pd.DataFrame:
     if not coding_tables_exist(con):
         return pd.DataFrame(columns=["review_id", "hospital_code", "case_id", "status"])
     where = [] if status == "all" else ["r.status = ?"]
@@ -362,8 +447,12 @@ def list_reviews(con: duckdb.DuckDBPyConnection, status: str = "open", limit: in
 def review_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     if not coding_tables_exist(con):
         return {}
-    return {s: int(n) for s, n in con.execute(
-        "SELECT status, count(*) FROM coding_review GROUP BY 1 ORDER BY 1").fetchall()}
+    return {
+        s: int(n)
+        for s, n in con.execute(
+            "SELECT status, count(*) FROM coding_review GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    }
 
 
 def _find_case(con: duckdb.DuckDBPyConnection, ref: str) -> tuple[str, str]:
@@ -372,18 +461,27 @@ def _find_case(con: duckdb.DuckDBPyConnection, ref: str) -> tuple[str, str]:
         if sep in ref:
             hospital, case_id = ref.split(sep, 2)[:2]
             return hospital.strip().upper(), case_id.strip()
-    rows = con.execute("SELECT hospital_code, case_id FROM cases WHERE case_id = ? ORDER BY 1",
-                       [ref.strip()]).fetchall()
+    rows = con.execute(
+        "SELECT hospital_code, case_id FROM cases WHERE case_id = ? ORDER BY 1", [ref.strip()]
+    ).fetchall()
     if len(rows) == 1:
         return rows[0]
     if not rows:
         raise ReviewError(f"no stored case {ref!r} (use HOSPITAL:CASE_ID)")
-    raise ReviewError(f"case id {ref!r} exists at several hospitals "
-                      f"({', '.join(h for h, _ in rows)}): use HOSPITAL:CASE_ID")
+    raise ReviewError(
+        f"case id {ref!r} exists at several hospitals "
+        f"({', '.join(h for h, _ in rows)}): use HOSPITAL:CASE_ID"
+    )
 
 
-def resolve_review(con: duckdb.DuckDBPyConnection, case_ref: str, category: str, by: str,
-                   note: str | None = None, model: ProductCoder | None = None) -> dict:
+def resolve_review(
+    con: duckdb.DuckDBPyConnection,
+    case_ref: str,
+    category: str,
+    by: str,
+    note: str | None = None,
+    model: ProductCoder | None = None,
+) -> dict:
     """Record a coder's decision for a case (category code or ``NONE``) and apply it."""
     from pipeline import reference
 
@@ -391,10 +489,14 @@ def resolve_review(con: duckdb.DuckDBPyConnection, case_ref: str, category: str,
     if not by or not by.strip():
         raise ReviewError("--by NAME is required: every resolution names the coder")
     hospital, case_id = _find_case(con, case_ref)
-    case = _first(con.execute("SELECT version, status, product_name, narrative, "
-                              "product_category, visit_datetime FROM cases "
-                              "WHERE hospital_code = ? AND case_id = ?",
-                              [hospital, case_id]).fetchall())
+    case = _first(
+        con.execute(
+            "SELECT version, status, product_name, narrative, "
+            "product_category, visit_datetime FROM cases "
+            "WHERE hospital_code = ? AND case_id = ?",
+            [hospital, case_id],
+        ).fetchall()
+    )
     if case is None:
         raise ReviewError(f"no stored case {hospital}:{case_id}")
     version, status, name, narrative, given, visit = case
@@ -403,30 +505,50 @@ def resolve_review(con: duckdb.DuckDBPyConnection, case_ref: str, category: str,
     category = category.strip().upper()
     taxonomy = reference.load_taxonomy().set_index("category_code")
     if category != NO_PRODUCT and not _valid_category(category, visit, taxonomy):
-        raise ReviewError(f"{category} is not a taxonomy category valid on the visit date "
-                          f"(or {NO_PRODUCT} for no product involved)")
+        raise ReviewError(
+            f"{category} is not a taxonomy category valid on the visit date "
+            f"(or {NO_PRODUCT} for no product involved)"
+        )
     now = datetime.now(UTC).replace(tzinfo=None)
     digest = input_hash(name, narrative, given)
-    coding = _first(con.execute("SELECT model_name, model_version, probability, "
-                                "model_category FROM case_coding "
-                                "WHERE hospital_code = ? AND case_id = ?",
-                                [hospital, case_id]).fetchall())
-    model_name, model_version = (coding[0], coding[1]) if coding else (
-        (model.name, model.version) if model else ("none", "none"))
+    coding = _first(
+        con.execute(
+            "SELECT model_name, model_version, probability, "
+            "model_category FROM case_coding "
+            "WHERE hospital_code = ? AND case_id = ?",
+            [hospital, case_id],
+        ).fetchall()
+    )
+    model_name, model_version = (
+        (coding[0], coding[1])
+        if coding
+        else ((model.name, model.version) if model else ("none", "none"))
+    )
     with transaction(con):
-        open_item = _first(con.execute(
-            "SELECT review_id FROM coding_review WHERE hospital_code = ? AND case_id = ? "
-            "AND status = 'open' AND case_version = ? ORDER BY opened_at DESC, review_id DESC "
-            "LIMIT 1", [hospital, case_id, version]).fetchall())
+        open_item = _first(
+            con.execute(
+                "SELECT review_id FROM coding_review WHERE hospital_code = ? AND case_id = ? "
+                "AND status = 'open' AND case_version = ? ORDER BY opened_at DESC, review_id DESC "
+                "LIMIT 1",
+                [hospital, case_id, version],
+            ).fetchall()
+        )
         if open_item:
             review_id = open_item[0]
-            con.execute("UPDATE coding_review SET status = 'resolved', resolution = ?, "
-                        "resolved_by = ?, resolved_at = ?, note = ?, input_hash = ? "
-                        "WHERE review_id = ? AND status = 'open'",
-                        [category, by.strip(), now, note, digest, review_id])
+            con.execute(
+                "UPDATE coding_review SET status = 'resolved', resolution = ?, "
+                "resolved_by = ?, resolved_at = ?, note = ?, input_hash = ? "
+                "WHERE review_id = ? AND status = 'open'",
+                [category, by.strip(), now, note, digest, review_id],
+            )
         else:
-            seq = con.execute("SELECT count(*) FROM coding_review WHERE hospital_code = ? "
-                              "AND case_id = ?", [hospital, case_id]).fetchall()[0][0] + 1
+            seq = (
+                con.execute(
+                    "SELECT count(*) FROM coding_review WHERE hospital_code = ? AND case_id = ?",
+                    [hospital, case_id],
+                ).fetchall()[0][0]
+                + 1
+            )
             review_id = f"{hospital}:{case_id}:{seq}"
             con.execute(
                 "INSERT INTO coding_review (review_id, hospital_code, case_id, case_version, "
@@ -434,9 +556,24 @@ def resolve_review(con: duckdb.DuckDBPyConnection, case_ref: str, category: str,
                 "model_name, model_version, status, opened_at, resolution, resolved_by, "
                 "resolved_at, note) VALUES (?, ?, ?, ?, ?, 'coder_revision', ?, ?, ?, ?, ?, "
                 "'resolved', ?, ?, ?, ?, ?)",
-                [review_id, hospital, case_id, version, digest, given,
-                 coding[3] if coding else None, coding[2] if coding else None, model_name,
-                 model_version, now, category, by.strip(), now, note])
+                [
+                    review_id,
+                    hospital,
+                    case_id,
+                    version,
+                    digest,
+                    given,
+                    coding[3] if coding else None,
+                    coding[2] if coding else None,
+                    model_name,
+                    model_version,
+                    now,
+                    category,
+                    by.strip(),
+                    now,
+                    note,
+                ],
+            )
         involved = category != NO_PRODUCT
         con.execute(
             "INSERT OR REPLACE INTO case_coding (hospital_code, case_id, case_version, "
@@ -444,12 +581,29 @@ def resolve_review(con: duckdb.DuckDBPyConnection, case_ref: str, category: str,
             "runner_up, runner_up_probability, model_category, needs_review, reason, "
             "input_hash, coded_at) VALUES (?, ?, ?, ?, ?, 'coder', ?, ?, NULL, NULL, NULL, ?, "
             "false, 'coder_resolved', ?, ?)",
-            [hospital, case_id, version, category if involved else None, involved, model_name,
-             model_version, coding[3] if coding else None, digest, now])
-    return {"review_id": review_id, "hospital_code": hospital, "case_id": case_id,
-            "case_version": version, "category": category, "resolved_by": by.strip(),
-            "resolved_at": now.isoformat(timespec="seconds"),
-            "was_open": bool(open_item)}
+            [
+                hospital,
+                case_id,
+                version,
+                category if involved else None,
+                involved,
+                model_name,
+                model_version,
+                coding[3] if coding else None,
+                digest,
+                now,
+            ],
+        )
+    return {
+        "review_id": review_id,
+        "hospital_code": hospital,
+        "case_id": case_id,
+        "case_version": version,
+        "category": category,
+        "resolved_by": by.strip(),
+        "resolved_at": now.isoformat(timespec="seconds"),
+        "was_open": bool(open_item),
+    }
 
 
 def coding_summary(con: duckdb.DuckDBPyConnection) -> dict:
@@ -463,9 +617,15 @@ def coding_summary(con: duckdb.DuckDBPyConnection) -> dict:
         SELECT count(*), count(*) FILTER (WHERE k.case_id IS NULL OR k.case_version <> c.version)
         FROM cases c LEFT JOIN case_coding k USING (hospital_code, case_id)
         WHERE c.status = 'active'""").fetchall()[0]
-    models = con.execute("SELECT model_name || '/' || model_version, count(*) FROM case_coding "
-                         "GROUP BY 1 ORDER BY 1").fetchall()
-    return {"active_cases": active, "without_current_coding": uncoded,
-            "by_source_reason": [{"source": s, "reason": r, "needs_review": n, "cases": c}
-                                 for s, r, n, c in rows],
-            "models": dict(models), "reviews": review_counts(con)}
+    models = con.execute(
+        "SELECT model_name || '/' || model_version, count(*) FROM case_coding GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return {
+        "active_cases": active,
+        "without_current_coding": uncoded,
+        "by_source_reason": [
+            {"source": s, "reason": r, "needs_review": n, "cases": c} for s, r, n, c in rows
+        ],
+        "models": dict(models),
+        "reviews": review_counts(con),
+    }

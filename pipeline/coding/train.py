@@ -57,8 +57,11 @@ def reference_documents() -> tuple[list[str], list[str]]:
     taxonomy = taxonomy[taxonomy["valid_to"].isna()].sort_values("category_code")
     texts, labels = [], []
     for row in taxonomy.itertuples(index=False):
-        texts += [model_text(row.name_zh, row.name_zh), model_text(row.name_en, row.name_en),
-                  model_text(row.name_en, row.description_en)]
+        texts += [
+            model_text(row.name_zh, row.name_zh),
+            model_text(row.name_en, row.name_en),
+            model_text(row.name_en, row.description_en),
+        ]
         labels += [row.category_code] * 3
     neiss = reference.load_neiss_product_crosswalk()
     neiss = neiss[neiss["category_code"].isin(set(taxonomy["category_code"]))]
@@ -83,8 +86,10 @@ def valid_codes(codes: pd.Series, visits: pd.Series) -> pd.Series:
             continue
         row = tax.loc[code]
         day = pd.Timestamp(visit).date() if not pd.isna(visit) else None
-        out.append(day is None or (row["valid_from"] <= day
-                                   and (row["valid_to"] is None or day <= row["valid_to"])))
+        out.append(
+            day is None
+            or (row["valid_from"] <= day and (row["valid_to"] is None or day <= row["valid_to"]))
+        )
     return pd.Series(out, index=codes.index, dtype=bool)
 
 
@@ -92,14 +97,16 @@ def labelled_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Active cases with a known category (``label``, ``label_source``), sorted by key."""
     from pipeline.storage.warehouse import has_table
 
-    resolutions = ("""
+    resolutions = (
+        """
             SELECT hospital_code, case_id, case_version, resolution FROM coding_review
             WHERE status = 'resolved'
             QUALIFY row_number() OVER (PARTITION BY hospital_code, case_id, case_version
                                        ORDER BY resolved_at DESC, review_id DESC) = 1"""
-                   if has_table(con, "coding_review") else
-                   "SELECT NULL::VARCHAR AS hospital_code, NULL::VARCHAR AS case_id, "
-                   "NULL::INTEGER AS case_version, NULL::VARCHAR AS resolution WHERE false")
+        if has_table(con, "coding_review")
+        else "SELECT NULL::VARCHAR AS hospital_code, NULL::VARCHAR AS case_id, "
+        "NULL::INTEGER AS case_version, NULL::VARCHAR AS resolution WHERE false"
+    )
     frame = con.execute(f"""
         SELECT c.hospital_code, c.case_id, c.version, c.product_name, c.narrative,
                c.product_category, c.product_relation, c.visit_datetime, r.resolution
@@ -109,8 +116,11 @@ def labelled_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         WHERE c.status = 'active'
         ORDER BY c.hospital_code, c.case_id""").df()
     valid = valid_codes(frame["product_category"], frame["visit_datetime"])
-    none = (frame["product_category"].isna() & frame["product_name"].isna()
-            & (frame["product_relation"] == "other"))
+    none = (
+        frame["product_category"].isna()
+        & frame["product_name"].isna()
+        & (frame["product_relation"] == "other")
+    )
     label = pd.Series(None, index=frame.index, dtype=object)
     source = pd.Series(None, index=frame.index, dtype=object)
     label[none], source[none] = NO_PRODUCT, "weak_none"
@@ -119,25 +129,33 @@ def labelled_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     label[coder], source[coder] = frame.loc[coder, "resolution"], "coder"
     frame["label"], frame["label_source"] = label, source
     frame = frame[frame["label"].notna()].reset_index(drop=True)
-    frame["bucket"] = [split_bucket(h, c) for h, c in zip(frame["hospital_code"],
-                                                         frame["case_id"], strict=True)]
-    frame["text"] = [model_text(p, n) for p, n in zip(frame["product_name"], frame["narrative"],
-                                                     strict=True)]
+    frame["bucket"] = [
+        split_bucket(h, c) for h, c in zip(frame["hospital_code"], frame["case_id"], strict=True)
+    ]
+    frame["text"] = [
+        model_text(p, n) for p, n in zip(frame["product_name"], frame["narrative"], strict=True)
+    ]
     return frame
 
 
-def unlabelled_texts(con: duckdb.DuckDBPyConnection, labelled: pd.DataFrame
-                     ) -> tuple[list[str], list]:
+def unlabelled_texts(
+    con: duckdb.DuckDBPyConnection, labelled: pd.DataFrame
+) -> tuple[list[str], list]:
     """Texts and product names of active cases without a known category: where the model is
     actually used."""
-    frame = con.execute("SELECT hospital_code, case_id, product_name, narrative FROM cases "
-                        "WHERE status = 'active' ORDER BY hospital_code, case_id").df()
+    frame = con.execute(
+        "SELECT hospital_code, case_id, product_name, narrative FROM cases "
+        "WHERE status = 'active' ORDER BY hospital_code, case_id"
+    ).df()
     known = set(zip(labelled["hospital_code"], labelled["case_id"], strict=True))
-    keep = [(h, c) not in known for h, c in zip(frame["hospital_code"], frame["case_id"],
-                                                strict=True)]
+    keep = [
+        (h, c) not in known for h, c in zip(frame["hospital_code"], frame["case_id"], strict=True)
+    ]
     frame = frame[keep]
-    return ([model_text(p, n) for p, n in zip(frame["product_name"], frame["narrative"],
-                                              strict=True)], list(frame["product_name"]))
+    return (
+        [model_text(p, n) for p, n in zip(frame["product_name"], frame["narrative"], strict=True)],
+        list(frame["product_name"]),
+    )
 
 
 def next_version(models_dir: Path, name: str) -> str:
@@ -146,9 +164,14 @@ def next_version(models_dir: Path, name: str) -> str:
     return f"v{max(taken, default=0) + 1}"
 
 
-def evaluate(coder: ProductCoder, texts: list[str], labels: np.ndarray,
-             given_codes: np.ndarray | None = None, seed: int = 20261122,
-             product_names: list | None = None) -> dict:
+def evaluate(
+    coder: ProductCoder,
+    texts: list[str],
+    labels: np.ndarray,
+    given_codes: np.ndarray | None = None,
+    seed: int = 20261122,
+    product_names: list | None = None,
+) -> dict:
     """Held-out metrics of a calibrated coder on labelled texts (``product_names``: for the
     unknown-name rule; without them only the confidence threshold sends cases to review)."""
     proba = coder.predict_proba(texts)
@@ -162,42 +185,53 @@ def evaluate(coder: ProductCoder, texts: list[str], labels: np.ndarray,
     ece_raw, _ = ev.reliability(raw.max(axis=1), classes[np.argmax(raw, axis=1)] == labels)
     thresholds = ev.threshold_table(conf, correct)
     confident = conf >= coder.thresholds.review
-    unknown = (coder.unknown_names(product_names) if product_names is not None
-               else np.zeros(len(labels), dtype=bool))
+    unknown = (
+        coder.unknown_names(product_names)
+        if product_names is not None
+        else np.zeros(len(labels), dtype=bool)
+    )
     auto = confident & ~unknown
     out = {
         "cases": len(labels),
         **ev.accuracy(proba, classes, labels),
         "macro": macro,
         "per_class": rows,
-        "calibration": {"temperature": coder.temperature, "ece": ece,
-                        "ece_uncalibrated": ece_raw, "reliability": table},
+        "calibration": {
+            "temperature": coder.temperature,
+            "ece": ece,
+            "ece_uncalibrated": ece_raw,
+            "reliability": table,
+        },
         "threshold_table": thresholds,
-        "at_threshold": {"threshold": coder.thresholds.review,
-                         "review_share": float(1 - auto.mean()),
-                         "review_share_low_confidence": float(1 - confident.mean()),
-                         "review_share_unknown_name": float((confident & unknown).mean()),
-                         "unknown_name_cases": int(unknown.sum()),
-                         "errors": int((~correct).sum()),
-                         "errors_sent_to_review": int((~correct & ~auto).sum()),
-                         "errors_caught_by_unknown_name": int((~correct & confident
-                                                              & unknown).sum()),
-                         "auto_accuracy": float(correct[auto].mean()) if auto.any() else None},
+        "at_threshold": {
+            "threshold": coder.thresholds.review,
+            "review_share": float(1 - auto.mean()),
+            "review_share_low_confidence": float(1 - confident.mean()),
+            "review_share_unknown_name": float((confident & unknown).mean()),
+            "unknown_name_cases": int(unknown.sum()),
+            "errors": int((~correct).sum()),
+            "errors_sent_to_review": int((~correct & ~auto).sum()),
+            "errors_caught_by_unknown_name": int((~correct & confident & unknown).sum()),
+            "auto_accuracy": float(correct[auto].mean()) if auto.any() else None,
+        },
     }
     if given_codes is not None:
         th = coder.thresholds
-        flags = ev.disagreement_flags(proba, classes, list(given_codes), th.disagree_top,
-                                      th.disagree_given)
+        flags = ev.disagreement_flags(
+            proba, classes, list(given_codes), th.disagree_top, th.disagree_given
+        )
         # Synthetic miscoding: replace every given code by a random other category.
         rng = np.random.default_rng(seed)
         product_classes = np.array([c for c in classes if c != NO_PRODUCT], dtype=object)
-        wrong = np.array([rng.choice(product_classes[product_classes != g]) for g in given_codes],
-                         dtype=object)
-        wrong_flags = ev.disagreement_flags(proba, classes, list(wrong), th.disagree_top,
-                                            th.disagree_given)
+        wrong = np.array(
+            [rng.choice(product_classes[product_classes != g]) for g in given_codes], dtype=object
+        )
+        wrong_flags = ev.disagreement_flags(
+            proba, classes, list(wrong), th.disagree_top, th.disagree_given
+        )
         out["hospital_check"] = {
             "rule": f"flag when top category != hospital code, top probability >= "
-                    f"{th.disagree_top} and hospital code probability < {th.disagree_given}",
+            f"{th.disagree_top} and hospital code probability < {th.disagree_given}",
             "hospital_coded_cases": len(given_codes),
             "flag_rate_on_hospital_codes": float(flags.mean()),
             "recall_on_synthetic_wrong_codes": float(wrong_flags.mean()),
@@ -205,10 +239,16 @@ def evaluate(coder: ProductCoder, texts: list[str], labels: np.ndarray,
     return out
 
 
-def train(con: duckdb.DuckDBPyConnection, models_dir: Path, name: str = DEFAULT_NAME,
-          version: str | None = None, config: FeatureConfig | None = None,
-          target_accuracy: float = TARGET_AUTO_ACCURACY, activate: bool = True,
-          progress: Progress | None = None) -> tuple[ProductCoder, dict]:
+def train(
+    con: duckdb.DuckDBPyConnection,
+    models_dir: Path,
+    name: str = DEFAULT_NAME,
+    version: str | None = None,
+    config: FeatureConfig | None = None,
+    target_accuracy: float = TARGET_AUTO_ACCURACY,
+    activate: bool = True,
+    progress: Progress | None = None,
+) -> tuple[ProductCoder, dict]:
     """Train on the warehouse's labelled cases, evaluate, and write the artifact directory."""
     say = progress or (lambda _m: None)
     config = config or FeatureConfig()
@@ -221,84 +261,124 @@ def train(con: duckdb.DuckDBPyConnection, models_dir: Path, name: str = DEFAULT_
     train_ = frame[frame["bucket"] < SPLIT_TRAIN]
     cal = frame[(frame["bucket"] >= SPLIT_TRAIN) & (frame["bucket"] < SPLIT_CAL)]
     test = frame[frame["bucket"] >= SPLIT_CAL]
-    say(f"{len(frame)} labelled cases: train {len(train_)}, calibration {len(cal)}, "
+    say(
+        f"{len(frame)} labelled cases: train {len(train_)}, calibration {len(cal)}, "
         f"test {len(test)}; {frame['label'].nunique()} classes with cases; "
-        f"{len(ref_texts)} reference documents")
+        f"{len(ref_texts)} reference documents"
+    )
     started = time.perf_counter()
-    coder = ProductCoder.fit(list(train_["text"]) + ref_texts,
-                             list(train_["label"]) + ref_labels, name=name, version=version,
-                             config=config)
+    coder = ProductCoder.fit(
+        list(train_["text"]) + ref_texts,
+        list(train_["label"]) + ref_labels,
+        name=name,
+        version=version,
+        config=config,
+    )
     fit_seconds = time.perf_counter() - started
     say(f"fitted in {fit_seconds:.1f} s ({coder.n_features} features)")
     nll_before, nll_after = coder.calibrate(list(cal["text"]), list(cal["label"]))
-    say(f"temperature {coder.temperature:.3f} (calibration NLL {nll_before:.4f} -> "
-        f"{nll_after:.4f})")
+    say(
+        f"temperature {coder.temperature:.3f} (calibration NLL {nll_before:.4f} -> {nll_after:.4f})"
+    )
     cal_proba = coder.predict_proba(list(cal["text"]))
     cal_correct = coder.classes[np.argmax(cal_proba, axis=1)] == cal["label"].to_numpy()
     cal_table = ev.threshold_table(cal_proba.max(axis=1), cal_correct)
     review = ev.choose_threshold(cal_table, target_accuracy)
     coder.thresholds = Thresholds(review=review)
-    say(f"review threshold {review} (lowest with automatic accuracy >= {target_accuracy} on "
-        "the calibration split)")
+    say(
+        f"review threshold {review} (lowest with automatic accuracy >= {target_accuracy} on "
+        "the calibration split)"
+    )
 
     hospital_test = test[test["label_source"] == "hospital"]
-    metrics_test = evaluate(coder, list(test["text"]), test["label"].to_numpy(),
-                            product_names=list(test["product_name"]))
-    check = evaluate(coder, list(hospital_test["text"]), hospital_test["label"].to_numpy(),
-                     given_codes=hospital_test["label"].to_numpy())
+    metrics_test = evaluate(
+        coder,
+        list(test["text"]),
+        test["label"].to_numpy(),
+        product_names=list(test["product_name"]),
+    )
+    check = evaluate(
+        coder,
+        list(hospital_test["text"]),
+        hospital_test["label"].to_numpy(),
+        given_codes=hospital_test["label"].to_numpy(),
+    )
     metrics_test["hospital_check"] = check["hospital_check"]
-    metrics_test["hospital_coded_only"] = {k: check[k] for k in ("cases", "top1_accuracy",
-                                                                  "top2_accuracy")}
+    metrics_test["hospital_coded_only"] = {
+        k: check[k] for k in ("cases", "top1_accuracy", "top2_accuracy")
+    }
     metrics_test["hospital_coded_only"]["macro_f1"] = check["macro"]["f1"]
     unl, unl_names = unlabelled_texts(con, frame)
     unl_conf = coder.predict_proba(unl).max(axis=1) if unl else np.zeros(0)
     unl_unknown = coder.unknown_names(unl_names)
-    coder.info.update({
-        "sklearn": sklearn.__version__, "classes": len(coder.classes),
-        "features": coder.n_features, "trained_on_cases": len(train_)})
+    coder.info.update(
+        {
+            "sklearn": sklearn.__version__,
+            "classes": len(coder.classes),
+            "features": coder.n_features,
+            "trained_on_cases": len(train_),
+        }
+    )
     metrics = {
-        "model": {"name": name, "version": version, "format_version": coder.format_version,
-                  "method": "TF-IDF char_wb 1-3 + word 1-2 -> multinomial logistic regression "
-                            "(lbfgs, balanced class weights), temperature scaling; training "
-                            "cases plus taxonomy and NEISS reference documents",
-                  "config": asdict(config), "features": coder.n_features,
-                  "classes": len(coder.classes), "temperature": coder.temperature,
-                  "thresholds": asdict(coder.thresholds), "target_auto_accuracy": target_accuracy,
-                  "fit_seconds": round(fit_seconds, 1), "lbfgs_iterations": coder.info["n_iter"],
-                  "sklearn": sklearn.__version__, "python": platform.python_version(),
-                  "trained_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "model": {
+            "name": name,
+            "version": version,
+            "format_version": coder.format_version,
+            "method": "TF-IDF char_wb 1-3 + word 1-2 -> multinomial logistic regression "
+            "(lbfgs, balanced class weights), temperature scaling; training "
+            "cases plus taxonomy and NEISS reference documents",
+            "config": asdict(config),
+            "features": coder.n_features,
+            "classes": len(coder.classes),
+            "temperature": coder.temperature,
+            "thresholds": asdict(coder.thresholds),
+            "target_auto_accuracy": target_accuracy,
+            "fit_seconds": round(fit_seconds, 1),
+            "lbfgs_iterations": coder.info["n_iter"],
+            "sklearn": sklearn.__version__,
+            "python": platform.python_version(),
+            "trained_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
         "data": {
             "labelled_cases": len(frame),
             "by_source": {k: int(v) for k, v in frame["label_source"].value_counts().items()},
             "split": {"train": len(train_), "calibration": len(cal), "test": len(test)},
             "split_rule": "sha256(hospital_code|case_id) mod 100: <80 train, 80-89 "
-                          "calibration, 90-99 test",
+            "calibration, 90-99 test",
             "reference_documents": len(ref_texts),
             "classes_without_cases": sorted(set(coder.classes) - set(frame["label"])),
             "no_product_cases": int((frame["label"] == NO_PRODUCT).sum()),
             "hospitals": int(frame["hospital_code"].nunique()),
-            "chinese_narratives": int(frame["narrative"].fillna("").str.contains(
-                r"[\u4e00-\u9fff]").sum()),
-            "visit_range": [str(frame["visit_datetime"].min())[:10],
-                            str(frame["visit_datetime"].max())[:10]],
+            "chinese_narratives": int(
+                frame["narrative"].fillna("").str.contains(r"[\u4e00-\u9fff]").sum()
+            ),
+            "visit_range": [
+                str(frame["visit_datetime"].min())[:10],
+                str(frame["visit_datetime"].max())[:10],
+            ],
         },
-        "calibration_split": {"nll_uncalibrated": nll_before, "nll_calibrated": nll_after,
-                              "threshold_table": cal_table},
+        "calibration_split": {
+            "nll_uncalibrated": nll_before,
+            "nll_calibrated": nll_after,
+            "threshold_table": cal_table,
+        },
         "test": metrics_test,
-        "uncoded_cases": {"cases": len(unl),
-                          "review_share_at_threshold": float(((unl_conf < review)
-                                                              | unl_unknown).mean())
-                          if len(unl) else None,
-                          "review_share_low_confidence": float((unl_conf < review).mean())
-                          if len(unl) else None,
-                          "unknown_name_share": float(unl_unknown.mean())
-                          if len(unl) else None},
+        "uncoded_cases": {
+            "cases": len(unl),
+            "review_share_at_threshold": float(((unl_conf < review) | unl_unknown).mean())
+            if len(unl)
+            else None,
+            "review_share_low_confidence": float((unl_conf < review).mean()) if len(unl) else None,
+            "unknown_name_share": float(unl_unknown.mean()) if len(unl) else None,
+        },
     }
     target.mkdir(parents=True, exist_ok=True)
     path = coder.save(target)
     metrics["model"]["artifact_bytes"] = path.stat().st_size
-    (target / METRICS).write_text(json.dumps(metrics, ensure_ascii=False, indent=1,
-                                             default=_json_default) + "\n", encoding="utf-8")
+    (target / METRICS).write_text(
+        json.dumps(metrics, ensure_ascii=False, indent=1, default=_json_default) + "\n",
+        encoding="utf-8",
+    )
     (target / CARD).write_text(render_card(metrics), encoding="utf-8")
     if activate:
         set_current(models_dir, name, version)
@@ -351,7 +431,8 @@ def render_card(m: dict) -> str:
         f"- {data['labelled_cases']} labelled active cases from {data['hospitals']} hospitals, "
         f"visits {data['visit_range'][0]} to {data['visit_range'][1]}; "
         f"{data['chinese_narratives']} Chinese narratives",
-        "- label sources: " + ", ".join(f"{k} {v}" for k, v in sorted(data["by_source"].items()))
+        "- label sources: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(data["by_source"].items()))
         + " (`hospital` = valid hospital code, `coder` = resolved review, `weak_none` = relation "
         "`other` with neither product name nor category, taken as *no product involved*)",
         f"- split: {data['split_rule']} -> train {data['split']['train']}, calibration "
@@ -402,8 +483,10 @@ def render_card(m: dict) -> str:
     ]
     for row in test["threshold_table"]:
         mark = " **(chosen)**" if row["threshold"] == th["review"] else ""
-        lines.append(f"| {row['threshold']}{mark} | {_pct(row['review_share'])} | "
-                     f"{_pct(row['auto_accuracy'])} |")
+        lines.append(
+            f"| {row['threshold']}{mark} | {_pct(row['review_share'])} | "
+            f"{_pct(row['auto_accuracy'])} |"
+        )
     hc = test["hospital_check"]
     lines += [
         "",
@@ -435,9 +518,11 @@ def render_card(m: dict) -> str:
         "|---|---|---|---|",
     ]
     for row in cal["reliability"]:
-        lines.append(f"| {row['bin']} | {row['cases']} | "
-                     f"{'-' if row['confidence'] is None else row['confidence']} | "
-                     f"{'-' if row['accuracy'] is None else row['accuracy']} |")
+        lines.append(
+            f"| {row['bin']} | {row['cases']} | "
+            f"{'-' if row['confidence'] is None else row['confidence']} | "
+            f"{'-' if row['accuracy'] is None else row['accuracy']} |"
+        )
     lines += [
         "",
         "## Per-class test metrics (lowest F1 first)",
@@ -446,10 +531,15 @@ def render_card(m: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for code, row in sorted(test["per_class"].items(), key=lambda kv: (kv[1]["f1"], kv[0])):
-        label = "no product involved" if code == NO_PRODUCT else (
-            taxonomy.loc[code, "name_en"] if code in taxonomy.index else "")
-        lines.append(f"| {code} | {label} | {row['precision']:.3f} | {row['recall']:.3f} | "
-                     f"{row['f1']:.3f} | {row['support']} |")
+        label = (
+            "no product involved"
+            if code == NO_PRODUCT
+            else (taxonomy.loc[code, "name_en"] if code in taxonomy.index else "")
+        )
+        lines.append(
+            f"| {code} | {label} | {row['precision']:.3f} | {row['recall']:.3f} | "
+            f"{row['f1']:.3f} | {row['support']} |"
+        )
     lines += [
         "",
         "## Limitations",

@@ -556,8 +556,9 @@ def farrington_noufaily(
     return _one_series(counts, evaluate, denominator, alpha, st)
 
 
-def _one_series(counts: Any, evaluate: Any, denominator: Any, alpha: float,
-                settings: FarringtonSettings) -> pd.DataFrame:
+def _one_series(
+    counts: Any, evaluate: Any, denominator: Any, alpha: float, settings: FarringtonSettings
+) -> pd.DataFrame:
     """The single-series form of :func:`farrington_panel` behind every public detector."""
     return farrington_panel(
         [counts],

@@ -237,8 +237,9 @@ def new_terms(
     products: dict[tuple[str, str], str] = {}
     has_products = "product_name" in now.columns
     names = now["product_name"] if has_products else [None] * len(now)
-    for hosp, cid, text, product in zip(now["hospital_code"], now["case_id"],
-                                        now["narrative"], names, strict=True):
+    for hosp, cid, text, product in zip(
+        now["hospital_code"], now["case_id"], now["narrative"], names, strict=True
+    ):
         key = (str(hosp), str(cid))
         narratives[key] = _normalised(text if isinstance(text, str) else "")
         products[key] = product if isinstance(product, str) else ""
@@ -254,8 +255,7 @@ def new_terms(
     cand = {
         t: frozenset(c)
         for t, c in term_cases.items()
-        if len(c) >= min_cases and len({h for h, _ in c}) >= min_hospitals
-        and named_product(t, c)
+        if len(c) >= min_cases and len({h for h, _ in c}) >= min_hospitals and named_product(t, c)
     }
     kept = _collapse(cand, narratives)
     rows = [
@@ -313,8 +313,7 @@ def category_new_terms(
     missing = sorted(need - set(cases.columns))
     if missing:
         raise ValueError(f"category_new_terms input lacks columns {missing}")
-    cols = ["category", "term", "language", "n_cases", "n_hospitals", "hospital_codes",
-            "case_keys"]
+    cols = ["category", "term", "language", "n_cases", "n_hospitals", "hospital_codes", "case_keys"]
     cases = cases[cases["category"].notna()]
     cur = week_ordinal(current_week)
     ordinal = _week_ordinals(cases["week"])
@@ -348,20 +347,28 @@ def category_new_terms(
     rows = []
     for category, group in now.groupby("category", sort=True):
         term_cases: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        for hosp, cid, text in zip(group["hospital_code"], group["case_id"],
-                                   group["narrative"], strict=True):
+        for hosp, cid, text in zip(
+            group["hospital_code"], group["case_id"], group["narrative"], strict=True
+        ):
             for term in _category_terms(text, stops) - seen[category]:
                 term_cases[term].add((str(hosp), str(cid)))
         for term, keys in term_cases.items():
             hospitals = {h for h, _ in keys}
             if len(keys) >= min_cases and len(hospitals) >= min_hospitals:
-                rows.append({"category": category, "term": term,
-                             "language": "zh" if _is_cjk(term) else "en",
-                             "n_cases": len(keys), "n_hospitals": len(hospitals),
-                             "hospital_codes": tuple(sorted(hospitals)),
-                             "case_keys": tuple(sorted(keys))})
+                rows.append(
+                    {
+                        "category": category,
+                        "term": term,
+                        "language": "zh" if _is_cjk(term) else "en",
+                        "n_cases": len(keys),
+                        "n_hospitals": len(hospitals),
+                        "hospital_codes": tuple(sorted(hospitals)),
+                        "case_keys": tuple(sorted(keys)),
+                    }
+                )
     if not rows:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(rows, columns=cols)
-    return out.sort_values(["category", "n_cases", "term"], ascending=[True, False, True]
-                           ).reset_index(drop=True)
+    return out.sort_values(
+        ["category", "n_cases", "term"], ascending=[True, False, True]
+    ).reset_index(drop=True)

@@ -55,8 +55,13 @@ from pipeline.detection.base import (
 from pipeline.detection.farrington import NOUFAILY, nb_quantile, nb_sf_ge
 from pipeline.detection.glrnb import glrnb_panel_arrays
 
-__all__ = ["DEFAULT_WINDOW", "auto_rise", "auto_rise_panel_arrays", "short_window",
-           "short_window_panel_arrays"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "auto_rise",
+    "auto_rise_panel_arrays",
+    "short_window",
+    "short_window_panel_arrays",
+]
 
 #: Window totals of 1..4 weeks: a step of a few cases a week is usually clear after 2-3 weeks;
 #: 4 is glrnb's maximum (w + 1) and keeps the Sidak price moderate.
@@ -142,11 +147,17 @@ def short_window_panel_arrays(
     """:func:`short_window` for many series, as a flat :data:`Panel`."""
     alpha = validate_alpha(alpha)
     counts, evs, dens = _prepare(series, evaluate, denominators)
-    return concat_panels([
-        make_panel(i, *_short_window_arrays(y, d, ev, alpha, window, max_history, min_history,
-                                            population_offset, limit54))
-        for i, (y, d, ev) in enumerate(zip(counts, dens, evs, strict=True))
-    ])
+    return concat_panels(
+        [
+            make_panel(
+                i,
+                *_short_window_arrays(
+                    y, d, ev, alpha, window, max_history, min_history, population_offset, limit54
+                ),
+            )
+            for i, (y, d, ev) in enumerate(zip(counts, dens, evs, strict=True))
+        ]
+    )
 
 
 def short_window(
@@ -166,8 +177,16 @@ def short_window(
     ``limit54=(5, 4)``."""
     y = as_counts(counts)
     arrays = _short_window_arrays(
-        y, as_denominator(denominator, y.size), evaluation_indices(evaluate, y.size),
-        validate_alpha(alpha), window, max_history, min_history, population_offset, limit54)
+        y,
+        as_denominator(denominator, y.size),
+        evaluation_indices(evaluate, y.size),
+        validate_alpha(alpha),
+        window,
+        max_history,
+        min_history,
+        population_offset,
+        limit54,
+    )
     return result_frame(*arrays)
 
 
@@ -198,9 +217,15 @@ def auto_rise_panel_arrays(
         sel = [ev[yr == bb] for ev, yr in zip(evs, years, strict=True)]
         if not any(s.size for s in sel):
             continue
-        p = glrnb_panel_arrays(counts, evaluate=sel,
-                               denominators=dens if population_offset else None, alpha=alpha,
-                               window=window, b=bb, population_offset=population_offset)
+        p = glrnb_panel_arrays(
+            counts,
+            evaluate=sel,
+            denominators=dens if population_offset else None,
+            alpha=alpha,
+            window=window,
+            b=bb,
+            population_offset=population_offset,
+        )
         fitted = np.isfinite(p["upper"])  # weeks whose GLM failed go to short-window
         p = {k: v[fitted] for k, v in p.items()}
         p["method"] = np.full(p["index"].size, f"glrnb(b={bb})", dtype=object)
@@ -211,8 +236,9 @@ def auto_rise_panel_arrays(
     for i, (y, d, ev) in enumerate(zip(counts, dens, evs, strict=True)):
         rest = np.setdiff1d(ev, covered[i], assume_unique=True)
         if rest.size:
-            arrays = _short_window_arrays(y, d, rest, alpha, window, 52, 8, population_offset,
-                                          (5, 4))
+            arrays = _short_window_arrays(
+                y, d, rest, alpha, window, 52, 8, population_offset, (5, 4)
+            )
             panels.append(make_panel(i, *arrays, method="short-window"))
     return concat_panels(panels, with_method=True)
 
@@ -231,7 +257,16 @@ def auto_rise(
     """Per week: glrnb (b = whole years, 2-5) with >= 2 years + 3 weeks of history, else
     ``short-window``; window totals of 1..``window`` (4) weeks; ``alpha=0.005``. Extra column
     ``method`` names the detector used for each week."""
-    return split_panel(auto_rise_panel_arrays(
-        [counts], evaluate=[evaluate],
-        denominators=None if denominator is None else [denominator], alpha=alpha,
-        window=window, b=b, min_years=min_years, population_offset=population_offset), 1)[0]
+    return split_panel(
+        auto_rise_panel_arrays(
+            [counts],
+            evaluate=[evaluate],
+            denominators=None if denominator is None else [denominator],
+            alpha=alpha,
+            window=window,
+            b=b,
+            min_years=min_years,
+            population_offset=population_offset,
+        ),
+        1,
+    )[0]

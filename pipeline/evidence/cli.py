@@ -10,10 +10,10 @@ import typer
 
 app = typer.Typer(
     help="Build an evidence pack (zip) for an alert or a product category, or verify one.\n\n"
-         "  sentinel evidence-pack --alert A1b2c3d4e5f6\n\n"
-         "  sentinel evidence-pack --category HA01 --from 2026-09-01 --to 2026-11-30\n\n"
-         "  sentinel evidence-pack [--week 2026-W47]   (the week's top-ranked alert)\n\n"
-         "  sentinel evidence-pack verify var/evidence/evidence-A...zip",
+    "  sentinel evidence-pack --alert A1b2c3d4e5f6\n\n"
+    "  sentinel evidence-pack --category HA01 --from 2026-09-01 --to 2026-11-30\n\n"
+    "  sentinel evidence-pack [--week 2026-W47]   (the week's top-ranked alert)\n\n"
+    "  sentinel evidence-pack verify var/evidence/evidence-A...zip",
     invoke_without_command=True,
 )
 
@@ -36,15 +36,23 @@ def _date(value: str | None, option: str) -> date | None:
 def evidence_pack(
     ctx: typer.Context,
     alert_id: str = typer.Option(None, "--alert", help="Alert id (`sentinel alerts list`)."),
-    week: str = typer.Option(None, "--week", help="Week of the alert (default: its latest "
-                             "week in which it is not resolved)."),
-    category: str = typer.Option(None, "--category", help="Product category code, e.g. HA01 "
-                                 "(instead of --alert)."),
+    week: str = typer.Option(
+        None,
+        "--week",
+        help="Week of the alert (default: its latest week in which it is not resolved).",
+    ),
+    category: str = typer.Option(
+        None, "--category", help="Product category code, e.g. HA01 (instead of --alert)."
+    ),
     date_from: str = typer.Option(None, "--from", help="First visit date, YYYY-MM-DD."),
     date_to: str = typer.Option(None, "--to", help="Last visit date, YYYY-MM-DD."),
-    out: Path = typer.Option(None, "--out", help="Zip to write (default: "
-                             "$SENTINEL_HOME/evidence/evidence-<alert>-<week>.zip or "
-                             "evidence-<category>-<from>-<to>.zip)."),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="Zip to write (default: "
+        "$SENTINEL_HOME/evidence/evidence-<alert>-<week>.zip or "
+        "evidence-<category>-<from>-<to>.zip).",
+    ),
 ) -> None:
     """Write a deterministic evidence pack: the same request on the same data gives the same
     bytes. Without --alert or --category: the top-ranked alert of --week (default: the latest
@@ -67,25 +75,36 @@ def evidence_pack(
         finally:
             con.close()
         if top is None:
-            raise _fail(f"no ranked alerts in {f'week {week}' if week else 'the warehouse'}: "
-                        "give --alert or --category (or run `sentinel detect`)")
+            raise _fail(
+                f"no ranked alerts in {f'week {week}' if week else 'the warehouse'}: "
+                "give --alert or --category (or run `sentinel detect`)"
+            )
         alert_id, week = top["alert_id"], top["week"]
-        typer.echo(f"top alert of {week}: {alert_id} ({top['alert_type']} {top['subject']})",
-                   err=True)
+        typer.echo(
+            f"top alert of {week}: {alert_id} ({top['alert_type']} {top['subject']})", err=True
+        )
     started = time.perf_counter()
     typer.echo("building evidence pack ...", err=True)
     try:
-        path = build_evidence_pack(settings, alert_id=alert_id, week=week, category=category,
-                                   date_from=_date(date_from, "--from"),
-                                   date_to=_date(date_to, "--to"), out=out)
+        path = build_evidence_pack(
+            settings,
+            alert_id=alert_id,
+            week=week,
+            category=category,
+            date_from=_date(date_from, "--from"),
+            date_to=_date(date_to, "--to"),
+            out=out,
+        )
     except LookupError as exc:
-        hint = (" (`sentinel alerts list [--week W]` shows the alert ids)" if alert_id
-                else "")
+        hint = " (`sentinel alerts list [--week W]` shows the alert ids)" if alert_id else ""
         raise _fail(f"{exc}{hint}") from exc
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(f"{path.stat().st_size:,} bytes in {time.perf_counter() - started:.1f}s, "
-               f"manifest sha256 {manifest_digest(path)}", err=True)
+    typer.echo(
+        f"{path.stat().st_size:,} bytes in {time.perf_counter() - started:.1f}s, "
+        f"manifest sha256 {manifest_digest(path)}",
+        err=True,
+    )
     typer.echo(str(path))
 
 

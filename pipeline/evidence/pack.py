@@ -33,8 +33,13 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 9
 FILE_MODE = 0o644
 MANIFEST = "manifest.json"
-CSV_FILES = ("cases.csv", "counts_by_week.csv", "counts_by_hospital.csv",
-             "counts_by_severity.csv", "followups.csv")
+CSV_FILES = (
+    "cases.csv",
+    "counts_by_week.csv",
+    "counts_by_hospital.csv",
+    "counts_by_severity.csv",
+    "followups.csv",
+)
 
 
 def top_alert(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict | None:
@@ -49,8 +54,11 @@ def top_alert(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict |
         week = row[0] if row else None
         if week is None:
             return None
-    found = con.execute("SELECT alert_id FROM alerts WHERE week = ? AND rank IS NOT NULL "
-                        "ORDER BY rank, alert_id LIMIT 1", [week]).fetchone()
+    found = con.execute(
+        "SELECT alert_id FROM alerts WHERE week = ? AND rank IS NOT NULL "
+        "ORDER BY rank, alert_id LIMIT 1",
+        [week],
+    ).fetchone()
     return load_alert(con, found[0], week) if found else None
 
 
@@ -58,10 +66,16 @@ def default_pack_path(settings, bundle: Bundle) -> Path:  # type: ignore[no-unty
     return settings.evidence_dir / f"evidence-{bundle.slug}.zip"
 
 
-def build_evidence_pack(settings, *, alert_id: str | None = None,  # type: ignore[no-untyped-def]
-                        week: str | None = None, category: str | None = None,
-                        date_from: date | None = None, date_to: date | None = None,
-                        out: Path | None = None) -> Path:
+def build_evidence_pack(
+    settings,
+    *,
+    alert_id: str | None = None,  # type: ignore[no-untyped-def]
+    week: str | None = None,
+    category: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    out: Path | None = None,
+) -> Path:
     """Write the evidence pack of an alert (``alert_id``, optional ``week``) or of a category
     over a visit-date range; returns the zip's path.
 
@@ -85,8 +99,9 @@ def build_evidence_pack(settings, *, alert_id: str | None = None,  # type: ignor
         else:
             bundle = load_category_bundle(con, category, date_from, date_to)  # type: ignore[arg-type]
             if bundle.cases.empty:
-                raise LookupError(f"no cases of category {category} visited between "
-                                  f"{date_from} and {date_to}")
+                raise LookupError(
+                    f"no cases of category {category} visited between {date_from} and {date_to}"
+                )
     finally:
         con.close()
     files = pack_files(bundle)
@@ -96,6 +111,7 @@ def build_evidence_pack(settings, *, alert_id: str | None = None,  # type: ignor
 
 
 # ---- contents ------------------------------------------------------------------------------
+
 
 def pack_files(bundle: Bundle) -> dict[str, bytes]:
     """Every file of the pack (name -> bytes), manifest included."""
@@ -123,16 +139,19 @@ def pack_files(bundle: Bundle) -> dict[str, bytes]:
     charts = {
         "charts/trend.svg": trend_chart_svg(bundle.trend, f"{title}: cases per week"),
         "charts/by_hospital.svg": bar_chart_svg(
-            by_hospital["hospital_code"].tolist(), by_hospital["cases"].tolist(),
-            "Cases by hospital"),
+            by_hospital["hospital_code"].tolist(),
+            by_hospital["cases"].tolist(),
+            "Cases by hospital",
+        ),
         "charts/by_severity.svg": bar_chart_svg(
-            by_severity["label_en"].tolist(), by_severity["cases"].tolist(),
-            "Cases by severity"),
+            by_severity["label_en"].tolist(), by_severity["cases"].tolist(), "Cases by severity"
+        ),
     }
     files.update({name: svg.encode("utf-8") for name, svg in charts.items()})
     files["provenance.json"] = _json(bundle.provenance)
-    files["summary.html"] = render_summary(bundle, charts, by_hospital, by_severity,
-                                           sorted(files)).encode("utf-8")
+    files["summary.html"] = render_summary(
+        bundle, charts, by_hospital, by_severity, sorted(files)
+    ).encode("utf-8")
     files[MANIFEST] = _json(manifest(files))
     return files
 
@@ -150,30 +169,45 @@ def counts_by_hospital(bundle: Bundle) -> pd.DataFrame:
     rows = []
     for code in sorted(set(cases["hospital_code"])):
         own = cases[cases["hospital_code"] == code]
-        rows.append({
-            "hospital_code": code,
-            "name_en": names.at[code, "name_en"] if names is not None and code in names.index
-            else "",
-            "name_zh": names.at[code, "name_zh"] if names is not None and code in names.index
-            else "",
-            "cases": len(own), "severe": int((own["severity"] == "severe").sum()),
-            "admitted": int(own["outcome"].isin(["admitted", "transferred"]).sum()),
-            "died": int((own["outcome"] == "died").sum()),
-        })
-    frame = pd.DataFrame(rows, columns=["hospital_code", "name_en", "name_zh", "cases",
-                                        "severe", "admitted", "died"])
-    return frame.sort_values(["cases", "hospital_code"], ascending=[False, True],
-                             kind="stable").reset_index(drop=True)
+        rows.append(
+            {
+                "hospital_code": code,
+                "name_en": names.at[code, "name_en"]
+                if names is not None and code in names.index
+                else "",
+                "name_zh": names.at[code, "name_zh"]
+                if names is not None and code in names.index
+                else "",
+                "cases": len(own),
+                "severe": int((own["severity"] == "severe").sum()),
+                "admitted": int(own["outcome"].isin(["admitted", "transferred"]).sum()),
+                "died": int((own["outcome"] == "died").sum()),
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["hospital_code", "name_en", "name_zh", "cases", "severe", "admitted", "died"]
+    )
+    return frame.sort_values(
+        ["cases", "hospital_code"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def counts_by_severity(bundle: Bundle) -> pd.DataFrame:
     order = ["severe", "moderate", "mild"]
     counts = bundle.cases["severity"].value_counts()
     levels = order + sorted(c for c in counts.index if c not in order)
-    return pd.DataFrame([{"severity": s, "label_en": bundle.label("severity", s, "en"),
-                          "label_zh": bundle.label("severity", s, "zh"),
-                          "cases": int(counts.get(s, 0))} for s in levels],
-                        columns=["severity", "label_en", "label_zh", "cases"])
+    return pd.DataFrame(
+        [
+            {
+                "severity": s,
+                "label_en": bundle.label("severity", s, "en"),
+                "label_zh": bundle.label("severity", s, "zh"),
+                "cases": int(counts.get(s, 0)),
+            }
+            for s in levels
+        ],
+        columns=["severity", "label_en", "label_zh", "cases"],
+    )
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -195,8 +229,7 @@ def _parquet(cases: pd.DataFrame) -> bytes:
         if name == "visit_date":
             return pa.array(values, type=pa.date32())
         if name == "age":
-            return pa.array([None if v is None else float(v) for v in values],
-                            type=pa.float64())
+            return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
         return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
     table = pa.table({name: column(name) for name in cases.columns})
@@ -213,24 +246,37 @@ def _missing(value: object) -> bool:
 
 
 def _json(payload: object) -> bytes:
-    return (json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, default=str)
-            + "\n").encode("utf-8")
+    return (
+        json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n"
+    ).encode("utf-8")
 
 
 def _case_header(bundle: Bundle, case: dict) -> str:
     age = "" if _missing(case["age"]) else f"{float(case['age']):g} {case['age_unit'] or ''}"
-    parts = [f"{case['hospital_code']}/{case['case_id']}", str(case["visit_date"] or ""),
-             case["sex"] or "", age.strip(),
-             bundle.label("severity", case["severity"]), bundle.label("outcome", case["outcome"])]
+    parts = [
+        f"{case['hospital_code']}/{case['case_id']}",
+        str(case["visit_date"] or ""),
+        case["sex"] or "",
+        age.strip(),
+        bundle.label("severity", case["severity"]),
+        bundle.label("outcome", case["outcome"]),
+    ]
     return " · ".join(p for p in parts if p)
 
 
 def _narratives_md(bundle: Bundle, escape) -> str:  # type: ignore[no-untyped-def]
-    lines = [f"# Narratives: {escape(_title(bundle))}", "",
-             f"{len(bundle.cases)} de-identified cases, oldest first.", ""]
+    lines = [
+        f"# Narratives: {escape(_title(bundle))}",
+        "",
+        f"{len(bundle.cases)} de-identified cases, oldest first.",
+        "",
+    ]
     for case in bundle.cases.to_dict("records"):
-        product = " / ".join(str(case[k]) for k in ("product_name", "brand", "model", "batch")
-                             if not _missing(case[k]))
+        product = " / ".join(
+            str(case[k])
+            for k in ("product_name", "brand", "model", "batch")
+            if not _missing(case[k])
+        )
         lines += [f"## {escape(_case_header(bundle, case))}", ""]
         if product:
             lines += [f"Product: {escape(product)}", ""]
@@ -239,11 +285,17 @@ def _narratives_md(bundle: Bundle, escape) -> str:  # type: ignore[no-untyped-de
 
 
 def _narratives_txt(bundle: Bundle) -> str:
-    lines = [f"Narratives: {_title(bundle)}", f"{len(bundle.cases)} de-identified cases, "
-             "oldest first.", ""]
+    lines = [
+        f"Narratives: {_title(bundle)}",
+        f"{len(bundle.cases)} de-identified cases, oldest first.",
+        "",
+    ]
     for case in bundle.cases.to_dict("records"):
-        product = " / ".join(str(case[k]) for k in ("product_name", "brand", "model", "batch")
-                             if not _missing(case[k]))
+        product = " / ".join(
+            str(case[k])
+            for k in ("product_name", "brand", "model", "batch")
+            if not _missing(case[k])
+        )
         lines += [_case_header(bundle, case)]
         if product:
             lines += [f"Product: {product}"]
@@ -253,36 +305,63 @@ def _narratives_txt(bundle: Bundle) -> str:
 
 # ---- summary.html --------------------------------------------------------------------------
 
+
 def _environment():  # type: ignore[no-untyped-def]
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    return Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                       autoescape=True, undefined=StrictUndefined, trim_blocks=True,
-                       lstrip_blocks=True, keep_trailing_newline=True)
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
-def render_summary(bundle: Bundle, charts: dict[str, str], by_hospital: pd.DataFrame,
-                   by_severity: pd.DataFrame, file_names: list[str]) -> str:
+def render_summary(
+    bundle: Bundle,
+    charts: dict[str, str],
+    by_hospital: pd.DataFrame,
+    by_severity: pd.DataFrame,
+    file_names: list[str],
+) -> str:
     from markupsafe import Markup
 
     from pipeline.reporting.risk import suggested_risk_level
 
     risk = suggested_risk_level(bundle.cases, bundle.alert) if bundle.alert else None
-    cases = [{**c, "header": _case_header(bundle, c),
-              "severity_label": bundle.label("severity", c["severity"]),
-              "outcome_label": bundle.label("outcome", c["outcome"]),
-              "relation_label": bundle.label("product_relation", c["product_relation"])}
-             for c in bundle.cases.to_dict("records")]
-    return _environment().get_template("summary.html.j2").render(
-        title=_title(bundle), bundle=bundle, alert=bundle.alert, risk=risk, cases=cases,
-        # matplotlib escapes every text node of its SVG; the charts are our own markup.
-        charts={name: Markup(svg) for name, svg in charts.items()},
-        by_hospital=by_hospital.to_dict("records"),
-        by_severity=by_severity.to_dict("records"),
-        followups=bundle.followups.to_dict("records"),
-        triage=bundle.triage.to_dict("records"),
-        provenance=bundle.provenance, files=file_names + [MANIFEST],
-        missing=_missing, fmt=_fmt)
+    cases = [
+        {
+            **c,
+            "header": _case_header(bundle, c),
+            "severity_label": bundle.label("severity", c["severity"]),
+            "outcome_label": bundle.label("outcome", c["outcome"]),
+            "relation_label": bundle.label("product_relation", c["product_relation"]),
+        }
+        for c in bundle.cases.to_dict("records")
+    ]
+    return (
+        _environment()
+        .get_template("summary.html.j2")
+        .render(
+            title=_title(bundle),
+            bundle=bundle,
+            alert=bundle.alert,
+            risk=risk,
+            cases=cases,
+            # matplotlib escapes every text node of its SVG; the charts are our own markup.
+            charts={name: Markup(svg) for name, svg in charts.items()},
+            by_hospital=by_hospital.to_dict("records"),
+            by_severity=by_severity.to_dict("records"),
+            followups=bundle.followups.to_dict("records"),
+            triage=bundle.triage.to_dict("records"),
+            provenance=bundle.provenance,
+            files=file_names + [MANIFEST],
+            missing=_missing,
+            fmt=_fmt,
+        )
+    )
 
 
 def _fmt(value: object, digits: int = 2) -> str:
@@ -295,11 +374,16 @@ def _fmt(value: object, digits: int = 2) -> str:
 
 # ---- zip, manifest, verification ----------------------------------------------------------
 
+
 def manifest(files: dict[str, bytes]) -> dict:
-    return {"format": PACK_FORMAT,
-            "files": [{"name": name, "sha256": hashlib.sha256(data).hexdigest(),
-                       "size": len(data)} for name, data in sorted(files.items())
-                      if name != MANIFEST]}
+    return {
+        "format": PACK_FORMAT,
+        "files": [
+            {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            for name, data in sorted(files.items())
+            if name != MANIFEST
+        ],
+    }
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
@@ -310,8 +394,9 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, whatever the host
             info.external_attr = (0o100000 | FILE_MODE) << 16
-            archive.writestr(info, files[name], compress_type=zipfile.ZIP_DEFLATED,
-                             compresslevel=ZIP_LEVEL)
+            archive.writestr(
+                info, files[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL
+            )
     return buffer.getvalue()
 
 
@@ -366,9 +451,11 @@ def verify_evidence_pack(path: Path) -> list[str]:
                 continue
             digest = hashlib.sha256(data).hexdigest()
             if digest != entry.get("sha256") or len(data) != entry.get("size"):
-                problems.append(f"{name}: SHA-256 {digest[:12]}… size {len(data)} does not "
-                                f"match the manifest ({str(entry.get('sha256'))[:12]}… size "
-                                f"{entry.get('size')})")
+                problems.append(
+                    f"{name}: SHA-256 {digest[:12]}… size {len(data)} does not "
+                    f"match the manifest ({str(entry.get('sha256'))[:12]}… size "
+                    f"{entry.get('size')})"
+                )
     return problems
 
 

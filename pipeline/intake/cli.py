@@ -29,8 +29,9 @@ def validate(
     from pipeline.intake.service import dry_run
 
     receipt = dry_run(file, hospital, Settings.from_env())
-    typer.echo(json.dumps(receipt, ensure_ascii=False, indent=1) if as_json
-               else render_markdown(receipt))
+    typer.echo(
+        json.dumps(receipt, ensure_ascii=False, indent=1) if as_json else render_markdown(receipt)
+    )
     if receipt["file_rule"]:
         raise typer.Exit(2)
     if receipt["errors"]:
@@ -38,8 +39,12 @@ def validate(
 
 
 def ingest(
-    landing: Path = typer.Option(None, "--landing", help="Landing directory (one folder per "
-                                 "hospital). Default: $SENTINEL_LANDING or the shipped sample."),
+    landing: Path = typer.Option(
+        None,
+        "--landing",
+        help="Landing directory (one folder per "
+        "hospital). Default: $SENTINEL_LANDING or the shipped sample.",
+    ),
     hospital: list[str] = typer.Option(None, "--hospital", help="Only these hospitals."),
     date_from: str = typer.Option(None, "--from", help="Only files dated on/after YYYY-MM-DD."),
     date_to: str = typer.Option(None, "--to", help="Only files dated on/before YYYY-MM-DD."),
@@ -52,16 +57,27 @@ def ingest(
         settings = settings.with_overrides(landing_dir=landing.resolve())
     try:
         result = run_ingest(
-            settings, hospitals=hospital or None,
+            settings,
+            hospitals=hospital or None,
             date_from=date.fromisoformat(date_from) if date_from else None,
-            date_to=date.fromisoformat(date_to) if date_to else None, progress=_echo)
+            date_to=date.fromisoformat(date_to) if date_to else None,
+            progress=_echo,
+        )
     except ConfigError as exc:
         _echo(f"error: {exc}")
         raise typer.Exit(2) from exc
-    typer.echo(json.dumps({"files": result.files, "batches": result.batches,
-                           "statuses": result.summary.statuses,
-                           "warehouse": str(settings.warehouse_path),
-                           "receipts": str(settings.outbox_dir)}, indent=1))
+    typer.echo(
+        json.dumps(
+            {
+                "files": result.files,
+                "batches": result.batches,
+                "statuses": result.summary.statuses,
+                "warehouse": str(settings.warehouse_path),
+                "receipts": str(settings.outbox_dir),
+            },
+            indent=1,
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -64,15 +64,17 @@ def scan_landing(landing: Path, hospitals: set[str] | None = None) -> list[Landi
                 continue
             stat = path.stat()
             received = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
-            found.append(LandingFile(
-                hospital_code=folder.name,
-                path=str(path.resolve()),
-                relpath=path.relative_to(landing).as_posix(),
-                sha256=sha256_file(path),
-                size_bytes=stat.st_size,
-                received_at=received.isoformat(timespec="seconds"),
-                order_key=file_order_key(path.name),
-            ))
+            found.append(
+                LandingFile(
+                    hospital_code=folder.name,
+                    path=str(path.resolve()),
+                    relpath=path.relative_to(landing).as_posix(),
+                    sha256=sha256_file(path),
+                    size_bytes=stat.st_size,
+                    received_at=received.isoformat(timespec="seconds"),
+                    order_key=file_order_key(path.name),
+                )
+            )
     return sorted(found, key=lambda f: (f.hospital_code, f.order_key))
 
 
@@ -80,8 +82,11 @@ def plan_batches(files: list[LandingFile], max_files: int = 64) -> list[list[Lan
     """Group new files into batches of one hospital each (one file per batch in daily use)."""
     batches: list[list[LandingFile]] = []
     for f in files:
-        if (batches and batches[-1][0].hospital_code == f.hospital_code
-                and len(batches[-1]) < max_files):
+        if (
+            batches
+            and batches[-1][0].hospital_code == f.hospital_code
+            and len(batches[-1]) < max_files
+        ):
             batches[-1].append(f)
         else:
             batches.append([f])

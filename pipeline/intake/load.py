@@ -29,11 +29,12 @@ from pipeline.storage.warehouse import CASE_FIELDS, CASE_VALUE_FIELDS, ensure_sc
 CONTENT_FIELDS = [f for f in CASE_VALUE_FIELDS if f != "report_type"]
 
 LOADER_RULES = {
-    "key_exists": ("case_id is already stored with different contents; send it with "
-                   "report_type=correction to change it",
-                   "该病例编号已存在且内容不同；如需修改请以 report_type=correction 报送"),
-    "correction_unknown_case": ("correction for a case that was never stored",
-                                "更正的病例不存在"),
+    "key_exists": (
+        "case_id is already stored with different contents; send it with "
+        "report_type=correction to change it",
+        "该病例编号已存在且内容不同；如需修改请以 report_type=correction 报送",
+    ),
+    "correction_unknown_case": ("correction for a case that was never stored", "更正的病例不存在"),
     "void_unknown_case": ("void for a case that was never stored", "作废的病例不存在"),
     "case_voided": ("correction for a case that was voided", "更正的病例已作废"),
 }
@@ -46,8 +47,7 @@ class LoadSummary:
 
 
 def _text(value: object) -> str | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) \
-        else str(value)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def content_hash(row: dict) -> str:
@@ -63,28 +63,53 @@ def _quarantine_records(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame) ->
         row = by_row.loc[err["_row"]] if err["_row"] in by_row.index else None
         if isinstance(row, pd.DataFrame):
             row = row.iloc[0]
-        records.append({
-            "submission_id": meta["submission_id"], "hospital_code": meta["hospital_code"],
-            "source_row": int(err["_row"]), "case_id": None if row is None else row["case_id"],
-            **{k: err[k] for k in ("field", "value", "rule", "message_en", "message_zh")},
-            "row_json": "{}" if row is None else _row_json(row),
-        })
-    return pd.DataFrame.from_records(records, columns=[
-        "submission_id", "hospital_code", "source_row", "case_id", "field", "value", "rule",
-        "message_en", "message_zh", "row_json"])
+        records.append(
+            {
+                "submission_id": meta["submission_id"],
+                "hospital_code": meta["hospital_code"],
+                "source_row": int(err["_row"]),
+                "case_id": None if row is None else row["case_id"],
+                **{k: err[k] for k in ("field", "value", "rule", "message_en", "message_zh")},
+                "row_json": "{}" if row is None else _row_json(row),
+            }
+        )
+    return pd.DataFrame.from_records(
+        records,
+        columns=[
+            "submission_id",
+            "hospital_code",
+            "source_row",
+            "case_id",
+            "field",
+            "value",
+            "rule",
+            "message_en",
+            "message_zh",
+            "row_json",
+        ],
+    )
 
 
 def _row_json(row: pd.Series) -> str:
-    return json.dumps({f: (None if pd.isna(row[f]) else str(row[f])) for f in CASE_FIELDS},
-                      ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        {f: (None if pd.isna(row[f]) else str(row[f])) for f in CASE_FIELDS},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
 
 
 def _file_errors(meta: dict, rows: pd.DataFrame) -> pd.DataFrame:
     """Every readable row of a wholly rejected file, with the file's reason."""
-    return pd.DataFrame({
-        "_row": rows["_row"], "field": "*", "value": None, "rule": meta["file_rule"],
-        "message_en": meta["file_message"], "message_zh": meta["file_message"],
-    })
+    return pd.DataFrame(
+        {
+            "_row": rows["_row"],
+            "field": "*",
+            "value": None,
+            "rule": meta["file_rule"],
+            "message_en": meta["file_message"],
+            "message_zh": meta["file_message"],
+        }
+    )
 
 
 def _typed_versions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -96,8 +121,13 @@ def _typed_versions(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def apply_submission(con: duckdb.DuckDBPyConnection, settings: Settings, meta: dict,
-                     rows: pd.DataFrame | None, errors: pd.DataFrame | None) -> str:
+def apply_submission(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    meta: dict,
+    rows: pd.DataFrame | None,
+    errors: pd.DataFrame | None,
+) -> str:
     """Apply one staged submission in one transaction; returns its status."""
     sid, hospital = meta["submission_id"], meta["hospital_code"]
     received_at = datetime.fromisoformat(meta["received_at"])
@@ -111,7 +141,8 @@ def apply_submission(con: duckdb.DuckDBPyConnection, settings: Settings, meta: d
     original = con.execute(
         "SELECT submission_id FROM submissions WHERE hospital_code=? AND sha256=? "
         "AND status <> 'duplicate' ORDER BY received_at, file_name LIMIT 1",
-        [hospital, meta["sha256"]]).fetchone()
+        [hospital, meta["sha256"]],
+    ).fetchone()
     if original:
         status, duplicate_of = "duplicate", original[0]
         duplicate = meta["rows_received"]
@@ -132,10 +163,13 @@ def apply_submission(con: duckdb.DuckDBPyConnection, settings: Settings, meta: d
         quarantine = _quarantine_records(meta, rows, all_errors)
         stored = len(versions)
         n_bad = quarantine["source_row"].nunique() if not quarantine.empty else 0
-        status = ("accepted" if n_bad == 0 else "rejected" if stored == 0
-                  else "partially_accepted")
-        events.append(("validated", f"{len(rows)} rows: {stored} stored, {n_bad} quarantined, "
-                                    f"{duplicate} duplicate"))
+        status = "accepted" if n_bad == 0 else "rejected" if stored == 0 else "partially_accepted"
+        events.append(
+            (
+                "validated",
+                f"{len(rows)} rows: {stored} stored, {n_bad} quarantined, {duplicate} duplicate",
+            )
+        )
         events.append((status, None))
 
     quarantined = quarantine["source_row"].nunique() if not quarantine.empty else 0
@@ -147,14 +181,34 @@ def apply_submission(con: duckdb.DuckDBPyConnection, settings: Settings, meta: d
     with transaction(con):
         con.execute(
             "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [sid, hospital, meta["relpath"], meta["sha256"], meta["size_bytes"], received_at,
-             processed_at, meta["file_format"], meta["encoding"], meta["header_language"],
-             status, meta["rows_received"], stored, quarantined, duplicate, meta["file_rule"],
-             meta["file_message"], meta["file_detail"], duplicate_of, json.dumps(meta["unknown_columns"],
-                                                            ensure_ascii=False)])
+            [
+                sid,
+                hospital,
+                meta["relpath"],
+                meta["sha256"],
+                meta["size_bytes"],
+                received_at,
+                processed_at,
+                meta["file_format"],
+                meta["encoding"],
+                meta["header_language"],
+                status,
+                meta["rows_received"],
+                stored,
+                quarantined,
+                duplicate,
+                meta["file_rule"],
+                meta["file_message"],
+                meta["file_detail"],
+                duplicate_of,
+                json.dumps(meta["unknown_columns"], ensure_ascii=False),
+            ],
+        )
         for seq, (event, detail) in enumerate(events):
-            con.execute("INSERT INTO submission_events VALUES (?,?,?,?,?)",
-                        [sid, seq, event, processed_at, detail])
+            con.execute(
+                "INSERT INTO submission_events VALUES (?,?,?,?,?)",
+                [sid, seq, event, processed_at, detail],
+            )
         if not quarantine.empty:
             con.register("_q", quarantine)
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _q")
@@ -162,24 +216,32 @@ def apply_submission(con: duckdb.DuckDBPyConnection, settings: Settings, meta: d
         if not versions.empty:
             con.register("_v", versions)
             con.execute("INSERT INTO case_versions BY NAME SELECT * EXCLUDE (status) FROM _v")
-            con.execute("INSERT OR REPLACE INTO cases BY NAME SELECT * FROM _v "
-                        "QUALIFY row_number() OVER (PARTITION BY hospital_code, case_id "
-                        "ORDER BY version DESC) = 1")
+            con.execute(
+                "INSERT OR REPLACE INTO cases BY NAME SELECT * FROM _v "
+                "QUALIFY row_number() OVER (PARTITION BY hospital_code, case_id "
+                "ORDER BY version DESC) = 1"
+            )
             con.unregister("_v")
     return status
 
 
-def _decide_versions(con: duckdb.DuckDBPyConnection, sid: str, rows: pd.DataFrame,
-                     received_at: datetime) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def _decide_versions(
+    con: duckdb.DuckDBPyConnection, sid: str, rows: pd.DataFrame, received_at: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """New, correction and void rows against the current cases: versions to store, loader
     errors (quarantined) and the number of rows identical to what is stored."""
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame(), 0
     hospital = rows["hospital_code"].iloc[0]
     con.register("_ids", pd.DataFrame({"case_id": rows["case_id"].unique()}))
-    current = {cid: (ver, st, h) for cid, ver, st, h in con.execute(
-        "SELECT c.case_id, c.version, c.status, c.content_hash FROM cases c "
-        "JOIN _ids USING (case_id) WHERE c.hospital_code = ?", [hospital]).fetchall()}
+    current = {
+        cid: (ver, st, h)
+        for cid, ver, st, h in con.execute(
+            "SELECT c.case_id, c.version, c.status, c.content_hash FROM cases c "
+            "JOIN _ids USING (case_id) WHERE c.hospital_code = ?",
+            [hospital],
+        ).fetchall()
+    }
     con.unregister("_ids")
     keep, errs = [], []
     duplicates = 0
@@ -216,19 +278,36 @@ def _decide_versions(con: duckdb.DuckDBPyConnection, sid: str, rows: pd.DataFram
                 version, status = state[0] + 1, "void"
         if rule:
             en, zh = LOADER_RULES[rule]
-            errs.append({"_row": int(row["_row"]), "field": "report_type", "value": kind,
-                         "rule": rule, "message_en": en, "message_zh": zh})
+            errs.append(
+                {
+                    "_row": int(row["_row"]),
+                    "field": "report_type",
+                    "value": kind,
+                    "rule": rule,
+                    "message_en": en,
+                    "message_zh": zh,
+                }
+            )
             continue
         current[row["case_id"]] = (version, status, digest)
-        keep.append({**{f: row[f] for f in CASE_FIELDS}, "version": version, "status": status,
-                     "content_hash": digest, "submission_id": sid, "source_row": int(row["_row"]),
-                     "received_at": received_at})
+        keep.append(
+            {
+                **{f: row[f] for f in CASE_FIELDS},
+                "version": version,
+                "status": status,
+                "content_hash": digest,
+                "submission_id": sid,
+                "source_row": int(row["_row"]),
+                "received_at": received_at,
+            }
+        )
     versions = _typed_versions(pd.DataFrame.from_records(keep)) if keep else pd.DataFrame()
     return versions, pd.DataFrame.from_records(errs), duplicates
 
 
-def load_staged(settings: Settings, con: duckdb.DuckDBPyConnection,
-                progress: callable | None = None) -> LoadSummary:
+def load_staged(
+    settings: Settings, con: duckdb.DuckDBPyConnection, progress: callable | None = None
+) -> LoadSummary:
     """Apply every staged submission, oldest first per hospital."""
     ensure_schema(con, settings.hospital_registry)
     summary = LoadSummary()
@@ -256,6 +335,8 @@ def load_staged(settings: Settings, con: duckdb.DuckDBPyConnection,
 def staged_submission_dirs(settings: Settings) -> list[Path]:
     if not settings.staging_dir.exists():
         return []
-    return sorted(p for p in settings.staging_dir.iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").exists())
-
+    return sorted(
+        p
+        for p in settings.staging_dir.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").exists()
+    )

@@ -17,11 +17,25 @@ import pandas as pd
 from pipeline import reference
 from pipeline.intake.reader import RawExtract
 
-NEISS_REQUIRED = ("CPSC_Case_Number", "Treatment_Date", "Age", "Sex", "Body_Part",
-                  "Diagnosis", "Disposition", "Product_1", "Narrative_1")
+NEISS_REQUIRED = (
+    "CPSC_Case_Number",
+    "Treatment_Date",
+    "Age",
+    "Sex",
+    "Body_Part",
+    "Diagnosis",
+    "Disposition",
+    "Product_1",
+    "Narrative_1",
+)
 CAUSE_FROM_NATURE = {"burn": "burn_scald", "poisoning": "poisoning"}
-SEVERITY_FROM_OUTCOME = {"treated_released": "mild", "observed": "moderate",
-                         "transferred": "severe", "admitted": "severe", "died": "severe"}
+SEVERITY_FROM_OUTCOME = {
+    "treated_released": "mild",
+    "observed": "moderate",
+    "transferred": "severe",
+    "admitted": "severe",
+    "died": "severe",
+}
 
 
 def _crosswalk(neiss_format: str) -> dict[str, str]:
@@ -74,8 +88,10 @@ def neiss_to_canonical(
         cells = [(row[i] if i is not None and i < len(row) else "").strip() for row in raw.rows]
         return pd.Series(cells, dtype=object)
 
-    frame = pd.DataFrame({"hospital_code": sender, "case_id": column("CPSC_Case_Number"),
-                          "report_type": "new"}, index=range(len(raw.rows)))
+    frame = pd.DataFrame(
+        {"hospital_code": sender, "case_id": column("CPSC_Case_Number"), "report_type": "new"},
+        index=range(len(raw.rows)),
+    )
     frame["visit_datetime"] = column("Treatment_Date")
     frame["sex"] = _lookup(column("Sex"), _crosswalk("GENDER"))
 

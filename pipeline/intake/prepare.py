@@ -28,9 +28,18 @@ from pipeline.intake.reader import FileRejected, RawExtract
 from pipeline.privacy import pseudonymise, scrub_text
 
 DATETIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y",
-    "%Y年%m月%d日 %H:%M", "%Y年%m月%d日",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%m/%d/%Y",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
 )
 CANONICAL_DATETIME = "%Y-%m-%d %H:%M:%S"
 DATETIME_FIELDS = tuple(f.name for f in FIELDS if f.type == "datetime")
@@ -168,15 +177,17 @@ def prepare_extract(
     frame["product_category__ok"] = _category_valid_on_visit(
         frame["product_category"], frame["_visit_at"]
     )
-    return PreparedExtract(frame=frame, header_language=language, unknown_columns=unknown,
-                           missing_required=missing)
+    return PreparedExtract(
+        frame=frame, header_language=language, unknown_columns=unknown, missing_required=missing
+    )
 
 
 def _ok_flag(values: pd.Series, ok: pd.Series) -> pd.Series:
     """True/False where a value was given, None where blank (blank is the 'required' rule's job)."""
     return pd.Series(
         [None if v is None else bool(o) for v, o in zip(values, ok, strict=True)],
-        index=values.index, dtype=object,
+        index=values.index,
+        dtype=object,
     )
 
 
@@ -190,6 +201,7 @@ def _category_valid_on_visit(codes: pd.Series, visits: pd.Series) -> pd.Series:
             continue
         row = taxonomy.loc[code]
         day = visit.date()  # valid_to is the last valid day (inclusive)
-        flags.append(row["valid_from"] <= day
-                     and (row["valid_to"] is None or day <= row["valid_to"]))
+        flags.append(
+            row["valid_from"] <= day and (row["valid_to"] is None or day <= row["valid_to"])
+        )
     return pd.Series(flags, index=codes.index, dtype=object)

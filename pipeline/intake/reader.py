@@ -133,8 +133,9 @@ def read_extract(path: Path, data: bytes | None = None) -> RawExtract:
     if suffix == ".xlsx" or data.startswith(b"PK\x03\x04"):
         table, encoding, file_format = _read_xlsx(data), "xlsx", "xlsx"
     elif suffix == ".xls":
-        raise FileRejected("unsupported_format", "legacy .xls workbooks are not accepted",
-                           "save as .xlsx or CSV")
+        raise FileRejected(
+            "unsupported_format", "legacy .xls workbooks are not accepted", "save as .xlsx or CSV"
+        )
     else:
         text, encoding = decode_text(data)
         first_line = text.split("\n", 1)[0]

@@ -17,23 +17,55 @@ from pipeline.config import Settings
 from pipeline.contract import IDENTIFIER_FIELDS
 
 LABELS = {
-    "en": {"title": "Submission receipt", "file": "File", "hospital": "Hospital",
-           "id": "Submission id", "sha": "SHA-256", "received": "Received", "status": "Status",
-           "counts": "Rows received / stored / quarantined / duplicate",
-           "file_error": "File rejected", "duplicate_of": "Duplicate of submission",
-           "errors": "Rejected rows", "row": "Row", "field": "Field", "value": "Value",
-           "rule": "Rule", "message": "Message", "none": "No row was rejected.",
-           "unknown": "Columns ignored (not in the data dictionary)", "hint": "What to do"},
-    "zh": {"title": "报送回执", "file": "文件", "hospital": "医院", "id": "报送编号",
-           "sha": "SHA-256", "received": "接收时间", "status": "状态",
-           "counts": "接收 / 入库 / 隔离 / 重复 行数", "file_error": "整份文件被拒收",
-           "duplicate_of": "与此前报送重复", "errors": "被拒收的行", "row": "行",
-           "field": "字段", "value": "值", "rule": "规则", "message": "说明",
-           "none": "没有被拒收的行。", "unknown": "已忽略的列（不在数据字典中）",
-           "hint": "处理建议"},
+    "en": {
+        "title": "Submission receipt",
+        "file": "File",
+        "hospital": "Hospital",
+        "id": "Submission id",
+        "sha": "SHA-256",
+        "received": "Received",
+        "status": "Status",
+        "counts": "Rows received / stored / quarantined / duplicate",
+        "file_error": "File rejected",
+        "duplicate_of": "Duplicate of submission",
+        "errors": "Rejected rows",
+        "row": "Row",
+        "field": "Field",
+        "value": "Value",
+        "rule": "Rule",
+        "message": "Message",
+        "none": "No row was rejected.",
+        "unknown": "Columns ignored (not in the data dictionary)",
+        "hint": "What to do",
+    },
+    "zh": {
+        "title": "报送回执",
+        "file": "文件",
+        "hospital": "医院",
+        "id": "报送编号",
+        "sha": "SHA-256",
+        "received": "接收时间",
+        "status": "状态",
+        "counts": "接收 / 入库 / 隔离 / 重复 行数",
+        "file_error": "整份文件被拒收",
+        "duplicate_of": "与此前报送重复",
+        "errors": "被拒收的行",
+        "row": "行",
+        "field": "字段",
+        "value": "值",
+        "rule": "规则",
+        "message": "说明",
+        "none": "没有被拒收的行。",
+        "unknown": "已忽略的列（不在数据字典中）",
+        "hint": "处理建议",
+    },
 }
-STATUS_ZH = {"accepted": "已接收", "partially_accepted": "部分接收", "rejected": "已拒收",
-             "duplicate": "重复报送"}
+STATUS_ZH = {
+    "accepted": "已接收",
+    "partially_accepted": "部分接收",
+    "rejected": "已拒收",
+    "duplicate": "重复报送",
+}
 
 
 def build_receipt(submission: dict, errors: list[dict], detail: str | None = None) -> dict:
@@ -41,12 +73,34 @@ def build_receipt(submission: dict, errors: list[dict], detail: str | None = Non
     rows = []
     for err in sorted(errors, key=lambda e: (e["source_row"], e["field"], e["rule"])):
         value = None if err["field"] in IDENTIFIER_FIELDS else err.get("value")
-        rows.append({"row": err["source_row"], "field": err["field"], "value": value,
-                     "rule": err["rule"], "message_en": err["message_en"],
-                     "message_zh": err["message_zh"]})
-    keys = ("submission_id", "hospital_code", "file_name", "sha256", "received_at", "status",
-            "rows_received", "rows_stored", "rows_quarantined", "rows_duplicate", "file_rule",
-            "file_message", "duplicate_of", "header_language", "file_format", "encoding")
+        rows.append(
+            {
+                "row": err["source_row"],
+                "field": err["field"],
+                "value": value,
+                "rule": err["rule"],
+                "message_en": err["message_en"],
+                "message_zh": err["message_zh"],
+            }
+        )
+    keys = (
+        "submission_id",
+        "hospital_code",
+        "file_name",
+        "sha256",
+        "received_at",
+        "status",
+        "rows_received",
+        "rows_stored",
+        "rows_quarantined",
+        "rows_duplicate",
+        "file_rule",
+        "file_message",
+        "duplicate_of",
+        "header_language",
+        "file_format",
+        "encoding",
+    )
     receipt = {k: submission.get(k) for k in keys}
     receipt["received_at"] = str(receipt["received_at"])
     receipt["file_detail"] = detail
@@ -61,7 +115,8 @@ def render_markdown(receipt: dict) -> str:
     status = receipt["status"]
     status_text = f"{STATUS_ZH.get(status, status)} ({status})" if lang == "zh" else status
     lines = [
-        f"# {t['title']}", "",
+        f"# {t['title']}",
+        "",
         f"- {t['id']}: `{receipt['submission_id']}`",
         f"- {t['hospital']}: {receipt['hospital_code']}",
         f"- {t['file']}: `{receipt['file_name']}`",
@@ -88,15 +143,22 @@ def render_markdown(receipt: dict) -> str:
         for err in receipt["errors"]:
             value = "" if err["value"] is None else _md_cell(err["value"])
             message = err["message_zh"] if lang == "zh" else err["message_en"]
-            lines.append(f"| {err['row']} | {err['field']} | {value} | {err['rule']} | "
-                         f"{_md_cell(message)} |")
+            lines.append(
+                f"| {err['row']} | {err['field']} | {value} | {err['rule']} | {_md_cell(message)} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def _md_cell(text: str) -> str:
     # Inert in Markdown and in any HTML it is rendered to.
-    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
-            .replace(">", "&gt;").replace("\n", " "))
+    return (
+        str(text)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\n", " ")
+    )
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -113,17 +175,20 @@ def receipt_from_warehouse(con: duckdb.DuckDBPyConnection, submission_id: str) -
     submission["unknown_columns"] = json.loads(submission["unknown_columns"] or "[]")
     cursor = con.execute(
         "SELECT source_row, field, value, rule, message_en, message_zh FROM quarantine "
-        "WHERE submission_id = ?", [submission_id])
+        "WHERE submission_id = ?",
+        [submission_id],
+    )
     names = [d[0] for d in cursor.description]
     errors = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     return build_receipt(submission, errors, submission.get("file_detail"))
 
 
-def write_receipt(con: duckdb.DuckDBPyConnection, settings: Settings, submission_id: str
-                  ) -> Path:
+def write_receipt(con: duckdb.DuckDBPyConnection, settings: Settings, submission_id: str) -> Path:
     receipt = receipt_from_warehouse(con, submission_id)
     folder = settings.outbox_dir / receipt["hospital_code"]
-    _atomic_write(folder / f"{submission_id}.json",
-                  json.dumps(receipt, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    _atomic_write(
+        folder / f"{submission_id}.json",
+        json.dumps(receipt, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+    )
     _atomic_write(folder / f"{submission_id}.md", render_markdown(receipt))
     return folder / f"{submission_id}.md"

@@ -42,9 +42,13 @@ def _in_range(f: LandingFile, date_from: date | None, date_to: date | None) -> b
     return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
 
 
-def discover(settings: Settings, hospitals: list[str] | None = None,
-             date_from: date | None = None, date_to: date | None = None,
-             max_files: int = 64) -> list[list[LandingFile]]:
+def discover(
+    settings: Settings,
+    hospitals: list[str] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    max_files: int = 64,
+) -> list[list[LandingFile]]:
     """New files (not yet in the ledger) grouped into batches."""
     files = scan_landing(settings.landing_dir, set(hospitals) if hospitals else None)
     files = [f for f in files if _in_range(f, date_from, date_to)]
@@ -54,8 +58,11 @@ def discover(settings: Settings, hospitals: list[str] | None = None,
         try:
             # No ledger yet when a run was killed between creating the file and its schema.
             if has_table(con, "submissions"):
-                seen = set(con.execute(
-                    "SELECT hospital_code, file_name, sha256 FROM submissions").fetchall())
+                seen = set(
+                    con.execute(
+                        "SELECT hospital_code, file_name, sha256 FROM submissions"
+                    ).fetchall()
+                )
         finally:
             con.close()
     new = [f for f in files if (f.hospital_code, f.relpath, f.sha256) not in seen]
@@ -70,8 +77,9 @@ def write_plan(settings: Settings, batches: list[list[LandingFile]]) -> list[str
     paths = []
     for i, batch in enumerate(batches):
         path = plan_dir / f"batch-{i:05d}.json"
-        path.write_text(json.dumps([f.to_dict() for f in batch], ensure_ascii=False),
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps([f.to_dict() for f in batch], ensure_ascii=False), encoding="utf-8"
+        )
         paths.append(str(path))
     return paths
 
@@ -80,8 +88,9 @@ def read_plan(path: str) -> list[LandingFile]:
     return [LandingFile(**d) for d in json.loads(Path(path).read_text(encoding="utf-8"))]
 
 
-def stage_batch_files(settings: Settings, batch: list[LandingFile],
-                      validator: CaseValidator | None = None) -> list[str]:
+def stage_batch_files(
+    settings: Settings, batch: list[LandingFile], validator: CaseValidator | None = None
+) -> list[str]:
     validator = validator or CaseValidator(data_docs_dir=settings.data_docs_dir)
     registry = reference.load_hospitals(settings.hospital_registry)
     return stage_batch(batch, settings, validator, registry)
@@ -90,16 +99,25 @@ def stage_batch_files(settings: Settings, batch: list[LandingFile],
 def load(settings: Settings, progress: Progress | None = None) -> LoadSummary:
     con = connect(settings.warehouse_path)
     try:
-        return load_staged(settings, con, progress=(lambda m: progress(
-            f"loaded {m['hospital_code']}/{Path(m['relpath']).name}")) if progress else None)
+        return load_staged(
+            settings,
+            con,
+            progress=(lambda m: progress(f"loaded {m['hospital_code']}/{Path(m['relpath']).name}"))
+            if progress
+            else None,
+        )
     finally:
         con.close()
 
 
-def ingest(settings: Settings, hospitals: list[str] | None = None,
-           date_from: date | None = None, date_to: date | None = None,
-           progress: Progress | None = None,
-           validator: CaseValidator | None = None) -> IngestResult:
+def ingest(
+    settings: Settings,
+    hospitals: list[str] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    progress: Progress | None = None,
+    validator: CaseValidator | None = None,
+) -> IngestResult:
     """Process every new landing file: stage all batches, then load (single writer).
 
     ``validator``: reuse a CaseValidator (default: a new one writing Data Docs under home)."""
@@ -113,16 +131,18 @@ def ingest(settings: Settings, hospitals: list[str] | None = None,
     for i, batch in enumerate(batches, 1):
         stage_batch_files(settings, batch, validator)
         if progress:
-            progress(f"staged batch {i}/{len(batches)}: {batch[0].hospital_code}, "
-                     f"{len(batch)} files")
+            progress(
+                f"staged batch {i}/{len(batches)}: {batch[0].hospital_code}, {len(batch)} files"
+            )
     summary = load(settings)
     if progress:
         progress(f"loaded {len(summary.loaded)} submissions: {summary.statuses}")
     return IngestResult(batches=len(batches), files=files, summary=summary)
 
 
-def dry_run(path: Path, hospital: str, settings: Settings,
-            validator: CaseValidator | None = None) -> dict:
+def dry_run(
+    path: Path, hospital: str, settings: Settings, validator: CaseValidator | None = None
+) -> dict:
     """Validate one file as if sent by ``hospital``; stores nothing. Returns the receipt.
 
     Checks against stored cases (duplicates, corrections, voids) need the warehouse and happen
@@ -133,10 +153,15 @@ def dry_run(path: Path, hospital: str, settings: Settings,
     received = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
     from pipeline.intake.discover import sha256_file
 
-    item = LandingFile(hospital_code=hospital, path=str(path.resolve()), relpath=path.name,
-                       sha256=sha256_file(path), size_bytes=stat.st_size,
-                       received_at=received.isoformat(timespec="seconds"),
-                       order_key=file_order_key(path.name))
+    item = LandingFile(
+        hospital_code=hospital,
+        path=str(path.resolve()),
+        relpath=path.name,
+        sha256=sha256_file(path),
+        size_bytes=stat.st_size,
+        received_at=received.isoformat(timespec="seconds"),
+        order_key=file_order_key(path.name),
+    )
     staged = _read_one(item, reference.load_hospitals(settings.hospital_registry), key)
     meta = staged.meta
     errors: list[dict] = []
@@ -144,24 +169,44 @@ def dry_run(path: Path, hospital: str, settings: Settings,
         # As ingest does: every readable row is quarantined with the file's reason.
         status, stored, quarantined, duplicates = "rejected", 0, meta["rows_received"], 0
         if staged.frame is not None:
-            errors = [{"source_row": int(row), "field": "*", "value": None,
-                       "rule": meta["file_rule"], "message_en": meta["file_message"],
-                       "message_zh": meta["file_message"]} for row in staged.frame["_row"]]
+            errors = [
+                {
+                    "source_row": int(row),
+                    "field": "*",
+                    "value": None,
+                    "rule": meta["file_rule"],
+                    "message_en": meta["file_message"],
+                    "message_zh": meta["file_message"],
+                }
+                for row in staged.frame["_row"]
+            ]
     else:
         assert staged.frame is not None
         # A dry run stores nothing, so it writes no Data Docs either.
         validator = validator or CaseValidator(data_docs_dir=None)
         outcome = validator.validate(staged.frame[~staged.frame["_duplicate"]])
         # Blank values come back as NaN (pandas infers a string column): a receipt says null.
-        errors = [{"source_row": int(e["_row"]), **{k: None if pd.isna(e[k]) else e[k] for k in (
-                      "field", "value", "rule", "message_en", "message_zh")}}
-                  for e in outcome.errors.to_dict("records")]
+        errors = [
+            {
+                "source_row": int(e["_row"]),
+                **{
+                    k: None if pd.isna(e[k]) else e[k]
+                    for k in ("field", "value", "rule", "message_en", "message_zh")
+                },
+            }
+            for e in outcome.errors.to_dict("records")
+        ]
         quarantined = len({e["source_row"] for e in errors})
         duplicates = meta["rows_duplicate_in_file"]
         stored = meta["rows_received"] - quarantined - duplicates
-        status = ("accepted" if not errors else "rejected" if stored == 0
-                  else "partially_accepted")
-    submission = {**meta, "file_name": str(path), "status": status, "rows_stored": stored,
-                  "rows_quarantined": quarantined, "rows_duplicate": duplicates,
-                  "duplicate_of": None}
+        status = "accepted" if not errors else "rejected" if stored == 0 else "partially_accepted"
+    submission = {
+        **meta,
+        "file_name": str(path),
+        "status": status,
+        "rows_stored": stored,
+        "rows_quarantined": quarantined,
+        "rows_duplicate": duplicates,
+        "duplicate_of": None,
+    }
     return build_receipt(submission, errors, meta["file_detail"])

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Documents from confirmed alerts: risk notice (regulators), consumer "
-                       "safety warning, recall referral; HTML and Markdown.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Documents from confirmed alerts: risk notice (regulators), consumer "
+    "safety warning, recall referral; HTML and Markdown.",
+    no_args_is_help=True,
+)
 
 
 @app.command("render")
 def render(
-    alert_id: str = typer.Option(..., "--alert", help="A confirmed alert (`sentinel alerts "
-                                 "list --decision confirm`)."),
-    kind: str = typer.Option("all", "--kind", help="risk-notice | safety-warning | "
-                             "recall-referral | all."),
+    alert_id: str = typer.Option(
+        ..., "--alert", help="A confirmed alert (`sentinel alerts list --decision confirm`)."
+    ),
+    kind: str = typer.Option(
+        "all", "--kind", help="risk-notice | safety-warning | recall-referral | all."
+    ),
     lang: str = typer.Option("all", "--lang", help="zh | en | all."),
-    week: str = typer.Option(None, "--week", help="Week of the alert (default: its latest "
-                             "week in which it is not resolved)."),
+    week: str = typer.Option(
+        None,
+        "--week",
+        help="Week of the alert (default: its latest week in which it is not resolved).",
+    ),
 ) -> None:
     """Render the documents of a confirmed alert; refuses (exit 2) unless the alert's current
     decision is confirm. Prints the paths written."""

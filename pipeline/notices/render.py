@@ -59,6 +59,7 @@ def _missing(value: object) -> bool:
 
 # ---- facts shared by the three documents ---------------------------------------------------
 
+
 def _period(bundle: Bundle) -> tuple[str, str]:
     dates = [d for d in bundle.cases["visit_date"] if not _missing(d)]
     return (str(min(dates)), str(max(dates))) if dates else ("", "")
@@ -86,8 +87,9 @@ def _years(case: dict) -> float | None:
 def _product_seen(bundle: Bundle) -> dict[str, list[tuple[str, int]]]:
     seen = {}
     for column in ("product_name", "brand", "model", "batch", "barcode"):
-        values = [str(v).strip() for v in bundle.cases[column] if not _missing(v)
-                  and str(v).strip()]
+        values = [
+            str(v).strip() for v in bundle.cases[column] if not _missing(v) and str(v).strip()
+        ]
         seen[column] = sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0]))
     return seen
 
@@ -98,15 +100,17 @@ def _top_labels(bundle: Bundle, column: str, codeset: str, lang: str, n: int = 3
     if not total:
         return ""
     sep = "，" if lang == "zh" else ", "
-    return sep.join(f"{bundle.label(codeset, code, lang)} ({count})"
-                    for code, count in counts.head(n).items())
+    return sep.join(
+        f"{bundle.label(codeset, code, lang)} ({count})" for code, count in counts.head(n).items()
+    )
 
 
 def _hazard(bundle: Bundle, lang: str) -> str:
     alert = bundle.alert or {}
     category = bundle.category_name(lang) or alert.get("category") or ""
-    pattern = bundle.pattern.get("label_zh" if lang == "zh" else "label_en") \
-        if bundle.pattern else None
+    pattern = (
+        bundle.pattern.get("label_zh" if lang == "zh" else "label_en") if bundle.pattern else None
+    )
     nature = _top_labels(bundle, "injury_nature", "injury_nature", lang)
     body = _top_labels(bundle, "body_region", "body_region", lang)
     if lang == "zh":
@@ -134,12 +138,15 @@ def _hazard(bundle: Bundle, lang: str) -> str:
 
 def _outcomes(bundle: Bundle) -> dict[str, int]:
     cases = bundle.cases
-    return {"cases": len(cases),
-            "severe": int((cases["severity"] == "severe").sum()),
-            "admitted": int(cases["outcome"].isin(["admitted", "transferred"]).sum()),
-            "died": int((cases["outcome"] == "died").sum()),
-            "children": sum(1 for c in cases.to_dict("records")
-                            if (y := _years(c)) is not None and y < 14)}
+    return {
+        "cases": len(cases),
+        "severe": int((cases["severity"] == "severe").sum()),
+        "admitted": int(cases["outcome"].isin(["admitted", "transferred"]).sum()),
+        "died": int((cases["outcome"] == "died").sum()),
+        "children": sum(
+            1 for c in cases.to_dict("records") if (y := _years(c)) is not None and y < 14
+        ),
+    }
 
 
 def _confirmation(bundle: Bundle) -> dict:
@@ -152,57 +159,91 @@ def _hospital_names(bundle: Bundle, lang: str) -> list[str]:
         return sorted(set(bundle.cases["hospital_code"]))
     name = "name_zh" if lang == "zh" else "name_en"
     counts = bundle.cases["hospital_code"].value_counts()
-    return [f"{h[name]} ({h['hospital_code']}, {int(counts.get(h['hospital_code'], 0))})"
-            for h in bundle.hospitals.to_dict("records")]
+    return [
+        f"{h[name]} ({h['hospital_code']}, {int(counts.get(h['hospital_code'], 0))})"
+        for h in bundle.hospitals.to_dict("records")
+    ]
 
 
 def _followup_section(bundle: Bundle, lang: str) -> Section:
     follow = bundle.followups
     section = Section(_t(lang, "追踪调查结果", "Follow-up results"))
     if follow.empty:
-        section.paragraphs.append(_t(lang, "尚未对本预警的病例开展追踪调查。",
-                                     "No follow-up investigation was requested."))
+        section.paragraphs.append(
+            _t(
+                lang,
+                "尚未对本预警的病例开展追踪调查。",
+                "No follow-up investigation was requested.",
+            )
+        )
         return section
     done = follow[follow["result_id"].notna()]
     reached = int(done["reached"].fillna(False).astype(bool).sum())
     roles = Counter(done["product_role"].dropna())
-    section.paragraphs.append(_t(
-        lang, f"共追踪{len(follow)}例，已完成{len(done)}例，其中联系到{reached}例。",
-        f"{len(follow)} cases followed up, {len(done)} completed, {reached} reached."))
+    section.paragraphs.append(
+        _t(
+            lang,
+            f"共追踪{len(follow)}例，已完成{len(done)}例，其中联系到{reached}例。",
+            f"{len(follow)} cases followed up, {len(done)} completed, {reached} reached.",
+        )
+    )
     if roles:
-        section.paragraphs.append(_t(lang, "产品作用：", "Product's role: ") + ", ".join(
-            f"{role} ({n})" for role, n in sorted(roles.items())))
-    section.columns = [_t(lang, "病例", "case"), _t(lang, "联系到", "reached"),
-                       _t(lang, "核实品牌/型号/批次", "brand / model / batch verified"),
-                       _t(lang, "产品作用", "product role"), _t(lang, "结论", "conclusion")]
+        section.paragraphs.append(
+            _t(lang, "产品作用：", "Product's role: ")
+            + ", ".join(f"{role} ({n})" for role, n in sorted(roles.items()))
+        )
+    section.columns = [
+        _t(lang, "病例", "case"),
+        _t(lang, "联系到", "reached"),
+        _t(lang, "核实品牌/型号/批次", "brand / model / batch verified"),
+        _t(lang, "产品作用", "product role"),
+        _t(lang, "结论", "conclusion"),
+    ]
     for f in follow.to_dict("records"):
         pending = _missing(f["result_id"])
-        section.rows.append([
-            f"{f['hospital_code']}/{f['case_id']}",
-            _t(lang, "待完成", "pending") if pending else
-            (_t(lang, "是", "yes") if f["reached"] else _t(lang, "否", "no")),
-            " / ".join("–" if _missing(f[k]) else str(f[k]) for k in
-                       ("brand_verified", "model_verified", "batch_verified")),
-            "" if _missing(f["product_role"]) else f["product_role"],
-            "" if _missing(f["conclusion"]) else f["conclusion"]])
+        section.rows.append(
+            [
+                f"{f['hospital_code']}/{f['case_id']}",
+                _t(lang, "待完成", "pending")
+                if pending
+                else (_t(lang, "是", "yes") if f["reached"] else _t(lang, "否", "no")),
+                " / ".join(
+                    "–" if _missing(f[k]) else str(f[k])
+                    for k in ("brand_verified", "model_verified", "batch_verified")
+                ),
+                "" if _missing(f["product_role"]) else f["product_role"],
+                "" if _missing(f["conclusion"]) else f["conclusion"],
+            ]
+        )
     return section
 
 
 def _products_section(bundle: Bundle, lang: str, heading: str) -> Section:
     seen = _product_seen(bundle)
-    names = {"product_name": ("产品名称", "product names"), "brand": ("品牌", "brands"),
-             "model": ("型号", "models"), "batch": ("批次", "batches"),
-             "barcode": ("条形码", "barcodes")}
+    names = {
+        "product_name": ("产品名称", "product names"),
+        "brand": ("品牌", "brands"),
+        "model": ("型号", "models"),
+        "batch": ("批次", "batches"),
+        "barcode": ("条形码", "barcodes"),
+    }
     section = Section(heading)
     category = bundle.category_name(lang)
     if category:
-        section.paragraphs.append(_t(lang, f"产品类别：{category}（{bundle.category.get('category_code')}）",
-                                     f"Product category: {category} "
-                                     f"({bundle.category.get('category_code')})"))
+        section.paragraphs.append(
+            _t(
+                lang,
+                f"产品类别：{category}（{bundle.category.get('category_code')}）",
+                f"Product category: {category} ({bundle.category.get('category_code')})",
+            )
+        )
     for column, (zh, en) in names.items():
         values = seen[column]
-        text = ", ".join(f"{v} ({n})" for v, n in values[:15]) if values else \
-            _t(lang, "未记录", "not recorded")
+        text = (
+            ", ".join(f"{v} ({n})" for v, n in values[:15])
+            if values
+            else _t(lang, "未记录", "not recorded")
+        )
         section.bullets.append(f"{_t(lang, zh, en)}: {text}")
     return section
 
@@ -210,38 +251,73 @@ def _products_section(bundle: Bundle, lang: str, heading: str) -> Section:
 # ---- the three documents -------------------------------------------------------------------
 
 MEASURES = {
-    "serious": (["责令停止销售并召回涉及的品牌、型号和批次；", "通知生产者和进口商，移交缺陷产品召回管理机构；",
-                 "发布消费者安全警示；", "按适用标准开展监督抽查。"],
-                ["Withdrawal from the market and recall from consumers of the brands, models "
-                 "and batches involved;", "notify the manufacturer and importer and refer to "
-                 "the recall office;", "publish a consumer safety warning;",
-                 "targeted sampling inspection against the applicable standard."]),
-    "high": (["通知生产者和进口商并要求采取纠正措施；", "开展针对性监督抽查，评估是否需要召回；",
-              "发布消费者安全警示。"],
-             ["Notify the manufacturer and importer and require corrective action;",
-              "targeted sampling inspection; assess the need for a recall;",
-              "publish a consumer safety warning."]),
-    "medium": (["通知生产者；", "纳入下一轮监督抽查计划；", "向消费者提供安全使用信息，继续监测。"],
-               ["Notify the manufacturer;", "include in the next sampling-inspection plan;",
-                "inform consumers on safe use and keep monitoring."]),
-    "low": (["继续监测，暂不建议采取市场措施。"],
-            ["Keep monitoring; no market measure proposed at this stage."]),
+    "serious": (
+        [
+            "责令停止销售并召回涉及的品牌、型号和批次；",
+            "通知生产者和进口商，移交缺陷产品召回管理机构；",
+            "发布消费者安全警示；",
+            "按适用标准开展监督抽查。",
+        ],
+        [
+            "Withdrawal from the market and recall from consumers of the brands, models "
+            "and batches involved;",
+            "notify the manufacturer and importer and refer to the recall office;",
+            "publish a consumer safety warning;",
+            "targeted sampling inspection against the applicable standard.",
+        ],
+    ),
+    "high": (
+        [
+            "通知生产者和进口商并要求采取纠正措施；",
+            "开展针对性监督抽查，评估是否需要召回；",
+            "发布消费者安全警示。",
+        ],
+        [
+            "Notify the manufacturer and importer and require corrective action;",
+            "targeted sampling inspection; assess the need for a recall;",
+            "publish a consumer safety warning.",
+        ],
+    ),
+    "medium": (
+        ["通知生产者；", "纳入下一轮监督抽查计划；", "向消费者提供安全使用信息，继续监测。"],
+        [
+            "Notify the manufacturer;",
+            "include in the next sampling-inspection plan;",
+            "inform consumers on safe use and keep monitoring.",
+        ],
+    ),
+    "low": (
+        ["继续监测，暂不建议采取市场措施。"],
+        ["Keep monitoring; no market measure proposed at this stage."],
+    ),
 }
-LEVEL_NAMES = {"serious": ("严重风险", "serious risk"), "high": ("高风险", "high risk"),
-               "medium": ("中风险", "medium risk"), "low": ("低风险", "low risk")}
+LEVEL_NAMES = {
+    "serious": ("严重风险", "serious risk"),
+    "high": ("高风险", "high risk"),
+    "medium": ("中风险", "medium risk"),
+    "low": ("低风险", "low risk"),
+}
 
 
 def _common_facts(bundle: Bundle, lang: str) -> list[tuple[str, str]]:
     alert = bundle.alert or {}
     start, end = _period(bundle)
     confirm = _confirmation(bundle)
-    facts = [(_t(lang, "预警编号", "Alert"), f"{alert.get('alert_id')} ({alert.get('week')})"),
-             (_t(lang, "产品类别", "Product category"),
-              f"{bundle.category_name(lang)} ({alert.get('category') or '–'})"),
-             (_t(lang, "病例时间", "Cases between"), f"{start} – {end}")]
+    facts = [
+        (_t(lang, "预警编号", "Alert"), f"{alert.get('alert_id')} ({alert.get('week')})"),
+        (
+            _t(lang, "产品类别", "Product category"),
+            f"{bundle.category_name(lang)} ({alert.get('category') or '–'})",
+        ),
+        (_t(lang, "病例时间", "Cases between"), f"{start} – {end}"),
+    ]
     if confirm:
-        facts.append((_t(lang, "确认", "Confirmed"),
-                      f"{confirm['actor']}, {str(confirm['recorded_at'])[:10]}"))
+        facts.append(
+            (
+                _t(lang, "确认", "Confirmed"),
+                f"{confirm['actor']}, {str(confirm['recorded_at'])[:10]}",
+            )
+        )
     return facts
 
 
@@ -253,46 +329,71 @@ def risk_notice(bundle: Bundle, lang: str) -> Document:
     o = _outcomes(bundle)
     level_zh, level_en = LEVEL_NAMES.get(risk["level"], (risk["level"], risk["level"]))
     evidence = Section(_t(lang, "证据摘要", "Evidence summary"))
-    evidence.paragraphs.append(_t(
-        lang,
-        f"{o['cases']}例病例，来自{alert.get('n_hospitals') or len(bundle.hospitals)}家哨点医院；"
-        f"重度{o['severe']}例，住院或转院{o['admitted']}例，死亡{o['died']}例，14岁以下儿童{o['children']}例。",
-        f"{o['cases']} cases from {alert.get('n_hospitals') or len(bundle.hospitals)} sentinel "
-        f"hospitals; {o['severe']} severe, {o['admitted']} admitted or transferred, "
-        f"{o['died']} death(s), {o['children']} children under 14."))
-    if alert.get("method"):
-        evidence.paragraphs.append(_t(
+    evidence.paragraphs.append(
+        _t(
             lang,
-            f"检测方法{alert['method']}：本周观察{_n(alert.get('observed'))}例，期望"
-            f"{_n(alert.get('expected'), 1)}例，阈值{_n(alert.get('threshold'), 1)}，p={_p(alert.get('pvalue'))}。",
-            f"Detector {alert['method']}: observed {_n(alert.get('observed'))}, expected "
-            f"{_n(alert.get('expected'), 1)}, threshold {_n(alert.get('threshold'), 1)}, "
-            f"p = {_p(alert.get('pvalue'))}."))
+            f"{o['cases']}例病例，来自{alert.get('n_hospitals') or len(bundle.hospitals)}家哨点医院；"
+            f"重度{o['severe']}例，住院或转院{o['admitted']}例，死亡{o['died']}例，14岁以下儿童{o['children']}例。",
+            f"{o['cases']} cases from {alert.get('n_hospitals') or len(bundle.hospitals)} sentinel "
+            f"hospitals; {o['severe']} severe, {o['admitted']} admitted or transferred, "
+            f"{o['died']} death(s), {o['children']} children under 14.",
+        )
+    )
+    if alert.get("method"):
+        evidence.paragraphs.append(
+            _t(
+                lang,
+                f"检测方法{alert['method']}：本周观察{_n(alert.get('observed'))}例，期望"
+                f"{_n(alert.get('expected'), 1)}例，阈值{_n(alert.get('threshold'), 1)}，p={_p(alert.get('pvalue'))}。",
+                f"Detector {alert['method']}: observed {_n(alert.get('observed'))}, expected "
+                f"{_n(alert.get('expected'), 1)}, threshold {_n(alert.get('threshold'), 1)}, "
+                f"p = {_p(alert.get('pvalue'))}.",
+            )
+        )
     evidence.bullets = _hospital_names(bundle, lang)
-    risk_section = Section(_t(lang, "风险等级（欧盟Safety Gate方法，建议）",
-                              "Risk level (EU Safety Gate method, suggested)"),
-                           paragraphs=[_t(lang, f"建议风险等级：{level_zh}。", f"Suggested risk "
-                                          f"level: {level_en}."),
-                                       risk["rationale_zh" if lang == "zh" else "rationale_en"],
-                                       _t(lang, "可能性为基于监测证据的估计，须由风险评估人员确认。",
-                                          "The probability is a proxy from surveillance "
-                                          "evidence; a risk assessor confirms it.")])
+    risk_section = Section(
+        _t(
+            lang,
+            "风险等级（欧盟Safety Gate方法，建议）",
+            "Risk level (EU Safety Gate method, suggested)",
+        ),
+        paragraphs=[
+            _t(lang, f"建议风险等级：{level_zh}。", f"Suggested risk level: {level_en}."),
+            risk["rationale_zh" if lang == "zh" else "rationale_en"],
+            _t(
+                lang,
+                "可能性为基于监测证据的估计，须由风险评估人员确认。",
+                "The probability is a proxy from surveillance "
+                "evidence; a risk assessor confirms it.",
+            ),
+        ],
+    )
     zh_measures, en_measures = MEASURES.get(risk["level"], MEASURES["low"])
     sections = [
         Section(_t(lang, "危害", "Hazard"), paragraphs=[_hazard(bundle, lang)]),
         _products_section(bundle, lang, _t(lang, "涉及产品", "Products involved")),
-        evidence, risk_section,
-        Section(_t(lang, "建议措施", "Recommended measures"),
-                bullets=zh_measures if lang == "zh" else en_measures),
+        evidence,
+        risk_section,
+        Section(
+            _t(lang, "建议措施", "Recommended measures"),
+            bullets=zh_measures if lang == "zh" else en_measures,
+        ),
         _followup_section(bundle, lang),
     ]
-    return Document("risk-notice", lang,
-                    _t(lang, f"产品伤害风险通报：{bundle.category_name(lang)}",
-                       f"Product injury risk notice: {bundle.category_name(lang)}"),
-                    _t(lang, "供市场监管部门使用", "For market surveillance authorities"),
-                    _common_facts(bundle, lang) + [(_t(lang, "建议风险等级", "Suggested risk"),
-                                                    level_zh if lang == "zh" else level_en)],
-                    sections, _footer(bundle, lang))
+    return Document(
+        "risk-notice",
+        lang,
+        _t(
+            lang,
+            f"产品伤害风险通报：{bundle.category_name(lang)}",
+            f"Product injury risk notice: {bundle.category_name(lang)}",
+        ),
+        _t(lang, "供市场监管部门使用", "For market surveillance authorities"),
+        _common_facts(bundle, lang)
+        + [(_t(lang, "建议风险等级", "Suggested risk"), level_zh if lang == "zh" else level_en)],
+        sections,
+        _footer(bundle, lang),
+    )
 
 
 def safety_warning(bundle: Bundle, lang: str) -> Document:
@@ -302,94 +403,178 @@ def safety_warning(bundle: Bundle, lang: str) -> Document:
     seen = _product_seen(bundle)
     what = Section(_t(lang, "发生了什么", "What happened"))
     if lang == "zh":
-        text = (f"{start}至{end}，我们的伤害监测医院接诊了{o['cases']}名因{name}受伤的人"
-                + (f"，其中{o['children']}名是儿童" if o["children"] else "")
-                + f"。{o['admitted']}人需要住院治疗" + (f"，{o['died']}人死亡" if o["died"] else "")
-                + "。")
+        text = (
+            f"{start}至{end}，我们的伤害监测医院接诊了{o['cases']}名因{name}受伤的人"
+            + (f"，其中{o['children']}名是儿童" if o["children"] else "")
+            + f"。{o['admitted']}人需要住院治疗"
+            + (f"，{o['died']}人死亡" if o["died"] else "")
+            + "。"
+        )
     else:
-        text = (f"Between {start} and {end}, hospitals in our injury monitoring network treated "
-                f"{o['cases']} people injured by {name}"
-                + (f", {o['children']} of them children" if o["children"] else "")
-                + f". {o['admitted']} needed hospital care"
-                + (f" and {o['died']} died" if o["died"] else "") + ".")
+        text = (
+            f"Between {start} and {end}, hospitals in our injury monitoring network treated "
+            f"{o['cases']} people injured by {name}"
+            + (f", {o['children']} of them children" if o["children"] else "")
+            + f". {o['admitted']} needed hospital care"
+            + (f" and {o['died']} died" if o["died"] else "")
+            + "."
+        )
     what.paragraphs = [text, _hazard(bundle, lang)]
     products = Section(_t(lang, "涉及的产品", "Products involved"))
-    for column, (zh, en) in (("brand", ("品牌", "Brands")), ("model", ("型号", "Models")),
-                             ("batch", ("批次", "Batches"))):
+    for column, (zh, en) in (
+        ("brand", ("品牌", "Brands")),
+        ("model", ("型号", "Models")),
+        ("batch", ("批次", "Batches")),
+    ):
         if seen[column]:
-            products.bullets.append(f"{_t(lang, zh, en)}: "
-                                    + ", ".join(v for v, _ in seen[column][:10]))
+            products.bullets.append(
+                f"{_t(lang, zh, en)}: " + ", ".join(v for v, _ in seen[column][:10])
+            )
     if not products.bullets:
-        products.paragraphs.append(_t(lang, "病例记录中未写明品牌或型号。",
-                                      "The case records do not name a brand or model."))
+        products.paragraphs.append(
+            _t(
+                lang,
+                "病例记录中未写明品牌或型号。",
+                "The case records do not name a brand or model.",
+            )
+        )
     advice = Section(_t(lang, "您应该怎么做", "What you should do"))
     advice.bullets = [
-        _t(lang, f"检查家中是否有上面列出的{name}。如有，请停止使用，等待生产者或监管部门的进一步说明。",
-           f"Check whether you have a {name} listed above. If you do, stop using it until the "
-           "manufacturer or the authorities tell you it is safe."),
-        _t(lang, "严格按照说明书使用，不要改装产品或拆除安全装置。",
-           "Follow the instructions; do not modify the product or remove safety parts."),
+        _t(
+            lang,
+            f"检查家中是否有上面列出的{name}。如有，请停止使用，等待生产者或监管部门的进一步说明。",
+            f"Check whether you have a {name} listed above. If you do, stop using it until the "
+            "manufacturer or the authorities tell you it is safe.",
+        ),
+        _t(
+            lang,
+            "严格按照说明书使用，不要改装产品或拆除安全装置。",
+            "Follow the instructions; do not modify the product or remove safety parts.",
+        ),
     ]
     if o["children"]:
-        advice.bullets.append(_t(lang, "把产品放在儿童接触不到的地方，使用时不要让儿童单独在旁。",
-                                 "Keep the product out of children's reach and never leave "
-                                 "children alone with it while it is in use."))
+        advice.bullets.append(
+            _t(
+                lang,
+                "把产品放在儿童接触不到的地方，使用时不要让儿童单独在旁。",
+                "Keep the product out of children's reach and never leave "
+                "children alone with it while it is in use.",
+            )
+        )
     advice.bullets += [
         _t(lang, "如有人受伤，请立即就医。", "If someone is injured, get medical help at once."),
-        _t(lang, "发现不安全的产品或相关伤害，请拨打12315投诉举报电话。",
-           "Report unsafe products and injuries to the 12315 consumer hotline."),
+        _t(
+            lang,
+            "发现不安全的产品或相关伤害，请拨打12315投诉举报电话。",
+            "Report unsafe products and injuries to the 12315 consumer hotline.",
+        ),
     ]
-    return Document("safety-warning", lang,
-                    _t(lang, f"消费者安全警示：{name}", f"Consumer safety warning: {name}"),
-                    _t(lang, "请注意使用安全", "Please read and share"),
-                    [], [what, products, advice], _footer(bundle, lang))
+    return Document(
+        "safety-warning",
+        lang,
+        _t(lang, f"消费者安全警示：{name}", f"Consumer safety warning: {name}"),
+        _t(lang, "请注意使用安全", "Please read and share"),
+        [],
+        [what, products, advice],
+        _footer(bundle, lang),
+    )
 
 
 def recall_referral(bundle: Bundle, lang: str, pack: dict | None = None) -> Document:
     alert = bundle.alert or {}
     o = _outcomes(bundle)
     serious = bundle.cases[bundle.cases["outcome"].isin(["admitted", "transferred", "died"])]
-    harms = Section(_t(lang, "住院和死亡病例", "Admissions and deaths"),
-                    paragraphs=[_t(lang, f"共{o['cases']}例：住院或转院{o['admitted']}例，死亡{o['died']}例。",
-                                   f"{o['cases']} cases: {o['admitted']} admitted or "
-                                   f"transferred, {o['died']} death(s).")],
-                    columns=[_t(lang, "病例", "case"), _t(lang, "就诊日期", "visit date"),
-                             _t(lang, "年龄", "age"), _t(lang, "性别", "sex"),
-                             _t(lang, "结局", "outcome"), _t(lang, "伤害", "injury")])
+    harms = Section(
+        _t(lang, "住院和死亡病例", "Admissions and deaths"),
+        paragraphs=[
+            _t(
+                lang,
+                f"共{o['cases']}例：住院或转院{o['admitted']}例，死亡{o['died']}例。",
+                f"{o['cases']} cases: {o['admitted']} admitted or "
+                f"transferred, {o['died']} death(s).",
+            )
+        ],
+        columns=[
+            _t(lang, "病例", "case"),
+            _t(lang, "就诊日期", "visit date"),
+            _t(lang, "年龄", "age"),
+            _t(lang, "性别", "sex"),
+            _t(lang, "结局", "outcome"),
+            _t(lang, "伤害", "injury"),
+        ],
+    )
     for c in serious.to_dict("records"):
-        harms.rows.append([f"{c['hospital_code']}/{c['case_id']}", str(c["visit_date"]),
-                           _age_text(c, lang), bundle.label("sex", c["sex"], lang),
-                           bundle.label("outcome", c["outcome"], lang),
-                           bundle.label("injury_nature", c["injury_nature"], lang)])
+        harms.rows.append(
+            [
+                f"{c['hospital_code']}/{c['case_id']}",
+                str(c["visit_date"]),
+                _age_text(c, lang),
+                bundle.label("sex", c["sex"], lang),
+                bundle.label("outcome", c["outcome"], lang),
+                bundle.label("injury_nature", c["injury_nature"], lang),
+            ]
+        )
     evidence = Section(_t(lang, "证据清单", "List of evidence"))
     if pack:
-        evidence.bullets.append(_t(lang, "证据包", "Evidence pack") + f": {pack['name']} "
-                                f"(manifest.json SHA-256 {pack['manifest_sha256']})")
+        evidence.bullets.append(
+            _t(lang, "证据包", "Evidence pack") + f": {pack['name']} "
+            f"(manifest.json SHA-256 {pack['manifest_sha256']})"
+        )
     else:
-        evidence.bullets.append(_t(
-            lang, f"证据包尚未生成：sentinel evidence-pack --alert {alert.get('alert_id')}",
-            f"Evidence pack not built yet: sentinel evidence-pack --alert {alert.get('alert_id')}"))
+        evidence.bullets.append(
+            _t(
+                lang,
+                f"证据包尚未生成：sentinel evidence-pack --alert {alert.get('alert_id')}",
+                f"Evidence pack not built yet: sentinel evidence-pack --alert {alert.get('alert_id')}",
+            )
+        )
     evidence.bullets += [
-        _t(lang, f"去标识化病例清单{o['cases']}例及伤害经过叙述", f"De-identified list of "
-           f"{o['cases']} cases with their narratives"),
-        _t(lang, f"数据来源：{len(bundle.provenance.get('submissions', []))}份医院报送文件（含SHA-256校验值）",
-           f"Provenance: {len(bundle.provenance.get('submissions', []))} hospital submissions "
-           "(with SHA-256 checksums)"),
-        _t(lang, f"检测方法与参数：{alert.get('method')}", f"Detector and parameters: "
-           f"{alert.get('method')}"),
+        _t(
+            lang,
+            f"去标识化病例清单{o['cases']}例及伤害经过叙述",
+            f"De-identified list of {o['cases']} cases with their narratives",
+        ),
+        _t(
+            lang,
+            f"数据来源：{len(bundle.provenance.get('submissions', []))}份医院报送文件（含SHA-256校验值）",
+            f"Provenance: {len(bundle.provenance.get('submissions', []))} hospital submissions "
+            "(with SHA-256 checksums)",
+        ),
+        _t(
+            lang,
+            f"检测方法与参数：{alert.get('method')}",
+            f"Detector and parameters: {alert.get('method')}",
+        ),
     ]
     hospitals = Section(_t(lang, "哨点医院", "Hospitals"), bullets=_hospital_names(bundle, lang))
-    return Document("recall-referral", lang,
-                    _t(lang, f"缺陷产品召回线索移送：{bundle.category_name(lang)}",
-                       f"Recall referral: {bundle.category_name(lang)}"),
-                    _t(lang, "移送缺陷产品召回管理机构", "To the recall office"),
-                    _common_facts(bundle, lang) + [(_t(lang, "病例数", "Cases"), str(o["cases"]))],
-                    [_products_section(bundle, lang, _t(lang, "产品（所见品牌、型号、批次、条形码）",
-                                                        "Product (brands, models, batches, "
-                                                        "barcodes seen)")),
-                     Section(_t(lang, "危害", "Hazard"), paragraphs=[_hazard(bundle, lang)]),
-                     harms, hospitals, _followup_section(bundle, lang), evidence],
-                    _footer(bundle, lang))
+    return Document(
+        "recall-referral",
+        lang,
+        _t(
+            lang,
+            f"缺陷产品召回线索移送：{bundle.category_name(lang)}",
+            f"Recall referral: {bundle.category_name(lang)}",
+        ),
+        _t(lang, "移送缺陷产品召回管理机构", "To the recall office"),
+        _common_facts(bundle, lang) + [(_t(lang, "病例数", "Cases"), str(o["cases"]))],
+        [
+            _products_section(
+                bundle,
+                lang,
+                _t(
+                    lang,
+                    "产品（所见品牌、型号、批次、条形码）",
+                    "Product (brands, models, batches, barcodes seen)",
+                ),
+            ),
+            Section(_t(lang, "危害", "Hazard"), paragraphs=[_hazard(bundle, lang)]),
+            harms,
+            hospitals,
+            _followup_section(bundle, lang),
+            evidence,
+        ],
+        _footer(bundle, lang),
+    )
 
 
 def _n(value: object, digits: int = 0) -> str:
@@ -401,23 +586,35 @@ def _p(value: object) -> str:
 
 
 def _footer(bundle: Bundle, lang: str) -> str:
-    return _t(lang, "本文件由Sentinel产品伤害监测系统根据已确认的预警生成，不含患者身份信息。"
-                    f"数据截至{bundle.provenance.get('data_as_of') or '–'}。",
-              "Generated by Sentinel product-injury surveillance from a confirmed alert; it holds "
-              f"no patient identifiers. Data as of {bundle.provenance.get('data_as_of') or '–'}.")
+    return _t(
+        lang,
+        "本文件由Sentinel产品伤害监测系统根据已确认的预警生成，不含患者身份信息。"
+        f"数据截至{bundle.provenance.get('data_as_of') or '–'}。",
+        "Generated by Sentinel product-injury surveillance from a confirmed alert; it holds "
+        f"no patient identifiers. Data as of {bundle.provenance.get('data_as_of') or '–'}.",
+    )
 
 
-BUILDERS = {"risk-notice": risk_notice, "safety-warning": safety_warning,
-            "recall-referral": recall_referral}
+BUILDERS = {
+    "risk-notice": risk_notice,
+    "safety-warning": safety_warning,
+    "recall-referral": recall_referral,
+}
 
 
 # ---- rendering -----------------------------------------------------------------------------
 
+
 def _html_env():  # type: ignore[no-untyped-def]
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    return Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _markdown_env():  # type: ignore[no-untyped-def]
@@ -426,9 +623,15 @@ def _markdown_env():  # type: ignore[no-untyped-def]
     from pipeline.notices.markdown import md_escape
 
     # finalize runs on every {{ value }}: nothing reaches the Markdown unescaped.
-    return Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=False,
-                       finalize=md_escape, undefined=StrictUndefined, trim_blocks=True,
-                       lstrip_blocks=True, keep_trailing_newline=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=False,
+        finalize=md_escape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def render(document: Document, fmt: str) -> str:
@@ -439,8 +642,13 @@ def render(document: Document, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def write_notices(settings, alert_id: str, kinds: tuple[str, ...] = KINDS,  # type: ignore[no-untyped-def]
-                  langs: tuple[str, ...] = LANGS, week: str | None = None) -> list[Path]:
+def write_notices(
+    settings,
+    alert_id: str,
+    kinds: tuple[str, ...] = KINDS,  # type: ignore[no-untyped-def]
+    langs: tuple[str, ...] = LANGS,
+    week: str | None = None,
+) -> list[Path]:
     """Render the documents of a confirmed alert as HTML and Markdown; returns the paths
     (reports_dir/notices/<alert_id>/<kind>.<lang>.html|.md). Raises NoticeRefused."""
     from pipeline.evidence.bundle import load_alert_bundle
@@ -458,12 +666,16 @@ def write_notices(settings, alert_id: str, kinds: tuple[str, ...] = KINDS,  # ty
         decisions = current_decisions(con)
         current = decisions[decisions["alert_id"] == alert_id]
         if current.empty or current.iloc[0]["decision"] != "confirm":
-            state = "not triaged" if current.empty else \
-                f"its current decision is {current.iloc[0]['decision']}"
+            state = (
+                "not triaged"
+                if current.empty
+                else f"its current decision is {current.iloc[0]['decision']}"
+            )
             raise NoticeRefused(
                 f"alert {alert_id} is not confirmed ({state}); documents are issued only for "
                 f"confirmed alerts: sentinel alerts triage {alert_id} --decision confirm "
-                "--reason ...")
+                "--reason ..."
+            )
         try:
             bundle = load_alert_bundle(con, alert_id, week)
         except LookupError as exc:
@@ -476,8 +688,11 @@ def write_notices(settings, alert_id: str, kinds: tuple[str, ...] = KINDS,  # ty
     paths = []
     for kind in kinds:
         for lang in langs:
-            document = recall_referral(bundle, lang, pack) if kind == "recall-referral" \
+            document = (
+                recall_referral(bundle, lang, pack)
+                if kind == "recall-referral"
                 else BUILDERS[kind](bundle, lang)
+            )
             for fmt in ("html", "md"):
                 path = out_dir / f"{kind}.{lang}.{fmt}"
                 path.write_text(render(document, fmt), encoding="utf-8")

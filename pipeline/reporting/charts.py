@@ -24,17 +24,33 @@ RC = {
     "svg.fonttype": "none",
     "text.parse_math": False,  # "$" in a label is text, not TeX
     "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Zen Hei",
-                        "Microsoft YaHei", "PingFang SC", "Arial"],
+    "font.sans-serif": [
+        "DejaVu Sans",
+        "Noto Sans CJK SC",
+        "WenQuanYi Zen Hei",
+        "Microsoft YaHei",
+        "PingFang SC",
+        "Arial",
+    ],
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
 LABELS = {
-    "en": {"observed": "observed", "expected": "expected", "upper": "alarm threshold",
-           "alarm": "alarm", "cases": "cases per week"},
-    "zh": {"observed": "实际病例数", "expected": "期望值", "upper": "报警阈值",
-           "alarm": "报警", "cases": "每周病例数"},
+    "en": {
+        "observed": "observed",
+        "expected": "expected",
+        "upper": "alarm threshold",
+        "alarm": "alarm",
+        "cases": "cases per week",
+    },
+    "zh": {
+        "observed": "实际病例数",
+        "expected": "期望值",
+        "upper": "报警阈值",
+        "alarm": "报警",
+        "cases": "每周病例数",
+    },
 }
 _METADATA_RE = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 _ID_RE = re.compile(r'(id="|url\(#|xlink:href="#|href="#)([A-Za-z_][\w.\-]*)')
@@ -54,7 +70,7 @@ def _render(fig) -> str:  # type: ignore[no-untyped-def]
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "Sentinel"})
     text = buf.getvalue()
-    text = text[text.index("<svg"):]  # inline: no XML declaration / DOCTYPE
+    text = text[text.index("<svg") :]  # inline: no XML declaration / DOCTYPE
     text = _METADATA_RE.sub("", text)
     prefix = "c" + hashlib.sha256(text.encode()).hexdigest()[:8] + "-"
     return _ID_RE.sub(lambda m: m.group(1) + prefix + m.group(2), text).strip() + "\n"
@@ -81,22 +97,52 @@ def trend_chart_svg(trend: pd.DataFrame, title: str, lang: str = "en") -> str:
         observed = pd.to_numeric(trend["observed"], errors="coerce").astype(float)
         expected = pd.to_numeric(trend.get("expected"), errors="coerce").astype(float)
         upper = pd.to_numeric(trend.get("upper"), errors="coerce").astype(float)
-        alarm = trend["alarm"].fillna(False).astype(bool) if "alarm" in trend else \
-            pd.Series(False, index=trend.index)
+        alarm = (
+            trend["alarm"].fillna(False).astype(bool)
+            if "alarm" in trend
+            else pd.Series(False, index=trend.index)
+        )
         if upper.notna().any():
-            ax.fill_between(x, 0, upper.to_numpy(), color="#d9e6f2", step="mid",
-                            label=labels["upper"], linewidth=0)
+            ax.fill_between(
+                x,
+                0,
+                upper.to_numpy(),
+                color="#d9e6f2",
+                step="mid",
+                label=labels["upper"],
+                linewidth=0,
+            )
             ax.step(x, upper.to_numpy(), where="mid", color="#5b8bb5", linewidth=0.8)
         if expected.notna().any():
-            ax.plot(x, expected.to_numpy(), color="#555555", linestyle="--", linewidth=1,
-                    label=labels["expected"])
-        ax.plot(x, observed.to_numpy(), color="#1f3b57", marker="o", markersize=3,
-                linewidth=1.4, label=labels["observed"])
+            ax.plot(
+                x,
+                expected.to_numpy(),
+                color="#555555",
+                linestyle="--",
+                linewidth=1,
+                label=labels["expected"],
+            )
+        ax.plot(
+            x,
+            observed.to_numpy(),
+            color="#1f3b57",
+            marker="o",
+            markersize=3,
+            linewidth=1.4,
+            label=labels["observed"],
+        )
         hits = [i for i in x if alarm.iloc[i]]
         if hits:
-            ax.plot(hits, observed.iloc[hits].to_numpy(), linestyle="none", marker="o",
-                    markersize=7, markerfacecolor="#c0392b", markeredgecolor="#7b1d13",
-                    label=labels["alarm"])
+            ax.plot(
+                hits,
+                observed.iloc[hits].to_numpy(),
+                linestyle="none",
+                marker="o",
+                markersize=7,
+                markerfacecolor="#c0392b",
+                markeredgecolor="#7b1d13",
+                label=labels["alarm"],
+            )
         step = max(1, math.ceil(len(x) / 9))
         ticks = list(range(len(x) - 1, -1, -step))[::-1]  # anchored on the alert's week
         ax.set_xticks(ticks)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Reports: the weekly hazard report and the quarterly statistical "
-                  "summary.", no_args_is_help=True)
+app = typer.Typer(
+    help="Reports: the weekly hazard report and the quarterly statistical summary.",
+    no_args_is_help=True,
+)
 
 
 def _fail(message: str) -> None:
@@ -16,8 +18,12 @@ def _fail(message: str) -> None:
 
 @app.command("weekly")
 def weekly(
-    week: str = typer.Option(None, "--week", help="ISO week, e.g. 2026-W47 (default: the "
-                             "latest week with alerts, up to the last complete week)."),
+    week: str = typer.Option(
+        None,
+        "--week",
+        help="ISO week, e.g. 2026-W47 (default: the "
+        "latest week with alerts, up to the last complete week).",
+    ),
     lang: str = typer.Option("all", "--lang", help="zh, en or all (both)."),
 ) -> None:
     """Write the weekly hazard report (HTML per language, and JSON).

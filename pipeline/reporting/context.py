@@ -19,10 +19,28 @@ from pipeline.detection.isoweek import add_weeks, week_ordinal, week_range
 from pipeline.storage.warehouse import has_table
 
 CASE_COLUMNS = [
-    "hospital_code", "case_id", "visit_date", "visit_week", "sex", "age", "age_unit",
-    "residence_region", "severity", "outcome", "injury_nature", "body_region", "product_name",
-    "brand", "model", "batch", "barcode", "product_category", "category_code", "pattern_id",
-    "product_relation", "narrative",
+    "hospital_code",
+    "case_id",
+    "visit_date",
+    "visit_week",
+    "sex",
+    "age",
+    "age_unit",
+    "residence_region",
+    "severity",
+    "outcome",
+    "injury_nature",
+    "body_region",
+    "product_name",
+    "brand",
+    "model",
+    "batch",
+    "barcode",
+    "product_category",
+    "category_code",
+    "pattern_id",
+    "product_relation",
+    "narrative",
 ]
 assert not set(CASE_COLUMNS) & set(IDENTIFIER_FIELDS)
 SERIES_TYPES = ("category", "pattern", "category_region")
@@ -34,14 +52,17 @@ def load_alert(con: duckdb.DuckDBPyConnection, alert_id: str, week: str | None =
     """The ``alerts`` row of ``alert_id`` in ``week`` (default: the latest week in which it is
     not resolved)."""
     if not has_table(con, "alerts"):
-        raise LookupError(f"alert {alert_id} not found: the warehouse has no alerts "
-                          "(run `sentinel detect` first)")
+        raise LookupError(
+            f"alert {alert_id} not found: the warehouse has no alerts (run `sentinel detect` first)"
+        )
     if week is None:
-        rows = con.execute("SELECT * FROM alerts WHERE alert_id = ? AND status <> 'resolved'",
-                           [alert_id]).df()
+        rows = con.execute(
+            "SELECT * FROM alerts WHERE alert_id = ? AND status <> 'resolved'", [alert_id]
+        ).df()
     else:
-        rows = con.execute("SELECT * FROM alerts WHERE alert_id = ? AND week = ?",
-                           [alert_id, week]).df()
+        rows = con.execute(
+            "SELECT * FROM alerts WHERE alert_id = ? AND week = ?", [alert_id, week]
+        ).df()
     if rows.empty:
         where = f"in week {week}" if week else "in any week (or only as resolved)"
         raise LookupError(f"alert {alert_id} not found {where}")
@@ -68,21 +89,27 @@ def case_keys(alert: dict) -> list[tuple[str, str]]:
 def _coding_join(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     """(category expression, join clause): the final coding when coding has run."""
     if has_table(con, "case_coding"):
-        return ("CASE WHEN k.needs_review THEN NULL ELSE k.category_code END",
-                "LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code "
-                "AND k.case_id = c.case_id AND k.case_version = c.version")
+        return (
+            "CASE WHEN k.needs_review THEN NULL ELSE k.category_code END",
+            "LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code "
+            "AND k.case_id = c.case_id AND k.case_version = c.version",
+        )
     return "c.product_category", ""
 
 
-def _select_cases(con: duckdb.DuckDBPyConnection, where: str, params: list,
-                  extra_join: str = "") -> pd.DataFrame:
+def _select_cases(
+    con: duckdb.DuckDBPyConnection, where: str, params: list, extra_join: str = ""
+) -> pd.DataFrame:
     category, coding = _coding_join(con)
     pattern, patterns = "NULL::VARCHAR", ""
     if has_table(con, "case_patterns"):
         pattern = "cp.pattern_id"
-        patterns = ("LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
-                    "AND cp.case_id = c.case_id")
-    frame = con.execute(f"""
+        patterns = (
+            "LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
+            "AND cp.case_id = c.case_id"
+        )
+    frame = con.execute(
+        f"""
         SELECT c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
                c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.severity,
                c.outcome, c.injury_nature, c.body_region, c.product_name, c.brand, c.model,
@@ -91,9 +118,12 @@ def _select_cases(con: duckdb.DuckDBPyConnection, where: str, params: list,
         FROM cases c {extra_join} {coding} {patterns}
         WHERE c.status = 'active' AND {where}
         ORDER BY visit_date, c.hospital_code, c.case_id
-    """, params).df()
-    frame["visit_date"] = [d.date() if isinstance(d, pd.Timestamp) else d
-                           for d in frame["visit_date"]]
+    """,
+        params,
+    ).df()
+    frame["visit_date"] = [
+        d.date() if isinstance(d, pd.Timestamp) else d for d in frame["visit_date"]
+    ]
     return frame.reindex(columns=CASE_COLUMNS).reset_index(drop=True)
 
 
@@ -106,22 +136,34 @@ def alert_cases(con: duckdb.DuckDBPyConnection, alert: dict) -> pd.DataFrame:
     name = "_alert_keys"
     con.register(name, keys)
     try:
-        return _select_cases(con, "TRUE", [], extra_join=(
-            f"JOIN {name} ak ON ak.hospital_code = c.hospital_code AND ak.case_id = c.case_id"))
+        return _select_cases(
+            con,
+            "TRUE",
+            [],
+            extra_join=(
+                f"JOIN {name} ak ON ak.hospital_code = c.hospital_code AND ak.case_id = c.case_id"
+            ),
+        )
     finally:
         con.unregister(name)
 
 
-def category_cases(con: duckdb.DuckDBPyConnection, category: str, date_from: date,
-                   date_to: date) -> pd.DataFrame:
+def category_cases(
+    con: duckdb.DuckDBPyConnection, category: str, date_from: date, date_to: date
+) -> pd.DataFrame:
     """Cases of production hospitals whose final category is ``category``, visited between
     ``date_from`` and ``date_to`` (inclusive)."""
     category_expr, _ = _coding_join(con)
-    production = ("c.hospital_code IN (SELECT hospital_code FROM ref_hospitals "
-                  "WHERE is_test = 'False')" if has_table(con, "ref_hospitals") else "TRUE")
+    production = (
+        "c.hospital_code IN (SELECT hospital_code FROM ref_hospitals WHERE is_test = 'False')"
+        if has_table(con, "ref_hospitals")
+        else "TRUE"
+    )
     return _select_cases(
-        con, f"{category_expr} = ? AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ? "
-        f"AND {production}", [category, date_from, date_to])
+        con,
+        f"{category_expr} = ? AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ? AND {production}",
+        [category, date_from, date_to],
+    )
 
 
 def _params(alert: dict) -> dict:
@@ -132,8 +174,15 @@ def _params(alert: dict) -> dict:
 
 
 def _empty_trend(weeks: list[str], alert_week: str) -> pd.DataFrame:
-    return pd.DataFrame({"week": weeks, "observed": 0.0, "expected": np.nan,
-                         "upper": np.nan, "alarm": [w == alert_week for w in weeks]})
+    return pd.DataFrame(
+        {
+            "week": weeks,
+            "observed": 0.0,
+            "expected": np.nan,
+            "upper": np.nan,
+            "alarm": [w == alert_week for w in weeks],
+        }
+    )
 
 
 _PANEL_CACHE: dict[tuple, tuple] = {}
@@ -165,8 +214,10 @@ def _series_trend(cases: pd.DataFrame, alert: dict, weeks: int) -> pd.DataFrame 
 
     seen = as_of(cases, week)
     panel = _panel(seen, cases, week)
-    match = np.flatnonzero((panel.meta["kind"] == alert["alert_type"]).to_numpy()
-                           & (panel.meta["subject"] == alert["subject"]).to_numpy())
+    match = np.flatnonzero(
+        (panel.meta["kind"] == alert["alert_type"]).to_numpy()
+        & (panel.meta["subject"] == alert["subject"]).to_numpy()
+    )
     if match.size == 0:
         return None
     row = int(match[0])
@@ -175,14 +226,25 @@ def _series_trend(cases: pd.DataFrame, alert: dict, weeks: int) -> pd.DataFrame 
     denominator = np.where(panel.denominator > 0, panel.denominator, 1.0)
     try:
         result = detect_panel_frame(
-            alert["method"], [panel.counts[row]], evaluate=[evaluate],
-            denominators=[denominator], alpha=float(_params(alert).get("alpha", 0.005)))
+            alert["method"],
+            [panel.counts[row]],
+            evaluate=[evaluate],
+            denominators=[denominator],
+            alpha=float(_params(alert).get("alpha", 0.005)),
+        )
     except (DetectionInputError, ValueError, KeyError):
         result = pd.DataFrame(columns=["index", "expected", "upper", "alarm"])
-    trend = pd.DataFrame({"week": [panel.weeks[i] for i in evaluate],
-                          "observed": panel.counts[row, evaluate].astype(float)})
-    fitted = result.set_index(result["index"].astype(int))[["expected", "upper", "alarm"]] \
-        if not result.empty else pd.DataFrame(columns=["expected", "upper", "alarm"])
+    trend = pd.DataFrame(
+        {
+            "week": [panel.weeks[i] for i in evaluate],
+            "observed": panel.counts[row, evaluate].astype(float),
+        }
+    )
+    fitted = (
+        result.set_index(result["index"].astype(int))[["expected", "upper", "alarm"]]
+        if not result.empty
+        else pd.DataFrame(columns=["expected", "upper", "alarm"])
+    )
     trend["expected"] = [float(fitted["expected"].get(i, np.nan)) for i in evaluate]
     trend["upper"] = [float(fitted["upper"].get(i, np.nan)) for i in evaluate]
     trend["alarm"] = [bool(fitted["alarm"].get(i, False)) for i in evaluate]
@@ -195,8 +257,12 @@ def _subject_mask(cases: pd.DataFrame, alert: dict) -> pd.Series | None:
     if kind == "new_pattern" and alert.get("pattern_id"):
         return cases["pattern_id"] == alert["pattern_id"]
     if kind == "new_term" and alert.get("term"):
-        return cases["narrative"].fillna("").str.lower().str.contains(
-            str(alert["term"]).lower(), regex=False)
+        return (
+            cases["narrative"]
+            .fillna("")
+            .str.lower()
+            .str.contains(str(alert["term"]).lower(), regex=False)
+        )
     if kind == "disproportionality":
         subject = str(alert.get("subject") or "")
         category, _, pair = subject.partition(" x ")
@@ -204,8 +270,10 @@ def _subject_mask(cases: pd.DataFrame, alert: dict) -> pd.Series | None:
         if dimension == "age_group":
             from pipeline.alerts.weekly import _age_group
 
-            values = pd.Series([_age_group(a, u) for a, u in zip(
-                cases["age"], cases["age_unit"], strict=True)], index=cases.index)
+            values = pd.Series(
+                [_age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"], strict=True)],
+                index=cases.index,
+            )
         elif dimension in cases:
             values = cases[dimension]
         else:
@@ -214,8 +282,13 @@ def _subject_mask(cases: pd.DataFrame, alert: dict) -> pd.Series | None:
     return None
 
 
-def alert_trend(con: duckdb.DuckDBPyConnection, alert: dict, weeks: int = 26, *,
-                cases: pd.DataFrame | None = None) -> pd.DataFrame:
+def alert_trend(
+    con: duckdb.DuckDBPyConnection,
+    alert: dict,
+    weeks: int = 26,
+    *,
+    cases: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Weekly ``week, observed, expected, upper, alarm`` for the ``weeks`` weeks up to the
     alert's week.
 
@@ -242,8 +315,11 @@ def alert_trend(con: duckdb.DuckDBPyConnection, alert: dict, weeks: int = 26, *,
         counts = cases.loc[mask, "visit_week"].value_counts()
     else:
         keys = {f"{h}/{c}" for h, c in case_keys(alert)}
-        own = cases[(cases["hospital_code"] + "/" + cases["case_id"]).isin(keys)] \
-            if not cases.empty else cases
+        own = (
+            cases[(cases["hospital_code"] + "/" + cases["case_id"]).isin(keys)]
+            if not cases.empty
+            else cases
+        )
         counts = own["visit_week"].value_counts() if not own.empty else pd.Series(dtype=int)
     trend = _empty_trend(span, week)
     trend["observed"] = [float(counts.get(w, 0)) for w in span]

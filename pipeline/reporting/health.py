@@ -39,11 +39,23 @@ HEALTH_WEEKS = 4
 SILENT_DAYS = 14
 SHORT_NARRATIVE = 15
 TEMPLATE_REPEATS = 3
-KEY_FIELDS = ("injury_datetime", "residence_region", "place", "activity", "product_name",
-              "product_category")
+KEY_FIELDS = (
+    "injury_datetime",
+    "residence_region",
+    "place",
+    "activity",
+    "product_name",
+    "product_category",
+)
 # Cells outside these bounds are flagged in the report.
-TARGETS = {"within_7d": 0.9, "completeness": 0.8, "rejection_rate": 0.05,
-           "share_short": 0.1, "share_templated": 0.2, "agreement": 0.8}
+TARGETS = {
+    "within_7d": 0.9,
+    "completeness": 0.8,
+    "rejection_rate": 0.05,
+    "share_short": 0.1,
+    "share_templated": 0.2,
+    "agreement": 0.8,
+}
 _DIGITS = re.compile(r"[0-9０-９]+")
 _SPACE = re.compile(r"\s+")
 
@@ -59,13 +71,18 @@ def _filled(values: pd.Series, field: str) -> pd.Series:
 def timeliness(cases: pd.DataFrame) -> pd.DataFrame:
     """Per hospital: cases, median_lag_days, within_1d, within_7d (columns hospital_code,
     visit_datetime, received_at)."""
-    frame = cases.assign(lag=(pd.to_datetime(cases["received_at"])
-                              - pd.to_datetime(cases["visit_datetime"])).dt.total_seconds()
-                         / 86400.0)
+    frame = cases.assign(
+        lag=(
+            pd.to_datetime(cases["received_at"]) - pd.to_datetime(cases["visit_datetime"])
+        ).dt.total_seconds()
+        / 86400.0
+    )
     out = frame.groupby("hospital_code").agg(
-        cases=("lag", "size"), median_lag_days=("lag", "median"),
+        cases=("lag", "size"),
+        median_lag_days=("lag", "median"),
         within_1d=("lag", lambda s: float((s <= 1).mean())),
-        within_7d=("lag", lambda s: float((s <= 7).mean())))
+        within_7d=("lag", lambda s: float((s <= 7).mean())),
+    )
     return out
 
 
@@ -84,11 +101,15 @@ def rejection(submissions: pd.DataFrame) -> pd.DataFrame:
     (columns hospital_code, status, rows_received, rows_quarantined)."""
     frame = submissions.assign(rejected=submissions["status"] == "rejected")
     out = frame.groupby("hospital_code").agg(
-        files=("status", "size"), files_rejected=("rejected", "sum"),
-        rows_received=("rows_received", "sum"), rows_quarantined=("rows_quarantined", "sum"))
+        files=("status", "size"),
+        files_rejected=("rejected", "sum"),
+        rows_received=("rows_received", "sum"),
+        rows_quarantined=("rows_quarantined", "sum"),
+    )
     received = out["rows_received"].astype(float)
-    out["rejection_rate"] = np.where(received > 0, out["rows_quarantined"] / received.where(
-        received > 0, 1.0), np.nan)
+    out["rejection_rate"] = np.where(
+        received > 0, out["rows_quarantined"] / received.where(received > 0, 1.0), np.nan
+    )
     return out
 
 
@@ -100,15 +121,21 @@ def narrative_quality(cases: pd.DataFrame) -> pd.DataFrame:
     """Per hospital: median_length, share_short, share_templated (columns hospital_code,
     narrative)."""
     text = cases["narrative"].fillna("").astype(str)
-    frame = pd.DataFrame({"hospital_code": cases["hospital_code"].to_numpy(),
-                          "length": text.str.strip().str.len().to_numpy(),
-                          "key": text.map(_template_key).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "hospital_code": cases["hospital_code"].to_numpy(),
+            "length": text.str.strip().str.len().to_numpy(),
+            "key": text.map(_template_key).to_numpy(),
+        }
+    )
     repeats = frame.groupby(["hospital_code", "key"])["key"].transform("size")
     frame["short"] = frame["length"] < SHORT_NARRATIVE
     frame["templated"] = (repeats >= TEMPLATE_REPEATS) & (frame["key"] != "")
     return frame.groupby("hospital_code").agg(
-        median_length=("length", "median"), share_short=("short", "mean"),
-        share_templated=("templated", "mean"))
+        median_length=("length", "median"),
+        share_short=("short", "mean"),
+        share_templated=("templated", "mean"),
+    )
 
 
 def code_agreement(coded: pd.DataFrame) -> pd.DataFrame:
@@ -118,12 +145,18 @@ def code_agreement(coded: pd.DataFrame) -> pd.DataFrame:
     usable = coded.dropna(subset=["product_category", "model_category"])
     usable = usable[usable["product_category"].astype(str).str.strip() != ""]
     frame = usable.assign(agree=usable["product_category"] == usable["model_category"])
-    return frame.groupby("hospital_code").agg(hospital_coded=("agree", "size"),
-                                              agreement=("agree", "mean"))
+    return frame.groupby("hospital_code").agg(
+        hospital_coded=("agree", "size"), agreement=("agree", "mean")
+    )
 
 
-def silent_hospitals(registry: pd.DataFrame, last_received: pd.Series, last_visit: pd.Series,
-                     reference: date, days: int = SILENT_DAYS) -> pd.DataFrame:
+def silent_hospitals(
+    registry: pd.DataFrame,
+    last_received: pd.Series,
+    last_visit: pd.Series,
+    reference: date,
+    days: int = SILENT_DAYS,
+) -> pd.DataFrame:
     """Production hospitals active on ``reference`` with neither a file received nor a visit
     in the ``days`` days up to ``reference``. ``last_received`` / ``last_visit``: dates indexed
     by hospital_code (missing = never)."""
@@ -139,11 +172,19 @@ def silent_hospitals(registry: pd.DataFrame, last_received: pd.Series, last_visi
         received, visit = _day(last_received.get(code)), _day(last_visit.get(code))
         if (received is None or received <= cutoff) and (visit is None or visit <= cutoff):
             latest = max([d for d in (received, visit) if d], default=None)
-            rows.append({"hospital_code": code, "last_received": received, "last_visit": visit,
-                         "days_silent": (reference - latest).days if latest else None,
-                         "ever_reported": latest is not None})
-    return pd.DataFrame(rows, columns=["hospital_code", "last_received", "last_visit",
-                                       "days_silent", "ever_reported"])
+            rows.append(
+                {
+                    "hospital_code": code,
+                    "last_received": received,
+                    "last_visit": visit,
+                    "days_silent": (reference - latest).days if latest else None,
+                    "ever_reported": latest is not None,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["hospital_code", "last_received", "last_visit", "days_silent", "ever_reported"],
+    )
 
 
 def _day(value: object) -> date | None:
@@ -156,16 +197,22 @@ def _day(value: object) -> date | None:
     return value.date() if hasattr(value, "date") and callable(value.date) else value  # type: ignore[return-value]
 
 
-def network_health(con: duckdb.DuckDBPyConnection, week: str, weeks: int = HEALTH_WEEKS,
-                   silent_days: int = SILENT_DAYS) -> dict:
+def network_health(
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    weeks: int = HEALTH_WEEKS,
+    silent_days: int = SILENT_DAYS,
+) -> dict:
     """The network-health section of the weekly report (plain data, JSON-ready)."""
     first = add_weeks(week, -(weeks - 1))
     start = iso_week_monday(first)
     end = iso_week_monday(week) + timedelta(days=6)
-    production = ("hospital_code IN (SELECT hospital_code FROM ref_hospitals "
-                  "WHERE is_test = 'False')")
+    production = (
+        "hospital_code IN (SELECT hospital_code FROM ref_hospitals WHERE is_test = 'False')"
+    )
     fields = ", ".join(f"c.{f}" for f in KEY_FIELDS)
-    cases = con.execute(f"""
+    cases = con.execute(
+        f"""
         SELECT c.hospital_code, c.visit_datetime, c.narrative, {fields},
                coalesce(v.received_at, c.received_at) AS received_at
         FROM cases c
@@ -173,32 +220,57 @@ def network_health(con: duckdb.DuckDBPyConnection, week: str, weeks: int = HEALT
              AND v.case_id = c.case_id AND v.version = 1
         WHERE c.status = 'active' AND c.{production}
           AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ?
-    """, [start, end]).df()
-    submissions = con.execute(f"""
+    """,
+        [start, end],
+    ).df()
+    submissions = con.execute(
+        f"""
         SELECT hospital_code, status, rows_received, rows_quarantined FROM submissions
         WHERE {production} AND CAST(received_at AS DATE) BETWEEN ? AND ?
-    """, [start, end]).df()
+    """,
+        [start, end],
+    ).df()
     if has_table(con, "case_coding"):
-        coded = con.execute(f"""
+        coded = con.execute(
+            f"""
             SELECT c.hospital_code, c.product_category, k.model_category
             FROM cases c JOIN case_coding k ON k.hospital_code = c.hospital_code
                  AND k.case_id = c.case_id AND k.case_version = c.version
             WHERE c.status = 'active' AND c.{production}
-              AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ?""", [start, end]).df()
+              AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ?""",
+            [start, end],
+        ).df()
     else:
         coded = pd.DataFrame(columns=["hospital_code", "product_category", "model_category"])
     registry = con.execute("SELECT * FROM ref_hospitals ORDER BY hospital_code").df()
-    last_received = con.execute(
-        "SELECT hospital_code, max(received_at) FROM submissions "
-        "WHERE CAST(received_at AS DATE) <= ? GROUP BY 1", [end]).df().set_index(
-            "hospital_code").iloc[:, 0]
-    last_visit = con.execute(
-        "SELECT hospital_code, max(visit_datetime) FROM cases WHERE status = 'active' "
-        "AND CAST(visit_datetime AS DATE) <= ? GROUP BY 1", [end]).df().set_index(
-            "hospital_code").iloc[:, 0]
+    last_received = (
+        con.execute(
+            "SELECT hospital_code, max(received_at) FROM submissions "
+            "WHERE CAST(received_at AS DATE) <= ? GROUP BY 1",
+            [end],
+        )
+        .df()
+        .set_index("hospital_code")
+        .iloc[:, 0]
+    )
+    last_visit = (
+        con.execute(
+            "SELECT hospital_code, max(visit_datetime) FROM cases WHERE status = 'active' "
+            "AND CAST(visit_datetime AS DATE) <= ? GROUP BY 1",
+            [end],
+        )
+        .df()
+        .set_index("hospital_code")
+        .iloc[:, 0]
+    )
 
-    parts = [timeliness(cases), completeness(cases), rejection(submissions),
-             narrative_quality(cases), code_agreement(coded)]
+    parts = [
+        timeliness(cases),
+        completeness(cases),
+        rejection(submissions),
+        narrative_quality(cases),
+        code_agreement(coded),
+    ]
     table = pd.concat(parts, axis=1).sort_index()
     silent = silent_hospitals(registry, last_received, last_visit, end, silent_days)
     went_silent = silent[silent["ever_reported"]]
@@ -207,20 +279,46 @@ def network_health(con: duckdb.DuckDBPyConnection, week: str, weeks: int = HEALT
     for code, row in table.iterrows():
         record = {"hospital_code": code}
         for column, value in row.items():
-            record[column] = None if pd.isna(value) else (
-                int(value) if column in ("cases", "files", "files_rejected", "rows_received",
-                                         "rows_quarantined", "hospital_coded")
-                else round(float(value), 4))
+            record[column] = (
+                None
+                if pd.isna(value)
+                else (
+                    int(value)
+                    if column
+                    in (
+                        "cases",
+                        "files",
+                        "files_rejected",
+                        "rows_received",
+                        "rows_quarantined",
+                        "hospital_coded",
+                    )
+                    else round(float(value), 4)
+                )
+            )
         record["flags"] = _flags(record)
         record["silent"] = code in set(went_silent["hospital_code"])
         rows.append(record)
     return {
-        "window": {"from_week": first, "to_week": week, "from": start.isoformat(),
-                   "to": end.isoformat(), "weeks": weeks},
-        "silent_days": silent_days, "targets": TARGETS, "key_fields": list(KEY_FIELDS),
+        "window": {
+            "from_week": first,
+            "to_week": week,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "weeks": weeks,
+        },
+        "silent_days": silent_days,
+        "targets": TARGETS,
+        "key_fields": list(KEY_FIELDS),
         "hospitals": rows,
-        "silent": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()
-                    if k != "ever_reported"} for r in went_silent.to_dict("records")],
+        "silent": [
+            {
+                k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in r.items()
+                if k != "ever_reported"
+            }
+            for r in went_silent.to_dict("records")
+        ],
         "never_reported": sorted(silent.loc[~silent["ever_reported"], "hospital_code"]),
     }
 

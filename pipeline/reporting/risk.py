@@ -16,8 +16,16 @@ import pandas as pd
 
 # Probability bands, most likely first, and the risk level per severity 1..4 (Safety Gate
 # risk matrix).
-BANDS = ("> 50%", "> 1/10", "> 1/100", "> 1/1,000", "> 1/10,000", "> 1/100,000",
-         "> 1/1,000,000", "< 1/1,000,000")
+BANDS = (
+    "> 50%",
+    "> 1/10",
+    "> 1/100",
+    "> 1/1,000",
+    "> 1/10,000",
+    "> 1/100,000",
+    "> 1/1,000,000",
+    "< 1/1,000,000",
+)
 MATRIX = {
     "> 50%": ("high", "serious", "serious", "serious"),
     "> 1/10": ("medium", "serious", "serious", "serious"),
@@ -81,9 +89,14 @@ def suggested_risk_level(alert_cases: pd.DataFrame, alert: dict) -> dict:
     new product term), >= 10 cases. 0..4 points -> > 1/1,000,000 .. > 1/100.
     """
     n = len(alert_cases)
-    levels = [case_severity_level(s, o) for s, o in zip(
-        alert_cases.get("severity", pd.Series(dtype=object)),
-        alert_cases.get("outcome", pd.Series(dtype=object)), strict=True)]
+    levels = [
+        case_severity_level(s, o)
+        for s, o in zip(
+            alert_cases.get("severity", pd.Series(dtype=object)),
+            alert_cases.get("outcome", pd.Series(dtype=object)),
+            strict=True,
+        )
+    ]
     severity = scenario_severity(levels)
     worst = sum(1 for level in levels if level >= severity)
 
@@ -91,9 +104,9 @@ def suggested_risk_level(alert_cases: pd.DataFrame, alert: dict) -> dict:
     quality_share = float((relation == "quality_related").mean()) if n else 0.0
     hospitals = int(alert_cases["hospital_code"].nunique()) if n else 0
     observed, expected = _number(alert.get("observed")), _number(alert.get("expected"))
-    excess = (alert.get("alert_type") == "new_term"
-              or (observed is not None and expected is not None
-                  and observed >= 2 * max(expected, 0.5)))
+    excess = alert.get("alert_type") == "new_term" or (
+        observed is not None and expected is not None and observed >= 2 * max(expected, 0.5)
+    )
     reasons_en, reasons_zh, points = [], [], 0
     if quality_share >= 0.5:
         points += 2
@@ -108,10 +121,12 @@ def suggested_risk_level(alert_cases: pd.DataFrame, alert: dict) -> dict:
         reasons_zh.append(f"{hospitals}家医院")
     if excess:
         points += 1
-        reasons_en.append("well above expected" if alert.get("alert_type") != "new_term"
-                          else "new product term")
-        reasons_zh.append("明显高于期望值" if alert.get("alert_type") != "new_term"
-                          else "新出现的产品词")
+        reasons_en.append(
+            "well above expected" if alert.get("alert_type") != "new_term" else "new product term"
+        )
+        reasons_zh.append(
+            "明显高于期望值" if alert.get("alert_type") != "new_term" else "新出现的产品词"
+        )
     if n >= 10:
         points += 1
         reasons_en.append(f"{n} cases")
@@ -126,8 +141,12 @@ def suggested_risk_level(alert_cases: pd.DataFrame, alert: dict) -> dict:
         "severity": severity,
         "probability": band,
         "evidence_points": points,
-        "rationale_en": (f"Severity {severity} ({sev_en}; {worst} of {n} cases at this level or worse) x probability "
-                         f"{band} (proxy: {evidence_en}) -> {level} risk."),
-        "rationale_zh": (f"严重程度{severity}级（{sev_zh}；{n}例中{worst}例达到或超过此级）× 可能性{band}"
-                         f"（依据：{evidence_zh}）→ {LEVEL_ZH[level]}。"),
+        "rationale_en": (
+            f"Severity {severity} ({sev_en}; {worst} of {n} cases at this level or worse) x probability "
+            f"{band} (proxy: {evidence_en}) -> {level} risk."
+        ),
+        "rationale_zh": (
+            f"严重程度{severity}级（{sev_zh}；{n}例中{worst}例达到或超过此级）× 可能性{band}"
+            f"（依据：{evidence_zh}）→ {LEVEL_ZH[level]}。"
+        ),
     }

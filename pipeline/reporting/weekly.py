@@ -56,8 +56,9 @@ def report_week(con: duckdb.DuckDBPyConnection) -> str:
     fallback = default_week(con)
     if not has_table(con, "alerts"):
         return fallback
-    weeks = sorted((w for (w,) in con.execute("SELECT DISTINCT week FROM alerts").fetchall()),
-                   key=week_ordinal)
+    weeks = sorted(
+        (w for (w,) in con.execute("SELECT DISTINCT week FROM alerts").fetchall()), key=week_ordinal
+    )
     if not weeks:
         return fallback
     earlier = [w for w in weeks if week_ordinal(w) <= week_ordinal(fallback)]
@@ -78,19 +79,23 @@ def _counts(values: pd.Series, order: tuple[str, ...] = ()) -> list[dict]:
     counts = Counter(v for v in values if isinstance(v, str) and v)
     known = [k for k in order if k in counts]
     rest = sorted((k for k in counts if k not in order), key=lambda k: (-counts[k], k))
-    return [{"code": k, "n": int(counts[k])} for k in (known if order else []) + rest] \
-        if order else [{"code": k, "n": int(counts[k])} for k in rest]
+    return (
+        [{"code": k, "n": int(counts[k])} for k in (known if order else []) + rest]
+        if order
+        else [{"code": k, "n": int(counts[k])} for k in rest]
+    )
 
 
 def _age_groups(cases: pd.DataFrame) -> pd.Series:
     from pipeline.alerts.weekly import _age_group
 
-    return pd.Series([_age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"],
-                                                        strict=True)], dtype=object)
+    return pd.Series(
+        [_age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"], strict=True)],
+        dtype=object,
+    )
 
 
-def top_terms(cases: pd.DataFrame, background: pd.DataFrame, k: int = TOP_TERMS
-              ) -> list[dict]:
+def top_terms(cases: pd.DataFrame, background: pd.DataFrame, k: int = TOP_TERMS) -> list[dict]:
     """Terms over-represented in the alert's narratives against ``background`` (the same
     category's cases of the year before): document share x log lift, >= 2 cases; a Chinese
     n-gram inside a longer kept term with the same count is dropped."""
@@ -129,23 +134,35 @@ def _examples(cases: pd.DataFrame) -> list[dict]:
     """Up to MAX_EXAMPLES cases, the most severe first, then the most recent."""
     if cases.empty:
         return []
-    frame = cases.assign(_level=[case_severity_level(s, o) for s, o in zip(
-        cases["severity"], cases["outcome"], strict=True)])
-    frame = frame.sort_values(["_level", "visit_date", "hospital_code", "case_id"],
-                              ascending=[False, False, True, True]).head(MAX_EXAMPLES)
+    frame = cases.assign(
+        _level=[
+            case_severity_level(s, o)
+            for s, o in zip(cases["severity"], cases["outcome"], strict=True)
+        ]
+    )
+    frame = frame.sort_values(
+        ["_level", "visit_date", "hospital_code", "case_id"], ascending=[False, False, True, True]
+    ).head(MAX_EXAMPLES)
     rows = []
     for case in frame.to_dict("records"):
         case = {k: _plain(v) for k, v in case.items()}
-        rows.append({
-            "hospital_code": case["hospital_code"], "case_id": case["case_id"],
-            "visit_date": case["visit_date"],
-            "sex": case["sex"], "age": _num(case["age"]), "age_unit": case["age_unit"],
-            "severity": case["severity"], "outcome": case["outcome"],
-            "product_name": case["product_name"],
-            # Scrubbed at intake; scrubbed again in case an older version slipped through.
-            "narrative": scrub_text(case["narrative"]) if isinstance(case["narrative"], str)
-            else "",
-        })
+        rows.append(
+            {
+                "hospital_code": case["hospital_code"],
+                "case_id": case["case_id"],
+                "visit_date": case["visit_date"],
+                "sex": case["sex"],
+                "age": _num(case["age"]),
+                "age_unit": case["age_unit"],
+                "severity": case["severity"],
+                "outcome": case["outcome"],
+                "product_name": case["product_name"],
+                # Scrubbed at intake; scrubbed again in case an older version slipped through.
+                "narrative": scrub_text(case["narrative"])
+                if isinstance(case["narrative"], str)
+                else "",
+            }
+        )
     return rows
 
 
@@ -165,8 +182,7 @@ def _status_day(con: duckdb.DuckDBPyConnection, as_of: object, sunday: date) -> 
     end, the data's as-of day and the last triage or follow-up record - never the clock."""
     days = [sunday]
     if isinstance(as_of, date):
-        days.append(as_of.date() if hasattr(as_of, "date") and callable(as_of.date)
-                    else as_of)
+        days.append(as_of.date() if hasattr(as_of, "date") and callable(as_of.date) else as_of)
     for table in ("alert_triage", "followups", "followup_results"):
         column = "requested_at" if table == "followups" else "recorded_at"
         if has_table(con, table):
@@ -197,26 +213,47 @@ def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
         raise ReportError("the warehouse holds no cases: run `sentinel ingest` first")
     monday = iso_week_monday(week)
     sunday = monday + timedelta(days=6)
-    as_of = con.execute("SELECT max(received_at) FROM submissions").fetchone()[0] \
-        if has_table(con, "submissions") else None
+    as_of = (
+        con.execute("SELECT max(received_at) FROM submissions").fetchone()[0]
+        if has_table(con, "submissions")
+        else None
+    )
     week_totals = con.execute(
         "SELECT count(*), count(DISTINCT hospital_code) FROM cases WHERE status = 'active' "
-        "AND visit_week = ?", [week]).fetchone()
-    alerts = con.execute("SELECT alert_id, status FROM alerts WHERE week = ? "
-                         "ORDER BY rank NULLS LAST, alert_id", [week]).fetchall() \
-        if has_table(con, "alerts") else []
+        "AND visit_week = ?",
+        [week],
+    ).fetchone()
+    alerts = (
+        con.execute(
+            "SELECT alert_id, status FROM alerts WHERE week = ? ORDER BY rank NULLS LAST, alert_id",
+            [week],
+        ).fetchall()
+        if has_table(con, "alerts")
+        else []
+    )
     status_day = _status_day(con, as_of, sunday)
-    decisions, followups = _triage(con, status_day) if alerts else (pd.DataFrame(),
-                                                                      pd.DataFrame())
+    decisions, followups = _triage(con, status_day) if alerts else (pd.DataFrame(), pd.DataFrame())
     cases_all = load_cases(con) if alerts else pd.DataFrame()
     ordinal = cases_all["visit_week"].map(week_ordinal) if alerts else None
     items, resolved = [], []
     for alert_id, status in alerts:
         alert = load_alert(con, alert_id, week)
         if status == "resolved":
-            resolved.append({k: _plain(alert.get(k)) for k in (
-                "alert_id", "alert_type", "subject", "category", "pattern_id", "region",
-                "term", "method")})
+            resolved.append(
+                {
+                    k: _plain(alert.get(k))
+                    for k in (
+                        "alert_id",
+                        "alert_type",
+                        "subject",
+                        "category",
+                        "pattern_id",
+                        "region",
+                        "term",
+                        "method",
+                    )
+                }
+            )
             continue
         cases = alert_cases(con, alert)
         trend = alert_trend(con, alert, TREND_WEEKS, cases=cases_all)
@@ -234,57 +271,111 @@ def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
         follow = []
         if not followups.empty:
             for row in followups[followups["alert_id"] == alert_id].to_dict("records"):
-                follow.append({k: _plain(v) for k, v in row.items()
-                               if k in ("followup_id", "hospital_code", "case_id", "due_date",
-                                        "status", "reached", "brand_verified",
-                                        "model_verified", "batch_verified", "product_role",
-                                        "conclusion", "recorded_by", "recorded_at")})
+                follow.append(
+                    {
+                        k: _plain(v)
+                        for k, v in row.items()
+                        if k
+                        in (
+                            "followup_id",
+                            "hospital_code",
+                            "case_id",
+                            "due_date",
+                            "status",
+                            "reached",
+                            "brand_verified",
+                            "model_verified",
+                            "batch_verified",
+                            "product_role",
+                            "conclusion",
+                            "recorded_by",
+                            "recorded_at",
+                        )
+                    }
+                )
         try:
             params = json.loads(alert.get("params") or "{}")
         except ValueError:
             params = {}
-        items.append({
-            **{k: _plain(alert.get(k)) for k in (
-                "rank", "alert_id", "week", "alert_type", "subject", "category", "pattern_id",
-                "region", "term", "method", "observed", "expected", "threshold", "score",
-                "pvalue", "qvalue", "status", "n_hospitals", "n_severe", "n_admitted",
-                "n_died", "priority")},
-            "params": params,
-            "n_cases": len(cases),
-            "hospitals": _counts(cases["hospital_code"]),
-            "regions": _counts(cases["residence_region"].map(
-                lambda r: f"{r[:4]}00" if isinstance(r, str) and len(r) == 6 else None)),
-            "severity": _counts(cases["severity"], CODE_ORDER["severity"]),
-            "outcome": _counts(cases["outcome"], CODE_ORDER["outcome"]),
-            "age_groups": _counts(_age_groups(cases), CODE_ORDER["age_group"]),
-            "product_relation": _counts(cases["product_relation"]),
-            "top_terms": top_terms(cases, background),
-            "examples": _examples(cases),
-            "risk": suggested_risk_level(cases, alert),
-            "evidence_command": f"sentinel evidence-pack --alert {alert_id} --week {week}",
-            "trend": [{k: _plain(v) for k, v in r.items()} for r in trend.to_dict("records")],
-            "triage": decision,
-            "followups": follow,
-        })
+        items.append(
+            {
+                **{
+                    k: _plain(alert.get(k))
+                    for k in (
+                        "rank",
+                        "alert_id",
+                        "week",
+                        "alert_type",
+                        "subject",
+                        "category",
+                        "pattern_id",
+                        "region",
+                        "term",
+                        "method",
+                        "observed",
+                        "expected",
+                        "threshold",
+                        "score",
+                        "pvalue",
+                        "qvalue",
+                        "status",
+                        "n_hospitals",
+                        "n_severe",
+                        "n_admitted",
+                        "n_died",
+                        "priority",
+                    )
+                },
+                "params": params,
+                "n_cases": len(cases),
+                "hospitals": _counts(cases["hospital_code"]),
+                "regions": _counts(
+                    cases["residence_region"].map(
+                        lambda r: f"{r[:4]}00" if isinstance(r, str) and len(r) == 6 else None
+                    )
+                ),
+                "severity": _counts(cases["severity"], CODE_ORDER["severity"]),
+                "outcome": _counts(cases["outcome"], CODE_ORDER["outcome"]),
+                "age_groups": _counts(_age_groups(cases), CODE_ORDER["age_group"]),
+                "product_relation": _counts(cases["product_relation"]),
+                "top_terms": top_terms(cases, background),
+                "examples": _examples(cases),
+                "risk": suggested_risk_level(cases, alert),
+                "evidence_command": f"sentinel evidence-pack --alert {alert_id} --week {week}",
+                "trend": [{k: _plain(v) for k, v in r.items()} for r in trend.to_dict("records")],
+                "triage": decision,
+                "followups": follow,
+            }
+        )
     return {
         "report": "weekly-hazard-report",
-        "week": week, "from": monday.isoformat(), "to": sunday.isoformat(),
-        "data_as_of": _plain(as_of), "status_as_of": status_day.isoformat(),
-        "cases_in_week": int(week_totals[0]), "hospitals_in_week": int(week_totals[1]),
-        "alerts": items, "resolved": resolved,
+        "week": week,
+        "from": monday.isoformat(),
+        "to": sunday.isoformat(),
+        "data_as_of": _plain(as_of),
+        "status_as_of": status_day.isoformat(),
+        "cases_in_week": int(week_totals[0]),
+        "hospitals_in_week": int(week_totals[1]),
+        "alerts": items,
+        "resolved": resolved,
         "network_health": network_health(con, week),
     }
 
 
 # ---- rendering ------------------------------------------------------------------------------
 
+
 def _environment():  # type: ignore[no-untyped-def]
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    env = Environment(loader=PackageLoader("pipeline.reporting", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+    env = Environment(
+        loader=PackageLoader("pipeline.reporting", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["num"] = _fmt_number
     env.filters["pct"] = lambda v: "—" if v is None else f"{100 * float(v):.0f}%"
     env.filters["p"] = _fmt_p
@@ -319,47 +410,77 @@ def _display(data: dict, labels: Labels, lang: str) -> dict:
         item["status_label"] = ui.get(f"status_{alert['status']}", alert["status"])
         item["risk_label"] = ui.get(f"level_{alert['risk']['level']}", alert["risk"]["level"])
         item["risk_rationale"] = alert["risk"][f"rationale_{lang}"]
-        item["pattern_label"] = labels.pattern_name(alert.get("pattern_id"), lang) \
-            if alert.get("pattern_id") else None
-        trend = pd.DataFrame(alert["trend"], columns=["week", "observed", "expected", "upper",
-                                                      "alarm"])
+        item["pattern_label"] = (
+            labels.pattern_name(alert.get("pattern_id"), lang) if alert.get("pattern_id") else None
+        )
+        trend = pd.DataFrame(
+            alert["trend"], columns=["week", "observed", "expected", "upper", "alarm"]
+        )
         title = item["subject_label"]
         title = title if len(title) <= 64 else title[:63] + "…"  # the heading has it in full
         item["chart"] = trend_chart_svg(trend, title, lang)
-        item["hospital_rows"] = [{"label": f"{h['code']} {labels.hospital_name(h['code'], lang)}",
-                                  "n": h["n"]} for h in alert["hospitals"]]
-        item["region_rows"] = [{"label": labels.region_name(r["code"], lang), "n": r["n"]}
-                               for r in alert["regions"]]
-        item["severity_rows"] = [{"label": labels.code("severity", r["code"], lang),
-                                  "n": r["n"]} for r in alert["severity"]]
-        item["outcome_rows"] = [{"label": labels.code("outcome", r["code"], lang), "n": r["n"]}
-                                for r in alert["outcome"]]
-        item["age_rows"] = [{"label": AGE_GROUPS[lang].get(r["code"], r["code"]), "n": r["n"]}
-                            for r in alert["age_groups"]]
+        item["hospital_rows"] = [
+            {"label": f"{h['code']} {labels.hospital_name(h['code'], lang)}", "n": h["n"]}
+            for h in alert["hospitals"]
+        ]
+        item["region_rows"] = [
+            {"label": labels.region_name(r["code"], lang), "n": r["n"]} for r in alert["regions"]
+        ]
+        item["severity_rows"] = [
+            {"label": labels.code("severity", r["code"], lang), "n": r["n"]}
+            for r in alert["severity"]
+        ]
+        item["outcome_rows"] = [
+            {"label": labels.code("outcome", r["code"], lang), "n": r["n"]}
+            for r in alert["outcome"]
+        ]
+        item["age_rows"] = [
+            {"label": AGE_GROUPS[lang].get(r["code"], r["code"]), "n": r["n"]}
+            for r in alert["age_groups"]
+        ]
         expected = _fmt_number(alert.get("expected"), 2)
         threshold = _fmt_number(alert.get("threshold"), 2)
-        template = "fired_series" if alert.get("expected") not in (None, 0.0) or \
-            alert["alert_type"] in ("category", "pattern", "category_region") else "fired_other"
-        item["why"] = ui[template].format(observed=float(alert.get("observed") or 0),
-                                          expected=expected, threshold=threshold,
-                                          method=alert.get("method") or "")
-        item["examples"] = [dict(e, sex_label=labels.code("sex", e["sex"], lang),
-                                 unit_label=labels.code("age_unit", e["age_unit"], lang),
-                                 severity_label=labels.code("severity", e["severity"], lang),
-                                 outcome_label=labels.code("outcome", e["outcome"], lang))
-                            for e in alert["examples"]]
+        template = (
+            "fired_series"
+            if alert.get("expected") not in (None, 0.0)
+            or alert["alert_type"] in ("category", "pattern", "category_region")
+            else "fired_other"
+        )
+        item["why"] = ui[template].format(
+            observed=float(alert.get("observed") or 0),
+            expected=expected,
+            threshold=threshold,
+            method=alert.get("method") or "",
+        )
+        item["examples"] = [
+            dict(
+                e,
+                sex_label=labels.code("sex", e["sex"], lang),
+                unit_label=labels.code("age_unit", e["age_unit"], lang),
+                severity_label=labels.code("severity", e["severity"], lang),
+                outcome_label=labels.code("outcome", e["outcome"], lang),
+            )
+            for e in alert["examples"]
+        ]
         item["params_json"] = json.dumps(alert["params"], sort_keys=True, ensure_ascii=False)
         out["alerts"].append(item)
-    out["resolved"] = [dict(r, subject_label=labels.subject(r, lang),
-                            type_label=ui.get(f"type_{r['alert_type']}", r["alert_type"]))
-                       for r in data["resolved"]]
+    out["resolved"] = [
+        dict(
+            r,
+            subject_label=labels.subject(r, lang),
+            type_label=ui.get(f"type_{r['alert_type']}", r["alert_type"]),
+        )
+        for r in data["resolved"]
+    ]
     health = dict(data["network_health"])
-    health["hospitals"] = [dict(h, label=f"{h['hospital_code']} "
-                                f"{labels.hospital_name(h['hospital_code'], lang)}")
-                           for h in health["hospitals"]]
-    health["silent"] = [dict(h, label=f"{h['hospital_code']} "
-                             f"{labels.hospital_name(h['hospital_code'], lang)}")
-                        for h in health["silent"]]
+    health["hospitals"] = [
+        dict(h, label=f"{h['hospital_code']} {labels.hospital_name(h['hospital_code'], lang)}")
+        for h in health["hospitals"]
+    ]
+    health["silent"] = [
+        dict(h, label=f"{h['hospital_code']} {labels.hospital_name(h['hospital_code'], lang)}")
+        for h in health["silent"]
+    ]
     health["note"] = ui["health_note"].format(**health["window"])
     out["network_health"] = health
     return out
@@ -384,8 +505,9 @@ def weekly_json(data: dict) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
-def write_weekly_report(settings: Settings, week: str | None = None,
-                        langs: tuple[str, ...] = ("zh", "en")) -> dict[str, Path]:
+def write_weekly_report(
+    settings: Settings, week: str | None = None, langs: tuple[str, ...] = ("zh", "en")
+) -> dict[str, Path]:
     """Write ``reports/<week>/weekly-report-<week>-<lang>.html`` per language and
     ``weekly-report-<week>.json``; returns {'zh': path, 'en': path, 'json': path}."""
     if week is not None and not is_iso_week(week):
@@ -411,4 +533,3 @@ def write_weekly_report(settings: Settings, week: str | None = None,
     json_path.write_text(weekly_json(data), encoding="utf-8")
     paths["json"] = json_path
     return paths
-

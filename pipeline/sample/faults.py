@@ -18,7 +18,11 @@ from pipeline.sample import refdata
 from pipeline.sample.generator import Context, OutFile, Row
 
 FILE_REJECTED = (
-    "missing_column", "empty_file", "garbage_file", "wrong_hospital_file", "header_only",
+    "missing_column",
+    "empty_file",
+    "garbage_file",
+    "wrong_hospital_file",
+    "header_only",
 )
 
 
@@ -499,16 +503,27 @@ def inject_faults(
 ERROR_RATE = {"children": 0.002, "general_tertiary": 0.003, "community": 0.015}
 
 
-def _everyday_error(f: OutFile, r: Row, rnd: random.Random, htype: str
-                    ) -> tuple[str, str, str, str]:
+def _everyday_error(
+    f: OutFile, r: Row, rnd: random.Random, htype: str
+) -> tuple[str, str, str, str]:
     zh = f.style.labels == "zh"
     pool = [
-        (3 if htype == "community" else 1, "missing_required", "narrative", "",
-         "required narrative left blank"),
+        (
+            3 if htype == "community" else 1,
+            "missing_required",
+            "narrative",
+            "",
+            "required narrative left blank",
+        ),
         (2, "missing_required", "sex", "", "required value sex left blank"),
         (1, "missing_required", "cause", "", "required value cause left blank"),
-        (3 if htype == "community" else 1, "bad_region", "residence_region", f.hosp.region[:5],
-         "region code has only 5 digits"),
+        (
+            3 if htype == "community" else 1,
+            "bad_region",
+            "residence_region",
+            f.hosp.region[:5],
+            "region code has only 5 digits",
+        ),
         (1, "bad_enum", "cause", "摔伤" if zh else "fell", "free-text cause instead of a code"),
         (1, "impossible_age", "age", "999", "age 999 (HIS placeholder for unknown)"),
     ]
@@ -569,11 +584,7 @@ def _correction(
     k: int,
 ) -> None:
     rnd = pk.rnd
-    files = [
-        f
-        for f in files_by_hosp[code]
-        if f.kind == "daily" and not f.file_fault and f.day
-    ]
+    files = [f for f in files_by_hosp[code] if f.kind == "daily" and not f.file_fault and f.day]
     by_day = {f.day: f for f in files}
     originals = [
         f
@@ -601,8 +612,10 @@ def _correction(
                 new.values["report_type"],
                 r.values.get("report_type", ""),
             )
-            desc = (f"voids case {r.values['case_id']} sent in {orig.name} "
-                    "(registered twice in the HIS)")
+            desc = (
+                f"voids case {r.values['case_id']} sent in {orig.name} "
+                "(registered twice in the HIS)"
+            )
         else:
             fld, value, old = _correct_field(ctx, target, r, rnd)
             new.values[fld] = value

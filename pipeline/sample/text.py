@@ -620,8 +620,9 @@ def _cause_short(f: Facts, rnd: random.Random) -> str:
     return rnd.choice(CAUSE_SHORT_ZH.get(f.cause, ("受伤",)))
 
 
-def narrative_zh(f: Facts, rnd: random.Random, *, require_event: bool = False,
-                 terse: float = 0.0) -> str:
+def narrative_zh(
+    f: Facts, rnd: random.Random, *, require_event: bool = False, terse: float = 0.0
+) -> str:
     """Chinese clerk narrative; ``terse`` is the share of bare shorthand entries (e.g. community
     hospitals write "家中 电饭煲烫伤，右手背浅II度烫伤")."""
     o = _opener_zh(f, rnd)

@@ -31,7 +31,8 @@ def write_submission_versions(lake_dir: Path, submission_id: str, versions: pd.D
         directory = lake_dir / TABLE / f"visit_month={month}"
         directory.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pandas(
-            part.sort_values(["hospital_code", "case_id", "version"]), preserve_index=False)
+            part.sort_values(["hospital_code", "case_id", "version"]), preserve_index=False
+        )
         tmp = directory / f".{submission_id}.parquet.tmp"
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, directory / f"{submission_id}.parquet")

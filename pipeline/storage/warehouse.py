@@ -104,8 +104,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, registry: Path | None = None) 
     refresh_reference_tables(con, registry)
 
 
-def refresh_reference_tables(con: duckdb.DuckDBPyConnection,
-                             registry: Path | None = None) -> None:
+def refresh_reference_tables(con: duckdb.DuckDBPyConnection, registry: Path | None = None) -> None:
     """Reference tables mirror the versioned files in the repo (replaced on every load)."""
     tables = {
         "ref_taxonomy": reference.load_taxonomy(),
@@ -120,9 +119,13 @@ def refresh_reference_tables(con: duckdb.DuckDBPyConnection,
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a table or view exists (a killed run may leave a warehouse without schema)."""
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_schema = 'main' AND table_name = ?",
-                            [name]).fetchone()[0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
 
 
 @contextmanager
@@ -136,19 +139,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def table_checksums(con: duckdb.DuckDBPyConnection,
-                    exclude: dict[str, tuple[str, ...]] | None = None) -> dict[str, str]:
+def table_checksums(
+    con: duckdb.DuckDBPyConnection, exclude: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, str]:
     """An order-independent checksum of every table's content (for idempotency tests)."""
     exclude = exclude or {}
     out: dict[str, str] = {}
     for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema='main' AND table_type='BASE TABLE' ORDER BY 1").fetchall():
-        cols = [c for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name=? "
-            "ORDER BY ordinal_position", [name]).fetchall() if c not in exclude.get(name, ())]
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema='main' AND table_type='BASE TABLE' ORDER BY 1"
+    ).fetchall():
+        cols = [
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name=? "
+                "ORDER BY ordinal_position",
+                [name],
+            ).fetchall()
+            if c not in exclude.get(name, ())
+        ]
         expr = ", ".join(f'"{c}"' for c in cols)
         count, digest = con.execute(
-            f"SELECT count(*), coalesce(bit_xor(hash(({expr}))), 0) FROM {name}").fetchone()
+            f"SELECT count(*), coalesce(bit_xor(hash(({expr}))), 0) FROM {name}"
+        ).fetchone()
         out[name] = f"{count}:{digest}"
     return out

@@ -14,11 +14,16 @@ from datetime import date
 
 import typer
 
-alerts_app = typer.Typer(help="Review the weekly hazard alerts: list, show, triage "
-                              "(confirm / dismiss / watch / follow-up).", no_args_is_help=True)
-followup_app = typer.Typer(help="Follow-up investigations of selected cases (due 10 working "
-                                "days after the request): list and record results.",
-                           no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Review the weekly hazard alerts: list, show, triage "
+    "(confirm / dismiss / watch / follow-up).",
+    no_args_is_help=True,
+)
+followup_app = typer.Typer(
+    help="Follow-up investigations of selected cases (due 10 working "
+    "days after the request): list and record results.",
+    no_args_is_help=True,
+)
 
 ACTOR_HELP = "Who records this (your name or staff id); default: $SENTINEL_ACTOR."
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
@@ -46,8 +51,9 @@ def _connect(read_only: bool):  # type: ignore[no-untyped-def]
     try:
         return connect(settings.warehouse_path, read_only=read_only)
     except duckdb.IOException as exc:  # another process holds the write lock
-        raise _fail(f"the warehouse is busy ({exc}); retry when the pipeline run has "
-                    "finished") from exc
+        raise _fail(
+            f"the warehouse is busy ({exc}); retry when the pipeline run has finished"
+        ) from exc
 
 
 def _text(value: object, width: int | None = None) -> str:
@@ -99,13 +105,16 @@ def _when(value: object) -> str:
 
 # ---- sentinel alerts -----------------------------------------------------------------------
 
+
 @alerts_app.command("list")
 def alerts_list(
-    week: str = typer.Option(None, "--week", help="ISO week, e.g. 2026-W47 (default: the "
-                             "latest week with alerts)."),
+    week: str = typer.Option(
+        None, "--week", help="ISO week, e.g. 2026-W47 (default: the latest week with alerts)."
+    ),
     status: str = typer.Option(None, "--status", help="new | ongoing | resolved."),
-    decision: str = typer.Option(None, "--decision", help="confirm | dismiss | watch | "
-                                 "follow-up | none (not yet triaged)."),
+    decision: str = typer.Option(
+        None, "--decision", help="confirm | dismiss | watch | follow-up | none (not yet triaged)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """The week's alerts in the detectors' rank order, with each alert's current decision."""
@@ -124,27 +133,72 @@ def alerts_list(
         typer.echo("no alerts" + (f" in {week}" if week else "") + " match", err=True)
         return
     if as_json:
-        keep = ["week", "rank", "alert_id", "alert_type", "subject", "status", "observed",
-                "expected", "threshold", "pvalue", "qvalue", "n_hospitals", "hospitals",
-                "n_severe", "n_admitted", "n_died", "decision", "decided_by", "decided_at"]
+        keep = [
+            "week",
+            "rank",
+            "alert_id",
+            "alert_type",
+            "subject",
+            "status",
+            "observed",
+            "expected",
+            "threshold",
+            "pvalue",
+            "qvalue",
+            "n_hospitals",
+            "hospitals",
+            "n_severe",
+            "n_admitted",
+            "n_died",
+            "decision",
+            "decided_by",
+            "decided_at",
+        ]
         typer.echo(frame[keep].to_json(orient="records", force_ascii=False, date_format="iso"))
         return
-    rows = [[_num(r["rank"], 0), r["alert_id"], r["alert_type"], _text(r["subject"], 40),
-             r["status"], f"{_num(r['observed'], 0)} / {_num(r['expected'])}",
-             _num(r["threshold"]), _p(r["pvalue"]), r["hospitals"],
-             f"{r['n_severe']}/{r['n_admitted']}/{r['n_died']}",
-             (r["decision"] or "").replace("_", "-") if isinstance(r["decision"], str) else "-"]
-            for r in frame.to_dict("records")]
-    _table(f"Alerts {frame['week'].iloc[0]} ({len(frame)})",
-           ["rank", "alert", "type", "subject", "status", "obs / exp", "threshold", "p",
-            "hospitals", "severe/adm/died", "decision"], rows)
+    rows = [
+        [
+            _num(r["rank"], 0),
+            r["alert_id"],
+            r["alert_type"],
+            _text(r["subject"], 40),
+            r["status"],
+            f"{_num(r['observed'], 0)} / {_num(r['expected'])}",
+            _num(r["threshold"]),
+            _p(r["pvalue"]),
+            r["hospitals"],
+            f"{r['n_severe']}/{r['n_admitted']}/{r['n_died']}",
+            (r["decision"] or "").replace("_", "-") if isinstance(r["decision"], str) else "-",
+        ]
+        for r in frame.to_dict("records")
+    ]
+    _table(
+        f"Alerts {frame['week'].iloc[0]} ({len(frame)})",
+        [
+            "rank",
+            "alert",
+            "type",
+            "subject",
+            "status",
+            "obs / exp",
+            "threshold",
+            "p",
+            "hospitals",
+            "severe/adm/died",
+            "decision",
+        ],
+        rows,
+    )
 
 
 @alerts_app.command("show")
 def alerts_show(
     alert_id: str = typer.Argument(..., help="Alert id (from `sentinel alerts list`)."),
-    week: str = typer.Option(None, "--week", help="Week of the alert (default: its latest "
-                             "week in which it is not resolved)."),
+    week: str = typer.Option(
+        None,
+        "--week",
+        help="Week of the alert (default: its latest week in which it is not resolved).",
+    ),
     narrative_width: int = typer.Option(90, "--width", help="Narrative characters shown."),
 ) -> None:
     """An alert's details: why it fired, its cases, triage history and follow-ups."""
@@ -161,28 +215,63 @@ def alerts_show(
         raise _fail(str(exc)) from exc
     finally:
         con.close()
-    typer.echo(f"alert {alert['alert_id']}  week {alert['week']}  rank "
-               f"{_num(alert['rank'], 0) or '-'}  status {alert['status']}")
+    typer.echo(
+        f"alert {alert['alert_id']}  week {alert['week']}  rank "
+        f"{_num(alert['rank'], 0) or '-'}  status {alert['status']}"
+    )
     typer.echo(f"  {alert['alert_type']}: {_text(alert['subject'])}")
-    typer.echo(f"  method {alert['method']}: observed {_num(alert['observed'], 0)}, expected "
-               f"{_num(alert['expected'], 2)}, threshold {_num(alert['threshold'], 2)}, "
-               f"p {_p(alert['pvalue'])}, q {_p(alert['qvalue'])}")
-    typer.echo(f"  hospitals {alert['hospitals']}  severe {alert['n_severe']}  admitted "
-               f"{alert['n_admitted']}  died {alert['n_died']}")
-    _table(f"Cases ({len(cases)})", ["case", "visit", "age/sex", "severity", "outcome",
-                                     "product", "brand/model/batch", "narrative"],
-           [[f"{c['hospital_code']}/{c['case_id']}", c["visit_date"],
-             f"{_num(c['age'], 0)}{(c['age_unit'] or 'y')[0]} {(c['sex'] or '?')[0]}",
-             c["severity"], c["outcome"], _text(c["product_name"], 30),
-             " / ".join(_text(c[k], 20) for k in ("brand", "model", "batch")),
-             _text(c["narrative"], narrative_width)] for c in cases.to_dict("records")])
+    typer.echo(
+        f"  method {alert['method']}: observed {_num(alert['observed'], 0)}, expected "
+        f"{_num(alert['expected'], 2)}, threshold {_num(alert['threshold'], 2)}, "
+        f"p {_p(alert['pvalue'])}, q {_p(alert['qvalue'])}"
+    )
+    typer.echo(
+        f"  hospitals {alert['hospitals']}  severe {alert['n_severe']}  admitted "
+        f"{alert['n_admitted']}  died {alert['n_died']}"
+    )
+    _table(
+        f"Cases ({len(cases)})",
+        [
+            "case",
+            "visit",
+            "age/sex",
+            "severity",
+            "outcome",
+            "product",
+            "brand/model/batch",
+            "narrative",
+        ],
+        [
+            [
+                f"{c['hospital_code']}/{c['case_id']}",
+                c["visit_date"],
+                f"{_num(c['age'], 0)}{(c['age_unit'] or 'y')[0]} {(c['sex'] or '?')[0]}",
+                c["severity"],
+                c["outcome"],
+                _text(c["product_name"], 30),
+                " / ".join(_text(c[k], 20) for k in ("brand", "model", "batch")),
+                _text(c["narrative"], narrative_width),
+            ]
+            for c in cases.to_dict("records")
+        ],
+    )
     if history.empty:
-        typer.echo("triage: not yet triaged (sentinel alerts triage "
-                   f"{alert_id} --decision ...)")
+        typer.echo(f"triage: not yet triaged (sentinel alerts triage {alert_id} --decision ...)")
     else:
-        _table("Triage history", ["when (UTC)", "week", "decision", "by", "reason"],
-               [[_when(h["recorded_at"]), h["week"], h["decision"].replace("_", "-"),
-                 h["actor"], h["reason"]] for h in history.to_dict("records")])
+        _table(
+            "Triage history",
+            ["when (UTC)", "week", "decision", "by", "reason"],
+            [
+                [
+                    _when(h["recorded_at"]),
+                    h["week"],
+                    h["decision"].replace("_", "-"),
+                    h["actor"],
+                    h["reason"],
+                ]
+                for h in history.to_dict("records")
+            ],
+        )
     if not follow.empty:
         _follow_table(follow, "Follow-ups")
 
@@ -190,17 +279,26 @@ def alerts_show(
 @alerts_app.command("triage")
 def alerts_triage(
     alert_id: str = typer.Argument(..., help="Alert id (from `sentinel alerts list`)."),
-    decision: str = typer.Option(..., "--decision", help="confirm | dismiss | watch | "
-                                 "follow-up"),
+    decision: str = typer.Option(..., "--decision", help="confirm | dismiss | watch | follow-up"),
     actor: str = typer.Option(..., "--actor", envvar="SENTINEL_ACTOR", help=ACTOR_HELP),
-    reason: str = typer.Option(..., "--reason", help="Why (required; stored scrubbed of "
-                               "ID and phone numbers)."),
-    cases: list[str] = typer.Option(None, "--cases", help="Follow-up only: cases to "
-                                    "investigate, HOSPITAL/CASE_ID, comma-separated."),
-    week: str = typer.Option(None, "--week", help="Week of the alert (default: its latest "
-                             "week in which it is not resolved)."),
-    force_case: bool = typer.Option(False, "--force-case", help="Allow follow-up of stored "
-                                    "cases that are not among the alert's cases."),
+    reason: str = typer.Option(
+        ..., "--reason", help="Why (required; stored scrubbed of ID and phone numbers)."
+    ),
+    cases: list[str] = typer.Option(
+        None,
+        "--cases",
+        help="Follow-up only: cases to investigate, HOSPITAL/CASE_ID, comma-separated.",
+    ),
+    week: str = typer.Option(
+        None,
+        "--week",
+        help="Week of the alert (default: its latest week in which it is not resolved).",
+    ),
+    force_case: bool = typer.Option(
+        False,
+        "--force-case",
+        help="Allow follow-up of stored cases that are not among the alert's cases.",
+    ),
 ) -> None:
     """Record a decision on an alert (append-only; the latest decision is the current one).
 
@@ -211,40 +309,76 @@ def alerts_triage(
 
     con = _connect(read_only=False)
     try:
-        out = record_decision(con, alert_id, decision, actor, reason, week=week,
-                              cases=cases or [], force_case=force_case)
+        out = record_decision(
+            con,
+            alert_id,
+            decision,
+            actor,
+            reason,
+            week=week,
+            cases=cases or [],
+            force_case=force_case,
+        )
     except TriageError as exc:
         raise _fail(str(exc)) from exc
     finally:
         con.close()
-    typer.echo(f"recorded {out['decision'].replace('_', '-')} on {alert_id} ({out['week']}) "
-               f"by {actor}: event {out['event_id']}")
+    typer.echo(
+        f"recorded {out['decision'].replace('_', '-')} on {alert_id} ({out['week']}) "
+        f"by {actor}: event {out['event_id']}"
+    )
     for followup_id in out["followup_ids"]:
         typer.echo(f"follow-up {followup_id} due {out['due_date']}")
 
 
 # ---- sentinel followup ---------------------------------------------------------------------
 
+
 def _follow_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
-    _table(title, ["follow-up", "alert", "case", "requested", "due", "status", "reached",
-                   "role", "brand/model/batch", "conclusion"],
-           [[f["followup_id"], f["alert_id"], f"{f['hospital_code']}/{f['case_id']}",
-             f"{_when(f['requested_at'])} {f['requested_by']}", _text(f["due_date"])[:10],
-             f["status"], "" if not isinstance(f["result_id"], str) else
-             ("yes" if f["reached"] else "no"), _text(f["product_role"]),
-             " / ".join(_text(f[k], 20) for k in ("brand_verified", "model_verified",
-                                                   "batch_verified")),
-             _text(f["conclusion"], 60)] for f in frame.to_dict("records")])
+    _table(
+        title,
+        [
+            "follow-up",
+            "alert",
+            "case",
+            "requested",
+            "due",
+            "status",
+            "reached",
+            "role",
+            "brand/model/batch",
+            "conclusion",
+        ],
+        [
+            [
+                f["followup_id"],
+                f["alert_id"],
+                f"{f['hospital_code']}/{f['case_id']}",
+                f"{_when(f['requested_at'])} {f['requested_by']}",
+                _text(f["due_date"])[:10],
+                f["status"],
+                "" if not isinstance(f["result_id"], str) else ("yes" if f["reached"] else "no"),
+                _text(f["product_role"]),
+                " / ".join(
+                    _text(f[k], 20) for k in ("brand_verified", "model_verified", "batch_verified")
+                ),
+                _text(f["conclusion"], 60),
+            ]
+            for f in frame.to_dict("records")
+        ],
+    )
 
 
 @followup_app.command("list")
 def followup_list(
     alert_id: str = typer.Option(None, "--alert", help="Only this alert's follow-ups."),
-    only_open: bool = typer.Option(False, "--open", help="Only follow-ups without a result "
-                                   "(open or overdue)."),
+    only_open: bool = typer.Option(
+        False, "--open", help="Only follow-ups without a result (open or overdue)."
+    ),
     overdue: bool = typer.Option(False, "--overdue", help="Only overdue follow-ups."),
-    as_of: str = typer.Option(None, "--as-of", help="Date for open/overdue (default: today "
-                              "in China), YYYY-MM-DD."),
+    as_of: str = typer.Option(
+        None, "--as-of", help="Date for open/overdue (default: today in China), YYYY-MM-DD."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Follow-ups with their latest result and status (open, overdue, completed)."""
@@ -274,16 +408,23 @@ def followup_list(
 
 @followup_app.command("record")
 def followup_record(
-    followup_id: str = typer.Argument(..., help="Follow-up id (from `sentinel followup "
-                                      "list`)."),
-    reached: bool = typer.Option(..., "--reached/--not-reached", help="Whether the patient "
-                                 "or family was reached."),
-    conclusion: str = typer.Option(..., "--conclusion", help="What the follow-up found "
-                                   "(stored scrubbed of ID and phone numbers)."),
+    followup_id: str = typer.Argument(..., help="Follow-up id (from `sentinel followup list`)."),
+    reached: bool = typer.Option(
+        ..., "--reached/--not-reached", help="Whether the patient or family was reached."
+    ),
+    conclusion: str = typer.Option(
+        ...,
+        "--conclusion",
+        help="What the follow-up found (stored scrubbed of ID and phone numbers).",
+    ),
     actor: str = typer.Option(..., "--actor", envvar="SENTINEL_ACTOR", help=ACTOR_HELP),
-    role: str = typer.Option(None, "--role", help="Product's role: caused | contributed | "
-                             "involved_not_causal | unrelated | undetermined (required when "
-                             "reached)."),
+    role: str = typer.Option(
+        None,
+        "--role",
+        help="Product's role: caused | contributed | "
+        "involved_not_causal | unrelated | undetermined (required when "
+        "reached).",
+    ),
     brand: str = typer.Option(None, "--brand", help="Brand verified."),
     model: str = typer.Option(None, "--model", help="Model verified."),
     batch: str = typer.Option(None, "--batch", help="Batch / lot verified."),
@@ -294,8 +435,16 @@ def followup_record(
     con = _connect(read_only=False)
     try:
         result_id = record_followup_result(
-            con, followup_id, reached=reached, actor=actor, conclusion=conclusion,
-            product_role=role, brand=brand, model=model, batch=batch)
+            con,
+            followup_id,
+            reached=reached,
+            actor=actor,
+            conclusion=conclusion,
+            product_role=role,
+            brand=brand,
+            model=model,
+            batch=batch,
+        )
     except TriageError as exc:
         raise _fail(str(exc)) from exc
     finally:
@@ -312,4 +461,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(followup_app, name="followup")
     register_notices(app)
     register_evidence(app)
-

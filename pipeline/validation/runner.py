@@ -17,8 +17,11 @@ def _quiet_gx_loggers() -> None:
     *imported*, and some of its modules pin their own logger to INFO: raise them to WARNING."""
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     for name, logger in list(logging.root.manager.loggerDict.items()):
-        if (name.startswith("great_expectations.") and isinstance(logger, logging.Logger)
-                and logger.level < logging.WARNING):
+        if (
+            name.startswith("great_expectations.")
+            and isinstance(logger, logging.Logger)
+            and logger.level < logging.WARNING
+        ):
             logger.setLevel(logging.NOTSET)  # inherit WARNING from "great_expectations"
 
 
@@ -56,22 +59,38 @@ class CaseValidator:
             context.delete_data_docs_site(site)
         actions = []
         if data_docs_dir is not None:
-            context.add_data_docs_site("sentinel", {
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(data_docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            })
+            context.add_data_docs_site(
+                "sentinel",
+                {
+                    "class_name": "SiteBuilder",
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(data_docs_dir),
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
             actions.append(UpdateDataDocsAction(name="update_data_docs", site_names=["sentinel"]))
-        batch = (context.data_sources.add_pandas("intake")
-                 .add_dataframe_asset("extract").add_batch_definition_whole_dataframe("whole"))
+        batch = (
+            context.data_sources.add_pandas("intake")
+            .add_dataframe_asset("extract")
+            .add_batch_definition_whole_dataframe("whole")
+        )
         suite = context.suites.add(gx.ExpectationSuite(**load_suite_dict(suite_path)))
         definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name="case_record", data=batch, suite=suite))
-        self._checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name="intake", validation_definitions=[definition], actions=actions,
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_idx"]},
-        ))
+            gx.ValidationDefinition(name="case_record", data=batch, suite=suite)
+        )
+        self._checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name="intake",
+                validation_definitions=[definition],
+                actions=actions,
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": ["_idx"],
+                },
+            )
+        )
 
     def validate(self, frame: pd.DataFrame) -> ValidationOutcome:
         """Validate a prepared frame (helper columns included); rows are addressed by _idx."""
@@ -80,8 +99,11 @@ class CaseValidator:
         with warnings.catch_warnings():
             # GX runs regexes through str.contains, which warns about the suite's (intended)
             # groups, e.g. the region pattern ^(11|12|...)[0-9]{4}$, once per run.
-            warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular "
-                                    "expression, and has match groups", category=UserWarning)
+            warnings.filterwarnings(
+                "ignore",
+                message="This pattern is interpreted as a regular expression, and has match groups",
+                category=UserWarning,
+            )
             result = self._checkpoint.run(batch_parameters={"dataframe": frame})
         records: list[dict] = []
         evaluated = 0
@@ -92,23 +114,30 @@ class CaseValidator:
                     continue
                 meta = item.expectation_config.meta or {}
                 field = meta.get("field", "?")
-                indexes = [entry["_idx"] for entry in item.result.get("unexpected_index_list") or []]
+                indexes = [
+                    entry["_idx"] for entry in item.result.get("unexpected_index_list") or []
+                ]
                 if not indexes:
                     # A failed expectation that names no row raised (GX nests exception_info by
                     # metric id) or cannot be attributed: never let it pass silently.
                     raise RuntimeError(
                         f"expectation {item.expectation_config.type} on {field} failed without "
-                        f"naming rows: {_exception_message(item.exception_info)}")
+                        f"naming rows: {_exception_message(item.exception_info)}"
+                    )
                 for idx in indexes:
                     row = frame.iloc[int(idx)]
                     value = row[field] if field in frame.columns else None
-                    records.append({
-                        "_submission_id": row["_submission_id"], "_row": int(row["_row"]),
-                        "field": field, "value": None if pd.isna(value) else str(value),
-                        "rule": meta.get("rule", item.expectation_config.type),
-                        "message_en": meta.get("message_en", ""),
-                        "message_zh": meta.get("message_zh", ""),
-                    })
+                    records.append(
+                        {
+                            "_submission_id": row["_submission_id"],
+                            "_row": int(row["_row"]),
+                            "field": field,
+                            "value": None if pd.isna(value) else str(value),
+                            "rule": meta.get("rule", item.expectation_config.type),
+                            "message_en": meta.get("message_en", ""),
+                            "message_zh": meta.get("message_zh", ""),
+                        }
+                    )
         errors = pd.DataFrame.from_records(records, columns=ERROR_COLUMNS)
         errors = errors.drop_duplicates(["_submission_id", "_row", "field", "rule"])
         return ValidationOutcome(errors=errors, evaluated=evaluated, success=errors.empty)

@@ -20,14 +20,31 @@ from pipeline.detection.isoweek import week_range
 WEEKS = week_range("2025-W01", "2026-W20")  # 72 weeks: every series uses the short history
 
 
-def _case(i: int, week: str, hospital: str, category: str, pattern: str | None = None,
-          pattern_week: str | None = None) -> dict:
-    return {"hospital_code": hospital, "case_id": f"{hospital}-{i}", "visit_week": week,
-            "residence_region": "440104", "severity": "mild", "outcome": "treated_released",
-            "injury_nature": "burn", "body_region": "upper_limb", "age": 30.0,
-            "age_unit": "years", "narrative": "scalded at home", "category": category,
-            "pattern_id": pattern, "pattern_week": pattern_week or (week if pattern else None),
-            "product_name": None}
+def _case(
+    i: int,
+    week: str,
+    hospital: str,
+    category: str,
+    pattern: str | None = None,
+    pattern_week: str | None = None,
+) -> dict:
+    return {
+        "hospital_code": hospital,
+        "case_id": f"{hospital}-{i}",
+        "visit_week": week,
+        "residence_region": "440104",
+        "severity": "mild",
+        "outcome": "treated_released",
+        "injury_nature": "burn",
+        "body_region": "upper_limb",
+        "age": 30.0,
+        "age_unit": "years",
+        "narrative": "scalded at home",
+        "category": category,
+        "pattern_id": pattern,
+        "pattern_week": pattern_week or (week if pattern else None),
+        "product_name": None,
+    }
 
 
 def _background(seed: int, step: tuple[str, str, int] | None = None) -> pd.DataFrame:
@@ -63,8 +80,11 @@ def test_a_step_too_small_for_one_week_is_caught_by_the_window_total() -> None:
                 assert hit.iloc[0]["method"] == "auto-rise-offset"
                 # a rise alert carries the cases of its whole window
                 keys = json.loads(hit.iloc[0]["case_keys"])
-                weeks = set(cases.set_index(cases["hospital_code"] + "/" + cases["case_id"])
-                            .loc[keys, "visit_week"])
+                weeks = set(
+                    cases.set_index(cases["hospital_code"] + "/" + cases["case_id"]).loc[
+                        keys, "visit_week"
+                    ]
+                )
                 assert weeks == {"2026-W17", "2026-W18", "2026-W19", "2026-W20"}
     assert caught["combined"] >= 7
     assert caught["weekly"] <= 2
@@ -88,9 +108,13 @@ def test_bh_per_kind_is_not_diluted_by_other_kinds() -> None:
     # hypothesis of the category family; per kind, the category family holds only 4.
     cases = _background(2, step=("HA01", "2026-W19", 9))
     rng = np.random.default_rng(0)
-    extra = [_case(100000 + i, w, "GZ001", "OT05", pattern=f"OT05-P{k:03d}")
-             for k in range(300) for w in WEEKS if rng.random() < 0.3 for i in [k * 1000
-                                                                              + WEEKS.index(w)]]
+    extra = [
+        _case(100000 + i, w, "GZ001", "OT05", pattern=f"OT05-P{k:03d}")
+        for k in range(300)
+        for w in WEEKS
+        if rng.random() < 0.3
+        for i in [k * 1000 + WEEKS.index(w)]
+    ]
     cases = pd.concat([cases, pd.DataFrame(extra)], ignore_index=True)
     panel = build_panel(cases, WEEKS[0], "2026-W20")
     week_cases = cases
@@ -103,8 +127,10 @@ def test_bh_per_kind_is_not_diluted_by_other_kinds() -> None:
 
 
 def test_new_pattern_needs_recent_first_case_several_cases_and_hospitals() -> None:
-    rows = [_case(i, "2026-W19", h, "CP02", "CP02-P009") for i, h in
-            enumerate(["GZ001", "SH001", "GZ001"])]
+    rows = [
+        _case(i, "2026-W19", h, "CP02", "CP02-P009")
+        for i, h in enumerate(["GZ001", "SH001", "GZ001"])
+    ]
     rows += [_case(10 + i, "2026-W10", "GZ001", "CP02", "CP02-P001") for i in range(3)]
     rows += [_case(20 + i, "2026-W19", "GZ001", "CP02", "CP02-P001") for i in range(5)]
     rows += [_case(30 + i, "2026-W20", "BJ001", "CP02", "CP02-P010") for i in range(4)]
@@ -119,17 +145,21 @@ def test_new_pattern_needs_recent_first_case_several_cases_and_hospitals() -> No
     assert hit["hospitals"] == "GZ001,SH001" and len(json.loads(hit["case_keys"])) == 3
     # the same new pattern as a sliver of a busy category (share < 20 %) is a clustering
     # refinement, not an emerging hazard
-    busy = pd.concat([cases, pd.DataFrame([_case(100 + i, "2026-W20", "GZ001", "CP02")
-                                           for i in range(40)])], ignore_index=True)
+    busy = pd.concat(
+        [cases, pd.DataFrame([_case(100 + i, "2026-W20", "GZ001", "CP02") for i in range(40)])],
+        ignore_index=True,
+    )
     assert new_pattern_alerts(busy, "2026-W20", cfg).empty
     # once the pattern is older than new_pattern_recent weeks it is no longer new
     assert new_pattern_alerts(cases, "2026-W27", replace(cfg, new_pattern_window=9)).empty
 
 
 def test_as_of_hides_later_visits_and_later_pattern_assignments() -> None:
-    rows = [_case(1, "2026-W10", "GZ001", "HA01", "HA01-P001", pattern_week="2026-W12"),
-            _case(2, "2026-W11", "GZ001", "HA01", "HA01-P001", pattern_week="2026-W11"),
-            _case(3, "2026-W13", "GZ001", "HA01", "HA01-P001", pattern_week="2026-W13")]
+    rows = [
+        _case(1, "2026-W10", "GZ001", "HA01", "HA01-P001", pattern_week="2026-W12"),
+        _case(2, "2026-W11", "GZ001", "HA01", "HA01-P001", pattern_week="2026-W11"),
+        _case(3, "2026-W13", "GZ001", "HA01", "HA01-P001", pattern_week="2026-W13"),
+    ]
     cases = pd.DataFrame(rows)
     seen = as_of(cases, "2026-W11")
     assert seen["case_id"].tolist() == ["GZ001-1", "GZ001-2"]
@@ -143,10 +173,14 @@ def test_as_of_hides_later_visits_and_later_pattern_assignments() -> None:
 
 def test_category_terms_give_one_alert_per_category() -> None:
     rows = [_case(i, "2026-W10", "GZ001", c) for i, c in enumerate(["CP02", "HA01"])]
-    rows += [{**_case(10 + i, "2026-W20", h, "CP02"), "narrative": "学步车冲下楼梯，头部血肿"}
-             for i, h in enumerate(["GZ001", "SH001", "BJ001"])]
-    rows += [{**_case(20 + i, "2026-W20", h, "HA01"), "narrative": "scalded at home"}
-             for i, h in enumerate(["GZ001", "SH001", "BJ001"])]  # nothing new for HA01
+    rows += [
+        {**_case(10 + i, "2026-W20", h, "CP02"), "narrative": "学步车冲下楼梯，头部血肿"}
+        for i, h in enumerate(["GZ001", "SH001", "BJ001"])
+    ]
+    rows += [
+        {**_case(20 + i, "2026-W20", h, "HA01"), "narrative": "scalded at home"}
+        for i, h in enumerate(["GZ001", "SH001", "BJ001"])
+    ]  # nothing new for HA01
     alerts = category_term_alerts(pd.DataFrame(rows), "2026-W20", AlertSettings())
     assert alerts["subject"].tolist() == ["CP02"]
     hit = alerts.iloc[0]

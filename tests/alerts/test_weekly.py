@@ -12,8 +12,12 @@ from pipeline.detection.isoweek import add_weeks, week_range
 WEEKS = week_range("2024-W01", "2026-W20")
 
 
-def _cases(seed: int = 1, step_category: str | None = None, step_from: str = "2026-W18",
-           silent: tuple[str, ...] = ()) -> pd.DataFrame:
+def _cases(
+    seed: int = 1,
+    step_category: str | None = None,
+    step_from: str = "2026-W18",
+    silent: tuple[str, ...] = (),
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for w in WEEKS:
@@ -26,14 +30,23 @@ def _cases(seed: int = 1, step_category: str | None = None, step_from: str = "20
                 if category == step_category and w >= step_from and hospital != "BJ001":
                     n += 6
                 for _ in range(n):
-                    rows.append({
-                        "hospital_code": hospital, "case_id": f"{hospital}-{len(rows)}",
-                        "visit_week": w, "residence_region": "440104", "severity": "mild",
-                        "outcome": "treated_released", "injury_nature": "burn",
-                        "body_region": "upper_limb", "age": 30.0, "age_unit": "years",
-                        "narrative": "scalded by steam at home", "category": category,
-                        "pattern_id": None,
-                    })
+                    rows.append(
+                        {
+                            "hospital_code": hospital,
+                            "case_id": f"{hospital}-{len(rows)}",
+                            "visit_week": w,
+                            "residence_region": "440104",
+                            "severity": "mild",
+                            "outcome": "treated_released",
+                            "injury_nature": "burn",
+                            "body_region": "upper_limb",
+                            "age": 30.0,
+                            "age_unit": "years",
+                            "narrative": "scalded by steam at home",
+                            "category": category,
+                            "pattern_id": None,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -79,10 +92,18 @@ def test_status_moves_from_new_to_ongoing_to_resolved() -> None:
 def test_a_new_product_term_is_alerted() -> None:
     cases = _cases(seed=5)
     week = "2026-W20"
-    extra = pd.DataFrame([{**cases.iloc[0].to_dict(), "hospital_code": h,
-                           "case_id": f"new-{i}", "visit_week": week,
-                           "narrative": "self-heating hotpot burst and scalded hand"}
-                          for i, h in enumerate(["GZ001", "SH001", "GZ001", "BJ001"])])
+    extra = pd.DataFrame(
+        [
+            {
+                **cases.iloc[0].to_dict(),
+                "hospital_code": h,
+                "case_id": f"new-{i}",
+                "visit_week": week,
+                "narrative": "self-heating hotpot burst and scalded hand",
+            }
+            for i, h in enumerate(["GZ001", "SH001", "GZ001", "BJ001"])
+        ]
+    )
     alerts = detect_week(pd.concat([cases, extra], ignore_index=True), week, pd.DataFrame())
     terms = alerts.loc[alerts["alert_type"] == "new_term", "subject"].tolist()
     assert any("hotpot" in t for t in terms)
@@ -95,10 +116,18 @@ def test_a_new_term_counts_cases_waiting_for_coder_review() -> None:
     # entering any series (their category is not known yet).
     cases = _cases(seed=5, step_category="HA01")
     week = "2026-W20"
-    extra = pd.DataFrame([{**cases.iloc[0].to_dict(), "hospital_code": h,
-                           "case_id": f"new-{i}", "visit_week": week,
-                           "narrative": "swallowed buckyball magnets, abdominal pain"}
-                          for i, h in enumerate(["GZ001", "SH001", "GZ001"])])
+    extra = pd.DataFrame(
+        [
+            {
+                **cases.iloc[0].to_dict(),
+                "hospital_code": h,
+                "case_id": f"new-{i}",
+                "visit_week": week,
+                "narrative": "swallowed buckyball magnets, abdominal pain",
+            }
+            for i, h in enumerate(["GZ001", "SH001", "GZ001"])
+        ]
+    )
     coded, pending = extra.iloc[:1], extra.iloc[1:].assign(category=None)
     with_coded = pd.concat([cases, coded], ignore_index=True)
 
@@ -106,10 +135,10 @@ def test_a_new_term_counts_cases_waiting_for_coder_review() -> None:
     assert not without["subject"].str.contains("buckyball").any()
 
     alerts = detect_week(with_coded, week, pd.DataFrame(), pending=pending)
-    hit = alerts[(alerts["alert_type"] == "new_term")
-                 & alerts["subject"].str.contains("buckyball")]
+    hit = alerts[(alerts["alert_type"] == "new_term") & alerts["subject"].str.contains("buckyball")]
     assert len(hit) == 1 and hit.iloc[0]["observed"] == 3
     assert hit.iloc[0]["category"] == coded.iloc[0]["category"]
+
     def series_alerts(frame: pd.DataFrame) -> list[tuple]:
         rows = frame[frame["alert_type"].isin(["category", "pattern", "category_region"])]
         return sorted(zip(rows["subject"], rows["observed"], rows["expected"], strict=True))

@@ -27,31 +27,50 @@ from pipeline.coding.landing import read_landing_cases  # noqa: E402
 SAMPLE = REPO / "data" / "sample"
 OUT = Path(__file__).with_name("data") / "hazard_categories.csv.gz"
 IDF_OUT = Path(__file__).with_name("data") / "sample_idf.npz"
-COLUMNS = ["hospital_code", "case_id", "visit_week", "visit_datetime", "product_name",
-           "narrative", "cause", "injury_nature", "body_region", "product_relation",
-           "category_code", "hazard_id"]
+COLUMNS = [
+    "hospital_code",
+    "case_id",
+    "visit_week",
+    "visit_datetime",
+    "product_name",
+    "narrative",
+    "cause",
+    "injury_nature",
+    "body_region",
+    "product_relation",
+    "category_code",
+    "hazard_id",
+]
 
 
 def main() -> None:
     truth = pd.read_csv(SAMPLE / "ground_truth_cases.csv", dtype=str, keep_default_na=False)
     categories = sorted(set(truth.loc[truth["hazard_id"] != "", "true_category"]))
     cases = read_landing_cases(SAMPLE / "landing")
-    with_product = cases.merge(truth[["hospital_code", "case_id", "true_category"]],
-                               on=["hospital_code", "case_id"])
+    with_product = cases.merge(
+        truth[["hospital_code", "case_id", "true_category"]], on=["hospital_code", "case_id"]
+    )
     with_product = with_product[with_product["true_category"] != ""]
-    docs = (analyse(p, n) for p, n in zip(with_product["product_name"],
-                                          with_product["narrative"], strict=True))
+    docs = (
+        analyse(p, n)
+        for p, n in zip(with_product["product_name"], with_product["narrative"], strict=True)
+    )
     idf = Idf.fit((d.concepts, d.terms) for d in docs)
-    np.savez_compressed(IDF_OUT, concepts=idf.concepts, terms=idf.terms,
-                        n_docs=np.array(idf.n_docs))
-    cases = cases.merge(truth[["hospital_code", "case_id", "true_category", "hazard_id"]],
-                        on=["hospital_code", "case_id"], how="inner")
+    np.savez_compressed(
+        IDF_OUT, concepts=idf.concepts, terms=idf.terms, n_docs=np.array(idf.n_docs)
+    )
+    cases = cases.merge(
+        truth[["hospital_code", "case_id", "true_category", "hazard_id"]],
+        on=["hospital_code", "case_id"],
+        how="inner",
+    )
     cases = cases[cases["true_category"].isin(categories)].rename(
-        columns={"true_category": "category_code"})
+        columns={"true_category": "category_code"}
+    )
     cases["visit_datetime"] = pd.to_datetime(cases["visit_datetime"]).dt.strftime(
-        "%Y-%m-%d %H:%M:%S")
-    cases = cases[COLUMNS].sort_values(["visit_week", "visit_datetime", "hospital_code",
-                                        "case_id"])
+        "%Y-%m-%d %H:%M:%S"
+    )
+    cases = cases[COLUMNS].sort_values(["visit_week", "visit_datetime", "hospital_code", "case_id"])
     OUT.parent.mkdir(parents=True, exist_ok=True)
     cases.to_csv(OUT, index=False, compression={"method": "gzip", "mtime": 0})
     print(f"{len(cases)} cases of {', '.join(categories)} -> {OUT}")

@@ -25,24 +25,37 @@ def _run(args, env):
 
 def _json(result):
     text = result.stdout
-    return json.loads(text[text.index("{") if text.lstrip().startswith("{") else text.index("["):])
+    return json.loads(text[text.index("{") if text.lstrip().startswith("{") else text.index("[") :])
 
 
 def test_cli_end_to_end(con, settings):
-    h.store(con, [h.case("C1", h.RICE_ZH), h.case("C2", h.TRAMPOLINE_EN, category=None),
-                  h.case("C4", h.RICE_EN, category="SP01"),
-                  *[h.case(f"R{i}", h.RICE_ZH, visit=h.week_start("2026-W10")) for i in range(5)]])
+    h.store(
+        con,
+        [
+            h.case("C1", h.RICE_ZH),
+            h.case("C2", h.TRAMPOLINE_EN, category=None),
+            h.case("C4", h.RICE_EN, category="SP01"),
+            *[h.case(f"R{i}", h.RICE_ZH, visit=h.week_start("2026-W10")) for i in range(5)],
+        ],
+    )
     con.close()
     env = {"SENTINEL_HOME": str(settings.home)}
     summary = _json(_run(["coding", "run"], env))
     assert summary["cases_coded"] == 8 and summary["reviews_opened"] == 1
     listing = _run(["coding", "review", "list"], env).stdout
     assert "GZ001:C4" in listing and "model_disagrees" in listing
-    resolved = _json(_run(["coding", "review", "resolve", "GZ001:C4", "--category", "HA01",
-                           "--by", "coder-li"], env))
+    resolved = _json(
+        _run(
+            ["coding", "review", "resolve", "GZ001:C4", "--category", "HA01", "--by", "coder-li"],
+            env,
+        )
+    )
     assert resolved["category"] == "HA01" and resolved["was_open"]
-    bad = CliRunner().invoke(_app(), ["coding", "review", "resolve", "C4", "--category", "XX99",
-                                      "--by", "coder-li"], env=env)
+    bad = CliRunner().invoke(
+        _app(),
+        ["coding", "review", "resolve", "C4", "--category", "XX99", "--by", "coder-li"],
+        env=env,
+    )
     assert bad.exit_code == 2
     status = _json(_run(["coding", "status"], env))
     assert status["reviews"] == {"resolved": 1}
@@ -56,9 +69,13 @@ def test_cli_end_to_end(con, settings):
 
 
 def test_cli_without_warehouse_exits_2(settings):
-    result = CliRunner().invoke(_app(), ["coding", "run"],
-                                env={"SENTINEL_HOME": str(settings.home)})
+    result = CliRunner().invoke(
+        _app(), ["coding", "run"], env={"SENTINEL_HOME": str(settings.home)}
+    )
     assert result.exit_code == 2
-    bad_week = CliRunner().invoke(_app(), ["patterns", "refresh", "--week", "2026-47"],
-                                  env={"SENTINEL_HOME": str(settings.home)})
+    bad_week = CliRunner().invoke(
+        _app(),
+        ["patterns", "refresh", "--week", "2026-47"],
+        env={"SENTINEL_HOME": str(settings.home)},
+    )
     assert bad_week.exit_code == 2

@@ -11,8 +11,9 @@ from conftest_airflow import DAGS_DIR
 def dag():
     from airflow.dag_processing.dagbag import BundleDagBag
 
-    bag = BundleDagBag(dag_folder=DAGS_DIR / "code_and_cluster.py", bundle_path=DAGS_DIR,
-                       bundle_name="dags-folder")
+    bag = BundleDagBag(
+        dag_folder=DAGS_DIR / "code_and_cluster.py", bundle_path=DAGS_DIR, bundle_name="dags-folder"
+    )
     assert bag.import_errors == {}
     return bag.dags["code_and_cluster"]
 
@@ -27,9 +28,14 @@ def test_shape_pools_and_assets(dag):
         assert task.pool == "sentinel_warehouse" and task.pool_slots == 1
         assert task.owner == "sentinel" and task.retries >= 1
     assert [(a.name, a.uri) for a in dag.get_task("patterns").outlets] == [
-        ("sentinel_patterns", "x-sentinel://warehouse/patterns")]
-    assert dag.params.dump() == {"model": "product_coder", "model_version": "", "recode": False,
-                                 "week": ""}
+        ("sentinel_patterns", "x-sentinel://warehouse/patterns")
+    ]
+    assert dag.params.dump() == {
+        "model": "product_coder",
+        "model_version": "",
+        "recode": False,
+        "week": "",
+    }
 
 
 def test_tasks_code_and_cluster(dag, con, settings, monkeypatch):

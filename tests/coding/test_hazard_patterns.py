@@ -36,20 +36,28 @@ def sample_idf():
 
 
 def _assigned(assignments) -> pd.DataFrame:
-    return pd.DataFrame([(a.hospital_code, a.case_id, a.pattern_id) for a in assignments],
-                        columns=["hospital_code", "case_id", "pattern_id"])
+    return pd.DataFrame(
+        [(a.hospital_code, a.case_id, a.pattern_id) for a in assignments],
+        columns=["hospital_code", "case_id", "pattern_id"],
+    )
 
 
 def _hazards(frame):
-    return [{"id": hz, "category": group["category_code"].iloc[0],
-             "cases": list(zip(group["hospital_code"], group["case_id"], strict=True))}
-            for hz, group in frame[frame["hazard_id"].notna()].groupby("hazard_id")]
+    return [
+        {
+            "id": hz,
+            "category": group["category_code"].iloc[0],
+            "cases": list(zip(group["hospital_code"], group["case_id"], strict=True)),
+        }
+        for hz, group in frame[frame["hazard_id"].notna()].groupby("hazard_id")
+    ]
 
 
 def test_each_hazard_falls_into_one_pattern(frame, sample_idf):
     assigned = _assigned(cluster_cases(new_state(frame, idf=sample_idf), frame))
     table = frame[["hospital_code", "case_id", "visit_week"]].merge(
-        assigned, on=["hospital_code", "case_id"], how="left")
+        assigned, on=["hospital_code", "case_id"], how="left"
+    )
     rows = purity(table, _hazards(frame))
     assert len(rows) == 5
     for row in rows:

@@ -32,14 +32,17 @@ def test_shipped_model_is_current_small_and_documented(shipped_model):
     assert shipped_model.coef.dtype == np.float32
 
 
-@pytest.mark.parametrize(("product", "narrative", "expected"), [
-    ("电饭煲", "患儿在家碰翻桌上的电饭煲被烫伤，右手背浅II度烫伤。", "HA01"),
-    ("RICE COOKER", "3YOF KNOCKED OVER RICE COOKER AT HOME, SCALD BURN R HAND", "HA01"),
-    ("TRAMPOLINE", "7YOM JUMPING ON TRAMPOLINE AND FELL OFF, FX L WRIST", "SP01"),
-    ("", "8YOF BOUNCING ON A TRAMPOLINE, LANDED ON ANKLE, SPRAIN", "SP01"),
-    ("学步车", "婴儿坐学步车时翻倒，额部挫伤。", "CP02"),
-    ("", "患者被狗咬伤右小腿，皮肤裂伤。", NO_PRODUCT),
-])
+@pytest.mark.parametrize(
+    ("product", "narrative", "expected"),
+    [
+        ("电饭煲", "患儿在家碰翻桌上的电饭煲被烫伤，右手背浅II度烫伤。", "HA01"),
+        ("RICE COOKER", "3YOF KNOCKED OVER RICE COOKER AT HOME, SCALD BURN R HAND", "HA01"),
+        ("TRAMPOLINE", "7YOM JUMPING ON TRAMPOLINE AND FELL OFF, FX L WRIST", "SP01"),
+        ("", "8YOF BOUNCING ON A TRAMPOLINE, LANDED ON ANKLE, SPRAIN", "SP01"),
+        ("学步车", "婴儿坐学步车时翻倒，额部挫伤。", "CP02"),
+        ("", "患者被狗咬伤右小腿，皮肤裂伤。", NO_PRODUCT),
+    ],
+)
 def test_shipped_model_predicts_chinese_and_english(shipped_model, product, narrative, expected):
     proba = shipped_model.predict_proba([model_text(product, narrative)])
     assert proba.shape == (1, len(shipped_model.classes))
@@ -54,8 +57,11 @@ def test_model_text_normalises():
 
 def _toy_data():
     rng = np.random.default_rng(7)
-    words = {"A": ["电饭煲", "rice cooker", "烫伤"], "B": ["蹦床", "trampoline", "摔下"],
-             "C": ["菜刀", "knife", "割伤"]}
+    words = {
+        "A": ["电饭煲", "rice cooker", "烫伤"],
+        "B": ["蹦床", "trampoline", "摔下"],
+        "C": ["菜刀", "knife", "割伤"],
+    }
     texts, labels = [], []
     for label, vocab in words.items():
         for _ in range(40):
@@ -69,8 +75,9 @@ def test_training_is_deterministic_and_calibration_helps():
     texts, labels = _toy_data()
     config = FeatureConfig(char_max_features=500, word_max_features=100, min_df=1, C=50.0)
     a = ProductCoder.fit(texts, labels, name="toy", version="t1", config=config)
-    b = ProductCoder.fit(list(reversed(texts)), list(reversed(labels)), name="toy",
-                         version="t1", config=config)
+    b = ProductCoder.fit(
+        list(reversed(texts)), list(reversed(labels)), name="toy", version="t1", config=config
+    )
     assert list(a.classes) == ["A", "B", "C"]
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-3, atol=1e-4)
     before, after = a.calibrate(texts, labels)
@@ -84,9 +91,13 @@ def test_artifact_roundtrip(tmp_path):
     from pipeline.coding import model as m
 
     texts, labels = _toy_data()
-    coder = ProductCoder.fit(texts, labels, name="toy", version="v9",
-                             config=FeatureConfig(char_max_features=300, word_max_features=50,
-                                                  min_df=1))
+    coder = ProductCoder.fit(
+        texts,
+        labels,
+        name="toy",
+        version="v9",
+        config=FeatureConfig(char_max_features=300, word_max_features=50, min_df=1),
+    )
     coder.save(tmp_path / "toy" / "v9")
     m.set_current(tmp_path, "toy", "v9")
     loaded = m.load(tmp_path, "toy")
@@ -147,16 +158,31 @@ def test_train_from_warehouse_writes_artifact_card_and_current(con, tmp_path):
     config = FeatureConfig(char_max_features=2000, word_max_features=500, min_df=1)
     coder, metrics = train(con, tmp_path, name="toy", version="v1", config=config)
     directory = tmp_path / "toy" / "v1"
-    assert {p.name for p in directory.iterdir()} == {"model.joblib", "metrics.json",
-                                                     "model_card.md"}
+    assert {p.name for p in directory.iterdir()} == {
+        "model.joblib",
+        "metrics.json",
+        "model_card.md",
+    }
     assert m.current_version(tmp_path, "toy") == "v1"
     saved = json.loads((directory / "metrics.json").read_text())
     assert saved["test"]["top1_accuracy"] == metrics["test"]["top1_accuracy"]
-    for key in ("top1_accuracy", "top2_accuracy", "macro", "per_class", "calibration",
-                "threshold_table", "at_threshold", "hospital_check"):
+    for key in (
+        "top1_accuracy",
+        "top2_accuracy",
+        "macro",
+        "per_class",
+        "calibration",
+        "threshold_table",
+        "at_threshold",
+        "hospital_check",
+    ):
         assert key in saved["test"], key
-    assert saved["data"]["split"]["train"] + saved["data"]["split"]["calibration"] + \
-        saved["data"]["split"]["test"] == 170
+    assert (
+        saved["data"]["split"]["train"]
+        + saved["data"]["split"]["calibration"]
+        + saved["data"]["split"]["test"]
+        == 170
+    )
     assert saved["uncoded_cases"]["cases"] == 10
     assert 0.5 <= coder.thresholds.review <= 0.98
     assert NO_PRODUCT in coder.classes
@@ -164,11 +190,16 @@ def test_train_from_warehouse_writes_artifact_card_and_current(con, tmp_path):
     # n-gram vocabularies: 电饭煲 and RICE COOKER are known, 巴克球 is not
     assert coder.name_vocab["电饭"] >= 3 and "cooker" in coder.name_vocab
     assert coder.unknown_names(["电饭煲", "RICE COOKER", "巴克球", None]).tolist() == [
-        False, False, True, False]
+        False,
+        False,
+        True,
+        False,
+    ]
     assert "unknown product name" in (directory / "model_card.md").read_text().lower()
     at = saved["test"]["at_threshold"]
-    assert at["review_share"] == pytest.approx(at["review_share_low_confidence"]
-                                               + at["review_share_unknown_name"])
+    assert at["review_share"] == pytest.approx(
+        at["review_share_low_confidence"] + at["review_share_unknown_name"]
+    )
     with pytest.raises(FileExistsError):
         train(con, tmp_path, name="toy", version="v1", config=config)
 
@@ -182,4 +213,8 @@ def test_unknown_product_names_with_the_shipped_model(shipped_model):
     assert share[0] == 1.0 and share[1] == 0.0 and share[2] == 0.0
     assert np.isnan(share[3]) and np.isnan(share[4])
     assert shipped_model.unknown_names(["巴克球", "BUCKYBALLZ", "电饭煲", None]).tolist() == [
-        True, True, False, False]
+        True,
+        True,
+        False,
+        False,
+    ]

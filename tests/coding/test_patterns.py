@@ -38,18 +38,38 @@ def test_lexicon_bridges_chinese_and_english():
 
 
 def test_case_vectors_are_unit_length_and_stateless():
-    frame = pd.DataFrame([
-        {"product_name": "电饭煲", "narrative": "电饭煲锅盖突然弹开，蒸汽烫伤手", "cause": "burn_scald",
-         "injury_nature": "burn", "body_region": "upper_limb", "product_relation": "uncertain"},
-        {"product_name": "RICE COOKER", "narrative": "RICE COOKER LID POPPED OPEN, STEAM BURN",
-         "cause": "burn_scald", "injury_nature": "burn", "body_region": "upper_limb",
-         "product_relation": "quality_related"},
-        {"product_name": "学步车", "narrative": "坐学步车从楼梯上翻滚下来", "cause": "fall",
-         "injury_nature": "bruise", "body_region": "head", "product_relation": "uncertain"},
-    ])
+    frame = pd.DataFrame(
+        [
+            {
+                "product_name": "电饭煲",
+                "narrative": "电饭煲锅盖突然弹开，蒸汽烫伤手",
+                "cause": "burn_scald",
+                "injury_nature": "burn",
+                "body_region": "upper_limb",
+                "product_relation": "uncertain",
+            },
+            {
+                "product_name": "RICE COOKER",
+                "narrative": "RICE COOKER LID POPPED OPEN, STEAM BURN",
+                "cause": "burn_scald",
+                "injury_nature": "burn",
+                "body_region": "upper_limb",
+                "product_relation": "quality_related",
+            },
+            {
+                "product_name": "学步车",
+                "narrative": "坐学步车从楼梯上翻滚下来",
+                "cause": "fall",
+                "injury_nature": "bruise",
+                "body_region": "head",
+                "product_relation": "uncertain",
+            },
+        ]
+    )
     state = new_state(frame)
-    items = [features.analyse(p, n) for p, n in zip(frame.product_name, frame.narrative,
-                                                   strict=True)]
+    items = [
+        features.analyse(p, n) for p, n in zip(frame.product_name, frame.narrative, strict=True)
+    ]
     structs = frame[list(features.STRUCT_FIELDS)].to_dict("records")
     v = features.vectorise(items, structs, state.layout, state.idf)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
@@ -67,10 +87,14 @@ def _unit(dim, *hot):
 
 def test_engine_promotes_candidates_and_keeps_ids(tmp_path):
     layout = features.Layout.default()
-    idf = features.Idf(concepts=np.ones(len(CONCEPTS), np.float32),
-                       terms=np.ones(features.TERM_DIM, np.float32), n_docs=1)
-    state = ClusterState(params=Params(threshold=0.6, min_cases=3, merge_threshold=None),
-                         idf=idf, layout=layout)
+    idf = features.Idf(
+        concepts=np.ones(len(CONCEPTS), np.float32),
+        terms=np.ones(features.TERM_DIM, np.float32),
+        n_docs=1,
+    )
+    state = ClusterState(
+        params=Params(threshold=0.6, min_cases=3, merge_threshold=None), idf=idf, layout=layout
+    )
     a, b = _unit(layout.dim, 0, 1), _unit(layout.dim, 5, 6)
     out = []
     for i in range(2):
@@ -99,10 +123,14 @@ def test_engine_promotes_candidates_and_keeps_ids(tmp_path):
 
 def test_new_group_similar_to_a_pattern_joins_it():
     layout = features.Layout.default()
-    idf = features.Idf(concepts=np.ones(len(CONCEPTS), np.float32),
-                       terms=np.ones(features.TERM_DIM, np.float32), n_docs=1)
-    state = ClusterState(params=Params(threshold=0.8, min_cases=2, merge_threshold=0.5),
-                         idf=idf, layout=layout)
+    idf = features.Idf(
+        concepts=np.ones(len(CONCEPTS), np.float32),
+        terms=np.ones(features.TERM_DIM, np.float32),
+        n_docs=1,
+    )
+    state = ClusterState(
+        params=Params(threshold=0.8, min_cases=2, merge_threshold=0.5), idf=idf, layout=layout
+    )
     for i in range(2):
         state.assign("HA01", ("X", f"a{i}"), "2026-W01", _unit(layout.dim, 0, 1, 2))
     out = []
@@ -118,8 +146,14 @@ def _store_weeks(con, weeks, per_week=6):
         start = h.week_start(week)
         for i in range(per_week):
             template = [h.RICE_ZH, h.RICE_EN, h.TRAMPOLINE_EN][i % 3]
-            rows.append(h.case(f"{week}-{i}", template, visit=start + pd.Timedelta(hours=i),
-                               hospital=["GZ001", "GZ002"][i % 2]))
+            rows.append(
+                h.case(
+                    f"{week}-{i}",
+                    template,
+                    visit=start + pd.Timedelta(hours=i),
+                    hospital=["GZ001", "GZ002"][i % 2],
+                )
+            )
         del w_i
     h.store(con, rows)
 
@@ -145,8 +179,10 @@ def test_refresh_is_incremental_and_stable(con, settings, shipped_model):
     ha01 = patterns[patterns["category_code"] == "HA01"].iloc[0]
     assert ha01["label_en"].startswith("Rice cooker") and ha01["label_zh"].startswith("电饭煲")
     assert ha01["dominant_cause"] == "burn_scald" and ha01["dominant_injury"] == "burn"
-    assert (patterns["n_cases"].sum()
-            == con.execute("SELECT count(*) FROM case_patterns").fetchall()[0][0])
+    assert (
+        patterns["n_cases"].sum()
+        == con.execute("SELECT count(*) FROM case_patterns").fetchall()[0][0]
+    )
     assert patterns["first_week"].min() == "2026-W10"
     assert (patterns["created_week"] >= patterns["first_week"]).all()
 
@@ -158,21 +194,35 @@ def test_refresh_takes_out_recategorised_and_void_cases(con, settings, shipped_m
     refresh(con, settings)
     key = "2026-W10-0"  # a rice-cooker case
     # correction: the hospital recodes it as a kettle (HA06) -> out of its HA01 pattern
-    h.store(con, [h.case(key, h.RICE_ZH, category="HA06", version=2,
-                         visit=h.week_start("2026-W10"))])
-    h.store(con, [h.case("2026-W10-1", h.RICE_EN, version=2, status="void",
-                         hospital="GZ002", visit=h.week_start("2026-W10"))])
+    h.store(
+        con, [h.case(key, h.RICE_ZH, category="HA06", version=2, visit=h.week_start("2026-W10"))]
+    )
+    h.store(
+        con,
+        [
+            h.case(
+                "2026-W10-1",
+                h.RICE_EN,
+                version=2,
+                status="void",
+                hospital="GZ002",
+                visit=h.week_start("2026-W10"),
+            )
+        ],
+    )
     run_coding(con, shipped_model)
     # the model strongly disagrees (a rice-cooker narrative): pending review, out of patterns;
     # a coder confirms the hospital's code
     resolve_review(con, f"GZ001:{key}", "HA06", by="coder-li")
     result = refresh(con, settings)
     assert result["taken_out"] == 2
-    rows = con.execute("SELECT case_id, pattern_id FROM case_patterns WHERE case_id IN (?, ?)",
-                       [key, "2026-W10-1"]).fetchall()
+    rows = con.execute(
+        "SELECT case_id, pattern_id FROM case_patterns WHERE case_id IN (?, ?)", [key, "2026-W10-1"]
+    ).fetchall()
     assert all(not pid.startswith("HA01") for _cid, pid in rows)
-    processed = con.execute("SELECT category_code FROM pattern_processed WHERE case_id = ?",
-                            [key]).fetchall()
+    processed = con.execute(
+        "SELECT category_code FROM pattern_processed WHERE case_id = ?", [key]
+    ).fetchall()
     assert processed == [("HA06",)]
 
 
@@ -192,11 +242,21 @@ def test_cluster_cases_is_order_independent():
     rows = []
     for i in range(12):
         cat, name, text, cause, nature, region = [h.RICE_ZH, h.RICE_EN, h.TRAMPOLINE_EN][i % 3]
-        rows.append({"hospital_code": "GZ001", "case_id": f"C{i:02d}", "category_code": cat,
-                     "visit_week": f"2026-W{10 + i // 6:02d}",
-                     "visit_datetime": f"2026-03-0{1 + i % 6} 09:00:00", "product_name": name,
-                     "narrative": text, "cause": cause, "injury_nature": nature,
-                     "body_region": region, "product_relation": "uncertain"})
+        rows.append(
+            {
+                "hospital_code": "GZ001",
+                "case_id": f"C{i:02d}",
+                "category_code": cat,
+                "visit_week": f"2026-W{10 + i // 6:02d}",
+                "visit_datetime": f"2026-03-0{1 + i % 6} 09:00:00",
+                "product_name": name,
+                "narrative": text,
+                "cause": cause,
+                "injury_nature": nature,
+                "body_region": region,
+                "product_relation": "uncertain",
+            }
+        )
     frame = pd.DataFrame(rows)
     a = cluster_cases(new_state(frame), frame)
     shuffled = frame.sample(frac=1.0, random_state=3)
@@ -216,8 +276,9 @@ def _member_sums(con, state):
              AND v.version = pp.case_version
         ORDER BY p.pattern_id, p.hospital_code, p.case_id""").df()
     vectors = _vectors(frame, state)
-    return {pid: vectors[idx].sum(axis=0) for pid, idx in
-            frame.groupby("pattern_id").indices.items()}
+    return {
+        pid: vectors[idx].sum(axis=0) for pid, idx in frame.groupby("pattern_id").indices.items()
+    }
 
 
 def test_void_and_recoded_cases_leave_pattern_centroids(con, settings, shipped_model):
@@ -231,17 +292,33 @@ def test_void_and_recoded_cases_leave_pattern_centroids(con, settings, shipped_m
     state = ClusterState.load(state_root(settings) / "000001")
     sums = _member_sums(con, state)
     for pid, total in sums.items():  # to begin with, a centroid is the sum of its members
-        np.testing.assert_allclose(state.categories[pid[:4]].sums[
-            state.categories[pid[:4]].pattern_id.index(pid)], total, atol=1e-4)
+        np.testing.assert_allclose(
+            state.categories[pid[:4]].sums[state.categories[pid[:4]].pattern_id.index(pid)],
+            total,
+            atol=1e-4,
+        )
     void_key, moved_key = "2026-W11-1", "2026-W12-0"  # a rice-cooker case each
     pattern_of = dict(con.execute("SELECT case_id, pattern_id FROM case_patterns").fetchall())
     pid = pattern_of[void_key]
     cc = state.categories["HA01"]
     count_before = int(cc.count[cc.pattern_id.index(pid)])
-    h.store(con, [h.case(void_key, h.RICE_EN, version=2, status="void", hospital="GZ002",
-                         visit=h.week_start("2026-W11") + pd.Timedelta(hours=1))])
-    h.store(con, [h.case(moved_key, h.RICE_ZH, category="HA06", version=2,
-                         visit=h.week_start("2026-W12"))])
+    h.store(
+        con,
+        [
+            h.case(
+                void_key,
+                h.RICE_EN,
+                version=2,
+                status="void",
+                hospital="GZ002",
+                visit=h.week_start("2026-W11") + pd.Timedelta(hours=1),
+            )
+        ],
+    )
+    h.store(
+        con,
+        [h.case(moved_key, h.RICE_ZH, category="HA06", version=2, visit=h.week_start("2026-W12"))],
+    )
     run_coding(con, shipped_model)
     resolve_review(con, f"GZ001:{moved_key}", "HA06", by="coder-li")
     result = refresh(con, settings)
@@ -251,12 +328,16 @@ def test_void_and_recoded_cases_leave_pattern_centroids(con, settings, shipped_m
     i = cc.pattern_id.index(pid)
     assert int(cc.count[i]) == count_before - (2 if pattern_of[moved_key] == pid else 1)
     sums = _member_sums(con, after)
-    assert void_key not in dict(con.execute(
-        "SELECT case_id, pattern_id FROM case_patterns").fetchall())
+    assert void_key not in dict(
+        con.execute("SELECT case_id, pattern_id FROM case_patterns").fetchall()
+    )
     for p, total in sums.items():  # the void and the moved case no longer count anywhere
         k = after.categories[p[:4]]
         j = k.pattern_id.index(p)
         np.testing.assert_allclose(k.sums[j], total, atol=1e-4)
-        assert int(k.count[j]) == int(con.execute(
-            "SELECT count(*) FROM case_patterns WHERE pattern_id = ?", [p]).fetchall()[0][0])
+        assert int(k.count[j]) == int(
+            con.execute("SELECT count(*) FROM case_patterns WHERE pattern_id = ?", [p]).fetchall()[
+                0
+            ][0]
+        )
         assert abs(k.norm2[j] - float(total.astype(np.float64) @ total)) < 1e-3

@@ -11,25 +11,48 @@ from pipeline.coding.store import ReviewError, list_reviews, resolve_review, run
 
 
 def _coding(con, case_id):
-    row = con.execute("SELECT category_code, source, reason, needs_review, case_version, "
-                      "product_involved, model_version FROM case_coding WHERE case_id = ?",
-                      [case_id]).fetchall()
+    row = con.execute(
+        "SELECT category_code, source, reason, needs_review, case_version, "
+        "product_involved, model_version FROM case_coding WHERE case_id = ?",
+        [case_id],
+    ).fetchall()
     row = row[0] if row else None
-    return dict(zip(["category", "source", "reason", "needs_review", "version", "involved",
-                     "model_version"], row, strict=True)) if row else None
+    return (
+        dict(
+            zip(
+                [
+                    "category",
+                    "source",
+                    "reason",
+                    "needs_review",
+                    "version",
+                    "involved",
+                    "model_version",
+                ],
+                row,
+                strict=True,
+            )
+        )
+        if row
+        else None
+    )
 
 
 def test_coding_run_keeps_checks_predicts_and_queues(con, shipped_model):
-    h.store(con, [
-        h.case("C1", h.RICE_ZH),                        # valid hospital code
-        h.case("C2", h.TRAMPOLINE_EN, category=None),   # blank -> predicted
-        h.case("C3", h.KNIFE_ZH, category="ZZ99"),      # invalid -> predicted
-        h.case("C4", h.RICE_EN, category="SP01"),       # hospital code the model rejects
-        h.case("C5", h.DOG_BITE, category=None),        # no product involved
-        h.case("C6", h.RICE_ZH, category=None, product_name=None,
-               narrative="PT INJURED"),          # nothing to go on
-        h.case("C7", h.TRAMPOLINE_ZH, status="void"),
-    ])
+    h.store(
+        con,
+        [
+            h.case("C1", h.RICE_ZH),  # valid hospital code
+            h.case("C2", h.TRAMPOLINE_EN, category=None),  # blank -> predicted
+            h.case("C3", h.KNIFE_ZH, category="ZZ99"),  # invalid -> predicted
+            h.case("C4", h.RICE_EN, category="SP01"),  # hospital code the model rejects
+            h.case("C5", h.DOG_BITE, category=None),  # no product involved
+            h.case(
+                "C6", h.RICE_ZH, category=None, product_name=None, narrative="PT INJURED"
+            ),  # nothing to go on
+            h.case("C7", h.TRAMPOLINE_ZH, status="void"),
+        ],
+    )
     summary = run_coding(con, shipped_model)
     assert summary.cases == 6
     assert _coding(con, "C1")["category"] == "HA01"
@@ -41,7 +64,11 @@ def test_coding_run_keeps_checks_predicts_and_queues(con, shipped_model):
     assert _coding(con, "C3")["reason"] == "model_invalid_code"
     c4 = _coding(con, "C4")
     assert (c4["category"], c4["source"], c4["reason"], c4["needs_review"]) == (
-        "SP01", "hospital", "model_disagrees", True)
+        "SP01",
+        "hospital",
+        "model_disagrees",
+        True,
+    )
     c5 = _coding(con, "C5")
     assert c5["category"] is None and c5["involved"] is False and not c5["needs_review"]
     assert _coding(con, "C6")["needs_review"] is True
@@ -69,8 +96,9 @@ def test_low_confidence_threshold_comes_from_the_model(con, shipped_model):
 
 
 def test_resolution_is_audited_and_survives_unrelated_corrections(con, shipped_model):
-    h.store(con, [h.case("C6", h.RICE_ZH, category=None, product_name=None,
-                         narrative="PT INJURED")])
+    h.store(
+        con, [h.case("C6", h.RICE_ZH, category=None, product_name=None, narrative="PT INJURED")]
+    )
     run_coding(con, shipped_model)
     with pytest.raises(ReviewError):
         resolve_review(con, "GZ001:C6", "ZZ99", by="coder-li")
@@ -81,18 +109,35 @@ def test_resolution_is_audited_and_survives_unrelated_corrections(con, shipped_m
     assert _coding(con, "C6")["source"] == "coder"
     assert con.execute("SELECT count(*) FROM coded_cases").fetchall()[0][0] == 1
     # A correction that changes age only: same product text -> the coder's decision stays.
-    h.store(con, [{**h.case("C6", h.RICE_ZH, category=None, product_name=None,
-                            narrative="PT INJURED", version=2), "age": 40.0}])
+    h.store(
+        con,
+        [
+            {
+                **h.case(
+                    "C6",
+                    h.RICE_ZH,
+                    category=None,
+                    product_name=None,
+                    narrative="PT INJURED",
+                    version=2,
+                ),
+                "age": 40.0,
+            }
+        ],
+    )
     run_coding(con, shipped_model)
     assert _coding(con, "C6")["version"] == 2
     assert _coding(con, "C6")["category"] == "OT99"
     assert _coding(con, "C6")["source"] == "coder"
     # Changing one's mind adds a new, already resolved item; the old one is untouched.
     resolve_review(con, "GZ001:C6", "NONE", by="coder-wang")
-    items = con.execute("SELECT review_id, status, resolution, resolved_by FROM coding_review "
-                        "ORDER BY review_id").fetchall()
-    assert [i[1:] for i in items] == [("resolved", "OT99", "coder-li"),
-                                      ("resolved", "NONE", "coder-wang")]
+    items = con.execute(
+        "SELECT review_id, status, resolution, resolved_by FROM coding_review ORDER BY review_id"
+    ).fetchall()
+    assert [i[1:] for i in items] == [
+        ("resolved", "OT99", "coder-li"),
+        ("resolved", "NONE", "coder-wang"),
+    ]
     assert _coding(con, "C6")["involved"] is False
 
 
@@ -126,15 +171,29 @@ def test_recode_with_another_model_version_keeps_coder_decisions(con, shipped_mo
 
 
 def test_unknown_product_name_goes_to_review_not_into_statistics(con, shipped_model):
-    magnets = ("TY04", "巴克球", "患儿在家中误吞巴克球数颗，腹痛，诊断消化道异物。", "other",
-               "foreign_body", "trunk")
-    h.store(con, [h.case("M1", magnets, category=None),      # blank code, unknown name
-                  h.case("M2", magnets),                     # the hospital coded it: kept
-                  h.case("M3", h.RICE_ZH, category=None)])   # blank code, known name
+    magnets = (
+        "TY04",
+        "巴克球",
+        "患儿在家中误吞巴克球数颗，腹痛，诊断消化道异物。",
+        "other",
+        "foreign_body",
+        "trunk",
+    )
+    h.store(
+        con,
+        [
+            h.case("M1", magnets, category=None),  # blank code, unknown name
+            h.case("M2", magnets),  # the hospital coded it: kept
+            h.case("M3", h.RICE_ZH, category=None),
+        ],
+    )  # blank code, known name
     run_coding(con, shipped_model)
     m1 = _coding(con, "M1")
     assert (m1["source"], m1["reason"], m1["needs_review"]) == (
-        "model", "unknown_product_name", True)
+        "model",
+        "unknown_product_name",
+        True,
+    )
     assert _coding(con, "M2")["reason"] in {"hospital_code", "model_disagrees"}
     assert _coding(con, "M2")["category"] == "TY04"
     assert _coding(con, "M3")["reason"] == "model"

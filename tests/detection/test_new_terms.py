@@ -105,9 +105,14 @@ def test_chinese_ngrams_must_name_the_product_when_product_names_are_given() -> 
 
 def test_vocabulary_cache_gives_the_same_terms() -> None:
     week = "2024-W45"
-    current = [("H1", week, "hoverboard caught fire"), ("H2", week, "hoverboard caught fire"),
-               ("H3", week, "hoverboard caught fire"), ("H1", "2024-W46", "误吞磁力珠"),
-               ("H2", "2024-W46", "误吞磁力珠"), ("H3", "2024-W46", "误吞磁力珠")]
+    current = [
+        ("H1", week, "hoverboard caught fire"),
+        ("H2", week, "hoverboard caught fire"),
+        ("H3", week, "hoverboard caught fire"),
+        ("H1", "2024-W46", "误吞磁力珠"),
+        ("H2", "2024-W46", "误吞磁力珠"),
+        ("H3", "2024-W46", "误吞磁力珠"),
+    ]
     frame = _frame(current)
     cache: dict = {}
     for w in (week, "2024-W46"):
@@ -130,9 +135,15 @@ def test_category_new_terms_are_new_to_the_category_only() -> None:
         ("H2", week, "楼梯摔倒", "SP01"),
         ("H3", week, "下楼梯时摔倒", "SP01"),
     ]
-    frame = pd.DataFrame({"case_id": [f"c{i}" for i in range(len(rows))],
-                          "hospital_code": [r[0] for r in rows], "week": [r[1] for r in rows],
-                          "narrative": [r[2] for r in rows], "category": [r[3] for r in rows]})
+    frame = pd.DataFrame(
+        {
+            "case_id": [f"c{i}" for i in range(len(rows))],
+            "hospital_code": [r[0] for r in rows],
+            "week": [r[1] for r in rows],
+            "narrative": [r[2] for r in rows],
+            "category": [r[3] for r in rows],
+        }
+    )
     out = category_new_terms(frame, week)
     assert set(out["category"]) == {"CP02"}  # stairs are old news for SP01
     stairs = out[out["term"] == "楼梯"].iloc[0]

@@ -51,7 +51,8 @@ def test_a_step_is_found_sooner_than_by_the_weekly_test() -> None:
             found.append(int(weeks.min()) - 70 if len(weeks) else 99)
     assert np.median(delays["short-window"]) < np.median(delays["short-history"])
     assert np.mean(np.array(delays["short-window"]) < 99) > np.mean(
-        np.array(delays["short-history"]) < 99)
+        np.array(delays["short-history"]) < 99
+    )
 
 
 def test_history_excludes_the_window_and_needs_eight_weeks() -> None:
@@ -69,8 +70,7 @@ def test_offset_uses_the_denominator() -> None:
     y = np.array([2.0] * 30 + [4, 4])
     den = np.array([100.0] * 30 + [200, 200])  # twice the reporting volume: no rise
     assert not short_window(y, denominator=den, population_offset=True)["alarm"].any()
-    assert METHODS["auto-rise-offset"](y, denominator=den).iloc[0]["expected"] == \
-        pytest.approx(4.0)
+    assert METHODS["auto-rise-offset"](y, denominator=den).iloc[0]["expected"] == pytest.approx(4.0)
 
 
 def test_auto_rise_picks_glrnb_with_two_years_and_short_window_before() -> None:

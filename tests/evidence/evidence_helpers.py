@@ -17,16 +17,19 @@ def add_hostile_alert(settings) -> str:  # type: ignore[no-untyped-def]
 
     con = connect(settings.warehouse_path)
     try:
-        params = con.execute("SELECT params FROM alerts WHERE week = '2026-W47' LIMIT 1"
-                             ).fetchone()[0]
-        con.execute("""
+        params = con.execute(
+            "SELECT params FROM alerts WHERE week = '2026-W47' LIMIT 1"
+        ).fetchone()[0]
+        con.execute(
+            """
             INSERT INTO alerts (week, alert_id, alert_type, subject, category, method, observed,
                                 expected, threshold, score, pvalue, qvalue, status, n_hospitals,
                                 hospitals, n_severe, n_admitted, n_died, priority, rank,
                                 case_keys, params)
             VALUES ('2026-W47', ?, 'category', 'HA01', 'HA01', 'auto-offset', 3, 0.5, 2, 1.5,
                     0.001, 0.01, 'new', 1, 'GZ001', 0, 3, 0, 0.1, 99, ?, ?)""",
-                    [HOSTILE_ALERT, json.dumps(HOSTILE_KEYS), params])
+            [HOSTILE_ALERT, json.dumps(HOSTILE_KEYS), params],
+        )
     finally:
         con.close()
     return HOSTILE_ALERT
@@ -46,8 +49,9 @@ def identifier_needles(settings) -> dict[str, bytes]:  # type: ignore[no-untyped
     try:
         for field in IDENTIFIER_FIELDS:
             for (value,) in con.execute(
-                    f"SELECT DISTINCT {field} FROM cases WHERE case_id LIKE 'HOSTILE%' "
-                    f"AND {field} IS NOT NULL").fetchall():
+                f"SELECT DISTINCT {field} FROM cases WHERE case_id LIKE 'HOSTILE%' "
+                f"AND {field} IS NOT NULL"
+            ).fetchall():
                 needles[f"pseudonym {field}"] = value.encode("utf-8")
     finally:
         con.close()
@@ -67,5 +71,9 @@ def output_blobs(paths: list[Path]) -> dict[str, bytes]:
 
 
 def scan(blobs: dict[str, bytes], needles: dict[str, bytes]) -> list[str]:
-    return [f"{label} in {name}" for name, data in blobs.items()
-            for label, needle in needles.items() if needle in data]
+    return [
+        f"{label} in {name}"
+        for name, data in blobs.items()
+        for label, needle in needles.items()
+        if needle in data
+    ]

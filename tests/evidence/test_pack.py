@@ -29,13 +29,22 @@ from pipeline.evidence.pack import (
 from pipeline.storage.warehouse import connect
 
 EXPECTED_FILES = {
-    "cases.csv", "cases.parquet", "narratives.md", "narratives.txt", "counts_by_week.csv",
-    "counts_by_hospital.csv", "counts_by_severity.csv", "followups.csv", "charts/trend.svg",
-    "charts/by_hospital.svg", "charts/by_severity.svg", "summary.html", "provenance.json",
+    "cases.csv",
+    "cases.parquet",
+    "narratives.md",
+    "narratives.txt",
+    "counts_by_week.csv",
+    "counts_by_hospital.csv",
+    "counts_by_severity.csv",
+    "followups.csv",
+    "charts/trend.svg",
+    "charts/by_hospital.svg",
+    "charts/by_severity.svg",
+    "summary.html",
+    "provenance.json",
     MANIFEST,
 }
-HOSTILE_WEEK = {"category": "HA01", "date_from": date(2026, 11, 16),
-                "date_to": date(2026, 11, 22)}
+HOSTILE_WEEK = {"category": "HA01", "date_from": date(2026, 11, 16), "date_to": date(2026, 11, 22)}
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +94,16 @@ def test_pack_holds_every_file_and_a_manifest_of_their_hashes(network, top, tmp_
     assert provenance["coding_models"] and provenance["submissions"]
     assert all(len(s["sha256"]) == 64 for s in provenance["submissions"])
     assert "SELECT" in provenance["query"]
-    hospitals = list(csv.DictReader(io.StringIO(
-        files["counts_by_hospital.csv"].decode("utf-8-sig"))))
+    hospitals = list(
+        csv.DictReader(io.StringIO(files["counts_by_hospital.csv"].decode("utf-8-sig")))
+    )
     assert sum(int(h["cases"]) for h in hospitals) == len(rows)
 
 
 def test_parquet_matches_the_csv_without_a_pandas_index(network, top, tmp_path) -> None:
     import pyarrow.parquet as pq
 
-    files = _members(build_evidence_pack(network, alert_id=top["alert_id"],
-                                         out=tmp_path / "p.zip"))
+    files = _members(build_evidence_pack(network, alert_id=top["alert_id"], out=tmp_path / "p.zip"))
     table = pq.read_table(io.BytesIO(files["cases.parquet"]))
     assert table.schema.metadata is None or b"pandas" not in table.schema.metadata
     rows = list(csv.DictReader(io.StringIO(files["cases.csv"].decode("utf-8-sig"))))
@@ -112,8 +121,10 @@ def test_same_request_same_bytes_even_after_unrelated_changes(network, top, tmp_
     con = connect(network.warehouse_path)
     try:
         record_decision(con, HOSTILE_ALERT, "watch", "someone", "unrelated")
-        con.execute("INSERT INTO submission_events VALUES ('X', 1, 'received', "
-                    "TIMESTAMP '2026-11-23 00:00:00', NULL)")
+        con.execute(
+            "INSERT INTO submission_events VALUES ('X', 1, 'received', "
+            "TIMESTAMP '2026-11-23 00:00:00', NULL)"
+        )
     finally:
         con.close()
     third = build_evidence_pack(network, alert_id=top["alert_id"], out=tmp_path / "c.zip")
@@ -133,11 +144,18 @@ def test_a_related_change_changes_the_pack(network, tmp_path) -> None:
     before = build_evidence_pack(network, alert_id=HOSTILE_ALERT, out=tmp_path / "a.zip")
     con = connect(network.warehouse_path)
     try:
-        out = record_decision(con, HOSTILE_ALERT, "follow-up", "li", "check the cooker",
-                              cases=["GZ001/HOSTILE1"])
-        record_followup_result(con, out["followup_ids"][0], reached=True, actor="wang",
-                               conclusion="lid latch broke", product_role="caused",
-                               model="RC-9")
+        out = record_decision(
+            con, HOSTILE_ALERT, "follow-up", "li", "check the cooker", cases=["GZ001/HOSTILE1"]
+        )
+        record_followup_result(
+            con,
+            out["followup_ids"][0],
+            reached=True,
+            actor="wang",
+            conclusion="lid latch broke",
+            product_role="caused",
+            model="RC-9",
+        )
     finally:
         con.close()
     after = build_evidence_pack(network, alert_id=HOSTILE_ALERT, out=tmp_path / "b.zip")
@@ -167,21 +185,21 @@ def test_verification_detects_tampering(network, top, tmp_path) -> None:
     problems = verify_evidence_pack(tmp_path / "edited.zip")
     assert len(problems) == 1 and problems[0].startswith("cases.csv: SHA-256")
 
-    _rewrite(good, tmp_path / "dropped.zip",
-             lambda n, d: None if n == "narratives.txt" else d)
+    _rewrite(good, tmp_path / "dropped.zip", lambda n, d: None if n == "narratives.txt" else d)
     assert verify_evidence_pack(tmp_path / "dropped.zip") == [
-        "narratives.txt: listed in the manifest but missing"]
+        "narratives.txt: listed in the manifest but missing"
+    ]
 
     raw = bytearray(good.read_bytes())  # a byte of the compressed stream itself
     with zipfile.ZipFile(good) as archive:
         info = archive.getinfo("summary.html")
     raw[info.header_offset + 30 + len(info.filename) + 10] ^= 0xFF
     (tmp_path / "corrupt.zip").write_bytes(bytes(raw))
-    assert any(p.startswith("summary.html") for p in
-               verify_evidence_pack(tmp_path / "corrupt.zip"))
+    assert any(p.startswith("summary.html") for p in verify_evidence_pack(tmp_path / "corrupt.zip"))
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
-    assert verify_evidence_pack(tmp_path / "junk.zip")[0].endswith("not a readable zip "
-                                                                    "(File is not a zip file)")
+    assert verify_evidence_pack(tmp_path / "junk.zip")[0].endswith(
+        "not a readable zip (File is not a zip file)"
+    )
 
 
 def test_hostile_text_is_inert_in_csv_and_summary(network, tmp_path) -> None:
@@ -193,8 +211,9 @@ def test_hostile_text_is_inert_in_csv_and_summary(network, tmp_path) -> None:
     for name in ("cases.csv", "followups.csv", "counts_by_hospital.csv"):
         for row in csv.reader(io.StringIO(files[name].decode("utf-8-sig"))):
             for cell in row:
-                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－",
-                                            "＠")), (name, cell)
+                assert not cell.startswith(
+                    ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+                ), (name, cell)
     assert any(c.startswith("'=cmd|") for r in hostile for c in r)
     assert any(c == "'@SUM(1+1)" for r in hostile for c in r)
 
@@ -222,13 +241,18 @@ class _Tags(HTMLParser):
 
 def test_no_identifier_reaches_any_file_of_the_pack(network, small_network, tmp_path) -> None:
     needles = identifier_needles(network)
-    assert {"pseudonym patient_name", "pseudonym patient_id_number",
-            "pseudonym patient_phone"} <= set(needles)
+    assert {
+        "pseudonym patient_name",
+        "pseudonym patient_id_number",
+        "pseudonym patient_phone",
+    } <= set(needles)
     raw = small_network.landing_dir / "GZ001" / "GZ001_20261121_extra.csv"
     # Positive control: the scan finds the clear-text identifiers in the raw extract.
     assert len(scan(output_blobs([raw]), needles)) == 3
-    packs = [build_evidence_pack(network, **HOSTILE_WEEK, out=tmp_path / "cat.zip"),
-             build_evidence_pack(network, alert_id=HOSTILE_ALERT, out=tmp_path / "al.zip")]
+    packs = [
+        build_evidence_pack(network, **HOSTILE_WEEK, out=tmp_path / "cat.zip"),
+        build_evidence_pack(network, alert_id=HOSTILE_ALERT, out=tmp_path / "al.zip"),
+    ]
     blobs = output_blobs(packs)
     assert len(blobs) == 2 * (len(EXPECTED_FILES) + 1)
     assert scan(blobs, needles) == []
@@ -242,8 +266,9 @@ def test_requests_are_validated(network, tmp_path) -> None:
     with pytest.raises(ValueError, match="--category CODE --from DATE --to DATE"):
         build_evidence_pack(network, category="HA01", date_from=date(2026, 1, 1))
     with pytest.raises(LookupError, match="not in the product taxonomy"):
-        build_evidence_pack(network, category="ZZ99", date_from=date(2026, 1, 1),
-                            date_to=date(2026, 2, 1))
+        build_evidence_pack(
+            network, category="ZZ99", date_from=date(2026, 1, 1), date_to=date(2026, 2, 1)
+        )
     assert not list(network.evidence_dir.glob("*.tmp"))
 
 
@@ -260,8 +285,7 @@ def test_cli_builds_verifies_and_explains_unknown_ids(network, tmp_path) -> None
     assert path == network.evidence_dir / f"evidence-{HOSTILE_ALERT}-2026-W47.zip"
     ok = runner.invoke(app, ["evidence-pack", "verify", str(path)], env=env)
     assert ok.exit_code == 0 and "OK" in ok.stdout
-    _rewrite(path, tmp_path / "bad.zip",
-             lambda n, d: d + b"x" if n == "provenance.json" else d)
+    _rewrite(path, tmp_path / "bad.zip", lambda n, d: d + b"x" if n == "provenance.json" else d)
     bad = runner.invoke(app, ["evidence-pack", "verify", str(tmp_path / "bad.zip")], env=env)
     assert bad.exit_code == 1 and "provenance.json" in bad.stdout
     unknown = runner.invoke(app, ["evidence-pack", "--alert", "Anope"], env=env)

@@ -14,7 +14,8 @@ import pytest
 
 if "intake_helpers" not in sys.modules:
     _spec = importlib.util.spec_from_file_location(
-        "intake_helpers", Path(__file__).with_name("helpers.py"))
+        "intake_helpers", Path(__file__).with_name("helpers.py")
+    )
     assert _spec and _spec.loader
     _module = importlib.util.module_from_spec(_spec)
     sys.modules["intake_helpers"] = _module

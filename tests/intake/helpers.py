@@ -22,10 +22,33 @@ RECEIVED = datetime(2026, 3, 1, 8, 0, 0)
 
 # Canonical English headers in the order hospitals usually send them.
 EN_HEADERS = [
-    "hospital_code", "case_id", "report_type", "visit_datetime", "injury_datetime", "sex", "age",
-    "age_unit", "residence_region", "cause", "place", "activity", "intent", "injury_nature",
-    "body_region", "severity", "outcome", "product_name", "product_category", "brand", "model",
-    "batch", "barcode", "product_relation", "narrative", "patient_name", "patient_id_number",
+    "hospital_code",
+    "case_id",
+    "report_type",
+    "visit_datetime",
+    "injury_datetime",
+    "sex",
+    "age",
+    "age_unit",
+    "residence_region",
+    "cause",
+    "place",
+    "activity",
+    "intent",
+    "injury_nature",
+    "body_region",
+    "severity",
+    "outcome",
+    "product_name",
+    "product_category",
+    "brand",
+    "model",
+    "batch",
+    "barcode",
+    "product_relation",
+    "narrative",
+    "patient_name",
+    "patient_id_number",
     "patient_phone",
 ]
 # One Chinese alias per field (the first one in the contract).
@@ -35,16 +58,34 @@ ZH_HEADERS = {name: FIELD_BY_NAME[name].aliases_zh[0] for name in EN_HEADERS}
 def case_row(case_id: str = "C0001", hospital: str = HOSPITAL, **overrides: object) -> dict:
     """A valid case row with canonical field names and English codes."""
     row = {
-        "hospital_code": hospital, "case_id": case_id, "report_type": "new",
-        "visit_datetime": "2026-02-10 09:30", "injury_datetime": "2026-02-10 08:45",
-        "sex": "male", "age": "4", "age_unit": "years", "residence_region": "440104",
-        "cause": "fall", "place": "home", "activity": "leisure", "intent": "unintentional",
-        "injury_nature": "fracture", "body_region": "upper_limb", "severity": "moderate",
-        "outcome": "treated_released", "product_name": "儿童自行车",
-        "product_category": "TY11", "brand": "", "model": "", "batch": "",
-        "barcode": "6901234567892", "product_relation": "normal_use_accident",
-        "narrative": "孩子骑儿童自行车时摔倒，右前臂骨折。", "patient_name": "",
-        "patient_id_number": "", "patient_phone": "",
+        "hospital_code": hospital,
+        "case_id": case_id,
+        "report_type": "new",
+        "visit_datetime": "2026-02-10 09:30",
+        "injury_datetime": "2026-02-10 08:45",
+        "sex": "male",
+        "age": "4",
+        "age_unit": "years",
+        "residence_region": "440104",
+        "cause": "fall",
+        "place": "home",
+        "activity": "leisure",
+        "intent": "unintentional",
+        "injury_nature": "fracture",
+        "body_region": "upper_limb",
+        "severity": "moderate",
+        "outcome": "treated_released",
+        "product_name": "儿童自行车",
+        "product_category": "TY11",
+        "brand": "",
+        "model": "",
+        "batch": "",
+        "barcode": "6901234567892",
+        "product_relation": "normal_use_accident",
+        "narrative": "孩子骑儿童自行车时摔倒，右前臂骨折。",
+        "patient_name": "",
+        "patient_id_number": "",
+        "patient_phone": "",
     }
     for name, value in overrides.items():
         if name not in row:
@@ -53,18 +94,24 @@ def case_row(case_id: str = "C0001", hospital: str = HOSPITAL, **overrides: obje
     return row
 
 
-def rows_table(rows: Iterable[dict], headers: list[str] | None = None,
-               language: str = "en") -> list[list[str]]:
+def rows_table(
+    rows: Iterable[dict], headers: list[str] | None = None, language: str = "en"
+) -> list[list[str]]:
     """Header row (English or Chinese) followed by the data rows."""
     headers = headers or EN_HEADERS
     head = [ZH_HEADERS.get(h, h) if language == "zh" else h for h in headers]
     return [head, *[[str(r.get(h, "")) for h in headers] for r in rows]]
 
 
-def csv_bytes(rows: Iterable[dict], *, language: str = "en", encoding: str = "utf-8",
-              headers: list[str] | None = None, delimiter: str = ",") -> bytes:
-    return table_bytes(rows_table(rows, headers, language), encoding=encoding,
-                       delimiter=delimiter)
+def csv_bytes(
+    rows: Iterable[dict],
+    *,
+    language: str = "en",
+    encoding: str = "utf-8",
+    headers: list[str] | None = None,
+    delimiter: str = ",",
+) -> bytes:
+    return table_bytes(rows_table(rows, headers, language), encoding=encoding, delimiter=delimiter)
 
 
 def table_bytes(table: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ",") -> bytes:
@@ -74,8 +121,9 @@ def table_bytes(table: list[list[str]], *, encoding: str = "utf-8", delimiter: s
     return buffer.getvalue().encode(encoding)
 
 
-def xlsx_bytes(rows: Iterable[dict], *, language: str = "en",
-               headers: list[str] | None = None) -> bytes:
+def xlsx_bytes(
+    rows: Iterable[dict], *, language: str = "en", headers: list[str] | None = None
+) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -88,23 +136,62 @@ def xlsx_bytes(rows: Iterable[dict], *, language: str = "en",
 
 
 NEISS_HEADERS = [
-    "CPSC_Case_Number", "Treatment_Date", "Age", "Sex", "Race", "Other_Race", "Hispanic",
-    "Body_Part", "Diagnosis", "Other_Diagnosis", "Body_Part_2", "Diagnosis_2",
-    "Other_Diagnosis_2", "Disposition", "Location", "Fire_Involvement", "Alcohol", "Drug",
-    "Product_1", "Product_2", "Product_3", "Narrative_1", "Stratum", "PSU", "Weight",
+    "CPSC_Case_Number",
+    "Treatment_Date",
+    "Age",
+    "Sex",
+    "Race",
+    "Other_Race",
+    "Hispanic",
+    "Body_Part",
+    "Diagnosis",
+    "Other_Diagnosis",
+    "Body_Part_2",
+    "Diagnosis_2",
+    "Other_Diagnosis_2",
+    "Disposition",
+    "Location",
+    "Fire_Involvement",
+    "Alcohol",
+    "Drug",
+    "Product_1",
+    "Product_2",
+    "Product_3",
+    "Narrative_1",
+    "Stratum",
+    "PSU",
+    "Weight",
 ]
 
 
 def neiss_row(case: str = "260101001", **overrides: object) -> dict:
     """A NEISS public-file row with real NEISS codes (see neiss_format_codes.tsv)."""
     row = {
-        "CPSC_Case_Number": case, "Treatment_Date": "01/15/2026", "Age": "204", "Sex": "1",
-        "Race": "1", "Other_Race": "", "Hispanic": "2", "Body_Part": "75", "Diagnosis": "57",
-        "Other_Diagnosis": "", "Body_Part_2": "", "Diagnosis_2": "", "Other_Diagnosis_2": "",
-        "Disposition": "1", "Location": "1", "Fire_Involvement": "0", "Alcohol": "0",
-        "Drug": "0", "Product_1": "1807", "Product_2": "0", "Product_3": "0",
+        "CPSC_Case_Number": case,
+        "Treatment_Date": "01/15/2026",
+        "Age": "204",
+        "Sex": "1",
+        "Race": "1",
+        "Other_Race": "",
+        "Hispanic": "2",
+        "Body_Part": "75",
+        "Diagnosis": "57",
+        "Other_Diagnosis": "",
+        "Body_Part_2": "",
+        "Diagnosis_2": "",
+        "Other_Diagnosis_2": "",
+        "Disposition": "1",
+        "Location": "1",
+        "Fire_Involvement": "0",
+        "Alcohol": "0",
+        "Drug": "0",
+        "Product_1": "1807",
+        "Product_2": "0",
+        "Product_3": "0",
         "Narrative_1": "4 MOM FELL OFF BED ONTO FLOOR AT HOME, HIT HEAD. DX: SKULL FRACTURE",
-        "Stratum": "V", "PSU": "61", "Weight": "15.7762",
+        "Stratum": "V",
+        "PSU": "61",
+        "Weight": "15.7762",
     }
     row.update({k: str(v) for k, v in overrides.items()})
     return row
@@ -132,9 +219,13 @@ def _utc_timestamp(naive: datetime) -> float:
 
 
 def make_settings(root: Path, landing: Path | None = None) -> Settings:
-    return Settings.from_env({"SENTINEL_HOME": str(root / "home"),
-                              "SENTINEL_LANDING": str(landing or root / "landing"),
-                              "SENTINEL_PSEUDONYM_KEY": KEY})
+    return Settings.from_env(
+        {
+            "SENTINEL_HOME": str(root / "home"),
+            "SENTINEL_LANDING": str(landing or root / "landing"),
+            "SENTINEL_PSEUDONYM_KEY": KEY,
+        }
+    )
 
 
 def copy_tree(src: Path, dst: Path) -> None:
@@ -155,15 +246,21 @@ def snapshot(settings: Settings) -> dict:
         tables = table_checksums(con, VOLATILE)
     finally:
         con.close()
-    return {"tables": tables, "lake": tree_bytes(settings.lake_dir),
-            "receipts": tree_bytes(settings.outbox_dir)}
+    return {
+        "tables": tables,
+        "lake": tree_bytes(settings.lake_dir),
+        "receipts": tree_bytes(settings.outbox_dir),
+    }
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
     if not root.exists():
         return {}
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
@@ -207,30 +304,75 @@ def build_busy_landing(landing: Path) -> list[Path]:
 
     g, s = HOSPITAL, OTHER_HOSPITAL
     files: list[tuple[str, str, bytes]] = [
-        (g, "GZ001_20260201.csv", csv_bytes(
-            [case_row(f"C{i}") for i in range(1, 7)] + [case_row("C66", sex="?")])),
-        (g, "GZ001_20260202.csv", csv_bytes([
-            case_row("C1", report_type="correction", severity="severe"),
-            case_row("C2", report_type="void"), case_row("C7")])),
-        (g, "GZ001_20260203.xlsx", xlsx_bytes([case_row("C8"), case_row("C9", sex="女")],
-                                              language="zh")),
+        (
+            g,
+            "GZ001_20260201.csv",
+            csv_bytes([case_row(f"C{i}") for i in range(1, 7)] + [case_row("C66", sex="?")]),
+        ),
+        (
+            g,
+            "GZ001_20260202.csv",
+            csv_bytes(
+                [
+                    case_row("C1", report_type="correction", severity="severe"),
+                    case_row("C2", report_type="void"),
+                    case_row("C7"),
+                ]
+            ),
+        ),
+        (
+            g,
+            "GZ001_20260203.xlsx",
+            xlsx_bytes([case_row("C8"), case_row("C9", sex="女")], language="zh"),
+        ),
         (g, "GZ001_20260204.csv", csv_bytes([case_row("C11")], headers=[*EN_HEADERS, "性别"])),
-        (g, "GZ001_20260205.csv", csv_bytes([
-            case_row("C99", report_type="correction"), case_row("C10"),
-            case_row("C3", age="9"), case_row("C12"), case_row("C12")])),
+        (
+            g,
+            "GZ001_20260205.csv",
+            csv_bytes(
+                [
+                    case_row("C99", report_type="correction"),
+                    case_row("C10"),
+                    case_row("C3", age="9"),
+                    case_row("C12"),
+                    case_row("C12"),
+                ]
+            ),
+        ),
         (g, "GZ001_20260206.csv", csv_bytes([case_row("C13"), case_row("C14", hospital=s)])),
-        (s, "SH001_20260201.csv", csv_bytes(
-            [case_row(f"S{i}", hospital=s, sex="男", cause="跌倒/坠落") for i in range(1, 6)],
-            language="zh", encoding="gb18030")),
-        (s, "SH001_20260202.csv", csv_bytes(
-            [case_row("S1", hospital=s, report_type="更正", outcome="住院")],
-            language="zh", encoding="gb18030")),
-        (s, "SH001_20260203.txt", neiss_bytes(
-            [neiss_row(f"2602030{i}", Age=str(200 + i)) for i in range(1, 5)])),
+        (
+            s,
+            "SH001_20260201.csv",
+            csv_bytes(
+                [case_row(f"S{i}", hospital=s, sex="男", cause="跌倒/坠落") for i in range(1, 6)],
+                language="zh",
+                encoding="gb18030",
+            ),
+        ),
+        (
+            s,
+            "SH001_20260202.csv",
+            csv_bytes(
+                [case_row("S1", hospital=s, report_type="更正", outcome="住院")],
+                language="zh",
+                encoding="gb18030",
+            ),
+        ),
+        (
+            s,
+            "SH001_20260203.txt",
+            neiss_bytes([neiss_row(f"2602030{i}", Age=str(200 + i)) for i in range(1, 5)]),
+        ),
         (s, "SH001_20260204.csv", bytes(range(256))),
         (s, "SH001_20260205.xlsx", xlsx_bytes([case_row("S3", hospital=s, report_type="void")])),
-        (s, "SH001_20260206.csv", csv_bytes([case_row("S2", hospital=s, report_type="correction",
-                                                      age="6")], encoding="utf-8-sig")),
+        (
+            s,
+            "SH001_20260206.csv",
+            csv_bytes(
+                [case_row("S2", hospital=s, report_type="correction", age="6")],
+                encoding="utf-8-sig",
+            ),
+        ),
         (s, "SH001_20260207.csv", csv_bytes([])),
     ]
     written = []
@@ -238,6 +380,9 @@ def build_busy_landing(landing: Path) -> list[Path]:
         written.append(write(landing / hospital / name, data, RECEIVED + timedelta(minutes=i)))
     # The same file again under another name: a duplicate submission.
     resend = landing / g / "GZ001_20260202_resend.csv"
-    written.append(write(resend, (landing / g / "GZ001_20260202.csv").read_bytes(),
-                         RECEIVED + timedelta(hours=1)))
+    written.append(
+        write(
+            resend, (landing / g / "GZ001_20260202.csv").read_bytes(), RECEIVED + timedelta(hours=1)
+        )
+    )
     return written

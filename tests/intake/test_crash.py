@@ -45,11 +45,22 @@ class Worker:
     def __init__(self, root: Path) -> None:
         self.root = root
         env = {k: v for k, v in os.environ.items() if not k.startswith("SENTINEL_")}
-        env.update(SENTINEL_HOME=str(root / "home"), SENTINEL_LANDING=str(root / "landing"),
-                   SENTINEL_PSEUDONYM_KEY=h.KEY, PYTHONUNBUFFERED="1")
+        env.update(
+            SENTINEL_HOME=str(root / "home"),
+            SENTINEL_LANDING=str(root / "landing"),
+            SENTINEL_PSEUDONYM_KEY=h.KEY,
+            PYTHONUNBUFFERED="1",
+        )
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", WORKER], env=env, cwd=root, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+            [sys.executable, "-c", WORKER],
+            env=env,
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
 
     def go(self) -> float:
         assert self.proc.stdout.readline().strip() == "ready", self.proc.stderr.read()
@@ -117,8 +128,13 @@ def reference(tmp_path_factory, source):
     assert list(settings.staging_dir.iterdir()) == []
     staged = [(t, line) for t, line in lines if line.startswith("staged batch")]
     loaded = [t for t, line in lines if line.startswith("loaded ")]
-    return {"snapshot": snapshot, "duration": duration, "staged": staged[-1][0],
-            "loaded": loaded[-1], "last_batch": staged[-1][1].split(":")[0]}
+    return {
+        "snapshot": snapshot,
+        "duration": duration,
+        "staged": staged[-1][0],
+        "loaded": loaded[-1],
+        "last_batch": staged[-1][1].split(":")[0],
+    }
 
 
 def _kill_points(reference: dict) -> list[tuple[str | None, float]]:
@@ -130,7 +146,8 @@ def _kill_points(reference: dict) -> list[tuple[str | None, float]]:
     staged, load = reference["staged"], reference["loaded"] - reference["staged"]
     points: list[tuple[str | None, float]] = [
         (None, staged / KILLS_WHILE_STAGING * (i + rng.random()))
-        for i in range(KILLS_WHILE_STAGING)]
+        for i in range(KILLS_WHILE_STAGING)
+    ]
     points.append((reference["last_batch"], load / 2 * rng.random()))
     points.append((FIRST_RECEIPT, load / 4 * rng.random()))
     assert len(points) == KILLS_WHILE_STAGING + KILLS_WHILE_LOADING
@@ -140,9 +157,11 @@ def _kill_points(reference: dict) -> list[tuple[str | None, float]]:
 def _progress(root: Path) -> dict[str, int]:
     home = root / "home"
     staging = home / "staging"
-    return {"staged": len(list(staging.glob("S*"))) if staging.exists() else 0,
-            "receipts": len(list((home / "outbox").glob("*/*.json"))),
-            "lake_files": len(list((home / "lake").glob("*/*/*.parquet")))}
+    return {
+        "staged": len(list(staging.glob("S*"))) if staging.exists() else 0,
+        "receipts": len(list((home / "outbox").glob("*/*.json"))),
+        "lake_files": len(list((home / "lake").glob("*/*/*.parquet"))),
+    }
 
 
 def _assert_same(settings, expected: dict, context: str) -> None:
@@ -164,8 +183,10 @@ def test_killed_ingest_completes_to_the_same_result(tmp_path, source, reference,
     code = killed.kill_after(delay, anchor)
     assert code in (None, -signal.SIGKILL)
     LANDED[kill] = _progress(tmp_path)
-    context = (f"killed {delay:.2f}s after {anchor or 'go'} (a run takes "
-               f"{reference['duration']:.2f}s), having done {LANDED[kill]}")
+    context = (
+        f"killed {delay:.2f}s after {anchor or 'go'} (a run takes "
+        f"{reference['duration']:.2f}s), having done {LANDED[kill]}"
+    )
     if kill == len(points) - 1:
         # Kill the recovery run as well, early in its own load phase.
         again = Worker(tmp_path)

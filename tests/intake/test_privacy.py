@@ -45,19 +45,32 @@ NARRATIVES = [
 
 
 def _rows(hospital: str = h.HOSPITAL, prefix: str = "P") -> list[dict]:
-    people = [("王小明", "110105201801012345", "13912345678"),
-              ("李四", "310106199912311234", "139 1234 5678"),
-              ("欧阳娜娜", "44010420150607123X", "+86 138-0013-8000"),
-              ("John Smith", "", "15011112222"),
-              ("Mary O'Brien", "", "020-87654321"),
-              ("", "", "")]
+    people = [
+        ("王小明", "110105201801012345", "13912345678"),
+        ("李四", "310106199912311234", "139 1234 5678"),
+        ("欧阳娜娜", "44010420150607123X", "+86 138-0013-8000"),
+        ("John Smith", "", "15011112222"),
+        ("Mary O'Brien", "", "020-87654321"),
+        ("", "", ""),
+    ]
     rows = []
     for i, ((name, id_number, phone), narrative) in enumerate(
-            zip(people, NARRATIVES, strict=True), 1):
-        rows.append({**h.case_row(f"{prefix}{i}", hospital=hospital, narrative=narrative,
-                                  product_name=f"{name}的自行车", patient_name=name,
-                                  patient_id_number=id_number, patient_phone=phone),
-                     "监护人电话": "13700001111"})
+        zip(people, NARRATIVES, strict=True), 1
+    ):
+        rows.append(
+            {
+                **h.case_row(
+                    f"{prefix}{i}",
+                    hospital=hospital,
+                    narrative=narrative,
+                    product_name=f"{name}的自行车",
+                    patient_name=name,
+                    patient_id_number=id_number,
+                    patient_phone=phone,
+                ),
+                "监护人电话": "13700001111",
+            }
+        )
     rows[1]["sex"] = "不明"  # fails a rule: the row goes to quarantine (row_json)
     rows[2]["narrative"] = NARRATIVES[2] + "很" * 2000  # too long: its value is echoed
     return rows
@@ -69,11 +82,15 @@ HEADERS = [*h.EN_HEADERS, "监护人电话"]
 def _landing(settings) -> None:
     g, s = h.HOSPITAL, h.OTHER_HOSPITAL
     h.write(settings.landing_dir / g / "GZ001_20260210.csv", h.csv_bytes(_rows(), headers=HEADERS))
-    h.write(settings.landing_dir / g / "GZ001_20260211.csv",
-            h.csv_bytes(_rows(prefix="Q"), headers=HEADERS, language="zh", encoding="gb18030")
-            .replace("监护人电话".encode("gb18030"), "家长电话".encode("gb18030")))
-    h.write(settings.landing_dir / s / "SH001_20260210.xlsx",
-            h.xlsx_bytes(_rows(s), headers=HEADERS))
+    h.write(
+        settings.landing_dir / g / "GZ001_20260211.csv",
+        h.csv_bytes(_rows(prefix="Q"), headers=HEADERS, language="zh", encoding="gb18030").replace(
+            "监护人电话".encode("gb18030"), "家长电话".encode("gb18030")
+        ),
+    )
+    h.write(
+        settings.landing_dir / s / "SH001_20260210.xlsx", h.xlsx_bytes(_rows(s), headers=HEADERS)
+    )
     # A file rejected whole (rows of another hospital): its rows are still quarantined.
     mixed = _rows(prefix="R")
     mixed[0]["hospital_code"] = h.OTHER_HOSPITAL
@@ -132,12 +149,15 @@ def _scan_warehouse(settings) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     con = connect(settings.warehouse_path, read_only=True)
     try:
-        columns = con.execute("SELECT table_name, column_name FROM information_schema.columns "
-                              "WHERE data_type = 'VARCHAR' AND table_schema = 'main'").fetchall()
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE data_type = 'VARCHAR' AND table_schema = 'main'"
+        ).fetchall()
         assert len(columns) > 50
         for table, column in columns:
-            values = con.execute(f'SELECT DISTINCT "{column}" FROM "{table}" '
-                                 f'WHERE "{column}" IS NOT NULL').fetchall()
+            values = con.execute(
+                f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+            ).fetchall()
             leaks = sorted({n for (v,) in values for n in _leaks(v)})
             if leaks:
                 found[f"{table}.{column}"] = leaks
@@ -167,8 +187,10 @@ def ingested(tmp_path_factory):
     batches = discover(settings)
     for batch in batches:
         stage_batch_files(settings, batch)  # with Data Docs, as ingest does
-    staging = {"bytes": _scan_bytes(settings.staging_dir),
-               "files": len(list(settings.staging_dir.rglob("*.parquet")))}
+    staging = {
+        "bytes": _scan_bytes(settings.staging_dir),
+        "files": len(list(settings.staging_dir.rglob("*.parquet"))),
+    }
     load(settings)
     ingest(settings)  # nothing new: a no-op
     new_temp = _new_temp_entries(temp_before)
@@ -180,13 +202,16 @@ def test_identifiers_reach_the_pipeline(ingested):
     settings, staging, _ = ingested
     assert staging["files"] >= 4
     statuses = dict(h.query(settings, "SELECT file_name, status FROM submissions"))
-    assert statuses == {"GZ001/GZ001_20260210.csv": "partially_accepted",
-                        "GZ001/GZ001_20260211.csv": "partially_accepted",
-                        "GZ001/GZ001_20260212.csv": "rejected",
-                        "SH001/SH001_20260210.xlsx": "partially_accepted"}
+    assert statuses == {
+        "GZ001/GZ001_20260210.csv": "partially_accepted",
+        "GZ001/GZ001_20260211.csv": "partially_accepted",
+        "GZ001/GZ001_20260212.csv": "rejected",
+        "SH001/SH001_20260210.xlsx": "partially_accepted",
+    }
     assert h.query(settings, "SELECT count(*) FROM cases")[0][0] == 12
-    pseudonyms = h.query(settings, "SELECT DISTINCT patient_name FROM cases "
-                                   "WHERE patient_name IS NOT NULL")
+    pseudonyms = h.query(
+        settings, "SELECT DISTINCT patient_name FROM cases WHERE patient_name IS NOT NULL"
+    )
     assert all(re.fullmatch(r"na_[0-9a-f]{20}", p) for (p,) in pseudonyms)
     # The same patient links across files and formats (one pseudonym per name).
     assert len(pseudonyms) == 3
@@ -199,8 +224,12 @@ def test_the_scan_finds_clear_identifiers(ingested):
     """Positive control: in the landing files (UTF-8, GB18030, XLSX) the scan finds them all."""
     settings = ingested[0]
     found = _scan_bytes(settings.landing_dir)
-    assert set(found) == {"GZ001/GZ001_20260210.csv", "GZ001/GZ001_20260211.csv",
-                          "GZ001/GZ001_20260212.csv", "SH001/SH001_20260210.xlsx"}
+    assert set(found) == {
+        "GZ001/GZ001_20260210.csv",
+        "GZ001/GZ001_20260211.csv",
+        "GZ001/GZ001_20260212.csv",
+        "SH001/SH001_20260210.xlsx",
+    }
     written = set(SECRETS + VARIANTS) - {"13800138000"}  # only sent as +86 138-0013-8000
     for leaks in found.values():
         assert written <= set(leaks)
@@ -245,8 +274,9 @@ VALIDATE = (
 
 def _validate_cli_file(tmp_path: Path) -> Path:
     rows = _rows()
-    return h.write(tmp_path / "GZ001_20260210.csv",
-                   h.csv_bytes(rows, headers=HEADERS, language="zh"))
+    return h.write(
+        tmp_path / "GZ001_20260210.csv", h.csv_bytes(rows, headers=HEADERS, language="zh")
+    )
 
 
 def test_validate_cli_output_holds_no_identifier(tmp_path):
@@ -256,7 +286,11 @@ def test_validate_cli_output_holds_no_identifier(tmp_path):
     env.update(SENTINEL_HOME=str(tmp_path / "home"), SENTINEL_PSEUDONYM_KEY=h.KEY)
     result = subprocess.run(
         [sys.executable, "-c", VALIDATE, "validate", str(path), "--hospital", h.HOSPITAL],
-        env=env, capture_output=True, text=True, timeout=300)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1, result.stderr  # some rows fail
     assert "| sex |" in result.stdout and "too_long" in result.stdout
     assert _leaks(result.stdout) == []
@@ -282,23 +316,28 @@ def test_validate_cli_json_holds_no_identifier(tmp_path, monkeypatch):
     assert _leaks(result.stdout) == [] and _leaks(result.stderr) == []
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("患者王小明，电话13912345678，身份证110105201801012345",
-     "患者[姓名]，电话[电话]，身份证[身份证号]"),
-    ("患儿欧阳娜娜，女，3岁", "患儿[姓名]，女，3岁"),
-    ("伤者李明 在路上被撞", "伤者[姓名] 在路上被撞"),
-    ("姓名：李四，联系电话 139 1234 5678", "[姓名]，联系电话 [电话]"),
-    ("name: John Smith, tel +86 138-0013-8000", "[姓名], tel [电话]"),
-    ("ID 44010420150607123x; 020-87654321", "ID [身份证号]; [电话]"),
-    # Narrative words after the role word are not names.
-    ("患者跌倒，右臂骨折。", "患者跌倒，右臂骨折。"),
-    ("患儿摔伤。", "患儿摔伤。"),
-    ("患者车祸后，送医。", "患者车祸后，送医。"),
-    ("患者高处坠落，", "患者高处坠落，"),
-    ("患者于家中跌倒，", "患者于家中跌倒，"),
-    ("患者查体：神清", "患者查体：神清"),
-    ("4 YOM FELL OFF BED, DX: FRACTURE", "4 YOM FELL OFF BED, DX: FRACTURE"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "患者王小明，电话13912345678，身份证110105201801012345",
+            "患者[姓名]，电话[电话]，身份证[身份证号]",
+        ),
+        ("患儿欧阳娜娜，女，3岁", "患儿[姓名]，女，3岁"),
+        ("伤者李明 在路上被撞", "伤者[姓名] 在路上被撞"),
+        ("姓名：李四，联系电话 139 1234 5678", "[姓名]，联系电话 [电话]"),
+        ("name: John Smith, tel +86 138-0013-8000", "[姓名], tel [电话]"),
+        ("ID 44010420150607123x; 020-87654321", "ID [身份证号]; [电话]"),
+        # Narrative words after the role word are not names.
+        ("患者跌倒，右臂骨折。", "患者跌倒，右臂骨折。"),
+        ("患儿摔伤。", "患儿摔伤。"),
+        ("患者车祸后，送医。", "患者车祸后，送医。"),
+        ("患者高处坠落，", "患者高处坠落，"),
+        ("患者于家中跌倒，", "患者于家中跌倒，"),
+        ("患者查体：神清", "患者查体：神清"),
+        ("4 YOM FELL OFF BED, DX: FRACTURE", "4 YOM FELL OFF BED, DX: FRACTURE"),
+    ],
+)
 def test_scrub_text(text, expected):
     from pipeline.privacy import scrub_text
 

@@ -29,31 +29,61 @@ from pipeline.intake.reader import decode_text
 from pipeline.intake.service import dry_run, ingest
 from pipeline.intake.stage import _read_one
 
-FAST = settings(max_examples=100, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
-SLOW = settings(max_examples=4, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+SLOW = settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 STATUSES = {"accepted", "partially_accepted", "rejected", "duplicate"}
 REGISTRY = reference.load_hospitals()
 
 # --- strategies ------------------------------------------------------------------------------
 
 ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # control chars too
-HEADERS = st.sampled_from(sorted({a for f in FIELD_BY_NAME.values()
-                                  for a in (*f.aliases_en, *f.aliases_zh)}))
+HEADERS = st.sampled_from(
+    sorted({a for f in FIELD_BY_NAME.values() for a in (*f.aliases_en, *f.aliases_zh)})
+)
 VALID = h.case_row()
 
 
 @st.composite
 def cells(draw, header: str | None = None) -> str:
     """A cell: a valid value for its column, a label, or anything at all."""
-    field = next((f for f in FIELD_BY_NAME.values()
-                  if header in (*f.aliases_en, *f.aliases_zh)), None)
-    choices = [ANY_TEXT, st.sampled_from(["", " ", "男", "跌倒/坠落", "2026-02-30", "-1",
-                                          "1e400", "nan", "NaT", "None", "２０２６-０２-１０",
-                                          "13912345678", "EL90", '"', '""', "\\"])]
+    field = next(
+        (f for f in FIELD_BY_NAME.values() if header in (*f.aliases_en, *f.aliases_zh)), None
+    )
+    choices = [
+        ANY_TEXT,
+        st.sampled_from(
+            [
+                "",
+                " ",
+                "男",
+                "跌倒/坠落",
+                "2026-02-30",
+                "-1",
+                "1e400",
+                "nan",
+                "NaT",
+                "None",
+                "２０２６-０２-１０",
+                "13912345678",
+                "EL90",
+                '"',
+                '""',
+                "\\",
+            ]
+        ),
+    ]
     if field is not None:
         choices.append(st.just(VALID[field.name]))
     return draw(st.one_of(*choices))
@@ -70,8 +100,11 @@ def malformed_csv(draw) -> bytes:
     lines = []
     for row in [headers, *draw(st.lists(st.just(None), max_size=6))]:
         width = draw(st.integers(0, len(headers) + 3))
-        values = row if row is not None else [
-            draw(cells(headers[i] if i < len(headers) else None)) for i in range(width)]
+        values = (
+            row
+            if row is not None
+            else [draw(cells(headers[i] if i < len(headers) else None)) for i in range(width)]
+        )
         out = []
         for value in values:
             quoting = draw(st.sampled_from(["plain", "quoted", "stray", "plain", "plain"]))
@@ -116,7 +149,7 @@ def corrupted_xlsx(draw) -> bytes:
             if body:
                 body[draw(st.integers(0, len(body) - 1))] = draw(st.integers(0, 255))
         if draw(st.booleans()):
-            body = body[:draw(st.integers(0, len(body)))]
+            body = body[: draw(st.integers(0, len(body)))]
         members[name] = bytes(body)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
@@ -127,7 +160,7 @@ def corrupted_xlsx(draw) -> bytes:
         for _ in range(draw(st.integers(1, 16))):
             data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
     if kind in ("truncate", "both"):
-        data = data[:draw(st.integers(0, len(data)))]
+        data = data[: draw(st.integers(0, len(data)))]
     return bytes(data)
 
 
@@ -137,9 +170,13 @@ def xlsx_with_odd_cells(draw) -> bytes:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     odd = st.one_of(
-        st.integers(-10**12, 10**15), st.floats(allow_nan=True, allow_infinity=True),
-        st.booleans(), st.datetimes(min_value=datetime(1900, 1, 1)),
-        ANY_TEXT.map(lambda t: ILLEGAL_CHARACTERS_RE.sub("", t)), st.none())
+        st.integers(-(10**12), 10**15),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+        st.datetimes(min_value=datetime(1900, 1, 1)),
+        ANY_TEXT.map(lambda t: ILLEGAL_CHARACTERS_RE.sub("", t)),
+        st.none(),
+    )
     headers = h.EN_HEADERS if draw(st.booleans()) else draw(st.lists(HEADERS, max_size=8))
     rows = [list(headers)]
     for _ in range(draw(st.integers(0, 4))):
@@ -147,16 +184,23 @@ def xlsx_with_odd_cells(draw) -> bytes:
     return _workbook(rows)
 
 
-NEISS_LIKE = st.lists(st.one_of(st.sampled_from(["0", "1", "2", "57", "204", "1807", "01/15/2026",
-                                                 "13/45/2026", ""]), ANY_TEXT),
-                      min_size=0, max_size=len(h.NEISS_HEADERS) + 2)
+NEISS_LIKE = st.lists(
+    st.one_of(
+        st.sampled_from(["0", "1", "2", "57", "204", "1807", "01/15/2026", "13/45/2026", ""]),
+        ANY_TEXT,
+    ),
+    min_size=0,
+    max_size=len(h.NEISS_HEADERS) + 2,
+)
 
 
 @st.composite
 def neiss_file(draw) -> bytes:
     rows = [h.NEISS_HEADERS] + draw(st.lists(NEISS_LIKE, min_size=1, max_size=4))
-    text = "\n".join("\t".join(c.replace("\t", " ").replace("\n", " ").replace("\r", " ")
-                               for c in row) for row in rows)
+    text = "\n".join(
+        "\t".join(c.replace("\t", " ").replace("\n", " ").replace("\r", " ") for c in row)
+        for row in rows
+    )
     return text.encode("utf-8")
 
 
@@ -172,10 +216,15 @@ ANY_FILE = st.one_of(
 
 
 def _landing_file(path: Path, hospital: str = h.HOSPITAL) -> LandingFile:
-    return LandingFile(hospital_code=hospital, path=str(path), relpath=f"{hospital}/{path.name}",
-                       sha256=sha256_file(path), size_bytes=path.stat().st_size,
-                       received_at=h.RECEIVED.isoformat(timespec="seconds"),
-                       order_key=f"9|{path.name}")
+    return LandingFile(
+        hospital_code=hospital,
+        path=str(path),
+        relpath=f"{hospital}/{path.name}",
+        sha256=sha256_file(path),
+        size_bytes=path.stat().st_size,
+        received_at=h.RECEIVED.isoformat(timespec="seconds"),
+        order_key=f"9|{path.name}",
+    )
 
 
 def _check_staged(staged) -> None:
@@ -202,8 +251,9 @@ def _read(tmp: Path, suffix: str, data: bytes):
 
 
 @FAST
-@given(suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".tsv", ".xls"]),
-       data=st.binary(max_size=4000))
+@given(
+    suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".tsv", ".xls"]), data=st.binary(max_size=4000)
+)
 def test_arbitrary_bytes_never_crash_reading(tmp_path, suffix, data):
     _read(tmp_path, suffix, data)
 
@@ -222,26 +272,36 @@ def test_corrupted_xlsx_never_crashes_reading(tmp_path, data):
         assert staged.meta["encoding"] == "xlsx"
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=xlsx_with_odd_cells())
 def test_odd_xlsx_cells_never_crash_reading(tmp_path, data):
     _read(tmp_path, ".xlsx", data)
 
 
-@settings(max_examples=50, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=neiss_file())
 def test_neiss_like_files_never_crash_reading(tmp_path, data):
     staged = _read(tmp_path, ".txt", data)
     assert staged.meta["file_format"] in {"neiss", None}
 
 
-COMMON_HANZI = [bytes([hi, lo]).decode("gb2312") for hi in range(0xB0, 0xD8)
-                for lo in range(0xA1, 0xFF) if (hi, lo) <= (0xD7, 0xF9)]
-CHINESE_TEXT = st.text(st.one_of(st.sampled_from(COMMON_HANZI),
-                                 st.sampled_from(list("，。；：、（）“”《》—…·０１２ABC abc123,\"\n"))),
-                       max_size=60)
+COMMON_HANZI = [
+    bytes([hi, lo]).decode("gb2312")
+    for hi in range(0xB0, 0xD8)
+    for lo in range(0xA1, 0xFF)
+    if (hi, lo) <= (0xD7, 0xF9)
+]
+CHINESE_TEXT = st.text(
+    st.one_of(
+        st.sampled_from(COMMON_HANZI),
+        st.sampled_from(list('，。；：、（）“”《》—…·０１２ABC abc123,"\n')),
+    ),
+    max_size=60,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -257,9 +317,14 @@ def test_gb18030_is_never_decoded_as_something_else(body):
 
 
 @SLOW
-@given(files=st.lists(ANY_FILE, min_size=6, max_size=10),
-       valid=st.lists(st.dictionaries(st.sampled_from(sorted(VALID)), ANY_TEXT, max_size=4),
-                      min_size=1, max_size=3))
+@given(
+    files=st.lists(ANY_FILE, min_size=6, max_size=10),
+    valid=st.lists(
+        st.dictionaries(st.sampled_from(sorted(VALID)), ANY_TEXT, max_size=4),
+        min_size=1,
+        max_size=3,
+    ),
+)
 def test_ingest_never_crashes(validator, files, valid):
     """Random files plus nearly valid ones (random values in a few fields): ingest completes,
     every file gets a submission, a receipt, and rows that add up."""
@@ -272,9 +337,12 @@ def test_ingest_never_crashes(validator, files, valid):
         h.write(folder / "GZ001_20260201.csv", h.csv_bytes(rows))
         result = ingest(settings_, validator=validator)
         assert result.files == len(files) + 1
-        ledger = h.query(settings_, "SELECT submission_id, status, rows_received, rows_stored, "
-                                    "rows_quarantined, rows_duplicate, file_rule, file_message "
-                                    "FROM submissions")
+        ledger = h.query(
+            settings_,
+            "SELECT submission_id, status, rows_received, rows_stored, "
+            "rows_quarantined, rows_duplicate, file_rule, file_message "
+            "FROM submissions",
+        )
         assert len(ledger) == len(files) + 1
         for sid, status, received, stored, quarantined, duplicate, rule, message in ledger:
             assert status in STATUSES
@@ -288,8 +356,11 @@ def test_ingest_never_crashes(validator, files, valid):
         assert list(settings_.staging_dir.iterdir()) == []
 
 
-@settings(max_examples=5, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(file=ANY_FILE)
 def test_dry_run_never_crashes(validator, file):
     suffix, data = file

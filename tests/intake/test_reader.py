@@ -48,12 +48,29 @@ def test_utf8_bom(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["gb18030", "gbk"])
 def test_gb18030_chinese_headers_and_labels(tmp_path, encoding):
-    rows = [h.case_row("C1", sex="男", cause="跌倒/坠落", place="家中", activity="休闲活动",
-                       intent="非故意", injury_nature="骨折", body_region="上肢",
-                       severity="中度", outcome="处理后离院", product_relation="正常使用中的意外",
-                       age_unit="岁"),
-            h.case_row("C2", sex="女", cause="烧烫伤", injury_nature="烧烫伤",
-                       narrative="患儿被电饭煲蒸汽烫伤左手。")]
+    rows = [
+        h.case_row(
+            "C1",
+            sex="男",
+            cause="跌倒/坠落",
+            place="家中",
+            activity="休闲活动",
+            intent="非故意",
+            injury_nature="骨折",
+            body_region="上肢",
+            severity="中度",
+            outcome="处理后离院",
+            product_relation="正常使用中的意外",
+            age_unit="岁",
+        ),
+        h.case_row(
+            "C2",
+            sex="女",
+            cause="烧烫伤",
+            injury_nature="烧烫伤",
+            narrative="患儿被电饭煲蒸汽烫伤左手。",
+        ),
+    ]
     path = h.write(tmp_path / "x.csv", h.csv_bytes(rows, language="zh", encoding=encoding))
     raw, prepared = _prepare(path)
     assert raw.encoding == "gb18030"
@@ -61,23 +78,38 @@ def test_gb18030_chinese_headers_and_labels(tmp_path, encoding):
     assert prepared.header_language == "zh" and prepared.unknown_columns == []
     first, second = (prepared.frame.iloc[i].to_dict() for i in (0, 1))
     assert (first["sex"], first["cause"], first["place"], first["activity"]) == (
-        "male", "fall", "home", "leisure")
+        "male",
+        "fall",
+        "home",
+        "leisure",
+    )
     assert (first["intent"], first["injury_nature"], first["body_region"]) == (
-        "unintentional", "fracture", "upper_limb")
+        "unintentional",
+        "fracture",
+        "upper_limb",
+    )
     assert (first["severity"], first["outcome"], first["product_relation"]) == (
-        "moderate", "treated_released", "normal_use_accident")
+        "moderate",
+        "treated_released",
+        "normal_use_accident",
+    )
     assert first["age_unit"] == "years"
     assert first["narrative"] == "孩子骑儿童自行车时摔倒，右前臂骨折。"
     assert (second["sex"], second["cause"], second["injury_nature"]) == (
-        "female", "burn_scald", "burn")
+        "female",
+        "burn_scald",
+        "burn",
+    )
     assert second["narrative"] == "患儿被电饭煲蒸汽烫伤左手。"
 
 
 def test_gb18030_four_byte_characters_round_trip(tmp_path):
     # U+4DAE and U+20000 exist only in GB18030 (four-byte sequences), not in GBK.
     narrative = "患儿姓䶮𠀀，玩具卡喉。"
-    path = h.write(tmp_path / "x.csv", h.csv_bytes([h.case_row(narrative=narrative)],
-                                                   language="zh", encoding="gb18030"))
+    path = h.write(
+        tmp_path / "x.csv",
+        h.csv_bytes([h.case_row(narrative=narrative)], language="zh", encoding="gb18030"),
+    )
     raw, prepared = _prepare(path)
     assert raw.encoding == "gb18030"
     assert _first(prepared)["narrative"] == narrative
@@ -162,11 +194,26 @@ def test_xlsx_typed_cells(tmp_path):
 def test_neiss_codes_through_crosswalks(tmp_path):
     rows = [
         h.neiss_row("260115001"),  # defaults: age 204, male, head, fracture, released, home
-        h.neiss_row("260115002", Age="35", Sex="2", Body_Part="34", Diagnosis="48",
-                    Disposition="4", Location="9", Product_1="5040",
-                    Narrative_1="35YOF SCALDED WRIST, ADMITTED"),
-        h.neiss_row("260115003", Age="0", Sex="0", Diagnosis="68", Disposition="5",
-                    Location="0", Product_1="4321"),
+        h.neiss_row(
+            "260115002",
+            Age="35",
+            Sex="2",
+            Body_Part="34",
+            Diagnosis="48",
+            Disposition="4",
+            Location="9",
+            Product_1="5040",
+            Narrative_1="35YOF SCALDED WRIST, ADMITTED",
+        ),
+        h.neiss_row(
+            "260115003",
+            Age="0",
+            Sex="0",
+            Diagnosis="68",
+            Disposition="5",
+            Location="0",
+            Product_1="4321",
+        ),
         h.neiss_row("260115004", Product_1="1001"),  # a NEISS code with no taxonomy category
     ]
     path = h.write(tmp_path / "neiss.txt", h.neiss_bytes(rows))
@@ -176,26 +223,44 @@ def test_neiss_codes_through_crosswalks(tmp_path):
     assert a["hospital_code"] == h.OTHER_HOSPITAL and a["case_id"] == "260115001"
     assert (a["age"], a["age_unit"], a["sex"]) == ("4", "months", "male")
     assert (a["body_region"], a["injury_nature"], a["outcome"], a["place"]) == (
-        "head", "fracture", "treated_released", "home")
+        "head",
+        "fracture",
+        "treated_released",
+        "home",
+    )
     assert (a["severity"], a["cause"], a["report_type"]) == ("mild", "unknown", "new")
     assert a["visit_datetime"] == "2026-01-15 00:00:00"
     assert (a["product_category"], a["product_name"]) == ("BM03", "FLOORS OR FLOORING MATERIALS")
     assert a["narrative"].startswith("4 MOM FELL OFF BED")
     assert (b["age"], b["age_unit"], b["sex"], b["body_region"]) == (
-        "35", "years", "female", "upper_limb")
+        "35",
+        "years",
+        "female",
+        "upper_limb",
+    )
     assert (b["injury_nature"], b["cause"], b["outcome"], b["severity"], b["place"]) == (
-        "burn", "burn_scald", "admitted", "severe", "sports_area")
+        "burn",
+        "burn_scald",
+        "admitted",
+        "severe",
+        "sports_area",
+    )
     assert b["product_category"] == "VE07"
     assert pd.isna(c["age"])  # NEISS age 0 = unknown
     assert (c["sex"], c["cause"], c["outcome"], c["severity"], c["place"]) == (
-        "unknown", "poisoning", "observed", "moderate", "unknown")
+        "unknown",
+        "poisoning",
+        "observed",
+        "moderate",
+        "unknown",
+    )
     assert pd.isna(c["product_category"]) and c["product_name"] == "NEISS product 4321"
     assert pd.isna(d["product_category"]) and d["product_name"] == "ELECTRIC FENCES"
 
 
 def test_neiss_missing_required_column(tmp_path, settings):
     headers = [x for x in h.NEISS_HEADERS if x != "Diagnosis"]
-    data = ("\t".join(headers) + "\n" + "\t".join(h.neiss_row()[x] for x in headers) + "\n")
+    data = "\t".join(headers) + "\n" + "\t".join(h.neiss_row()[x] for x in headers) + "\n"
     path = h.write(tmp_path / "neiss.txt", data.encode())
     receipt = dry_run(path, h.OTHER_HOSPITAL, settings)
     assert receipt["file_rule"] == "missing_required_columns"
@@ -206,17 +271,31 @@ ODD_CODES = ["--5", "²", "٣", "1_0", "-1", "abc", "1.5"]
 
 
 def test_neiss_odd_code_cells_never_crash(tmp_path, settings, validator):
-    rows = [h.neiss_row(f"26011500{i}", Sex=bad, Body_Part=bad, Diagnosis=bad, Disposition=bad,
-                        Location=bad, Product_1=bad, Age=bad)
-            for i, bad in enumerate(ODD_CODES, 1)]
+    rows = [
+        h.neiss_row(
+            f"26011500{i}",
+            Sex=bad,
+            Body_Part=bad,
+            Diagnosis=bad,
+            Disposition=bad,
+            Location=bad,
+            Product_1=bad,
+            Age=bad,
+        )
+        for i, bad in enumerate(ODD_CODES, 1)
+    ]
     path = h.write(tmp_path / "neiss.txt", h.neiss_bytes(rows))
     receipt = dry_run(path, h.OTHER_HOSPITAL, settings, validator=validator)
     assert receipt["file_rule"] is None and receipt["status"] == "rejected"
     for number, bad in enumerate(ODD_CODES, 1):
         errors = [e for e in receipt["errors"] if e["row"] == number]
         assert {(e["field"], e["rule"]) for e in errors} >= {
-            ("sex", "code_set"), ("body_region", "code_set"), ("injury_nature", "code_set"),
-            ("outcome", "code_set"), ("place", "code_set")}, bad
+            ("sex", "code_set"),
+            ("body_region", "code_set"),
+            ("injury_nature", "code_set"),
+            ("outcome", "code_set"),
+            ("place", "code_set"),
+        }, bad
         assert {e["value"] for e in errors if e["field"] == "sex"} == {bad}
 
 
@@ -247,19 +326,30 @@ REJECTIONS = {
     "header only": ("x.csv", h.csv_bytes([]), "no_rows"),
     "header only xlsx": ("x.xlsx", h.xlsx_bytes([]), "no_rows"),
     "garbage": ("x.csv", bytes(range(256)) * 8, "undecodable_file"),
-    "nul bytes": ("x.csv", h.csv_bytes([h.case_row()]).replace(b"C0001", b"C\x0001"),
-                  "undecodable_file"),
+    "nul bytes": (
+        "x.csv",
+        h.csv_bytes([h.case_row()]).replace(b"C0001", b"C\x0001"),
+        "undecodable_file",
+    ),
     "not a workbook": ("x.xlsx", b"PK\x03\x04 this is not a zip", "unreadable_file"),
     "legacy xls": ("x.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "unsupported_format"),
     "pdf": ("x.pdf", b"%PDF-1.4", "unsupported_format"),
     "bad quoting": ("x.csv", b'hospital_code,case_id\r\nGZ001,"C1"x,\r\n', "malformed_csv"),
-    "missing column": ("x.csv", h.csv_bytes([h.case_row()], headers=_without("sex")),
-                       "missing_required_columns"),
-    "ambiguous": ("x.csv", h.csv_bytes([h.case_row()], headers=[*h.EN_HEADERS, "sex"]),
-                  "ambiguous_columns"),
-    "other hospital": ("x.csv", h.csv_bytes([h.case_row("C1"),
-                                             h.case_row("C2", hospital=h.OTHER_HOSPITAL)]),
-                       "other_hospital_rows"),
+    "missing column": (
+        "x.csv",
+        h.csv_bytes([h.case_row()], headers=_without("sex")),
+        "missing_required_columns",
+    ),
+    "ambiguous": (
+        "x.csv",
+        h.csv_bytes([h.case_row()], headers=[*h.EN_HEADERS, "sex"]),
+        "ambiguous_columns",
+    ),
+    "other hospital": (
+        "x.csv",
+        h.csv_bytes([h.case_row("C1"), h.case_row("C2", hospital=h.OTHER_HOSPITAL)]),
+        "other_hospital_rows",
+    ),
 }
 
 
@@ -270,15 +360,17 @@ def test_file_rejections(tmp_path, settings, case):
 
 
 def test_missing_required_column_names_the_field(tmp_path, settings):
-    receipt = _receipt(tmp_path, settings, "x.csv",
-                       h.csv_bytes([h.case_row()], headers=_without("narrative")))
+    receipt = _receipt(
+        tmp_path, settings, "x.csv", h.csv_bytes([h.case_row()], headers=_without("narrative"))
+    )
     assert "narrative" in receipt["file_message"]
     assert receipt["rows_quarantined"] == 1
 
 
 def test_ambiguous_columns_chinese_and_english(tmp_path, settings):
     data = h.csv_bytes([h.case_row()], headers=[*h.EN_HEADERS]).replace(
-        b"patient_phone", "性别".encode())
+        b"patient_phone", "性别".encode()
+    )
     receipt = _receipt(tmp_path, settings, "x.csv", data)
     _assert_rejected(receipt, "ambiguous_columns")
     assert "sex" in receipt["file_message"]

@@ -27,51 +27,89 @@ CASES: dict[str, tuple[dict, set[tuple[str, str]], object]] = {
     "required_narrative": ({"narrative": "  "}, {("narrative", "required")}, None),
     "code_set": ({"cause": "bogus"}, {("cause", "code_set")}, "bogus"),
     "code_set_zh": ({"place": "月球"}, {("place", "code_set")}, "月球"),
-    "unknown_code": ({"product_category": "ZZ99"}, {("product_category", "unknown_code")},
-                     "ZZ99"),
-    "code_not_valid_on_date": ({"product_category": "EL90"},
-                               {("product_category", "code_not_valid_on_date")}, "EL90"),
-    "invalid_datetime": ({"visit_datetime": "2026-02-30", "injury_datetime": ""},
-                         {("visit_datetime", "invalid_datetime")}, "2026-02-30"),
-    "invalid_injury_datetime": ({"injury_datetime": "昨天"},
-                                {("injury_datetime", "invalid_datetime")}, "昨天"),
+    "unknown_code": ({"product_category": "ZZ99"}, {("product_category", "unknown_code")}, "ZZ99"),
+    "code_not_valid_on_date": (
+        {"product_category": "EL90"},
+        {("product_category", "code_not_valid_on_date")},
+        "EL90",
+    ),
+    "invalid_datetime": (
+        {"visit_datetime": "2026-02-30", "injury_datetime": ""},
+        {("visit_datetime", "invalid_datetime")},
+        "2026-02-30",
+    ),
+    "invalid_injury_datetime": (
+        {"injury_datetime": "昨天"},
+        {("injury_datetime", "invalid_datetime")},
+        "昨天",
+    ),
     "not_a_number": ({"age": "four"}, {("age", "not_a_number")}, "four"),
     "range_years": ({"age": "130"}, {("age", "range_years")}, "130"),
     "range_negative": ({"age": "-1"}, {("age", "range_years")}, "-1"),
     "range_months": ({"age": "40", "age_unit": "months"}, {("age", "range_months")}, "40"),
     "range_days": ({"age": "400", "age_unit": "天"}, {("age", "range_days")}, "400"),
-    "format_region": ({"residence_region": "990101"}, {("residence_region", "format")},
-                      "990101"),
+    "format_region": ({"residence_region": "990101"}, {("residence_region", "format")}, "990101"),
     "format_barcode": ({"barcode": "12AB5678"}, {("barcode", "format")}, "12AB5678"),
     "format_case_id": ({}, {("case_id", "format")}, "bad id"),
     "too_long": ({"narrative": LONG}, {("narrative", "too_long")}, LONG),
-    "too_long_region": ({"residence_region": "4401041"},
-                        {("residence_region", "too_long"), ("residence_region", "format")},
-                        "4401041"),
+    "too_long_region": (
+        {"residence_region": "4401041"},
+        {("residence_region", "too_long"), ("residence_region", "format")},
+        "4401041",
+    ),
     "too_long_brand": ({"brand": "B" * 101}, {("brand", "too_long")}, "B" * 101),
-    "hospital_other_format": ({"hospital_code": "GZ-001"},
-                              {("hospital_code", "hospital_mismatch"),
-                               ("hospital_code", "format"), ("hospital_code", "too_long")},
-                              "GZ-001"),
-    "hospital_unregistered": ({"hospital_code": "ZZ999"},
-                              {("hospital_code", "hospital_mismatch")}, "ZZ999"),
+    "hospital_other_format": (
+        {"hospital_code": "GZ-001"},
+        {
+            ("hospital_code", "hospital_mismatch"),
+            ("hospital_code", "format"),
+            ("hospital_code", "too_long"),
+        },
+        "GZ-001",
+    ),
+    "hospital_unregistered": (
+        {"hospital_code": "ZZ999"},
+        {("hospital_code", "hospital_mismatch")},
+        "ZZ999",
+    ),
     "hospital_blank": ({"hospital_code": ""}, {("hospital_code", "required")}, None),
-    "injury_after_visit": ({"injury_datetime": "2026-02-10 10:00"},
-                           {("injury_datetime", "injury_after_visit")}, "2026-02-10 10:00:00"),
-    "visit_after_receipt": ({"visit_datetime": "2026-12-01 10:00", "injury_datetime": ""},
-                            {("visit_datetime", "visit_after_receipt")}, "2026-12-01 10:00:00"),
+    "injury_after_visit": (
+        {"injury_datetime": "2026-02-10 10:00"},
+        {("injury_datetime", "injury_after_visit")},
+        "2026-02-10 10:00:00",
+    ),
+    "visit_after_receipt": (
+        {"visit_datetime": "2026-12-01 10:00", "injury_datetime": ""},
+        {("visit_datetime", "visit_after_receipt")},
+        "2026-12-01 10:00:00",
+    ),
     "report_type": ({"report_type": "update"}, {("report_type", "code_set")}, "update"),
 }
 ACCEPTED = {
     "lower_case_hospital": {"hospital_code": "gz001"},
-    "code_valid_before_retirement": {"product_category": "EL90",
-                                     "visit_datetime": "2023-12-31 23:00",
-                                     "injury_datetime": "2023-12-31 22:00"},
-    "blank_optionals": {"injury_datetime": "", "residence_region": "", "product_category": "",
-                        "barcode": "", "place": "", "activity": "", "intent": "",
-                        "report_type": "", "age_unit": "", "product_relation": ""},
-    "english_labels": {"sex": "Female", "cause": "Burn/scald", "outcome": "admitted",
-                       "severity": "SEVERE"},
+    "code_valid_before_retirement": {
+        "product_category": "EL90",
+        "visit_datetime": "2023-12-31 23:00",
+        "injury_datetime": "2023-12-31 22:00",
+    },
+    "blank_optionals": {
+        "injury_datetime": "",
+        "residence_region": "",
+        "product_category": "",
+        "barcode": "",
+        "place": "",
+        "activity": "",
+        "intent": "",
+        "report_type": "",
+        "age_unit": "",
+        "product_relation": "",
+    },
+    "english_labels": {
+        "sex": "Female",
+        "cause": "Burn/scald",
+        "outcome": "admitted",
+        "severity": "SEVERE",
+    },
     "slash_dates": {"visit_datetime": "2026/02/10 09:30", "injury_datetime": "2026年02月10日"},
     "edge_ages": {"age": "36", "age_unit": "months"},
 }
@@ -90,8 +128,12 @@ def receipt(tmp_path_factory, validator):
     rows += [h.case_row(_case_id(name), **over) for name, over in ACCEPTED.items()]
     # duplicate_key: the same case twice with different contents (an exact repeat is a
     # duplicate row, not an error).
-    rows += [h.case_row("DUP-KEY", age="5"), h.case_row("DUP-KEY", age="6"),
-             h.case_row("SAME-ROW"), h.case_row("SAME-ROW")]
+    rows += [
+        h.case_row("DUP-KEY", age="5"),
+        h.case_row("DUP-KEY", age="6"),
+        h.case_row("SAME-ROW"),
+        h.case_row("SAME-ROW"),
+    ]
     table = h.rows_table(rows)
     table.append([*h.rows_table([h.case_row("EXTRA-CELLS")])[1], "", "surplus"])
     path = h.write(tmp / h.HOSPITAL / "rules.csv", h.table_bytes(table))
@@ -150,8 +192,10 @@ def test_extra_cells(receipt):
 def test_counts_add_up(receipt):
     bad = len({e["row"] for e in receipt["errors"]})
     assert receipt["rows_quarantined"] == bad
-    assert (receipt["rows_stored"] + receipt["rows_quarantined"] + receipt["rows_duplicate"]
-            == receipt["rows_received"])
+    assert (
+        receipt["rows_stored"] + receipt["rows_quarantined"] + receipt["rows_duplicate"]
+        == receipt["rows_received"]
+    )
 
 
 def test_every_suite_rule_is_exercised(receipt):
@@ -171,15 +215,18 @@ def test_markdown_receipt_lists_each_error(receipt):
 def test_pseudonymised_rule_catches_clear_identifiers(tmp_path, validator):
     path = h.write(tmp_path / "x.csv", h.csv_bytes([h.case_row("C1", patient_name="王小明")]))
     raw = read_extract(path)
-    frame = prepare_extract(raw, sender=h.HOSPITAL, received_at=h.RECEIVED,
-                            key=h.KEY.encode()).frame
+    frame = prepare_extract(
+        raw, sender=h.HOSPITAL, received_at=h.RECEIVED, key=h.KEY.encode()
+    ).frame
     frame["_submission_id"], frame["_sender"] = "S1", h.HOSPITAL
     assert validator.validate(frame).errors.empty
     frame.loc[0, "patient_name"] = "王小明"  # as if pseudonymisation had been skipped
     frame.loc[0, "patient_phone"] = "13912345678"
     errors = validator.validate(frame).errors
     assert set(zip(errors["field"], errors["rule"], strict=True)) == {
-        ("patient_name", "pseudonymised"), ("patient_phone", "pseudonymised")}
+        ("patient_name", "pseudonymised"),
+        ("patient_phone", "pseudonymised"),
+    }
     # The receipt never echoes an identifier value.
     receipt = build_receipt({}, [{"source_row": 1, **e} for e in errors.to_dict("records")])
     assert "王小明" not in json.dumps(receipt, ensure_ascii=False)
@@ -189,8 +236,9 @@ def test_pseudonymised_rule_catches_clear_identifiers(tmp_path, validator):
 def test_failed_expectation_never_passes_silently(tmp_path, validator):
     """An expectation that raises (here: a helper column is missing) must not count as a pass."""
     path = h.write(tmp_path / "x.csv", h.csv_bytes([h.case_row("C1", age="500")]))
-    frame = prepare_extract(read_extract(path), sender=h.HOSPITAL, received_at=h.RECEIVED,
-                            key=h.KEY.encode()).frame
+    frame = prepare_extract(
+        read_extract(path), sender=h.HOSPITAL, received_at=h.RECEIVED, key=h.KEY.encode()
+    ).frame
     frame["_submission_id"], frame["_sender"] = "S1", h.HOSPITAL
     with pytest.raises(RuntimeError, match="_age_years"):
         validator.validate(frame.drop(columns=["_age_years"]))
@@ -199,10 +247,13 @@ def test_failed_expectation_never_passes_silently(tmp_path, validator):
 def test_visit_times_are_local_but_receipt_time_is_utc(tmp_path, settings, validator):
     """A file received at 16:30 UTC on 10 Feb is 00:30 on 11 Feb in China: a visit at 00:10
     Beijing time on 11 Feb is not in the future."""
-    rows = [h.case_row("C1", visit_datetime="2026-02-11 00:10", injury_datetime="2026-02-11 00:01"),
-            h.case_row("C2", visit_datetime="2026-02-11 00:40", injury_datetime="")]
-    path = h.write(tmp_path / h.HOSPITAL / "x.csv", h.csv_bytes(rows),
-                   received=datetime(2026, 2, 10, 16, 30))
+    rows = [
+        h.case_row("C1", visit_datetime="2026-02-11 00:10", injury_datetime="2026-02-11 00:01"),
+        h.case_row("C2", visit_datetime="2026-02-11 00:40", injury_datetime=""),
+    ]
+    path = h.write(
+        tmp_path / h.HOSPITAL / "x.csv", h.csv_bytes(rows), received=datetime(2026, 2, 10, 16, 30)
+    )
     receipt = dry_run(path, h.HOSPITAL, settings, validator=validator)
     assert [(e["row"], e["rule"]) for e in receipt["errors"]] == [(2, "visit_after_receipt")]
 
@@ -210,41 +261,64 @@ def test_visit_times_are_local_but_receipt_time_is_utc(tmp_path, settings, valid
 def test_sender_activity_uses_the_local_date(tmp_path, settings):
     """XA002 joined on 2025-09-01: a file received at 17:00 UTC on 31 August arrived on
     1 September in China; one received at 15:00 UTC (23:00 local) on 31 August did not."""
-    rows = [h.case_row("C1", hospital="XA002", visit_datetime="2025-08-31 20:00",
-                       injury_datetime="")]
-    early = h.write(tmp_path / "XA002" / "a.csv", h.csv_bytes(rows),
-                    received=datetime(2025, 8, 31, 15, 0))
-    late = h.write(tmp_path / "XA002" / "b.csv", h.csv_bytes(rows),
-                   received=datetime(2025, 8, 31, 17, 0))
+    rows = [
+        h.case_row("C1", hospital="XA002", visit_datetime="2025-08-31 20:00", injury_datetime="")
+    ]
+    early = h.write(
+        tmp_path / "XA002" / "a.csv", h.csv_bytes(rows), received=datetime(2025, 8, 31, 15, 0)
+    )
+    late = h.write(
+        tmp_path / "XA002" / "b.csv", h.csv_bytes(rows), received=datetime(2025, 8, 31, 17, 0)
+    )
     assert dry_run(early, "XA002", settings)["file_rule"] == "inactive_sender"
     from pipeline import reference
     from pipeline.intake.discover import LandingFile, sha256_file
     from pipeline.intake.stage import _read_one
 
-    item = LandingFile("XA002", str(late), "XA002/b.csv", sha256_file(late), 1,
-                       "2025-08-31T17:00:00", "9|b.csv")
+    item = LandingFile(
+        "XA002", str(late), "XA002/b.csv", sha256_file(late), 1, "2025-08-31T17:00:00", "9|b.csv"
+    )
     assert _read_one(item, reference.load_hospitals(), h.KEY.encode()).meta["file_rule"] is None
 
 
 def test_chinese_receipt_for_chinese_headers(tmp_path, settings, validator):
     rows = [h.case_row("C1", sex="男"), h.case_row("C2", sex="外星人")]
-    path = h.write(tmp_path / h.HOSPITAL / "x.csv",
-                   h.csv_bytes(rows, language="zh", encoding="gb18030"))
+    path = h.write(
+        tmp_path / h.HOSPITAL / "x.csv", h.csv_bytes(rows, language="zh", encoding="gb18030")
+    )
     receipt = dry_run(path, h.HOSPITAL, settings, validator=validator)
     assert receipt["header_language"] == "zh" and receipt["status"] == "partially_accepted"
     assert [(e["row"], e["field"], e["value"], e["rule"]) for e in receipt["errors"]] == [
-        (2, "sex", "外星人", "code_set")]
+        (2, "sex", "外星人", "code_set")
+    ]
     text = render_markdown(receipt)
     assert "报送回执" in text and "部分接收" in text and "sex 必须是代码表 sex 中的值" in text
 
 
 def test_contract_fields_all_reach_validation(tmp_path, validator):
     """The prepared frame carries every contract field (the suite addresses them by name)."""
-    path = h.write(tmp_path / "x.csv", h.csv_bytes([h.case_row()], headers=[
-        "hospital_code", "case_id", "visit_datetime", "sex", "age", "cause", "injury_nature",
-        "body_region", "severity", "outcome", "narrative"]))
-    frame = prepare_extract(read_extract(path), sender=h.HOSPITAL, received_at=h.RECEIVED,
-                            key=h.KEY.encode()).frame
+    path = h.write(
+        tmp_path / "x.csv",
+        h.csv_bytes(
+            [h.case_row()],
+            headers=[
+                "hospital_code",
+                "case_id",
+                "visit_datetime",
+                "sex",
+                "age",
+                "cause",
+                "injury_nature",
+                "body_region",
+                "severity",
+                "outcome",
+                "narrative",
+            ],
+        ),
+    )
+    frame = prepare_extract(
+        read_extract(path), sender=h.HOSPITAL, received_at=h.RECEIVED, key=h.KEY.encode()
+    ).frame
     assert set(CASE_FIELD_NAMES) <= set(frame.columns)
     frame["_submission_id"], frame["_sender"] = "S1", h.HOSPITAL
     outcome = validator.validate(frame)
@@ -273,8 +347,12 @@ def test_gx_is_quiet_and_writes_nothing_outside_home(tmp_path):
         "validator = CaseValidator(data_docs_dir=Path(sys.argv[1]))\n"
         "print(validator._checkpoint.actions[0].site_names)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "docs")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "docs")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "great_expectations" not in result.stderr, result.stderr[:2000]
     assert result.stdout.strip() == "['sentinel']"  # Data Docs go to our site only

@@ -8,7 +8,8 @@ from pathlib import Path
 
 if "evidence_helpers" not in sys.modules:
     _spec = importlib.util.spec_from_file_location(
-        "evidence_helpers", Path(__file__).parent.parent / "evidence" / "evidence_helpers.py")
+        "evidence_helpers", Path(__file__).parent.parent / "evidence" / "evidence_helpers.py"
+    )
     assert _spec and _spec.loader
     _module = importlib.util.module_from_spec(_spec)
     sys.modules["evidence_helpers"] = _module

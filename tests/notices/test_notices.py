@@ -31,8 +31,9 @@ def network(small_network, tmp_path_factory):
 def _decide(settings, decision: str, **kwargs) -> dict:  # type: ignore[no-untyped-def]
     con = connect(settings.warehouse_path)
     try:
-        return record_decision(con, HOSTILE_ALERT, decision, "li.analyst",
-                               f"decided {decision}", **kwargs)
+        return record_decision(
+            con, HOSTILE_ALERT, decision, "li.analyst", f"decided {decision}", **kwargs
+        )
     finally:
         con.close()
 
@@ -54,15 +55,24 @@ def test_confirmed_alert_gives_every_document_escaped_and_de_identified(network)
     out = _decide(network, "follow-up", cases=["GZ001/HOSTILE2"])
     con = connect(network.warehouse_path)
     try:
-        record_followup_result(con, out["followup_ids"][0], reached=True, actor="wang",
-                               conclusion="<b>lid</b> latch =1+1 broke", product_role="caused",
-                               brand="厨乐宝", model="RC-9", batch="B2026")
+        record_followup_result(
+            con,
+            out["followup_ids"][0],
+            reached=True,
+            actor="wang",
+            conclusion="<b>lid</b> latch =1+1 broke",
+            product_role="caused",
+            brand="厨乐宝",
+            model="RC-9",
+            batch="B2026",
+        )
     finally:
         con.close()
     _decide(network, "confirm")
     paths = write_notices(network, HOSTILE_ALERT)
     assert sorted(p.name for p in paths) == sorted(
-        f"{k}.{lang}.{fmt}" for k in KINDS for lang in ("zh", "en") for fmt in ("html", "md"))
+        f"{k}.{lang}.{fmt}" for k in KINDS for lang in ("zh", "en") for fmt in ("html", "md")
+    )
 
     texts = {p.name: p.read_text(encoding="utf-8") for p in paths}
     for name, text in texts.items():
@@ -109,27 +119,38 @@ def test_cli_refuses_with_exit_2_and_lists_paths_when_confirmed(network) -> None
     refused = runner.invoke(app, ["notice", "render", "--alert", HOSTILE_ALERT], env=env)
     assert refused.exit_code == 2 and "not confirmed" in refused.stderr
     _decide(network, "confirm")
-    done = runner.invoke(app, ["notice", "render", "--alert", HOSTILE_ALERT, "--kind",
-                               "safety-warning", "--lang", "en"], env=env)
+    done = runner.invoke(
+        app,
+        ["notice", "render", "--alert", HOSTILE_ALERT, "--kind", "safety-warning", "--lang", "en"],
+        env=env,
+    )
     assert done.exit_code == 0, done.output
     assert done.stdout.split() == [
         str(network.reports_dir / "notices" / HOSTILE_ALERT / f"safety-warning.en.{f}")
-        for f in ("html", "md")]
-    bad = runner.invoke(app, ["notice", "render", "--alert", HOSTILE_ALERT, "--kind", "memo"],
-                        env=env)
+        for f in ("html", "md")
+    ]
+    bad = runner.invoke(
+        app, ["notice", "render", "--alert", HOSTILE_ALERT, "--kind", "memo"], env=env
+    )
     assert bad.exit_code == 2
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-    ("[click](http://x) *bold* `code` a|b", "\\[click\\](http://x) \\*bold\\* \\`code\\` a\\|b"),
-    ("# heading", "\\# heading"),
-    ("- item", "\\- item"),
-    ("1. first", "1\\. first"),
-    ("line one\n# line two", "line one # line two"),
-    ("2026-11-18 a-b", "2026-11-18 a-b"),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        (
+            "[click](http://x) *bold* `code` a|b",
+            "\\[click\\](http://x) \\*bold\\* \\`code\\` a\\|b",
+        ),
+        ("# heading", "\\# heading"),
+        ("- item", "\\- item"),
+        ("1. first", "1\\. first"),
+        ("line one\n# line two", "line one # line two"),
+        ("2026-11-18 a-b", "2026-11-18 a-b"),
+        (None, ""),
+    ],
+)
 def test_markdown_escaping(text, expected) -> None:
     assert md_escape(text) == expected
 

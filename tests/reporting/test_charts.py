@@ -13,11 +13,15 @@ from pipeline.reporting.charts import bar_chart_svg, trend_chart_svg
 
 def _trend(expected: bool = True) -> pd.DataFrame:
     weeks = [f"2026-W{i:02d}" for i in range(1, 27)]
-    return pd.DataFrame({
-        "week": weeks, "observed": [float(i % 5) for i in range(26)],
-        "expected": np.full(26, 2.0) if expected else np.nan,
-        "upper": np.full(26, 4.5) if expected else np.nan,
-        "alarm": [False] * 25 + [True]})
+    return pd.DataFrame(
+        {
+            "week": weeks,
+            "observed": [float(i % 5) for i in range(26)],
+            "expected": np.full(26, 2.0) if expected else np.nan,
+            "upper": np.full(26, 4.5) if expected else np.nan,
+            "alarm": [False] * 25 + [True],
+        }
+    )
 
 
 def test_trend_chart_is_deterministic_parseable_svg() -> None:

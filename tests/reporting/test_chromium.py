@@ -34,9 +34,21 @@ def _chromium() -> str:
 
 def _run(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions",
-         "--no-first-run", f"--user-data-dir={tmp / 'profile'}", *args],
-        capture_output=True, timeout=120, env={**os.environ, "HOME": str(tmp)}, check=False)
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-extensions",
+            "--no-first-run",
+            f"--user-data-dir={tmp / 'profile'}",
+            *args,
+        ],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp)},
+        check=False,
+    )
 
 
 class Dom(HTMLParser):
@@ -63,8 +75,10 @@ def rendered(tiny: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict:
     for lang in ("zh", "en"):
         url = paths[lang].resolve().as_uri()
         png = chromium_tmp / f"{lang}.png"
-        shot = _run([f"--screenshot={png}", "--window-size=1280,4000",
-                     "--hide-scrollbars", url], chromium_tmp)
+        shot = _run(
+            [f"--screenshot={png}", "--window-size=1280,4000", "--hide-scrollbars", url],
+            chromium_tmp,
+        )
         assert png.exists(), shot.stderr.decode(errors="replace")[-2000:]
         dom = _run(["--dump-dom", url], chromium_tmp)
         assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
@@ -94,8 +108,11 @@ def test_dom_has_the_sections_and_hostile_text_is_text(rendered: dict, lang: str
     dom.feed(rendered[lang]["dom"])
     ids = {attrs.get("id") for _, attrs in dom.tags}
     assert {"summary", "network-health"} <= ids
-    alerts = [attrs["id"] for tag, attrs in dom.tags
-              if tag == "section" and "alert" in (attrs.get("class") or "")]
+    alerts = [
+        attrs["id"]
+        for tag, attrs in dom.tags
+        if tag == "section" and "alert" in (attrs.get("class") or "")
+    ]
     assert alerts and all(a.startswith("alert-A") for a in alerts)
     assert sum(1 for tag, _ in dom.tags if tag == "svg") >= len(alerts)
     tags = [tag for tag, _ in dom.tags]

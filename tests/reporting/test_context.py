@@ -30,8 +30,11 @@ def con(tiny: Settings):  # type: ignore[no-untyped-def]
 
 
 def _alert(con, alert_type: str, week: str = "2026-W19") -> dict:  # type: ignore[no-untyped-def]
-    rows = con.execute("SELECT alert_id FROM alerts WHERE week = ? AND alert_type = ? "
-                       "AND status <> 'resolved' ORDER BY rank", [week, alert_type]).fetchall()
+    rows = con.execute(
+        "SELECT alert_id FROM alerts WHERE week = ? AND alert_type = ? "
+        "AND status <> 'resolved' ORDER BY rank",
+        [week, alert_type],
+    ).fetchall()
     assert rows, f"the tiny warehouse should raise a {alert_type} alert in {week}"
     return load_alert(con, rows[0][0], week)
 
@@ -93,16 +96,20 @@ def test_unknown_alert_types_show_their_own_cases_per_week(con) -> None:  # type
     own = alert_cases(con, alert).groupby("visit_week").size()
     assert trend["observed"].sum() == len(json.loads(alert["case_keys"])) > 0
     assert trend.set_index("week")["observed"].to_dict() == {
-        w: float(own.get(w, 0)) for w in trend["week"]}
+        w: float(own.get(w, 0)) for w in trend["week"]
+    }
     assert trend["alarm"].tolist() == [False] * 4 + [True]
 
 
 def test_new_term_trend_counts_narratives_with_the_term(con) -> None:  # type: ignore[no-untyped-def]
-    alert = dict(_alert(con, "category"), alert_type="new_term", term="lid burst",
-                 subject="lid burst")
+    alert = dict(
+        _alert(con, "category"), alert_type="new_term", term="lid burst", subject="lid burst"
+    )
     trend = alert_trend(con, alert, weeks=3)
     frame = category_cases(con, "HA01", date(2026, 4, 27), date(2026, 5, 10))
     per_week = frame[frame["narrative"].str.contains("lid burst")].groupby("visit_week").size()
-    assert trend["observed"].tolist()[1:] == [float(per_week["2026-W18"]),
-                                              float(per_week["2026-W19"])]
+    assert trend["observed"].tolist()[1:] == [
+        float(per_week["2026-W18"]),
+        float(per_week["2026-W19"]),
+    ]
     assert pd.isna(trend["expected"]).all()

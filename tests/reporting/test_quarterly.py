@@ -40,15 +40,19 @@ def _rows(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def test_counts_match_the_warehouse_and_last_year(tiny: Settings,
-                                                  summary: dict[str, Path]) -> None:
+def test_counts_match_the_warehouse_and_last_year(tiny: Settings, summary: dict[str, Path]) -> None:
     con = connect(tiny.warehouse_path, read_only=True)
     try:
+
         def count(start: str, end: str) -> dict[str, int]:
-            return dict(con.execute(
-                "SELECT substr(product_category, 1, 2), count(*) FROM cases "
-                "WHERE CAST(visit_datetime AS DATE) BETWEEN ? AND ? GROUP BY 1",
-                [start, end]).fetchall())
+            return dict(
+                con.execute(
+                    "SELECT substr(product_category, 1, 2), count(*) FROM cases "
+                    "WHERE CAST(visit_datetime AS DATE) BETWEEN ? AND ? GROUP BY 1",
+                    [start, end],
+                ).fetchall()
+            )
+
         now, before = count("2026-01-01", "2026-03-31"), count("2025-01-01", "2025-03-31")
     finally:
         con.close()
@@ -63,8 +67,14 @@ def test_counts_match_the_warehouse_and_last_year(tiny: Settings,
         assert int(row["cases"]) == n and int(row["cases_prev_year"]) == before.get(family, 0)
         assert int(row["change"]) == n - before.get(family, 0)
     assert families["HA"]["label_zh"] == "家用电器"
-    assert {r["dimension"] for r in rows} == {"total", "family", "region", "severity",
-                                            "outcome", "product_relation"}
+    assert {r["dimension"] for r in rows} == {
+        "total",
+        "family",
+        "region",
+        "severity",
+        "outcome",
+        "product_relation",
+    }
     severities = {r["code"]: int(r["cases"]) for r in rows if r["dimension"] == "severity"}
     assert sum(severities.values()) == int(total["cases"])
 

@@ -7,12 +7,21 @@ import pandas as pd
 from pipeline.reporting.risk import MATRIX, case_severity_level, suggested_risk_level
 
 
-def _cases(n: int, severity: str = "mild", outcome: str = "treated_released",
-           relation: str = "uncertain", hospitals: int = 1) -> pd.DataFrame:
-    return pd.DataFrame({
-        "hospital_code": [f"H{i % hospitals:04d}" for i in range(n)],
-        "severity": [severity] * n, "outcome": [outcome] * n,
-        "product_relation": [relation] * n})
+def _cases(
+    n: int,
+    severity: str = "mild",
+    outcome: str = "treated_released",
+    relation: str = "uncertain",
+    hospitals: int = 1,
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "hospital_code": [f"H{i % hospitals:04d}" for i in range(n)],
+            "severity": [severity] * n,
+            "outcome": [outcome] * n,
+            "product_relation": [relation] * n,
+        }
+    )
 
 
 def test_case_severity_levels() -> None:

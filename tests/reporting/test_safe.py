@@ -11,23 +11,46 @@ import pytest
 from pipeline.reporting.safe import safe_cell, write_safe_csv
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx",
-                                  "＝1+1", "＋1", "－1", "＠A1", '=HYPERLINK("http://x")'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        "+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        "＝1+1",
+        "＋1",
+        "－1",
+        "＠A1",
+        '=HYPERLINK("http://x")',
+    ],
+)
 def test_formula_starts_are_prefixed(text: str) -> None:
     assert safe_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("value,expected", [
-    (None, ""), (math.nan, ""), (pd.NA, ""), ("电饭煲", "电饭煲"), ("a=1", "a=1"),
-    (-3, "-3"), (2.5, "2.5"), (True, "true"), ("<script>", "<script>"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (None, ""),
+        (math.nan, ""),
+        (pd.NA, ""),
+        ("电饭煲", "电饭煲"),
+        ("a=1", "a=1"),
+        (-3, "-3"),
+        (2.5, "2.5"),
+        (True, "true"),
+        ("<script>", "<script>"),
+    ],
+)
 def test_other_values(value: object, expected: str) -> None:
     assert safe_cell(value) == expected
 
 
 def test_csv_has_bom_crlf_and_safe_cells(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    frame = pd.DataFrame({"=col": ["=cmd|' /C calc'!A0", "普通", None],
-                          "n": [1, -2, 3]})
+    frame = pd.DataFrame({"=col": ["=cmd|' /C calc'!A0", "普通", None], "n": [1, -2, 3]})
     path = tmp_path / "x.csv"
     write_safe_csv(frame, path)
     raw = path.read_bytes()

@@ -28,9 +28,12 @@ def test_every_alert_of_the_week_is_reported(small_network, outputs: list[Path])
 
     con = connect(small_network.warehouse_path, read_only=True)
     try:
-        active = {a for (a,) in con.execute(
-            "SELECT alert_id FROM alerts WHERE week = '2026-W47' AND status <> 'resolved'"
-        ).fetchall()}
+        active = {
+            a
+            for (a,) in con.execute(
+                "SELECT alert_id FROM alerts WHERE week = '2026-W47' AND status <> 'resolved'"
+            ).fetchall()
+        }
     finally:
         con.close()
     data = json.loads(next(p for p in outputs if p.suffix == ".json").read_text("utf-8"))

@@ -25,8 +25,18 @@ class Fetches(HTMLParser):
     """Collects what a browser would load or run: elements that fetch or execute, src /
     event-handler attributes, links other than in-page anchors, CSS url() / @import."""
 
-    LOADERS = {"script", "link", "img", "iframe", "object", "embed", "audio", "video", "source",
-               "image"}  # <use> is checked by its href (in-page #ids only)
+    LOADERS = {
+        "script",
+        "link",
+        "img",
+        "iframe",
+        "object",
+        "embed",
+        "audio",
+        "video",
+        "source",
+        "image",
+    }  # <use> is checked by its href (in-page #ids only)
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,9 +48,12 @@ class Fetches(HTMLParser):
             self.found.append(f"<{tag}>")
         for name, value in attrs:
             value = value or ""
-            if name == "src" or name.startswith("on") or (
-                    name in ("href", "xlink:href", "action") and not value.startswith("#")) or (
-                    "url(" in value and "url(#" not in value):
+            if (
+                name == "src"
+                or name.startswith("on")
+                or (name in ("href", "xlink:href", "action") and not value.startswith("#"))
+                or ("url(" in value and "url(#" not in value)
+            ):
                 self.found.append(f"{tag} {name}={value}")
         self._style = tag == "style"
 
@@ -72,18 +85,23 @@ def test_paths_and_languages(report: dict[str, Path]) -> None:
 
 
 def test_summary_follows_detector_rank_and_every_alert_has_its_section(
-        tiny: Settings, report: dict[str, Path]) -> None:
+    tiny: Settings, report: dict[str, Path]
+) -> None:
     con = connect(tiny.warehouse_path, read_only=True)
     try:
-        expected = [a for (a,) in con.execute(
-            "SELECT alert_id FROM alerts WHERE week = ? AND status <> 'resolved' ORDER BY rank",
-            [WEEK]).fetchall()]
+        expected = [
+            a
+            for (a,) in con.execute(
+                "SELECT alert_id FROM alerts WHERE week = ? AND status <> 'resolved' ORDER BY rank",
+                [WEEK],
+            ).fetchall()
+        ]
     finally:
         con.close()
     data = json.loads(report["json"].read_text(encoding="utf-8"))
     assert [a["alert_id"] for a in data["alerts"]] == expected and expected
     html = report["en"].read_text(encoding="utf-8")
-    summary = html[html.index('id="summary"'):html.index('class="alert"')]
+    summary = html[html.index('id="summary"') : html.index('class="alert"')]
     assert [m for m in re.findall(r'href="#alert-(A[0-9a-f]+)"', summary)] == expected
     for alert_id in expected:
         assert f'<section class="alert" id="alert-{alert_id}">' in html
@@ -100,7 +118,9 @@ def test_each_alert_explains_itself(report: dict[str, Path]) -> None:
     assert min(top["n_cases"], 5) <= len(top["examples"]) <= MAX_EXAMPLES
     assert sum(h["n"] for h in top["hospitals"]) == top["n_cases"]
     assert top["risk"]["level"] in {"serious", "high", "medium", "low"}
-    assert top["evidence_command"] == f"sentinel evidence-pack --alert {top['alert_id']} --week {WEEK}"
+    assert (
+        top["evidence_command"] == f"sentinel evidence-pack --alert {top['alert_id']} --week {WEEK}"
+    )
     assert top["evidence_command"] in html
     assert html.count("<svg") >= len(data["alerts"])
     assert "HA01 Rice cooker" in html and top["method"] in html
@@ -116,13 +136,15 @@ def test_hostile_text_is_inert_and_nothing_is_loaded(report: dict[str, Path]) ->
     raw = report["json"].read_text(encoding="utf-8")
     assert "<script>" not in raw and json.loads(raw)  # escaped as \u003c, still valid JSON
     assert HOSTILE in raw.replace("\\u003c", "<").replace("\\u003e", ">").replace(
-        "\\u0026", "&").replace('\\"', '"')
+        "\\u0026", "&"
+    ).replace('\\"', '"')
 
 
 def test_the_fetch_detector_is_not_blind() -> None:
-    assert fetches('<p>x</p><img src="a.png"><a href="http://x">y</a><a href="#top">z</a>'
-                   '<style>body{background:url(http://x)}</style>') == [
-        "<img>", "img src=a.png", "a href=http://x", "css fetch"]
+    assert fetches(
+        '<p>x</p><img src="a.png"><a href="http://x">y</a><a href="#top">z</a>'
+        "<style>body{background:url(http://x)}</style>"
+    ) == ["<img>", "img src=a.png", "a href=http://x", "css fetch"]
     assert fetches("<p>&lt;img src=x onerror=alert(2)&gt;</p>") == []
 
 
@@ -147,16 +169,31 @@ def test_triage_decision_and_followup_results_appear(tiny: Settings, tmp_path: P
     con = connect(settings.warehouse_path)
     try:
         alert_id, keys = con.execute(
-            "SELECT alert_id, case_keys FROM alerts WHERE week = ? AND rank = 1",
-            [WEEK]).fetchone()
+            "SELECT alert_id, case_keys FROM alerts WHERE week = ? AND rank = 1", [WEEK]
+        ).fetchone()
         case = json.loads(keys)[0]
         written = store.record_decision(
-            con, alert_id, "follow_up", "analyst.li", "check the lid <b>latch</b>",
-            week=WEEK, cases=[case], at=datetime(2026, 5, 12, 9, 0))
+            con,
+            alert_id,
+            "follow_up",
+            "analyst.li",
+            "check the lid <b>latch</b>",
+            week=WEEK,
+            cases=[case],
+            at=datetime(2026, 5, 12, 9, 0),
+        )
         store.record_followup_result(
-            con, written["followup_ids"][0], reached=True, actor="officer.wang",
-            conclusion="lid latch broke; batch B-2026-04 =SUM(1)", product_role="caused",
-            brand="厨乐宝", model="CL-5", batch="B-2026-04", at=datetime(2026, 5, 14, 9, 0))
+            con,
+            written["followup_ids"][0],
+            reached=True,
+            actor="officer.wang",
+            conclusion="lid latch broke; batch B-2026-04 =SUM(1)",
+            product_role="caused",
+            brand="厨乐宝",
+            model="CL-5",
+            batch="B-2026-04",
+            at=datetime(2026, 5, 14, 9, 0),
+        )
     finally:
         con.close()
     paths = write_weekly_report(settings, WEEK, langs=("en",))

@@ -26,27 +26,47 @@ SILENT = "BJ002"  # registered production hospital that reported only in 2024
 
 def _row(hospital: str, n: int, week: str, category: str, rng: np.random.Generator) -> dict:
     visit = datetime.combine(iso_week_monday(week), datetime.min.time()) + timedelta(
-        days=int(rng.integers(0, 7)), hours=int(rng.integers(0, 24)))
+        days=int(rng.integers(0, 7)), hours=int(rng.integers(0, 24))
+    )
     lag = timedelta(hours=int(rng.choice([6, 20, 30, 200])))
     scald = category == "HA01"
     row = {name: None for name in CASE_FIELDS}
-    row.update({
-        "hospital_code": hospital, "case_id": f"{hospital}-{n:06d}", "report_type": "new",
-        "visit_datetime": visit, "injury_datetime": visit - timedelta(hours=1),
-        "sex": "female" if n % 2 else "male", "age": float(rng.integers(1, 80)),
-        "age_unit": "years", "residence_region": "440104" if hospital != "SH001" else "310106",
-        "cause": "burn_scald" if scald else "fall", "place": "home", "activity": "housework",
-        "intent": "unintentional", "injury_nature": "burn" if scald else "bruise",
-        "body_region": "upper_limb", "severity": "severe" if n % 7 == 0 else "mild",
-        "outcome": "admitted" if n % 7 == 0 else "treated_released",
-        "product_name": "电饭煲" if scald else "其他", "product_category": category,
-        "brand": "", "model": "", "batch": "", "barcode": "",
-        "product_relation": "quality_related" if scald and n % 2 else "uncertain",
-        "narrative": ("rice cooker lid burst steam scald at home" if scald
-                      else "fell at home while walking, bruised arm"),
-        "patient_name": "na_0123456789abcdef0123", "patient_id_number": None,
-        "patient_phone": None,
-    })
+    row.update(
+        {
+            "hospital_code": hospital,
+            "case_id": f"{hospital}-{n:06d}",
+            "report_type": "new",
+            "visit_datetime": visit,
+            "injury_datetime": visit - timedelta(hours=1),
+            "sex": "female" if n % 2 else "male",
+            "age": float(rng.integers(1, 80)),
+            "age_unit": "years",
+            "residence_region": "440104" if hospital != "SH001" else "310106",
+            "cause": "burn_scald" if scald else "fall",
+            "place": "home",
+            "activity": "housework",
+            "intent": "unintentional",
+            "injury_nature": "burn" if scald else "bruise",
+            "body_region": "upper_limb",
+            "severity": "severe" if n % 7 == 0 else "mild",
+            "outcome": "admitted" if n % 7 == 0 else "treated_released",
+            "product_name": "电饭煲" if scald else "其他",
+            "product_category": category,
+            "brand": "",
+            "model": "",
+            "batch": "",
+            "barcode": "",
+            "product_relation": "quality_related" if scald and n % 2 else "uncertain",
+            "narrative": (
+                "rice cooker lid burst steam scald at home"
+                if scald
+                else "fell at home while walking, bruised arm"
+            ),
+            "patient_name": "na_0123456789abcdef0123",
+            "patient_id_number": None,
+            "patient_phone": None,
+        }
+    )
     row["_received"] = visit + lag
     return row
 
@@ -66,8 +86,11 @@ def build(home: Path) -> Settings:
                     count += 6
                 for _ in range(count):
                     rows.append(_row(hospital, len(rows), week, category, rng))
-    hostile = next(r for r in reversed(rows) if r["product_category"] == "HA01"
-                   and r["visit_datetime"].strftime("%G-W%V") == "2026-W19")
+    hostile = next(
+        r
+        for r in reversed(rows)
+        if r["product_category"] == "HA01" and r["visit_datetime"].strftime("%G-W%V") == "2026-W19"
+    )
     hostile["narrative"] = HOSTILE
     hostile["product_name"] = "=cmd|' /C calc'!A0"
     frame = pd.DataFrame(rows)
@@ -79,9 +102,15 @@ def build(home: Path) -> Settings:
     frame["source_row"] = frame.groupby("submission_id").cumcount() + 1
     # A few cases missing key fields for the completeness metric.
     frame.loc[frame.index[::50], "residence_region"] = None
-    subs = frame.groupby("submission_id").agg(
-        hospital_code=("hospital_code", "first"), received_at=("received_at", "max"),
-        rows_stored=("case_id", "size")).reset_index()
+    subs = (
+        frame.groupby("submission_id")
+        .agg(
+            hospital_code=("hospital_code", "first"),
+            received_at=("received_at", "max"),
+            rows_stored=("case_id", "size"),
+        )
+        .reset_index()
+    )
     subs["rows_quarantined"] = np.where(subs["hospital_code"] == "SH001", 1, 0)
     subs["rows_received"] = subs["rows_stored"] + subs["rows_quarantined"]
     subs["status"] = "accepted"
@@ -99,9 +128,11 @@ def build(home: Path) -> Settings:
             0 AS rows_duplicate FROM _subs""")
         quarantined = subs[subs["rows_quarantined"] > 0]
         con.register("_q", quarantined)
-        con.execute("""INSERT INTO quarantine SELECT submission_id, hospital_code, 1, NULL,
+        con.execute(
+            """INSERT INTO quarantine SELECT submission_id, hospital_code, 1, NULL,
             'age', '300', 'range', 'age out of range', '年龄超出范围', ? FROM _q""",
-                    [json.dumps({"age": "300"})])
+            [json.dumps({"age": "300"})],
+        )
         run_weeks(con, ALERT_WEEKS)
     finally:
         con.close()

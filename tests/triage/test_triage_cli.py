@@ -22,36 +22,71 @@ def test_triage_workflow_through_the_cli(tiny_home) -> None:
     assert listed.exit_code == 0, listed.output
     assert listed.stdout.index("A1") < listed.stdout.index("A2")
 
-    asked = _run(tiny_home, "alerts", "triage", "A1", "--decision", "follow-up", "--reason",
-                 "need the model", "--cases", "GZ001/C1,SH001/C3")
+    asked = _run(
+        tiny_home,
+        "alerts",
+        "triage",
+        "A1",
+        "--decision",
+        "follow-up",
+        "--reason",
+        "need the model",
+        "--cases",
+        "GZ001/C1,SH001/C3",
+    )
     assert asked.exit_code == 0, asked.output
-    followup_ids = re.findall(r"follow-up (F[0-9a-f]{16}) due (\d{4}-\d{2}-\d{2})",
-                              asked.stdout)
+    followup_ids = re.findall(r"follow-up (F[0-9a-f]{16}) due (\d{4}-\d{2}-\d{2})", asked.stdout)
     assert len(followup_ids) == 2
 
-    recorded = _run(tiny_home, "followup", "record", followup_ids[0][0], "--reached",
-                    "--role", "caused", "--brand", "ACME", "--model", "K-1",
-                    "--conclusion", "latch defect", actor="wang")
+    recorded = _run(
+        tiny_home,
+        "followup",
+        "record",
+        followup_ids[0][0],
+        "--reached",
+        "--role",
+        "caused",
+        "--brand",
+        "ACME",
+        "--model",
+        "K-1",
+        "--conclusion",
+        "latch defect",
+        actor="wang",
+    )
     assert recorded.exit_code == 0, recorded.output
     pending = _run(tiny_home, "followup", "list", "--open", "--as-of", "2000-01-01")
     assert pending.exit_code == 0
     assert followup_ids[1][0] in pending.stdout and followup_ids[0][0] not in pending.stdout
 
-    confirmed = _run(tiny_home, "alerts", "triage", "A1", "--decision", "confirm",
-                     "--reason", "latch defect verified")
+    confirmed = _run(
+        tiny_home,
+        "alerts",
+        "triage",
+        "A1",
+        "--decision",
+        "confirm",
+        "--reason",
+        "latch defect verified",
+    )
     assert confirmed.exit_code == 0
     shown = _run(tiny_home, "alerts", "show", "A1")
     assert shown.exit_code == 0, shown.output
     for text in ("follow-up", "confirm", "latch defect verified", "GZ001/C1", "K-1"):
         assert text in shown.stdout
-    only_confirmed = _run(tiny_home, "alerts", "list", "--week", "2026-W11", "--decision",
-                          "confirm", "--json")
+    only_confirmed = _run(
+        tiny_home, "alerts", "list", "--week", "2026-W11", "--decision", "confirm", "--json"
+    )
     assert '"alert_id":"A1"' in only_confirmed.stdout and "A2" not in only_confirmed.stdout
 
     con = duckdb.connect(str(tiny_home / "warehouse.duckdb"), read_only=True)
     try:
-        actions = [a for (a,) in con.execute("SELECT action FROM audit_log ORDER BY "
-                                             "recorded_at, event_id").fetchall()]
+        actions = [
+            a
+            for (a,) in con.execute(
+                "SELECT action FROM audit_log ORDER BY recorded_at, event_id"
+            ).fetchall()
+        ]
     finally:
         con.close()
     # One audit row per write; rows of one transaction share its timestamp.
@@ -62,10 +97,24 @@ def test_triage_workflow_through_the_cli(tiny_home) -> None:
 def test_bad_input_exits_2_with_an_error(tiny_home) -> None:
     cases = [
         (("alerts", "triage", "A1", "--decision", "approve", "--reason", "r"), "not one of"),
-        (("alerts", "triage", "A404", "--decision", "watch", "--reason", "r"),
-         "sentinel alerts list"),
-        (("alerts", "triage", "A1", "--decision", "follow-up", "--reason", "r", "--cases",
-          "SH001/C9"), "--force-case"),
+        (
+            ("alerts", "triage", "A404", "--decision", "watch", "--reason", "r"),
+            "sentinel alerts list",
+        ),
+        (
+            (
+                "alerts",
+                "triage",
+                "A1",
+                "--decision",
+                "follow-up",
+                "--reason",
+                "r",
+                "--cases",
+                "SH001/C9",
+            ),
+            "--force-case",
+        ),
         (("followup", "record", "F404", "--not-reached", "--conclusion", "x"), "not found"),
         (("alerts", "show", "A404"), "not found"),
         (("alerts", "list", "--status", "odd"), "--status"),
@@ -75,8 +124,9 @@ def test_bad_input_exits_2_with_an_error(tiny_home) -> None:
         assert result.exit_code == 2, (args, result.output)
         assert message in result.stderr, (args, result.stderr)
     # No actor: refused by the CLI before anything is written.
-    missing = _run(tiny_home, "alerts", "triage", "A1", "--decision", "watch", "--reason",
-                   "r", actor=None)
+    missing = _run(
+        tiny_home, "alerts", "triage", "A1", "--decision", "watch", "--reason", "r", actor=None
+    )
     assert missing.exit_code == 2 and "--actor" in missing.output
 
 
