@@ -62,7 +62,7 @@ def detect_weekly():
 
         from pipeline.alerts.weekly import AlertSettings, default_week, run_weeks
         from pipeline.config import Settings
-        from pipeline.detection.isoweek import week_range
+        from pipeline.isoweek import week_range
         from pipeline.storage.warehouse import connect
 
         params = params or {}

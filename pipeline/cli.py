@@ -6,6 +6,8 @@ only mounts them, so ``sentinel --help`` stays fast and every stage is usable wi
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 import typer
 
 from pipeline.alerts.cli import register as register_alerts
@@ -16,7 +18,6 @@ from pipeline.docs_cli import app as docs_app
 from pipeline.intake.cli import register as register_intake
 from pipeline.network_cli import app as network_app
 from pipeline.reporting.cli import register as register_reporting
-from pipeline.sample.cli import app as sample_app
 from pipeline.triage.cli import register as register_triage
 
 app = typer.Typer(
@@ -26,7 +27,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.add_typer(sample_app, name="sample")
 app.add_typer(docs_app, name="docs")
 app.add_typer(network_app, name="network")
 register_intake(app)
@@ -36,6 +36,10 @@ register_coding(app)  # model, coding, patterns
 register_reporting(app)  # report weekly|quarterly
 app.add_typer(detection_app, name="detection")
 app.command("detect-series")(detect_series)  # the everyday name, also under `detection`
+
+# Command groups of other distributions (sentinel_tools: `sample`), when installed.
+for _entry in entry_points(group="sentinel.cli"):
+    app.add_typer(_entry.load(), name=_entry.name)
 
 
 def main() -> None:  # pragma: no cover - console entry point

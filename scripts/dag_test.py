@@ -146,7 +146,7 @@ def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
     step("code_and_cluster", {})
     from pipeline.alerts.weekly import default_week
     from pipeline.config import Settings
-    from pipeline.detection.isoweek import add_weeks
+    from pipeline.isoweek import add_weeks
     from pipeline.storage.warehouse import connect
 
     if last_week is None:

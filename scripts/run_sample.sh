@@ -24,7 +24,7 @@ if [ "${SENTINEL_RUNNER:-airflow}" = "cli" ]; then
   read -r first_week last_week < <(python - <<'PY'
 from pipeline.alerts.weekly import default_week
 from pipeline.config import Settings
-from pipeline.detection.isoweek import add_weeks
+from pipeline.isoweek import add_weeks
 from pipeline.storage.warehouse import connect
 
 con = connect(Settings.from_env().warehouse_path, read_only=True)

@@ -104,12 +104,13 @@ def _hostile_extract(landing: Path) -> Path:
 
 def build_small_network(root: Path) -> Settings:
     """Generate, ingest, code, cluster and detect a small network under ``root``."""
+    from sentinel_tools.sample.generator import generate_network
+
     from pipeline.alerts.weekly import run_weeks
     from pipeline.clustering.service import refresh
     from pipeline.coding import model as coder_model
     from pipeline.coding.store import run_coding
     from pipeline.intake.service import ingest
-    from pipeline.sample.generator import generate_network
     from pipeline.storage.warehouse import connect
 
     sample = root / "sample"

@@ -13,17 +13,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sentinel_tools.neiss_crosswalk import DEFAULT_TSV as NEISS_FORMAT_CODES
+from sentinel_tools.sample import GENERATOR_VERSION, generate_network, refdata
+from sentinel_tools.sample.catalog import CATALOG, NO_BACKGROUND, by_category, incoherent
+from sentinel_tools.sample.cli import app
+from sentinel_tools.sample.generator import ENUM_FIELDS
+from sentinel_tools.sample.hazards import HAZARDS
+from sentinel_tools.sample.neiss import NEISS_COLUMNS
+from sentinel_tools.sample.people import valid_id_number
 from typer.testing import CliRunner
 
 from pipeline.config import SAMPLE_DIR
 from pipeline.contract import FIELDS, canonical_field
-from pipeline.sample import GENERATOR_VERSION, generate_network, refdata
-from pipeline.sample.catalog import CATALOG, NO_BACKGROUND, by_category, incoherent
-from pipeline.sample.cli import app
-from pipeline.sample.generator import ENUM_FIELDS
-from pipeline.sample.hazards import HAZARDS
-from pipeline.sample.neiss import NEISS_COLUMNS
-from pipeline.sample.people import valid_id_number
 
 ARGS = {
     "seed": 7,
@@ -40,7 +41,8 @@ FILE_REJECTED = {
     "wrong_hospital_file",
     "header_only",
 }
-NEISS_TSV = Path("/work/shared/reference/neiss_format_codes.tsv")
+# The copy shipped with the tools (public-domain US CPSC data, tools/sentinel_tools/data/).
+NEISS_TSV = NEISS_FORMAT_CODES
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -465,18 +467,17 @@ def test_neiss_file(net):
     assert entry["file"].startswith(f"landing/{test_hosp.code}/neiss_")
     recs = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assert all(2 <= int(r["Age"]) <= 120 or 201 <= int(r["Age"]) <= 223 for r in recs)
-    if NEISS_TSV.exists():
-        valid: dict[str, set[int]] = {}
-        for line in NEISS_TSV.read_text(encoding="utf-8").splitlines()[1:]:
-            fmt, lo, hi, _ = line.split("\t", 3)
-            valid.setdefault(fmt.strip('"'), set()).update(range(int(lo), int(hi) + 1))
-        for r in recs:
-            assert int(r["Product_1"]) in valid["PROD"]
-            assert int(r["Body_Part"]) in valid["BDYPT"]
-            assert int(r["Diagnosis"]) in valid["DIAG"]
-            assert int(r["Disposition"]) in valid["DISP"]
-            assert int(r["Location"]) in valid["LOC"]
-            assert int(r["Sex"]) in valid["GENDER"]
+    valid: dict[str, set[int]] = {}
+    for line in NEISS_TSV.read_text(encoding="utf-8").splitlines()[1:]:
+        fmt, lo, hi, _ = line.split("\t", 3)
+        valid.setdefault(fmt.strip('"'), set()).update(range(int(lo), int(hi) + 1))
+    for r in recs:
+        assert int(r["Product_1"]) in valid["PROD"]
+        assert int(r["Body_Part"]) in valid["BDYPT"]
+        assert int(r["Diagnosis"]) in valid["DIAG"]
+        assert int(r["Disposition"]) in valid["DISP"]
+        assert int(r["Location"]) in valid["LOC"]
+        assert int(r["Sex"]) in valid["GENDER"]
 
 
 def test_cli_generate(tmp_path):

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # allow `python bench/alerts/run.py`
     sys.path.insert(0, str(ROOT))
 
-from pipeline.detection.isoweek import week_ordinal, week_range  # noqa: E402
+from pipeline.isoweek import week_ordinal, week_range  # noqa: E402
 
 MAX_DELAY = 2
 MAX_UNTIED = 3

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 from bench.alerts.run import evaluate  # noqa: E402
 from pipeline.alerts.series import as_of, build_panel, first_week, load_cases  # noqa: E402
 from pipeline.alerts.weekly import AlertSettings, series_alerts  # noqa: E402
-from pipeline.detection.isoweek import week_range  # noqa: E402
+from pipeline.isoweek import week_range  # noqa: E402
 
 VARIANTS = {
     "weekly only, pooled BH": replace(AlertSettings(), rise_method="none", fdr_scope="all"),

@@ -31,23 +31,24 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # allow `python bench/detection/run.py`
     sys.path.insert(0, str(ROOT))
 
-from pipeline.detection.isoweek import week_from_ordinal, week_ordinal  # noqa: E402
-from pipeline.detection.registry import detect_panel_frame  # noqa: E402
-from pipeline.detection.rreference import (  # noqa: E402
+from sentinel_tools.rreference import (  # noqa: E402
     R_SETTINGS,
     compare_with_r,
     r_available,
     r_surveillance_version,
     run_r_farrington,
 )
-from pipeline.detection.series_io import run_detect_series  # noqa: E402
-from pipeline.detection.simulate import (  # noqa: E402
+from sentinel_tools.simulate import (  # noqa: E402
     GENERATOR_VERSION,
     OUTBREAK_KS,
     SCENARIOS,
     Scenario,
     simulate_replicate,
 )
+
+from pipeline.detection.registry import detect_panel_frame  # noqa: E402
+from pipeline.detection.series_io import run_detect_series  # noqa: E402
+from pipeline.isoweek import week_from_ordinal, week_ordinal  # noqa: E402
 
 ALPHA = 0.005
 PY_METHODS = (

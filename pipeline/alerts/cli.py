@@ -37,8 +37,8 @@ def detect(
     """
     from pipeline.alerts.weekly import AlertSettings, default_week, run_weeks
     from pipeline.config import Settings
-    from pipeline.detection.isoweek import is_iso_week, week_range
     from pipeline.detection.registry import METHODS
+    from pipeline.isoweek import is_iso_week, week_range
     from pipeline.storage.warehouse import connect
 
     for name, value in (("--method", method), ("--rise-method", rise_method)):

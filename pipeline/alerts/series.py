@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.detection.isoweek import week_ordinal, week_range
+from pipeline.isoweek import week_ordinal, week_range
 from pipeline.storage.warehouse import has_table
 
 CASE_COLUMNS = (

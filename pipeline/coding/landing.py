@@ -21,10 +21,10 @@ _KEY = b"landing-frame-key-not-a-secret"
 def read_landing_cases(
     landing: Path, hospitals: list[str] | None = None, max_files: int | None = None
 ) -> pd.DataFrame:
-    from pipeline.detection.isoweek import format_iso_week as iso_week
     from pipeline.intake.discover import file_order_key
     from pipeline.intake.prepare import prepare_extract
     from pipeline.intake.reader import FileRejected, read_extract
+    from pipeline.isoweek import format_iso_week as iso_week
 
     frames = []
     landing = Path(landing)

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.detection.isoweek import week_ordinal
+from pipeline.isoweek import week_ordinal
 
 __all__ = ["DEFAULT_STOP_TERMS", "category_new_terms", "new_terms", "tokenize"]
 

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.detection.base import DEFAULT_ALPHA, DetectionInputError
-from pipeline.detection.isoweek import is_iso_week, week_from_ordinal, week_ordinal
 from pipeline.detection.registry import OFFSET_METHODS, detect_panel_frame, get_method
+from pipeline.isoweek import is_iso_week, week_from_ordinal, week_ordinal
 
 __all__ = [
     "OUTPUT_COLUMNS",

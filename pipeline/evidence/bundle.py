@@ -165,7 +165,7 @@ def load_category_bundle(
 
 
 def _weekly_trend(cases: pd.DataFrame, date_from: date, date_to: date) -> pd.DataFrame:
-    from pipeline.detection.isoweek import format_iso_week, week_range
+    from pipeline.isoweek import format_iso_week, week_range
 
     weeks = week_range(format_iso_week(date_from), format_iso_week(date_to))
     counts = cases["visit_week"].value_counts()

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline.escaping import md_escape, write_safe_csv
 from pipeline.evidence.bundle import PACK_FORMAT, Bundle
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -115,7 +116,6 @@ def build_evidence_pack(
 
 def pack_files(bundle: Bundle) -> dict[str, bytes]:
     """Every file of the pack (name -> bytes), manifest included."""
-    from pipeline.notices.markdown import md_escape
     from pipeline.reporting.charts import bar_chart_svg, trend_chart_svg
 
     files: dict[str, bytes] = {}
@@ -211,8 +211,6 @@ def counts_by_severity(bundle: Bundle) -> pd.DataFrame:
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
-    from pipeline.reporting.safe import write_safe_csv
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "f.csv"
         write_safe_csv(frame, path)

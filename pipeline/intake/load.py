@@ -20,9 +20,9 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import Settings
-from pipeline.detection.isoweek import format_iso_week
 from pipeline.intake.receipts import write_receipt
 from pipeline.intake.stage import read_meta, read_staged
+from pipeline.isoweek import format_iso_week
 from pipeline.storage import lake
 from pipeline.storage.warehouse import CASE_FIELDS, CASE_VALUE_FIELDS, ensure_schema, transaction
 

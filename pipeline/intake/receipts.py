@@ -15,6 +15,7 @@ import duckdb
 
 from pipeline.config import Settings
 from pipeline.contract import IDENTIFIER_FIELDS
+from pipeline.escaping import md_cell
 
 LABELS = {
     "en": {
@@ -141,24 +142,12 @@ def render_markdown(receipt: dict) -> str:
         lines.append(f"| {t['row']} | {t['field']} | {t['value']} | {t['rule']} | {t['message']} |")
         lines.append("|---|---|---|---|---|")
         for err in receipt["errors"]:
-            value = "" if err["value"] is None else _md_cell(err["value"])
+            value = "" if err["value"] is None else md_cell(err["value"])
             message = err["message_zh"] if lang == "zh" else err["message_en"]
             lines.append(
-                f"| {err['row']} | {err['field']} | {value} | {err['rule']} | {_md_cell(message)} |"
+                f"| {err['row']} | {err['field']} | {value} | {err['rule']} | {md_cell(message)} |"
             )
     return "\n".join(lines) + "\n"
-
-
-def _md_cell(text: str) -> str:
-    # Inert in Markdown and in any HTML it is rendered to.
-    return (
-        str(text)
-        .replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\n", " ")
-    )
 
 
 def _atomic_write(path: Path, text: str) -> None:

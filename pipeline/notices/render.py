@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.escaping import md_escape
 from pipeline.evidence.bundle import Bundle
 
 KINDS = ("risk-notice", "safety-warning", "recall-referral")
@@ -619,8 +620,6 @@ def _html_env():  # type: ignore[no-untyped-def]
 
 def _markdown_env():  # type: ignore[no-untyped-def]
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    from pipeline.notices.markdown import md_escape
 
     # finalize runs on every {{ value }}: nothing reaches the Markdown unescaped.
     return Environment(

@@ -159,7 +159,7 @@ def load_neiss_product_crosswalk() -> pd.DataFrame:
 
     Columns: ``neiss_code`` (int), ``neiss_label``, ``category_code`` (empty when unmapped),
     ``status`` (``mapped`` / ``unmapped``), ``reason`` (why unmapped; empty when mapped).
-    Rebuild with ``python -m pipeline.reference.build_neiss_crosswalk``.
+    Rebuild with ``python -m sentinel_tools.neiss_crosswalk``.
     """
     return _neiss_products().copy()
 

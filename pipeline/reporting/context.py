@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.contract import IDENTIFIER_FIELDS
-from pipeline.detection.isoweek import add_weeks, week_ordinal, week_range
+from pipeline.isoweek import add_weeks, week_ordinal, week_range
 from pipeline.storage.warehouse import has_table
 
 CASE_COLUMNS = [

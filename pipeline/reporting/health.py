@@ -32,7 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.detection.isoweek import add_weeks, iso_week_monday
+from pipeline.isoweek import add_weeks, iso_week_monday
 from pipeline.storage.warehouse import has_table
 
 HEALTH_WEEKS = 4

@@ -17,8 +17,8 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import Settings
+from pipeline.escaping import write_safe_csv
 from pipeline.reporting.labels import Labels
-from pipeline.reporting.safe import write_safe_csv
 from pipeline.storage.warehouse import connect, has_table
 
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import Settings
-from pipeline.detection.isoweek import is_iso_week, iso_week_monday, week_ordinal
+from pipeline.isoweek import is_iso_week, iso_week_monday, week_ordinal
 from pipeline.privacy import scrub_text
 from pipeline.reporting.context import alert_cases, alert_trend, load_alert
 from pipeline.reporting.health import network_health

@@ -15,7 +15,7 @@ from pipeline.alerts.weekly import (
     new_pattern_alerts,
     series_alerts,
 )
-from pipeline.detection.isoweek import week_range
+from pipeline.isoweek import week_range
 
 WEEKS = week_range("2025-W01", "2026-W20")  # 72 weeks: every series uses the short history
 

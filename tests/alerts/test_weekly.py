@@ -7,7 +7,7 @@ import pandas as pd
 
 from pipeline.alerts.series import build_panel
 from pipeline.alerts.weekly import AlertSettings, detect_week
-from pipeline.detection.isoweek import add_weeks, week_range
+from pipeline.isoweek import add_weeks, week_range
 
 WEEKS = week_range("2024-W01", "2026-W20")
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from pipeline.detection.isoweek import format_iso_week as iso_week
+from pipeline.isoweek import format_iso_week as iso_week
 from pipeline.storage.warehouse import CASE_FIELDS
 
 # (category, product name, narrative, cause, nature, region): templates the shipped model knows

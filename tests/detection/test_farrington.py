@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sentinel_tools.simulate import SCENARIOS, simulate_replicate
 
 from pipeline.detection import (
     METHODS,
@@ -14,7 +15,6 @@ from pipeline.detection import (
 from pipeline.detection.base import DetectionInputError
 from pipeline.detection.farrington import NOUFAILY, ORIGINAL, _layout, min_history_weeks
 from pipeline.detection.registry import detect_panel
-from pipeline.detection.simulate import SCENARIOS, simulate_replicate
 
 
 def _nb_series(n: int, mean: float, seed: int, phi: float = 1.5) -> np.ndarray:

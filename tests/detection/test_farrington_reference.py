@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from pipeline.detection import farrington_noufaily, farrington_original
-from pipeline.detection.rreference import (
+from sentinel_tools.rreference import (
     R_SETTINGS,
     compare_with_r,
     r_available,
     run_r_farrington,
 )
-from pipeline.detection.simulate import SCENARIOS, simulate_replicate
+from sentinel_tools.simulate import SCENARIOS, simulate_replicate
+
+from pipeline.detection import farrington_noufaily, farrington_original
 
 AVAILABLE, REASON = r_available()
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason=REASON)

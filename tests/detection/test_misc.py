@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
-
-from pipeline.detection import bh_qvalues, bh_reject
-from pipeline.detection.simulate import (
+from sentinel_tools.simulate import (
     N_CURRENT,
     N_WEEKS,
     SCENARIOS,
     baseline_mean,
     simulate_replicate,
 )
+
+from pipeline.detection import bh_qvalues, bh_reject
 
 
 def test_bh_matches_r_p_adjust() -> None:

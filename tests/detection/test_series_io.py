@@ -7,13 +7,13 @@ from typer.testing import CliRunner
 
 from pipeline.detection.base import DetectionInputError
 from pipeline.detection.cli import app
-from pipeline.detection.isoweek import week_from_ordinal, week_ordinal
 from pipeline.detection.series_io import (
     OUTPUT_COLUMNS,
     SeriesInputError,
     read_series_csv,
     run_detect_series,
 )
+from pipeline.isoweek import week_from_ordinal, week_ordinal
 
 
 def _write(path: Path, frame: pd.DataFrame) -> Path:

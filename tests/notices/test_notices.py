@@ -13,7 +13,7 @@ from evidence_helpers import (
     scan,
 )
 
-from pipeline.notices.markdown import md_escape
+from pipeline.escaping import md_escape
 from pipeline.notices.render import KINDS, NoticeRefused, write_notices
 from pipeline.storage.warehouse import connect
 from pipeline.triage.store import record_decision, record_followup_result

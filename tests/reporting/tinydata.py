@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipeline.alerts.weekly import run_weeks
 from pipeline.config import Settings
-from pipeline.detection.isoweek import iso_week_monday, week_range
+from pipeline.isoweek import iso_week_monday, week_range
 from pipeline.storage.warehouse import CASE_FIELDS, connect, ensure_schema
 
 HOSTILE = '<script>alert(1)</script> =HYPERLINK("http://x") <img src=x onerror=alert(2)>'

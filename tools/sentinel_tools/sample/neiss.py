@@ -1,6 +1,6 @@
 """A small file in the public NEISS format (tab-separated), for the intake's NEISS adapter.
 
-Codes are real NEISS codes (``../shared/reference/neiss_format_codes.tsv``): product (PROD),
+Codes are real NEISS codes (``sentinel_tools/data/neiss_format_codes.tsv``): product (PROD),
 body part (BDYPT), diagnosis (DIAG), disposition (DISP), location (LOC), fire (FIRE), sex
 (GENDER), race (RACE); ages under 2 years are coded 201-223 (months).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from pipeline.sample.writers import csv_bytes
+from sentinel_tools.sample.writers import csv_bytes
 
 NEISS_COLUMNS = (
     "CPSC_Case_Number",

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from pipeline.detection.isoweek import format_iso_week as iso_week
-from pipeline.sample import refdata
-from pipeline.sample.faults import FILE_REJECTED, Fault
-from pipeline.sample.generator import GENERATOR_VERSION, Context, OutFile, Row
+from pipeline.isoweek import format_iso_week as iso_week
+from sentinel_tools.sample import refdata
+from sentinel_tools.sample.faults import FILE_REJECTED, Fault
+from sentinel_tools.sample.generator import GENERATOR_VERSION, Context, OutFile, Row
 
 
 def _mtime(f: OutFile, ctx: Context) -> datetime:
@@ -47,9 +47,105 @@ def write_outputs(
     render: Callable[[OutFile], bytes],
     onset: Callable,
 ) -> dict:
+    """Write the landing files, ground_truth.json, ground_truth_cases.csv and README.md."""
     out_dir.mkdir(parents=True, exist_ok=True)
     order = [h.code for h in ctx.selected]
     all_files = [f for code in order for f in files_by_hosp[code]]
+    landing_bytes, n_files, neiss_entries = _write_landing(out_dir, ctx, all_files, neiss, render)
+    pos = _row_positions(all_files)
+    fault_rows = _fault_entries(faults, pos)
+    faulted_rows = {
+        (pos[id(flt.row)][0].relpath, pos[id(flt.row)][1]): flt.type
+        for flt in faults
+        if flt.row is not None and id(flt.row) in pos
+    }
+    stored_at = _stored_at(all_files, faulted_rows)
+    all_cases = [c for code in order for c in cases_by_hosp[code]]
+    hazards = _hazard_entries(ctx, hazard_plan, all_cases, onset)
+    hosp_gt, total_rows = _hospital_entries(ctx, files_by_hosp, cases_by_hosp, silent_weeks)
+    cases_csv = _cases_csv(all_cases, stored_at)
+    (out_dir / "ground_truth_cases.csv").write_bytes(cases_csv)
+
+    names = sorted({c["patient_name"] for c in all_cases if c["patient_name"]})
+    ids = sorted({c["patient_id_number"] for c in all_cases if c["patient_id_number"]})
+    phones = sorted({c["patient_phone"] for c in all_cases if c["patient_phone"]})
+    fault_counts = Counter(e["type"] for e in fault_rows)
+    n_cases = len(all_cases)
+    product_cases = sum(1 for c in all_cases if c["_cat"])
+    filled = sum(1 for c in all_cases if c["_cat"] and c["product_category"])
+    silent_periods = [
+        {"hospital": code, "start": s0.isoformat(), "end": s1.isoformat(), "weeks": silent_weeks}
+        for code, (s0, s1) in sorted(ctx.silent.items())
+    ]
+    totals = {
+        "hospitals": len(ctx.selected),
+        "files": n_files,
+        "landing_bytes": landing_bytes,
+        "cases": n_cases,
+        "rows": total_rows,
+        "product_cases": product_cases,
+        "no_product_cases": n_cases - product_cases,
+        "category_filled_share": round(filled / product_cases, 4) if product_cases else 0.0,
+        "hazards": len(hazards),
+        "hazard_cases": sum(h["n_cases"] for h in hazards),
+        "faults": len(fault_rows),
+        "faults_by_type": dict(sorted(fault_counts.items())),
+        "identifiers": {"names": len(names), "id_numbers": len(ids), "phones": len(phones)},
+    }
+    gt = {
+        "generator": {"version": GENERATOR_VERSION, "arguments": args},
+        "network": _network_entry(ctx, args),
+        "hospitals": hosp_gt,
+        "hazards": hazards,
+        "faults": fault_rows,
+        "silent_periods": silent_periods,
+        "neiss": neiss_entries,
+        "identifiers": {"names": names, "id_numbers": ids, "phones": phones},
+        "totals": totals,
+        "cases_file": "ground_truth_cases.csv",
+    }
+    gt_bytes = (json.dumps(gt, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    (out_dir / "ground_truth.json").write_bytes(gt_bytes)
+
+    total_bytes = landing_bytes + len(gt_bytes) + len(cases_csv)
+    readme = _readme(
+        args,
+        ctx,
+        hosp_gt,
+        hazards,
+        fault_counts,
+        totals,
+        total_bytes,
+        silent_periods,
+        neiss_entries,
+    )
+    (out_dir / "README.md").write_bytes(readme.encode("utf-8"))
+    total_bytes += len(readme.encode("utf-8"))
+    for name in ("ground_truth.json", "ground_truth_cases.csv", "README.md"):
+        _set_mtime(out_dir / name, datetime.combine(ctx.end + timedelta(days=1), time(4, 0)))
+    return {
+        "out_dir": str(out_dir),
+        "files": n_files,
+        "cases": n_cases,
+        "rows": total_rows,
+        "bytes": landing_bytes,
+        "total_bytes": total_bytes,
+        "hospitals": len(ctx.selected),
+        "hazards": len(hazards),
+        "hazard_cases": totals["hazard_cases"],
+        "faults": len(fault_rows),
+        "faults_by_type": totals["faults_by_type"],
+    }
+
+
+def _write_landing(
+    out_dir: Path,
+    ctx: Context,
+    all_files: list[OutFile],
+    neiss: tuple,
+    render: Callable[[OutFile], bytes],
+) -> tuple[int, int, list]:
+    """Render and write every landing file (and the NEISS file); (bytes, files, NEISS entries)."""
     for f in all_files:
         if f.copy_of is None:
             f.data = render(f)
@@ -76,17 +172,24 @@ def write_outputs(
         for e in neiss_entries:
             e["sha256"] = hashlib.sha256(data).hexdigest()
             e["bytes"] = len(data)
+    return landing_bytes, n_files, neiss_entries
 
-    # row positions (1-based data row within the file)
+
+def _row_positions(all_files: list[OutFile]) -> dict[int, tuple[OutFile, int]]:
+    """id(row) -> (file, 1-based data row within the file), first occurrence."""
     pos: dict[int, tuple[OutFile, int]] = {}
     for f in all_files:
         for i, r in enumerate(f.rows, start=1):
             pos.setdefault(id(r), (f, i))
+    return pos
+
+
+def _fault_entries(faults: list[Fault], pos: dict[int, tuple[OutFile, int]]) -> list[dict]:
+    """The ground truth's faults, sorted and numbered F001, F002 ..."""
 
     def where(r: Row | None) -> int | None:
         return pos[id(r)][1] if r is not None and id(r) in pos else None
 
-    # --- faults ----------------------------------------------------------------------------
     fault_rows = []
     for flt in faults:
         entry = {
@@ -107,13 +210,13 @@ def write_outputs(
     fault_rows.sort(key=lambda e: (e["hospital"], e["file"] or "", e["row"] or 0, e["type"]))
     for i, e in enumerate(fault_rows, start=1):
         e["id"] = f"F{i:03d}"
-    faulted_rows = {
-        (pos[id(flt.row)][0].relpath, pos[id(flt.row)][1]): flt.type
-        for flt in faults
-        if flt.row is not None and id(flt.row) in pos
-    }
+    return fault_rows
 
-    # --- cases: where each one is stored ---------------------------------------------------
+
+def _stored_at(
+    all_files: list[OutFile], faulted_rows: dict[tuple[str, int], str]
+) -> dict[tuple[str, str], tuple[str, int, str]]:
+    """Where each case is first stored: (file, row, the row's fault if any)."""
     stored_at: dict[tuple[str, str], tuple[str, int, str]] = {}
     for f in all_files:
         if f.kind == "resend" or f.file_fault in FILE_REJECTED:
@@ -124,9 +227,13 @@ def write_outputs(
             key = (r.case["hospital_code"], r.case["case_id"])
             if key not in stored_at:
                 stored_at[key] = (f.relpath, i, faulted_rows.get((f.relpath, i), ""))
-    all_cases = [c for code in order for c in cases_by_hosp[code]]
+    return stored_at
 
-    # --- hazards ---------------------------------------------------------------------------
+
+def _hazard_entries(
+    ctx: Context, hazard_plan: list, all_cases: list[dict], onset: Callable
+) -> list[dict]:
+    """The ground truth of every injected hazard."""
     hazards = []
     for spec, hosps in hazard_plan:
         mine = [c for c in all_cases if c["_hazard"] == spec.id]
@@ -186,8 +293,16 @@ def write_outputs(
         if spec.new_term:
             entry["new_terms"] = list(spec.terms_zh) + list(spec.terms_en)
         hazards.append(entry)
+    return hazards
 
-    # --- hospitals -------------------------------------------------------------------------
+
+def _hospital_entries(
+    ctx: Context,
+    files_by_hosp: dict[str, list[OutFile]],
+    cases_by_hosp: dict[str, list[dict]],
+    silent_weeks: list[str],
+) -> tuple[dict, int]:
+    """Per hospital: style, files, counts, silent period; and the total number of rows."""
     hosp_gt = {}
     total_rows = 0
     for h in ctx.selected:
@@ -245,16 +360,13 @@ def write_outputs(
             ),
             "days_without_file": _days_without_file(ctx, h, files_by_hosp[h.code]),
         }
+    return hosp_gt, total_rows
 
-    names = sorted({c["patient_name"] for c in all_cases if c["patient_name"]})
-    ids = sorted({c["patient_id_number"] for c in all_cases if c["patient_id_number"]})
-    phones = sorted({c["patient_phone"] for c in all_cases if c["patient_phone"]})
-    fault_counts = Counter(e["type"] for e in fault_rows)
-    n_cases = len(all_cases)
-    product_cases = sum(1 for c in all_cases if c["_cat"])
-    filled = sum(1 for c in all_cases if c["_cat"] and c["product_category"])
 
-    # --- ground_truth_cases.csv ---------------------------------------------------------------
+def _cases_csv(
+    all_cases: list[dict], stored_at: dict[tuple[str, str], tuple[str, int, str]]
+) -> bytes:
+    """ground_truth_cases.csv: every generated case with its scenario, category and fault."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
@@ -293,86 +405,26 @@ def write_outputs(
             ]
         )
     cases_csv = buf.getvalue().encode("utf-8")
-    (out_dir / "ground_truth_cases.csv").write_bytes(cases_csv)
+    return cases_csv
 
-    silent_periods = [
-        {"hospital": code, "start": s0.isoformat(), "end": s1.isoformat(), "weeks": silent_weeks}
-        for code, (s0, s1) in sorted(ctx.silent.items())
-    ]
-    totals = {
-        "hospitals": len(ctx.selected),
-        "files": n_files,
-        "landing_bytes": landing_bytes,
-        "cases": n_cases,
-        "rows": total_rows,
-        "product_cases": product_cases,
-        "no_product_cases": n_cases - product_cases,
-        "category_filled_share": round(filled / product_cases, 4) if product_cases else 0.0,
-        "hazards": len(hazards),
-        "hazard_cases": sum(h["n_cases"] for h in hazards),
-        "faults": len(fault_rows),
-        "faults_by_type": dict(sorted(fault_counts.items())),
-        "identifiers": {"names": len(names), "id_numbers": len(ids), "phones": len(phones)},
-    }
-    gt = {
-        "generator": {"version": GENERATOR_VERSION, "arguments": args},
-        "network": {
-            "start_date": ctx.start.isoformat(),
-            "end_date": ctx.end.isoformat(),
-            "first_week": iso_week(ctx.start),
-            "last_week": iso_week(ctx.end),
-            "weeks": ctx.weeks,
-            "daily_start": ctx.daily_start.isoformat(),
-            "daily_weeks": args["daily_weeks"],
-            "file_naming": {
-                "daily": "<HOSP>_<YYYYMMDD>.<ext>",
-                "backfill": "<HOSP>_backfill_<YYYYMM>.<ext>",
-                "fixed_resend": "<HOSP>_<YYYYMMDD>_v2.<ext>",
-                "duplicate_resend": "<HOSP>_<YYYYMMDD>_resend.<ext>",
-                "neiss": "neiss_<YYYYMMDD>.tsv",
-            },
-            "paths_relative_to": "the output directory (files live under landing/)",
-        },
-        "hospitals": hosp_gt,
-        "hazards": hazards,
-        "faults": fault_rows,
-        "silent_periods": silent_periods,
-        "neiss": neiss_entries,
-        "identifiers": {"names": names, "id_numbers": ids, "phones": phones},
-        "totals": totals,
-        "cases_file": "ground_truth_cases.csv",
-    }
-    gt_bytes = (json.dumps(gt, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-    (out_dir / "ground_truth.json").write_bytes(gt_bytes)
 
-    total_bytes = landing_bytes + len(gt_bytes) + len(cases_csv)
-    readme = _readme(
-        args,
-        ctx,
-        hosp_gt,
-        hazards,
-        fault_counts,
-        totals,
-        total_bytes,
-        silent_periods,
-        neiss_entries,
-    )
-    (out_dir / "README.md").write_bytes(readme.encode("utf-8"))
-    total_bytes += len(readme.encode("utf-8"))
-    for name in ("ground_truth.json", "ground_truth_cases.csv", "README.md"):
-        _set_mtime(out_dir / name, datetime.combine(ctx.end + timedelta(days=1), time(4, 0)))
+def _network_entry(ctx: Context, args: dict) -> dict:
     return {
-        "out_dir": str(out_dir),
-        "files": n_files,
-        "cases": n_cases,
-        "rows": total_rows,
-        "bytes": landing_bytes,
-        "total_bytes": total_bytes,
-        "hospitals": len(ctx.selected),
-        "hazards": len(hazards),
-        "hazard_cases": totals["hazard_cases"],
-        "faults": len(fault_rows),
-        "faults_by_type": totals["faults_by_type"],
+        "start_date": ctx.start.isoformat(),
+        "end_date": ctx.end.isoformat(),
+        "first_week": iso_week(ctx.start),
+        "last_week": iso_week(ctx.end),
+        "weeks": ctx.weeks,
+        "daily_start": ctx.daily_start.isoformat(),
+        "daily_weeks": args["daily_weeks"],
+        "file_naming": {
+            "daily": "<HOSP>_<YYYYMMDD>.<ext>",
+            "backfill": "<HOSP>_backfill_<YYYYMM>.<ext>",
+            "fixed_resend": "<HOSP>_<YYYYMMDD>_v2.<ext>",
+            "duplicate_resend": "<HOSP>_<YYYYMMDD>_resend.<ext>",
+            "neiss": "neiss_<YYYYMMDD>.tsv",
+        },
+        "paths_relative_to": "the output directory (files live under landing/)",
     }
 
 

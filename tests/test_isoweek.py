@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.detection.isoweek import (
+from pipeline.isoweek import (
     add_weeks,
     format_iso_week,
     is_iso_week,

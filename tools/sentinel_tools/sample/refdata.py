@@ -11,9 +11,10 @@ import csv
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "reference" / "data"
+from pipeline.reference import DATA_DIR as REFERENCE_DATA_DIR
+
+DATA_DIR = REFERENCE_DATA_DIR
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.reporting.safe import safe_cell, write_safe_csv
+from pipeline.escaping import safe_cell, write_safe_csv
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.sample.catalog import S, Scenario
-from pipeline.sample.refdata import Hospital
+from sentinel_tools.sample.catalog import S, Scenario
+from sentinel_tools.sample.refdata import Hospital
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 Usage::
 
-    python pipeline/reference/build_neiss_crosswalk.py [path/to/neiss_format_codes.tsv]
-    .venv/bin/python -m pipeline.reference.build_neiss_crosswalk [path]
+    .venv/bin/python -m sentinel_tools.neiss_crosswalk [path/to/neiss_format_codes.tsv]
 
-The default input is ``<repo>/../shared/reference/neiss_format_codes.tsv``. The script writes
-``data/neiss_product_crosswalk.csv`` and ``data/neiss_codeset_crosswalk.csv`` next to this file.
+The default input is the copy shipped with the tools, ``sentinel_tools/data/
+neiss_format_codes.tsv`` (public-domain US CPSC data, see ``data/SOURCE.md``). The script
+writes ``neiss_product_crosswalk.csv`` and ``neiss_codeset_crosswalk.csv`` into the library's
+reference data (``pipeline/reference/data/``).
 It is deterministic (same input, same bytes out). The CSVs are the source of truth at runtime;
 rerun this only when the NEISS code list, the taxonomy or the rules below change.
 
@@ -29,10 +30,10 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-DEFAULT_TSV = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "neiss_format_codes.tsv"
-)
+from pipeline.reference import DATA_DIR as REFERENCE_DATA_DIR
+
+DATA_DIR = REFERENCE_DATA_DIR
+DEFAULT_TSV = Path(__file__).resolve().parent / "data" / "neiss_format_codes.tsv"
 
 # Reasons for codes that deliberately get no category.
 NOT_CONSUMER = "not a consumer product: "

@@ -25,16 +25,23 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.detection.isoweek import format_iso_week as iso_week
-from pipeline.sample import refdata
-from pipeline.sample.catalog import AGE_GROUPS, CATALOG, NO_BACKGROUND, Scenario, matching, pick
-from pipeline.sample.hazards import HAZARDS, HazardSpec, select_hospitals
-from pipeline.sample.neiss import neiss_file
-from pipeline.sample.people import birth_date, id_number, person_name, phone
-from pipeline.sample.refdata import Hospital
-from pipeline.sample.styles import Style, style_for
-from pipeline.sample.text import Facts, narrative_en, narrative_zh, wchoice
-from pipeline.sample.writers import csv_bytes, xlsx_bytes
+from pipeline.isoweek import format_iso_week as iso_week
+from sentinel_tools.sample import refdata
+from sentinel_tools.sample.catalog import (
+    AGE_GROUPS,
+    CATALOG,
+    NO_BACKGROUND,
+    Scenario,
+    matching,
+    pick,
+)
+from sentinel_tools.sample.hazards import HAZARDS, HazardSpec, select_hospitals
+from sentinel_tools.sample.neiss import neiss_file
+from sentinel_tools.sample.people import birth_date, id_number, person_name, phone
+from sentinel_tools.sample.refdata import Hospital
+from sentinel_tools.sample.styles import Style, style_for
+from sentinel_tools.sample.text import Facts, narrative_en, narrative_zh, wchoice
+from sentinel_tools.sample.writers import csv_bytes, xlsx_bytes
 
 GENERATOR_VERSION = "sentinel-sample-generator 1.0.0"
 
@@ -294,7 +301,53 @@ def make_case(
     rnd: random.Random,
     hazard: HazardSpec | None = None,
 ) -> dict:
+    """One synthetic case. The helpers draw from ``rnd`` in a fixed order (circumstances,
+    times, product, narrative, patient, relation): changing it changes every later case."""
     lang = style.narrative
+    c = _circumstances(rnd, sc, group)
+    visit, injury = _times(rnd, day)
+    product = _product(rnd, h, sc, lang, day, hazard)
+    narrative = _narrative(rnd, h, sc, lang, c, product["mention"], hazard)
+    residence, name, idno, tel = _patient(rnd, h, c, day, hazard)
+    return {
+        "hospital_code": h.code,
+        "case_id": "",
+        "report_type": "new",
+        "sex": c["sex"],
+        "age": c["age"],
+        "age_unit": c["unit"],
+        "residence_region": residence,
+        "cause": c["cause"],
+        "place": c["place"],
+        "activity": c["activity"],
+        "intent": c["intent"],
+        "injury_nature": c["nature"],
+        "body_region": c["region"],
+        "severity": c["severity"],
+        "outcome": c["outcome"],
+        "product_name": product["product_name"],
+        "product_category": product["category_given"],
+        "brand": product["brand"],
+        "model": product["model"],
+        "batch": product["batch"],
+        "barcode": product["barcode"],
+        "product_relation": c["relation"] if sc.cat or rnd.random() < 0.5 else "",
+        "narrative": narrative,
+        "patient_name": name,
+        "patient_id_number": idno,
+        "patient_phone": tel,
+        "_visit": visit,
+        "_injury": injury,
+        "_scenario": sc.key,
+        "_cat": sc.cat,
+        "_hazard": hazard.id if hazard else "",
+        "_lang": lang,
+        "_deliver": None,
+    }
+
+
+def _circumstances(rnd: random.Random, sc: Scenario, group: str) -> dict:
+    """Age, sex, injury, cause, place, activity, intent, severity, outcome and relation."""
     age, unit = _age(rnd, group, sc)
     yrs = _years(age, unit)
     sex = "male" if rnd.random() < sc.male else "female"
@@ -320,7 +373,25 @@ def make_case(
     severity = rnd.choices(("mild", "moderate", "severe"), weights=sc.sev)[0]
     outcome = _outcome(rnd, severity)
     relation = wchoice(rnd, sc.rel)
+    return {
+        "age": age,
+        "unit": unit,
+        "yrs": yrs,
+        "sex": sex,
+        "nature": nature,
+        "region": region,
+        "cause": cause,
+        "place": place,
+        "activity": activity,
+        "intent": intent,
+        "severity": severity,
+        "outcome": outcome,
+        "relation": relation,
+    }
 
+
+def _times(rnd: random.Random, day: date) -> tuple[datetime, datetime | None]:
+    """Visit time on ``day`` and the injury time before it (unknown for about 1 case in 7)."""
     hour = rnd.choices(range(24), weights=HOUR_W)[0]
     visit = datetime.combine(day, time(hour, rnd.randrange(60)))
     injury = None
@@ -329,7 +400,19 @@ def make_case(
         if rnd.random() < 0.04:
             minutes += 1440 * rnd.randint(1, 3)
         injury = visit - timedelta(minutes=int(minutes) + 5)
+    return visit, injury
 
+
+def _product(
+    rnd: random.Random,
+    h: Hospital,
+    sc: Scenario,
+    lang: str,
+    day: date,
+    hazard: HazardSpec | None,
+) -> dict[str, str]:
+    """Product name as written, its mention in the narrative, brand/model/batch/barcode and the
+    category the hospital filled in (blank for cases without a product)."""
     product_name = mention = brand = model = batch = barcode = category_given = ""
     if sc.cat:
         names = sc.zp if lang == "zh" else sc.ep
@@ -356,20 +439,41 @@ def make_case(
             )
         if rnd.random() < 0.06:
             barcode = _ean13(rnd)
+    return {
+        "product_name": product_name,
+        "mention": mention,
+        "brand": brand,
+        "model": model,
+        "batch": batch,
+        "barcode": barcode,
+        "category_given": category_given,
+    }
+
+
+def _narrative(
+    rnd: random.Random,
+    h: Hospital,
+    sc: Scenario,
+    lang: str,
+    c: dict,
+    mention: str,
+    hazard: HazardSpec | None,
+) -> str:
+    nature, region, cause, yrs = c["nature"], c["region"], c["cause"], c["yrs"]
     event_tpl = pick(rnd, sc.ze if lang == "zh" else sc.ee, nature, region, cause, yrs)
     n_items = rnd.randint(2, 8)
     event = event_tpl.format(p=mention, n=n_items)
     hint = event_tpl.format(p="", n=n_items)
     facts = Facts(
-        age=age,
-        age_unit=unit,
-        sex=sex,
-        place=place,
+        age=c["age"],
+        age_unit=c["unit"],
+        sex=c["sex"],
+        place=c["place"],
         cause=cause,
         nature=nature,
         region=region,
-        severity=severity,
-        outcome=outcome,
+        severity=c["severity"],
+        outcome=c["outcome"],
         product=mention,
         event_zh=event,
         event_en=event,
@@ -382,10 +486,16 @@ def make_case(
     )
     if lang == "zh":
         terse = 0.35 if h.type == "community" else 0.0
-        narrative = narrative_zh(facts, rnd, require_event=bool(hazard), terse=terse)
-    else:
-        narrative = narrative_en(facts, rnd, require_event=bool(hazard))
+        return narrative_zh(facts, rnd, require_event=bool(hazard), terse=terse)
+    return narrative_en(facts, rnd, require_event=bool(hazard))
 
+
+def _patient(
+    rnd: random.Random, h: Hospital, c: dict, day: date, hazard: HazardSpec | None
+) -> tuple[str, str, str, str]:
+    """Residence code, name, ID-card number and phone of the patient (clear identifiers:
+    intake must pseudonymise them)."""
+    age, unit, sex, yrs = c["age"], c["unit"], c["sex"], c["yrs"]
     residence = _residence(rnd, h)
     if hazard and hazard.scope == "city" and residence[:4] != h.region[:4]:
         residence = rnd.choice(refdata.city_districts(h.region))
@@ -402,42 +512,7 @@ def make_case(
                 rnd, residence or h.region, birth, sex if sex != "unknown" else "female"
             )
     tel = phone(rnd) if rnd.random() < 0.88 else ""
-
-    return {
-        "hospital_code": h.code,
-        "case_id": "",
-        "report_type": "new",
-        "sex": sex,
-        "age": age,
-        "age_unit": unit,
-        "residence_region": residence,
-        "cause": cause,
-        "place": place,
-        "activity": activity,
-        "intent": intent,
-        "injury_nature": nature,
-        "body_region": region,
-        "severity": severity,
-        "outcome": outcome,
-        "product_name": product_name,
-        "product_category": category_given,
-        "brand": brand,
-        "model": model,
-        "batch": batch,
-        "barcode": barcode,
-        "product_relation": relation if sc.cat or rnd.random() < 0.5 else "",
-        "narrative": narrative,
-        "patient_name": name,
-        "patient_id_number": idno,
-        "patient_phone": tel,
-        "_visit": visit,
-        "_injury": injury,
-        "_scenario": sc.key,
-        "_cat": sc.cat,
-        "_hazard": hazard.id if hazard else "",
-        "_lang": lang,
-        "_deliver": None,
-    }
+    return residence, name, idno, tel
 
 
 def format_values(case: dict, style: Style, labels: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -487,7 +562,7 @@ def _scenario_table(ctx: Context, htype: str) -> tuple[list[tuple[Scenario, str]
 
 def generic_scenarios(ctx: Context) -> list[Scenario]:
     """Generic scenarios built from the taxonomy for categories the catalog does not cover."""
-    from pipeline.sample.catalog import S, by_category  # noqa: PLC0415
+    from sentinel_tools.sample.catalog import S, by_category  # noqa: PLC0415
 
     covered = set(by_category())
     out = []
@@ -751,8 +826,8 @@ def generate_network(
     category / scenario / hazard of every case, ``README.md`` a short summary. Same arguments,
     same bytes.
     """
-    from pipeline.sample.faults import inject_faults  # noqa: PLC0415
-    from pipeline.sample.report import write_outputs  # noqa: PLC0415
+    from sentinel_tools.sample.faults import inject_faults  # noqa: PLC0415
+    from sentinel_tools.sample.report import write_outputs  # noqa: PLC0415
 
     say = progress or (lambda _msg: None)
     if end_date.weekday() != 6:

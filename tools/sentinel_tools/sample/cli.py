@@ -57,7 +57,7 @@ def generate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the final summary."),
 ) -> None:
     """Write a sample network: hospital extracts, hazards, faults and their ground truth."""
-    from pipeline.sample.generator import generate_network  # noqa: PLC0415
+    from sentinel_tools.sample.generator import generate_network  # noqa: PLC0415
 
     started = time.monotonic()
 
