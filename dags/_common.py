@@ -67,6 +67,14 @@ def settings_from_params(params: Mapping[str, Any] | None = None) -> Settings:
     return settings
 
 
+def fail_fast(exc: Exception):  # type: ignore[no-untyped-def]
+    """A user-facing Sentinel error (bad param, missing key, unknown alert...): a retry cannot
+    fix it, so the task fails without retrying."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return AirflowFailException(str(exc))
+
+
 def parse_day(value: str | None, name: str) -> date | None:
     """A ``YYYY-MM-DD`` param, or None when empty."""
     if value is None or not str(value).strip():

@@ -34,6 +34,7 @@ from _common import (
     PATTERNS_ASSET,
     WAREHOUSE_POOL,
     WEEK_PATTERN,
+    fail_fast,
     settings_from_params,
 )
 from airflow.sdk import Param, dag, task
@@ -73,48 +74,34 @@ def code_and_cluster():
     @task(pool=WAREHOUSE_POOL)
     def code(params: dict | None = None) -> dict:
         """Code every active case lacking a current coding (single writer)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from pipeline.coding import model as coder_model
-        from pipeline.coding.store import run_coding
-        from pipeline.storage.warehouse import connect
+        from pipeline.errors import SentinelError
+        from pipeline.services import coding
 
         params = params or {}
-        settings = settings_from_params(params)
-        if not settings.warehouse_path.exists():
-            raise AirflowFailException(f"no warehouse at {settings.warehouse_path}")
         try:
-            coder = coder_model.load(
-                settings.models_dir,
-                params.get("model") or "product_coder",
+            return coding.run(
+                settings_from_params(params),
+                params.get("model") or coding.DEFAULT_MODEL,
                 params.get("model_version") or None,
+                recode=bool(params.get("recode")),
+                progress=log.info,
             )
-        except (FileNotFoundError, ValueError) as exc:  # a retry cannot fix a missing model
-            raise AirflowFailException(str(exc)) from exc
-        con = connect(settings.warehouse_path)
-        try:
-            summary = run_coding(con, coder, recode=bool(params.get("recode")), progress=log.info)
-        finally:
-            con.close()
-        return summary.as_dict()
+        except SentinelError as exc:  # a missing model or warehouse: a retry cannot fix it
+            raise fail_fast(exc) from exc
 
     @task(pool=WAREHOUSE_POOL, outlets=[PATTERNS_ASSET])
     def patterns(coding: dict, params: dict | None = None, outlet_events=None) -> dict:
         """Cluster newly coded cases into hazard patterns (single writer)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from pipeline.clustering.service import PatternStateError, refresh
-        from pipeline.storage.warehouse import connect
+        from pipeline.errors import SentinelError
+        from pipeline.services import clustering
 
         params = params or {}
-        settings = settings_from_params(params)
-        con = connect(settings.warehouse_path)
         try:
-            result = refresh(con, settings, week=params.get("week") or None, progress=log.info)
-        except PatternStateError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        finally:
-            con.close()
+            result = clustering.refresh_patterns(
+                settings_from_params(params), week=params.get("week") or None, progress=log.info
+            )
+        except SentinelError as exc:
+            raise fail_fast(exc) from exc
         log.info("coding %s; patterns %s", coding, result)
         if outlet_events is not None:
             outlet_events[PATTERNS_ASSET].extra = {

@@ -20,7 +20,14 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import ALERTS_ASSET, DEFAULT_ARGS, PATTERNS_ASSET, WAREHOUSE_POOL, WEEK_PATTERN
+from _common import (
+    ALERTS_ASSET,
+    DEFAULT_ARGS,
+    PATTERNS_ASSET,
+    WAREHOUSE_POOL,
+    WEEK_PATTERN,
+    fail_fast,
+)
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 log = logging.getLogger("sentinel.dags.detect_weekly")
@@ -58,36 +65,27 @@ def detect_weekly():
     @task(pool=WAREHOUSE_POOL, outlets=[ALERTS_ASSET])
     def detect(params: dict | None = None, outlet_events=None) -> dict[str, int]:
         """Detect and store the alerts of the requested week(s)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from pipeline.alerts.weekly import AlertSettings, default_week, run_weeks
         from pipeline.config import Settings
-        from pipeline.isoweek import week_range
-        from pipeline.storage.warehouse import connect
+        from pipeline.errors import SentinelError
+        from pipeline.services import detection
 
         params = params or {}
         settings = Settings.from_env()
-        start, end = params.get("week_from") or "", params.get("week_to") or ""
-        week = params.get("week") or ""
-        if week and (start or end):
-            raise AirflowFailException("give week or week_from/week_to, not both")
-        if bool(start) != bool(end):
-            raise AirflowFailException("a backfill needs both week_from and week_to")
-        con = connect(settings.warehouse_path)
         try:
-            if not (week or start):
-                week = default_week(con)
-            weeks = week_range(start, end) if start else [week]
-            if not weeks:
-                raise AirflowFailException(f"week_from {start} is after week_to {end}")
-            cfg = AlertSettings(
+            weeks = detection.weeks_to_run(
+                settings,
+                params.get("week") or None,
+                params.get("week_from") or None,
+                params.get("week_to") or None,
+            )
+            cfg = detection.settings_for(
                 method=params.get("method") or "auto-offset",
                 alpha=float(params.get("alpha", 0.005)),
                 fdr=float(params.get("fdr", 0.05)),
             )
-            counts = run_weeks(con, weeks, cfg, progress=log.info)
-        finally:
-            con.close()
+            counts = detection.detect(settings, weeks, cfg, progress=log.info)
+        except SentinelError as exc:
+            raise fail_fast(exc) from exc
         if outlet_events is not None:
             outlet_events[ALERTS_ASSET].extra = {"weeks": weeks, "alerts": sum(counts.values())}
         return counts

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import DEFAULT_ARGS, WAREHOUSE_POOL, WEEK_PATTERN, parse_day
+from _common import DEFAULT_ARGS, WEEK_PATTERN, fail_fast, parse_day
 from airflow.sdk import Param, dag, task
 
 log = logging.getLogger("sentinel.dags.evidence_pack")
@@ -53,63 +53,45 @@ DAY_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
     },
 )
 def evidence_pack():
-    @task(pool=WAREHOUSE_POOL)
+    @task
     def build(params: dict | None = None) -> str:
         """Write the pack; returns its path."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from pipeline.config import Settings
-        from pipeline.evidence.pack import build_evidence_pack, top_alert
-        from pipeline.storage.warehouse import connect
+        from pipeline.errors import NotFound, SentinelError
+        from pipeline.services import evidence
 
         params = params or {}
-        settings = Settings.from_env()
-        alert_id, week = params.get("alert_id") or None, params.get("week") or None
-        category = params.get("category") or None
+        alert_id, category = params.get("alert_id") or None, params.get("category") or None
         try:
-            date_from = parse_day(params.get("date_from"), "date_from")
-            date_to = parse_day(params.get("date_to"), "date_to")
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        if alert_id and category:
-            raise AirflowFailException("give alert_id or category, not both")
-        if category and not (date_from and date_to):
-            raise AirflowFailException("a category pack needs date_from and date_to")
-        if not (alert_id or category):
-            con = connect(settings.warehouse_path, read_only=True)
-            try:
-                top = top_alert(con, week)
-            finally:
-                con.close()
-            if top is None:
-                raise AirflowSkipException(f"no alerts in week {week or '(latest)'}")
-            alert_id, week = top["alert_id"], top["week"]
-        try:
-            path = build_evidence_pack(
-                settings,
+            built = evidence.build(
+                Settings.from_env(),
                 alert_id=alert_id,
-                week=week,
+                week=params.get("week") or None,
                 category=category,
-                date_from=date_from,
-                date_to=date_to,
+                date_from=parse_day(params.get("date_from"), "date_from"),
+                date_to=parse_day(params.get("date_to"), "date_to"),
             )
-        except (LookupError, ValueError) as exc:  # a retry cannot find a missing alert
-            raise AirflowFailException(str(exc)) from exc
-        log.info("evidence pack %s", path)
-        return str(path)
+        except NotFound as exc:
+            if alert_id or category:
+                raise fail_fast(exc) from exc
+            raise AirflowSkipException(str(exc)) from exc  # no alerts that week: nothing to pack
+        except (SentinelError, ValueError) as exc:
+            raise fail_fast(exc) from exc
+        log.info("evidence pack %s (manifest sha256 %s)", built.path, built.manifest_sha256)
+        return str(built.path)
 
     @task
     def verify(path: str) -> dict:
         """Check every file of the pack against its manifest."""
         from pathlib import Path
 
-        from airflow.sdk.exceptions import AirflowFailException
+        from pipeline.services import evidence
 
-        from pipeline.evidence.pack import verify_evidence_pack
-
-        problems = verify_evidence_pack(Path(path))
+        problems = evidence.verify(Path(path))
         if problems:
-            raise AirflowFailException(f"{path} fails verification: {problems}")
+            raise fail_fast(ValueError(f"{path} fails verification: {problems}"))
         return {"path": path, "problems": problems}
 
     verify(build())

@@ -1,10 +1,10 @@
 """ingest_daily: pick up new hospital extracts, validate them, store them, write receipts.
 
-``discover`` lists the landing files not yet in the submissions ledger and writes one plan file
-per batch (one hospital each); ``stage`` runs once per batch, in parallel (read, prepare,
+``discover`` lists the landing files not yet in the (published) submissions ledger and writes
+one plan file per batch (one hospital each); ``stage`` runs once per batch, in parallel (read, prepare,
 Great Expectations; touches no database); ``load`` is the single DuckDB writer: it applies every
-staged submission in each hospital's file order, writes the receipts, and updates the
-``sentinel_cases`` asset so downstream DAGs run. Tasks exchange only file paths and ids.
+staged submission in each hospital's file order, writes the receipts, publishes a snapshot for
+the readers, and updates the ``sentinel_cases`` asset so downstream DAGs run. Tasks exchange only file paths and ids.
 
 Runs daily at 06:00 China time (no catch-up: one run picks up everything that is new) and on
 demand. Params restrict what a run picks up; nothing depends on the logical date, so manual and
@@ -29,6 +29,7 @@ from _common import (
     CASES_ASSET,
     DEFAULT_ARGS,
     WAREHOUSE_POOL,
+    fail_fast,
     parse_day,
     settings_from_params,
 )
@@ -80,33 +81,24 @@ DATE_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
     },
 )
 def ingest_daily():
-    @task(pool=WAREHOUSE_POOL)
+    @task
     def discover(params: dict | None = None) -> list[str]:
         """New landing files -> one JSON plan per batch; returns the plan paths."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from pipeline.config import ConfigError
-        from pipeline.intake import service
+        from pipeline.errors import SentinelError
         from pipeline.intake.discover import batch_label
+        from pipeline.services import intake
 
         params = params or {}
+        hospitals = sorted(set(params.get("hospitals") or [])) or None
         try:
             settings = settings_from_params(params)
-            settings.require_pseudonym_key()
             date_from = parse_day(params.get("date_from"), "date_from")
             date_to = parse_day(params.get("date_to"), "date_to")
-        except (ConfigError, ValueError) as exc:  # a retry cannot fix these
-            raise AirflowFailException(str(exc)) from exc
-        if date_from and date_to and date_from > date_to:
-            raise AirflowFailException(f"date_from {date_from} is after date_to {date_to}")
-        if not settings.landing_dir.is_dir():
-            raise AirflowFailException(f"landing directory {settings.landing_dir} does not exist")
-        hospitals = sorted(set(params.get("hospitals") or [])) or None
-        for code in hospitals or []:
-            if not (settings.landing_dir / code).is_dir():
-                log.warning("hospital %s has no folder under %s", code, settings.landing_dir)
-
-        batches = service.discover(settings, hospitals, date_from, date_to)
+            for warning in intake.check_request(settings, hospitals, date_from, date_to):
+                log.warning(warning)
+            batches = intake.discover(settings, hospitals, date_from, date_to)
+        except (SentinelError, ValueError) as exc:  # a retry cannot fix these
+            raise fail_fast(exc) from exc
         log.info(
             "%d new files in %d batches under %s (hospitals: %s, dates: %s .. %s)",
             sum(len(b) for b in batches),
@@ -118,19 +110,19 @@ def ingest_daily():
         )
         for batch in batches:
             log.info("batch %s", batch_label(batch))
-        return service.write_plan(settings, batches)
+        return intake.write_plan(settings, batches)
 
     @task(map_index_template="{{ batch_label }}")
     def stage(plan_path: str, params: dict | None = None) -> list[str]:
         """Read, prepare and validate one batch into the staging area; returns submission ids."""
-        from pipeline.intake import service
         from pipeline.intake.discover import batch_label
+        from pipeline.services import intake
 
-        batch = service.read_plan(plan_path)
+        batch = intake.read_plan(plan_path)
         label = batch_label(batch)
         get_current_context()["batch_label"] = label  # the map index name in the UI
         log.info("staging %s", label)
-        ids = service.stage_batch_files(settings_from_params(params), batch)
+        ids = intake.stage(settings_from_params(params), batch)
         log.info("staged %d submissions of %s", len(ids), label)
         return ids
 
@@ -139,10 +131,10 @@ def ingest_daily():
         """Apply every staged submission (single writer) and write the receipts."""
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from pipeline.intake import service
+        from pipeline.services import intake
 
         settings = settings_from_params(params)
-        summary = service.load(settings, progress=log.info)
+        summary = intake.load(settings, progress=log.info)
         log.info(
             "loaded %d submissions into %s: %s",
             len(summary.loaded),

@@ -1,8 +1,8 @@
 """report_weekly: the weekly hazard report for risk analysts (HTML in Chinese and English, JSON).
 
 Triggered whenever detect_weekly writes a week's alerts (the ``sentinel_alerts`` asset) and
-runnable on demand. One task reads the warehouse (pool ``sentinel_warehouse``: a DuckDB file
-held open by a writer cannot be opened by another process) and writes
+runnable on demand. One task reads the published snapshot of the warehouse (no pool: it never
+waits for a writer) and writes
 ``$SENTINEL_HOME/reports/<week>/weekly-report-<week>-<lang>.html`` and ``...-<week>.json``.
 
 Params:
@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import ALERTS_ASSET, DEFAULT_ARGS, REPORTS_ASSET, WAREHOUSE_POOL, WEEK_PATTERN
+from _common import ALERTS_ASSET, DEFAULT_ARGS, REPORTS_ASSET, WEEK_PATTERN, fail_fast
 from airflow.sdk import Param, dag, task
 
 log = logging.getLogger("sentinel.dags.report_weekly")
@@ -47,30 +47,22 @@ log = logging.getLogger("sentinel.dags.report_weekly")
     },
 )
 def report_weekly():
-    @task(pool=WAREHOUSE_POOL, outlets=[REPORTS_ASSET])
+    @task(outlets=[REPORTS_ASSET])
     def report(params: dict | None = None, outlet_events=None) -> dict:
         """Write the report of the requested week; returns the week and the files' paths."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from pipeline.alerts.weekly import default_week
         from pipeline.config import Settings
-        from pipeline.reporting.weekly import write_weekly_report
-        from pipeline.storage.warehouse import connect
+        from pipeline.errors import SentinelError
+        from pipeline.services import reporting
 
         params = params or {}
         settings = Settings.from_env()
-        if not settings.warehouse_path.exists():
-            raise AirflowFailException(f"no warehouse at {settings.warehouse_path}")
-        week = params.get("week") or ""
-        if not week:
-            con = connect(settings.warehouse_path, read_only=True)
-            try:
-                week = default_week(con)
-            finally:
-                con.close()
         lang = params.get("lang") or "all"
         langs = ("zh", "en") if lang == "all" else (lang,)
-        paths = write_weekly_report(settings, week=week, langs=langs)
+        try:
+            week = params.get("week") or reporting.default_week(settings)
+            paths = reporting.weekly(settings, week=week, langs=langs)
+        except SentinelError as exc:
+            raise fail_fast(exc) from exc
         result = {"week": week, "paths": {k: str(v) for k, v in paths.items()}}
         log.info("weekly report %s", result)
         if outlet_events is not None:

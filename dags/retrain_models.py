@@ -4,10 +4,11 @@ Monthly (1st, 03:00 China time) or on demand. Training never changes what is in 
 itself: ``train`` writes a new version under ``models/<name>/<version>/`` (artifact, metrics,
 model card) without activating it, ``compare`` sets its held-out metrics against the CURRENT
 version, and ``promote`` points CURRENT at it only when the ``promote`` param is set and the new
-version is not worse (top-1 accuracy at most 0.5 points and macro-F1 at most 1 point lower).
+version is not worse (the rule of ``pipeline.services.coding``: top-1 accuracy at most 0.5 points
+and macro-F1 at most 1 point lower).
 After a promotion, run code_and_cluster with ``recode`` to re-code cases with the new version.
 
-Training reads the warehouse (pool ``sentinel_warehouse``). Models live in
+Training reads the published snapshot of the warehouse (no pool: it never waits for a writer). Models live in
 ``SENTINEL_MODELS_DIR`` (default: the repository's ``models/``).
 """
 
@@ -16,11 +17,10 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import DEFAULT_ARGS, WAREHOUSE_POOL
+from _common import DEFAULT_ARGS
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 log = logging.getLogger("sentinel.dags.retrain_models")
-MAX_TOP1_DROP, MAX_F1_DROP = 0.005, 0.01
 
 
 @dag(
@@ -46,79 +46,42 @@ MAX_TOP1_DROP, MAX_F1_DROP = 0.005, 0.01
     },
 )
 def retrain_models():
-    @task(pool=WAREHOUSE_POOL)
+    @task
     def train(params: dict | None = None) -> dict:
-        """Train a new version (not activated); returns its name, version and metrics."""
-        from pipeline.coding.train import train as train_model
+        """Train a new version (not activated) from the published snapshot."""
         from pipeline.config import Settings
-        from pipeline.storage.warehouse import connect
+        from pipeline.services import coding
 
         params = params or {}
-        settings = Settings.from_env()
-        name = params.get("model") or "product_coder"
-        con = connect(settings.warehouse_path, read_only=True)
-        try:
-            _coder, metrics = train_model(
-                con,
-                settings.models_dir,
-                name=name,
-                target_accuracy=float(params.get("target_accuracy", 0.99)),
-                activate=False,
-                progress=log.info,
-            )
-        finally:
-            con.close()
-        return {
-            "name": name,
-            "version": metrics["model"]["version"],
-            "top1": metrics["test"]["top1_accuracy"],
-            "macro_f1": metrics["test"]["macro"]["f1"],
-        }
+        name = params.get("model") or coding.DEFAULT_MODEL
+        metrics = coding.train_model(
+            Settings.from_env(),
+            name=name,
+            target_accuracy=float(params.get("target_accuracy", 0.99)),
+            activate=False,
+            progress=log.info,
+        )
+        return coding.candidate(metrics, name)
 
     @task
     def compare(candidate: dict) -> dict:
         """The candidate's held-out metrics against the CURRENT version's."""
-        from pipeline.coding.model import current_version, read_metrics
         from pipeline.config import Settings
+        from pipeline.services import coding
 
-        models_dir = Settings.from_env().models_dir
-        current = current_version(models_dir, candidate["name"])
-        m = read_metrics(models_dir, candidate["name"], current)["test"]
-        verdict = {
-            **candidate,
-            "current": current,
-            "current_top1": m["top1_accuracy"],
-            "current_macro_f1": m["macro"]["f1"],
-        }
-        verdict["not_worse"] = bool(
-            candidate["top1"] >= m["top1_accuracy"] - MAX_TOP1_DROP
-            and candidate["macro_f1"] >= m["macro"]["f1"] - MAX_F1_DROP
-        )
+        verdict = coding.compare(Settings.from_env(), candidate)
         log.info("candidate vs current: %s", verdict)
         return verdict
 
     @task
     def promote(verdict: dict, params: dict | None = None) -> dict:
-        """Point CURRENT at the candidate when asked and not worse."""
-        from pipeline.coding.model import set_current
+        """Point CURRENT at the candidate when asked and not worse (the coding service's rule)."""
         from pipeline.config import Settings
+        from pipeline.services import coding
 
-        params = params or {}
-        if not params.get("promote"):
-            log.info(
-                "promote not requested; %s/%s stays inactive", verdict["name"], verdict["version"]
-            )
-            return {**verdict, "promoted": False}
-        if not verdict["not_worse"]:
-            log.warning(
-                "%s/%s is worse than %s: not promoted",
-                verdict["name"],
-                verdict["version"],
-                verdict["current"],
-            )
-            return {**verdict, "promoted": False}
-        set_current(Settings.from_env().models_dir, verdict["name"], verdict["version"])
-        return {**verdict, "promoted": True}
+        result = coding.promote(Settings.from_env(), verdict, bool((params or {}).get("promote")))
+        log.info("%s/%s: %s", result["name"], result["version"], result["reason"])
+        return result
 
     promote(compare(train()))
 

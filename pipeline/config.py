@@ -10,13 +10,15 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipeline.errors import ConfigError
+
+__all__ = ["PSEUDONYM_KEY_ENV", "REPO_ROOT", "SAMPLE_DIR", "ConfigError", "Settings"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 PSEUDONYM_KEY_ENV = "SENTINEL_PSEUDONYM_KEY"
-
-
-class ConfigError(RuntimeError):
-    """A setting is missing or invalid."""
+DEFAULT_LOCK_TIMEOUT = 120.0  # seconds a writer waits for another writer before "busy"
+DEFAULT_SNAPSHOTS = 3  # published snapshots kept (the current one and two before it)
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Settings:
     hospital_registry: Path | None = None  # None: the packaged registry
     pseudonym_key: str | None = None
     models_root: Path | None = None  # None: the models shipped in the repository (models/)
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # SENTINEL_LOCK_TIMEOUT
+    snapshot_retention: int = DEFAULT_SNAPSHOTS  # SENTINEL_SNAPSHOTS_KEEP
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -37,6 +41,8 @@ class Settings:
         registry = env.get("SENTINEL_HOSPITAL_REGISTRY")
         models = env.get("SENTINEL_MODELS_DIR")
         return cls(
+            lock_timeout=_number(env, "SENTINEL_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT, float),
+            snapshot_retention=_number(env, "SENTINEL_SNAPSHOTS_KEEP", DEFAULT_SNAPSHOTS, int),
             home=home,
             landing_dir=landing,
             hospital_registry=Path(registry).resolve() if registry else None,
@@ -54,6 +60,16 @@ class Settings:
     @property
     def warehouse_path(self) -> Path:
         return self.home / "warehouse.duckdb"
+
+    @property
+    def lock_path(self) -> Path:
+        """The writers' lock (see pipeline/storage/lock.py)."""
+        return self.home / "warehouse.lock"
+
+    @property
+    def published_dir(self) -> Path:
+        """Published read-only snapshots (see pipeline/storage/publish.py)."""
+        return self.home / "published"
 
     @property
     def outbox_dir(self) -> Path:
@@ -84,6 +100,21 @@ class Settings:
         if not self.pseudonym_key or len(self.pseudonym_key) < 16:
             raise ConfigError(
                 f"{PSEUDONYM_KEY_ENV} must be set to a secret of at least 16 characters "
-                "(see docs/operations.md); it keys the patient pseudonyms and is never committed"
+                "(see docs/operations.md); it keys the patient pseudonyms and is never committed",
+                detail_zh=f"必须将 {PSEUDONYM_KEY_ENV} 设为至少 16 个字符的密钥（见 "
+                "docs/operations.md）；它用于患者假名化，绝不提交到代码库",
             )
         return self.pseudonym_key.encode("utf-8")
+
+
+def _number(env: dict[str, str], name: str, default: float, kind: type) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = -1
+    if value < 0 or (kind is int and value < 1):
+        raise ConfigError(f"{name} must be a positive number, not {raw!r}")
+    return value

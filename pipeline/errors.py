@@ -73,8 +73,6 @@ class NotFound(SentinelError, LookupError):
 
     kind = "not_found"
     exit_code = EXIT_CODES["not_found"]
-    message_en = "not found: {detail}"
-    message_zh = "未找到：{detail}"
 
 
 class WarehouseBusy(SentinelError, RuntimeError):

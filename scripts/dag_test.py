@@ -144,17 +144,12 @@ def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
         check_pools(dag_id)
     step("ingest_daily", {})
     step("code_and_cluster", {})
-    from pipeline.alerts.weekly import default_week
     from pipeline.config import Settings
     from pipeline.isoweek import add_weeks
-    from pipeline.storage.warehouse import connect
+    from pipeline.services import detection
 
     if last_week is None:
-        con = connect(Settings.from_env().warehouse_path, read_only=True)
-        try:
-            last_week = default_week(con)
-        finally:
-            con.close()
+        last_week = detection.latest_week(Settings.from_env())
     # Several weeks, so that alert statuses (new / ongoing / resolved) have a history.
     step(
         "detect_weekly", {"week_from": add_weeks(last_week, 1 - detect_weeks), "week_to": last_week}

@@ -22,13 +22,11 @@ if [ "${SENTINEL_RUNNER:-airflow}" = "cli" ]; then
   sentinel coding run
   sentinel patterns refresh
   read -r first_week last_week < <(python - <<'PY'
-from pipeline.alerts.weekly import default_week
 from pipeline.config import Settings
 from pipeline.isoweek import add_weeks
-from pipeline.storage.warehouse import connect
+from pipeline.services import detection
 
-con = connect(Settings.from_env().warehouse_path, read_only=True)
-last = default_week(con)
+last = detection.latest_week(Settings.from_env())
 print(add_weeks(last, -7), last)
 PY
 )

@@ -104,14 +104,10 @@ def _hostile_extract(landing: Path) -> Path:
 
 def build_small_network(root: Path) -> Settings:
     """Generate, ingest, code, cluster and detect a small network under ``root``."""
+
     from sentinel_tools.sample.generator import generate_network
 
-    from pipeline.alerts.weekly import run_weeks
-    from pipeline.clustering.service import refresh
-    from pipeline.coding import model as coder_model
-    from pipeline.coding.store import run_coding
-    from pipeline.intake.service import ingest
-    from pipeline.storage.warehouse import connect
+    from pipeline.services import clustering, coding, detection, intake
 
     sample = root / "sample"
     generate_network(
@@ -125,14 +121,10 @@ def build_small_network(root: Path) -> Settings:
     )
     _hostile_extract(sample / "landing")
     settings = Settings(home=root / "home", landing_dir=sample / "landing", pseudonym_key=KEY)
-    ingest(settings)
-    con = connect(settings.warehouse_path)
-    try:
-        run_coding(con, coder_model.load(settings.models_dir))
-        refresh(con, settings)
-        run_weeks(con, list(DETECT_WEEKS))
-    finally:
-        con.close()
+    intake.ingest(settings)
+    coding.run(settings)
+    clustering.refresh_patterns(settings)
+    detection.detect(settings, list(DETECT_WEEKS))
     return settings
 
 

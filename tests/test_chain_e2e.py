@@ -124,15 +124,13 @@ def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
         assert value.encode() not in everything
 
     # Same request through the library on the network built without Airflow: same bytes.
-    from pipeline.evidence.pack import build_evidence_pack, top_alert
-    from pipeline.storage.warehouse import connect
+    from pipeline.evidence.pack import top_alert
+    from pipeline.services import evidence
+    from pipeline.storage.session import reader
 
-    con = connect(small_network.warehouse_path, read_only=True)
-    try:
+    with reader(small_network) as con:
         top = top_alert(con, DETECT_WEEKS[-1])
-    finally:
-        con.close()
-    again = build_evidence_pack(
+    again = evidence.build(
         small_network, alert_id=top["alert_id"], week=top["week"], out=tmp_path / "library.zip"
-    )
+    ).path
     assert again.read_bytes() == pack.read_bytes()

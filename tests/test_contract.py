@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pipeline import reference
+from pipeline.cli.docs import DATA_DICTIONARY
 from pipeline.contract import (
     FIELDS,
     HEADER_ALIASES,
@@ -16,7 +17,6 @@ from pipeline.contract import (
     normalise_header,
 )
 from pipeline.data_dictionary import render_data_dictionary
-from pipeline.docs_cli import DATA_DICTIONARY
 from pipeline.validation.suite import SUITE_PATH, render_suite_json
 
 

@@ -53,16 +53,29 @@ def test_schedules(dags):
     assert dags["retrain_models"].timetable.expression == "0 3 1 * *"
 
 
-def test_tasks_that_open_the_warehouse_share_the_single_writer_pool(dags):
+WRITERS = ("intake.load(", "coding.run(", "clustering.refresh_patterns(", "detection.detect(")
+READERS = ("intake.discover(", "reporting.weekly(", "evidence.build(", "coding.train_model(")
+
+
+def test_writers_share_the_single_writer_pool_and_readers_never_wait(dags):
+    """Tasks calling a writing service take the one-slot pool; tasks that only read the
+    published snapshot stay out of it (they never wait for a writer)."""
     import inspect
 
+    seen = {"writer": 0, "reader": 0}
     for dag_id, dag in dags.items():
         for task in dag.tasks:
             source = (
                 inspect.getsource(task.python_callable) if hasattr(task, "python_callable") else ""
             )
-            if "connect(" in source or "write_weekly_report" in source:
+            assert "connect(" not in source, (dag_id, task.task_id)  # sessions are the services'
+            if any(call in source for call in WRITERS):
                 assert task.pool == "sentinel_warehouse", (dag_id, task.task_id)
+                seen["writer"] += 1
+            elif any(call in source for call in READERS):
+                assert task.pool == "default_pool", (dag_id, task.task_id)
+                seen["reader"] += 1
+    assert seen == {"writer": 4, "reader": 4}
 
 
 def test_shapes(dags):

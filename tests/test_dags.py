@@ -104,9 +104,9 @@ def test_ingest_daily_shape(dag):
 
 def test_ingest_daily_tasks(dag):
     discover, stage, load = (dag.get_task(t) for t in ("discover", "stage", "load"))
-    # DuckDB: the reader (discover) and the single writer (load) share a one-slot pool.
-    assert (discover.pool, load.pool) == ("sentinel_warehouse", "sentinel_warehouse")
-    assert discover.pool_slots == load.pool_slots == 1
+    # The single writer (load) takes the one-slot pool; discover reads the published ledger.
+    assert (discover.pool, load.pool) == ("default_pool", "sentinel_warehouse")
+    assert load.pool_slots == 1
     # Staging is parallel, one mapped task per batch, named after the batch.
     assert stage.is_mapped and not discover.is_mapped and not load.is_mapped
     assert stage.map_index_template == "{{ batch_label }}"

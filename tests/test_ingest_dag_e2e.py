@@ -163,7 +163,7 @@ def test_ingest_daily_end_to_end(tmp_path, monkeypatch, airflow_home):
     elapsed = time.monotonic() - started
     print(f"ingest_daily e2e: 3 dag.test runs in {elapsed:.1f} s")
 
-    # The pool exists with one slot and both warehouse tasks use it.
+    # The pool exists with one slot and the writer (load) uses it.
     assert result["pools"]["sentinel_warehouse"] == 1
     run1, run2, run3 = result["runs"]
     assert [r["state"] for r in result["runs"]] == ["success"] * 3, result["log"][-5000:]

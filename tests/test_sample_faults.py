@@ -18,7 +18,7 @@ import pytest
 from pipeline import reference
 from pipeline.config import SAMPLE_DIR, Settings
 from pipeline.contract import FIELD_BY_NAME
-from pipeline.intake.service import ingest
+from pipeline.services.intake import ingest
 from pipeline.storage.warehouse import connect
 
 GROUND_TRUTH = SAMPLE_DIR / "ground_truth.json"

@@ -172,7 +172,7 @@ def step_train(pool_path: str, n: int, out: dict) -> None:
 def step_cluster(pool_path: str, _n: int, out: dict) -> None:
     import pandas as pd
 
-    from pipeline.clustering.service import cluster_cases, new_state
+    from pipeline.clustering.patterns import cluster_cases, new_state
 
     pool = pd.read_parquet(pool_path)
     frame = (

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from pipeline.isoweek import week_ordinal, week_range
-from pipeline.storage.warehouse import has_table
 
 CASE_COLUMNS = (
     "hospital_code",
@@ -41,34 +40,23 @@ CASE_COLUMNS = (
 
 
 def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Active cases of production hospitals with their category and hazard pattern.
+    """Active cases of production hospitals with their final category and hazard pattern.
 
-    With product coding in place the ``coded_cases`` view is the source: it holds only final
-    codings of each case's current version (cases waiting for coder review are left out) and a
-    NULL category when no product was involved. Without it (intake only), the hospital's own
-    code is used.
+    The source is the ``coded_cases`` view: final codings of each case's current version only
+    (cases waiting for coder review are left out, as are cases not coded yet) and a NULL
+    category when no product was involved.
     """
-    coded = has_table(con, "coded_cases")
-    source = "coded_cases c" if coded else "cases c"
-    category = "c.category_code" if coded else "c.product_category"
-    pattern = "cp.pattern_id" if has_table(con, "case_patterns") else "NULL::VARCHAR"
-    # The week the clusterer put the case in its pattern: a backfill of week W must not see
-    # pattern memberships decided later (see ``as_of``).
-    pattern_week = "cp.assigned_week" if pattern != "NULL::VARCHAR" else "NULL::VARCHAR"
-    join_patterns = (
-        "LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code "
-        "AND cp.case_id = c.case_id"
-        if pattern != "NULL::VARCHAR"
-        else ""
-    )
-    return con.execute(f"""
+    # pattern_week: the week the clusterer put the case in its pattern; a backfill of week W
+    # must not see pattern memberships decided later (see ``as_of``).
+    return con.execute("""
         SELECT c.hospital_code, c.case_id, c.visit_week, c.residence_region, c.severity,
                c.outcome, c.injury_nature, c.body_region, c.age, c.age_unit, c.narrative,
-               {category} AS category, {pattern} AS pattern_id,
-               {pattern_week} AS pattern_week, c.product_name
-        FROM {source}
+               c.category_code AS category, cp.pattern_id AS pattern_id,
+               cp.assigned_week AS pattern_week, c.product_name
+        FROM coded_cases c
         JOIN ref_hospitals h ON h.hospital_code = c.hospital_code AND h.is_test = 'False'
-        {join_patterns}
+        LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code
+             AND cp.case_id = c.case_id
         WHERE c.status = 'active'
     """).df()
 
@@ -76,14 +64,12 @@ def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def load_review_pending(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Active cases of production hospitals that :func:`load_cases` leaves out because their
     current version has no final coding (waiting for coder review, or not coded yet); same
-    columns, with a NULL category and pattern. Empty without product coding.
+    columns, with a NULL category and pattern.
 
     New-term detection reads narratives, not categories, and a new product is exactly what
     the coder sends to review (``unknown_product_name``): leaving these cases out would hide a
     new term until a coder had resolved its cases.
     """
-    if not (has_table(con, "coded_cases") and has_table(con, "case_coding")):
-        return pd.DataFrame(columns=list(CASE_COLUMNS))
     return con.execute("""
         SELECT c.hospital_code, c.case_id, c.visit_week, c.residence_region, c.severity,
                c.outcome, c.injury_nature, c.body_region, c.age, c.age_unit, c.narrative,
@@ -180,3 +166,21 @@ def build_panel(cases: pd.DataFrame, start_week: str, end_week: str) -> SeriesPa
 
 def first_week(cases: pd.DataFrame) -> str:
     return min(cases["visit_week"], key=week_ordinal)
+
+
+def age_group(age: float, unit: str) -> str:
+    """The age band a case falls in (used by disproportionality and the reports)."""
+    years = age if unit == "years" else age / 12 if unit == "months" else age / 365.25
+    if pd.isna(years):
+        return "unknown"
+    return (
+        "infant"
+        if years < 1
+        else "toddler"
+        if years < 5
+        else "child"
+        if years < 15
+        else "adult"
+        if years < 65
+        else "older"
+    )

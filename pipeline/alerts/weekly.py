@@ -38,6 +38,7 @@ from scipy.stats import fisher_exact
 
 from pipeline.alerts.series import (
     SeriesPanel,
+    age_group,
     as_of,
     build_panel,
     city_of,
@@ -46,11 +47,14 @@ from pipeline.alerts.series import (
     load_review_pending,
     ordinals,
 )
+from pipeline.alerts.trends import alert_series
 from pipeline.detection.disproportionality import disproportionality
 from pipeline.detection.multiple_testing import bh_qvalues
 from pipeline.detection.new_terms import category_new_terms, new_terms
 from pipeline.detection.registry import detect_panel_frame
+from pipeline.errors import NotFound
 from pipeline.isoweek import add_weeks, week_ordinal
+from pipeline.storage.warehouse import transaction
 
 DETECTOR_VERSION = "alerts-1"
 ALERT_COLUMNS = [
@@ -80,17 +84,10 @@ ALERT_COLUMNS = [
     "case_keys",
     "params",
 ]
-ALERTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-  week VARCHAR NOT NULL, alert_id VARCHAR NOT NULL, alert_type VARCHAR NOT NULL,
-  subject VARCHAR NOT NULL, category VARCHAR, pattern_id VARCHAR, region VARCHAR, term VARCHAR,
-  method VARCHAR NOT NULL, observed DOUBLE, expected DOUBLE, threshold DOUBLE, score DOUBLE,
-  pvalue DOUBLE, qvalue DOUBLE, status VARCHAR NOT NULL, n_hospitals INTEGER,
-  hospitals VARCHAR, n_severe INTEGER, n_admitted INTEGER, n_died INTEGER, priority DOUBLE,
-  rank INTEGER, case_keys VARCHAR, params VARCHAR,
-  PRIMARY KEY (week, alert_id)
-);
-"""
+
+
+class NoCases(NotFound, ValueError):
+    """Nothing to detect on (no cases, or none coded yet)."""
 
 
 @dataclass(frozen=True)
@@ -115,23 +112,6 @@ class AlertSettings:
 
 def alert_id(alert_type: str, subject: str) -> str:
     return "A" + hashlib.sha1(f"{alert_type}|{subject}".encode()).hexdigest()[:11]
-
-
-def _age_group(age: float, unit: str) -> str:
-    years = age if unit == "years" else age / 12 if unit == "months" else age / 365.25
-    if pd.isna(years):
-        return "unknown"
-    return (
-        "infant"
-        if years < 1
-        else "toddler"
-        if years < 5
-        else "child"
-        if years < 15
-        else "adult"
-        if years < 65
-        else "older"
-    )
 
 
 def _case_stats(cases: pd.DataFrame) -> dict:
@@ -315,7 +295,7 @@ def _pair_tables(cases: pd.DataFrame) -> pd.DataFrame:
 def dispro_alerts(cases: pd.DataFrame, week: str, cfg: AlertSettings) -> pd.DataFrame:
     cases = cases.dropna(subset=["category"]).copy()
     cases["age_group"] = [
-        _age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"], strict=True)
+        age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"], strict=True)
     ]
     ordinal = ordinals(cases["visit_week"])
     now = week_ordinal(week)
@@ -494,6 +474,18 @@ def detect_week(
     ``pending``). ``pending``: cases without a final coding
     (:func:`~pipeline.alerts.series.load_review_pending`); only the new-term signal reads
     them."""
+    return _detect_week(cases, week, previous, cfg, cache, pending)[0]
+
+
+def _detect_week(
+    cases: pd.DataFrame,
+    week: str,
+    previous: pd.DataFrame,
+    cfg: AlertSettings,
+    cache: dict | None,
+    pending: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, SeriesPanel]:
+    """:func:`detect_week` and the series panel it evaluated."""
     seen = as_of(cases, week)
     with_pending = (
         seen
@@ -536,7 +528,7 @@ def detect_week(
         if not gone.empty:
             gone["week"], gone["status"], gone["rank"] = week, "resolved", None
             alerts = pd.concat([alerts, gone], ignore_index=True)
-    return alerts.reindex(columns=ALERT_COLUMNS)
+    return alerts.reindex(columns=ALERT_COLUMNS), panel
 
 
 def default_week(con: duckdb.DuckDBPyConnection, today: date | None = None) -> str:
@@ -547,7 +539,7 @@ def default_week(con: duckdb.DuckDBPyConnection, today: date | None = None) -> s
     last_complete = add_weeks(format_iso_week(today or date.today()), -1)
     weeks = [w for (w,) in con.execute("SELECT DISTINCT visit_week FROM cases").fetchall()]
     if not weeks:
-        raise ValueError("the warehouse holds no cases: run `sentinel ingest` first")
+        raise NoCases("the warehouse holds no cases: run `sentinel ingest` first")
     latest = max(weeks, key=week_ordinal)
     return min(last_complete, latest, key=week_ordinal)
 
@@ -559,27 +551,29 @@ def run_weeks(
     progress=None,
 ) -> dict[str, int]:
     """Detect and store the alerts of each week in order (re-running a week replaces it)."""
-    con.execute(ALERTS_SCHEMA)
     cases = load_cases(con)
     if cases.empty:
-        raise ValueError("the warehouse holds no cases: run `sentinel ingest` first")
+        raise NoCases(
+            "the warehouse holds no coded cases: run `sentinel ingest` and `sentinel coding run` first"
+        )
     pending = load_review_pending(con)
     counts = {}
     cache: dict = {}
     for week in weeks:
         previous = con.execute("SELECT * FROM alerts WHERE week = ?", [add_weeks(week, -1)]).df()
-        alerts = detect_week(cases, week, previous, cfg, cache, pending)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        alerts, panel = _detect_week(cases, week, previous, cfg, cache, pending)
+        series = alert_series(alerts, panel, cases, cfg.alpha)
+        with transaction(con):
             con.execute("DELETE FROM alerts WHERE week = ?", [week])
+            con.execute("DELETE FROM alert_series WHERE week = ?", [week])
             if not alerts.empty:
                 con.register("_alerts", alerts)
                 con.execute("INSERT INTO alerts BY NAME SELECT * FROM _alerts")
                 con.unregister("_alerts")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            if not series.empty:
+                con.register("_series", series)
+                con.execute("INSERT INTO alert_series BY NAME SELECT * FROM _series")
+                con.unregister("_series")
         counts[week] = int((alerts["status"] != "resolved").sum())
         if progress:
             progress(f"{week}: {counts[week]} alerts")

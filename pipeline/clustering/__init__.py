@@ -4,7 +4,7 @@
 - ``features``: case vectors (concepts, hashed terms, coded fields) with a frozen IDF;
 - ``engine``: incremental leader clustering, stable pattern ids, the saved state;
 - ``labels``: English and Chinese labels, distinctive terms, dominant mechanism and injury;
-- ``service``: the warehouse tables and ``sentinel patterns refresh|list``;
+- ``patterns``: the pattern tables in the warehouse: refresh and list;
 - ``quality``: hazard purity and stability measures.
 
 See docs/coding.md.

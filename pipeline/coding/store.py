@@ -25,6 +25,7 @@ is an append-only audit of who decided what and when.
 Statistics read the ``coded_cases`` view: active cases whose coding is final (not pending
 review), with ``category_code`` (NULL when no product was involved).
 
+The tables and the view are created by the warehouse migrations (pipeline/storage/migrations).
 All writes of a run happen in one transaction; only one process may write the DuckDB file.
 """
 
@@ -42,60 +43,10 @@ import pandas as pd
 
 from pipeline.coding import NO_PRODUCT
 from pipeline.coding.model import ProductCoder, model_text
-from pipeline.storage.warehouse import has_table, transaction
+from pipeline.errors import BadInput
+from pipeline.storage.warehouse import transaction
 
 Progress = Callable[[str], None]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS case_coding (
-  hospital_code VARCHAR NOT NULL,
-  case_id VARCHAR NOT NULL,
-  case_version INTEGER NOT NULL,
-  category_code VARCHAR,
-  product_involved BOOLEAN NOT NULL,
-  source VARCHAR NOT NULL,
-  model_name VARCHAR NOT NULL,
-  model_version VARCHAR NOT NULL,
-  probability DOUBLE,
-  runner_up VARCHAR,
-  runner_up_probability DOUBLE,
-  model_category VARCHAR,
-  needs_review BOOLEAN NOT NULL,
-  reason VARCHAR NOT NULL,
-  input_hash VARCHAR NOT NULL,
-  coded_at TIMESTAMP NOT NULL,
-  PRIMARY KEY (hospital_code, case_id)
-);
-CREATE TABLE IF NOT EXISTS coding_review (
-  review_id VARCHAR PRIMARY KEY,
-  hospital_code VARCHAR NOT NULL,
-  case_id VARCHAR NOT NULL,
-  case_version INTEGER NOT NULL,
-  input_hash VARCHAR NOT NULL,
-  reason VARCHAR NOT NULL,
-  hospital_category VARCHAR,
-  suggested_category VARCHAR,
-  probability DOUBLE,
-  runner_up VARCHAR,
-  runner_up_probability DOUBLE,
-  model_name VARCHAR NOT NULL,
-  model_version VARCHAR NOT NULL,
-  status VARCHAR NOT NULL,
-  opened_at TIMESTAMP NOT NULL,
-  resolution VARCHAR,
-  resolved_by VARCHAR,
-  resolved_at TIMESTAMP,
-  note VARCHAR
-);
-CREATE OR REPLACE VIEW coded_cases AS
-SELECT c.*, k.category_code, k.product_involved, k.source AS coding_source,
-       k.model_name AS coding_model_name, k.model_version AS coding_model_version,
-       k.probability AS coding_probability
-FROM cases c
-JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id
-     AND k.case_version = c.version
-WHERE c.status = 'active' AND NOT k.needs_review;
-"""
 
 CODING_COLUMNS = [
     "hospital_code",
@@ -122,24 +73,8 @@ def _first(rows: list) -> tuple | None:
     return rows[0] if rows else None
 
 
-class ReviewError(ValueError):
+class ReviewError(BadInput):
     """A review command cannot be applied (unknown case, bad category ...)."""
-
-
-CODING_OBJECTS = ("case_coding", "coding_review", "coded_cases")
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the coding tables and the ``coded_cases`` view when missing (needs a writable
-    connection the first time)."""
-    if not has_table(con, "cases"):
-        raise RuntimeError("the warehouse has no cases table: run `sentinel ingest` first")
-    if not all(has_table(con, name) for name in CODING_OBJECTS):
-        con.execute(SCHEMA)
-
-
-def coding_tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
-    return all(has_table(con, name) for name in CODING_OBJECTS)
 
 
 def input_hash(product_name: object, narrative: object, product_category: object) -> str:
@@ -305,7 +240,6 @@ def run_coding(
 ) -> RunSummary:
     """Code every active case lacking a current coding; one transaction."""
     say = progress or (lambda _m: None)
-    ensure_tables(con)
     summary = RunSummary(model=f"{model.name}/{model.version}")
     cases = pending_cases(con, recode, model)
     say(f"{len(cases)} cases to code with {summary.model}")
@@ -424,8 +358,6 @@ def list_reviews(
     limit: int = 50,
     hospital: str | None = None,
 ) -> pd.DataFrame:
-    if not coding_tables_exist(con):
-        return pd.DataFrame(columns=["review_id", "hospital_code", "case_id", "status"])
     where = [] if status == "all" else ["r.status = ?"]
     params: list = [] if status == "all" else [status]
     if hospital:
@@ -445,8 +377,6 @@ def list_reviews(
 
 
 def review_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    if not coding_tables_exist(con):
-        return {}
     return {
         s: int(n)
         for s, n in con.execute(
@@ -485,7 +415,6 @@ def resolve_review(
     """Record a coder's decision for a case (category code or ``NONE``) and apply it."""
     from pipeline import reference
 
-    ensure_tables(con)
     if not by or not by.strip():
         raise ReviewError("--by NAME is required: every resolution names the coder")
     hospital, case_id = _find_case(con, case_ref)
@@ -607,8 +536,6 @@ def resolve_review(
 
 
 def coding_summary(con: duckdb.DuckDBPyConnection) -> dict:
-    if not coding_tables_exist(con):
-        return {"coded": False, "hint": "run `sentinel coding run`"}
     rows = con.execute("""
         SELECT k.source, k.reason, k.needs_review, count(*) FROM case_coding k
         JOIN cases c USING (hospital_code, case_id) WHERE c.status = 'active'

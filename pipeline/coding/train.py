@@ -95,18 +95,11 @@ def valid_codes(codes: pd.Series, visits: pd.Series) -> pd.Series:
 
 def labelled_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Active cases with a known category (``label``, ``label_source``), sorted by key."""
-    from pipeline.storage.warehouse import has_table
-
-    resolutions = (
-        """
+    resolutions = """
             SELECT hospital_code, case_id, case_version, resolution FROM coding_review
             WHERE status = 'resolved'
             QUALIFY row_number() OVER (PARTITION BY hospital_code, case_id, case_version
                                        ORDER BY resolved_at DESC, review_id DESC) = 1"""
-        if has_table(con, "coding_review")
-        else "SELECT NULL::VARCHAR AS hospital_code, NULL::VARCHAR AS case_id, "
-        "NULL::INTEGER AS case_version, NULL::VARCHAR AS resolution WHERE false"
-    )
     frame = con.execute(f"""
         SELECT c.hospital_code, c.case_id, c.version, c.product_name, c.narrative,
                c.product_category, c.product_relation, c.visit_datetime, r.resolution

@@ -15,7 +15,12 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from pipeline.storage.warehouse import has_table
+from pipeline import __version__ as sentinel_version
+from pipeline.errors import BadInput, NotFound
+from pipeline.isoweek import format_iso_week, week_range
+from pipeline.reporting.context import _plain as plain
+from pipeline.reporting.context import alert_cases, alert_trend, category_cases, load_alert
+from pipeline.triage.store import decision_history, followups
 
 PACK_FORMAT = "sentinel-evidence-pack/1"
 FOLLOWUP_EXPORT_COLUMNS = [
@@ -91,8 +96,6 @@ def load_alert_bundle(
 
     Raises LookupError when the alert does not exist.
     """
-    from pipeline.reporting.context import alert_cases, alert_trend, load_alert
-
     alert = load_alert(con, alert_id, week)
     cases = alert_cases(con, alert)
     trend = alert_trend(con, alert, weeks=trend_weeks)
@@ -120,17 +123,12 @@ def load_category_bundle(
 ) -> Bundle:
     """Cases of production hospitals whose final category is ``category``, visited in
     [``date_from``, ``date_to``]. Raises LookupError for an unknown category."""
-    from pipeline.reporting.context import category_cases
-
     if date_from > date_to:
-        raise ValueError(f"--from {date_from} is after --to {date_to}")
-    if (
-        has_table(con, "ref_taxonomy")
-        and not con.execute(
-            "SELECT count(*) FROM ref_taxonomy WHERE category_code = ?", [category]
-        ).fetchone()[0]
-    ):
-        raise LookupError(
+        raise BadInput(f"--from {date_from} is after --to {date_to}")
+    if not con.execute(
+        "SELECT count(*) FROM ref_taxonomy WHERE category_code = ?", [category]
+    ).fetchone()[0]:
+        raise NotFound(
             f"category {category} is not in the product taxonomy "
             "(`sentinel docs` lists the categories)"
         )
@@ -165,8 +163,6 @@ def load_category_bundle(
 
 
 def _weekly_trend(cases: pd.DataFrame, date_from: date, date_to: date) -> pd.DataFrame:
-    from pipeline.isoweek import format_iso_week, week_range
-
     weeks = week_range(format_iso_week(date_from), format_iso_week(date_to))
     counts = cases["visit_week"].value_counts()
     return pd.DataFrame(
@@ -181,15 +177,11 @@ def _weekly_trend(cases: pd.DataFrame, date_from: date, date_to: date) -> pd.Dat
 
 
 def _followups(con: duckdb.DuckDBPyConnection, alert_id: str | None = None) -> pd.DataFrame:
-    from pipeline.triage.store import followups
-
     frame = followups(con, alert_id, as_of=date(1970, 1, 1))  # status is not exported
     return frame.reindex(columns=FOLLOWUP_EXPORT_COLUMNS).reset_index(drop=True)
 
 
 def _triage(con: duckdb.DuckDBPyConnection, alert_id: str) -> pd.DataFrame:
-    from pipeline.triage.store import decision_history
-
     return decision_history(con, alert_id).reindex(columns=TRIAGE_EXPORT_COLUMNS)
 
 
@@ -197,19 +189,18 @@ def _complete(
     con: duckdb.DuckDBPyConnection, bundle: Bundle, category: str | None, query: str
 ) -> None:
     """Reference labels, hospitals and provenance."""
-    if category and has_table(con, "ref_taxonomy"):
+    if category:
         rows = con.execute("SELECT * FROM ref_taxonomy WHERE category_code = ?", [category]).df()
         if not rows.empty:
             bundle.category = {
                 k: (None if v in ("nan", "None") else v) for k, v in rows.iloc[0].to_dict().items()
             }
-    if has_table(con, "ref_codesets"):
-        for codeset, code, en, zh in con.execute(
-            "SELECT codeset, code, label_en, label_zh FROM ref_codesets"
-        ).fetchall():
-            bundle.labels.setdefault(codeset, {})[code] = (en, zh)
+    for codeset, code, en, zh in con.execute(
+        "SELECT codeset, code, label_en, label_zh FROM ref_codesets"
+    ).fetchall():
+        bundle.labels.setdefault(codeset, {})[code] = (en, zh)
     pattern_id = bundle.alert.get("pattern_id") if bundle.alert else None
-    if pattern_id and has_table(con, "hazard_patterns"):
+    if pattern_id:
         rows = con.execute(
             "SELECT pattern_id, label_en, label_zh, top_terms FROM "
             "hazard_patterns WHERE pattern_id = ?",
@@ -218,7 +209,7 @@ def _complete(
         if not rows.empty:
             bundle.pattern = rows.iloc[0].to_dict()
     codes = sorted(set(bundle.cases["hospital_code"]))
-    if has_table(con, "ref_hospitals") and codes:
+    if codes:
         bundle.hospitals = con.execute(
             "SELECT hospital_code, name_zh, name_en, city_zh, city_en FROM ref_hospitals "
             "WHERE hospital_code IN (SELECT unnest(?::VARCHAR[])) ORDER BY hospital_code",
@@ -228,8 +219,6 @@ def _complete(
 
 
 def _plain(value: object) -> object:
-    from pipeline.reporting.context import _plain as plain
-
     value = plain(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[union-attr]
@@ -241,8 +230,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _provenance(con: duckdb.DuckDBPyConnection, bundle: Bundle, query: str) -> dict:
-    from pipeline import __version__ as sentinel_version
-
     keys = bundle.cases[["hospital_code", "case_id"]].reset_index(drop=True)
     submissions = pd.DataFrame()
     coding = pd.DataFrame()
@@ -250,8 +237,7 @@ def _provenance(con: duckdb.DuckDBPyConnection, bundle: Bundle, query: str) -> d
         con.register("_pack_keys", keys)
         try:
             # Every version of every case counts: a correction's submission contributed too.
-            submissions = (
-                con.execute("""
+            submissions = con.execute("""
                 SELECT s.submission_id, s.hospital_code, s.file_name, s.sha256, s.size_bytes,
                        s.received_at, count(*) AS case_versions
                 FROM case_versions v
@@ -259,16 +245,12 @@ def _provenance(con: duckdb.DuckDBPyConnection, bundle: Bundle, query: str) -> d
                                  AND k.case_id = v.case_id
                 JOIN submissions s ON s.submission_id = v.submission_id
                 GROUP BY ALL ORDER BY s.received_at, s.submission_id""").df()
-                if has_table(con, "case_versions") and has_table(con, "submissions")
-                else pd.DataFrame()
-            )
-            if has_table(con, "case_coding"):
-                coding = con.execute("""
-                    SELECT k2.model_name, k2.model_version, k2.source, count(*) AS cases
-                    FROM case_coding k2
-                    JOIN _pack_keys k ON k.hospital_code = k2.hospital_code
-                                     AND k.case_id = k2.case_id
-                    GROUP BY ALL ORDER BY 1, 2, 3""").df()
+            coding = con.execute("""
+                SELECT k2.model_name, k2.model_version, k2.source, count(*) AS cases
+                FROM case_coding k2
+                JOIN _pack_keys k ON k.hospital_code = k2.hospital_code
+                                 AND k.case_id = k2.case_id
+                GROUP BY ALL ORDER BY 1, 2, 3""").df()
         finally:
             con.unregister("_pack_keys")
     detector = None

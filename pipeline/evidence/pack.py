@@ -26,9 +26,22 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
+from pipeline.errors import BadInput, NotFound
 from pipeline.escaping import md_escape, write_safe_csv
-from pipeline.evidence.bundle import PACK_FORMAT, Bundle
+from pipeline.evidence.bundle import (
+    PACK_FORMAT,
+    Bundle,
+    load_alert_bundle,
+    load_category_bundle,
+)
+from pipeline.reporting.charts import bar_chart_svg, trend_chart_svg
+from pipeline.reporting.context import load_alert
+from pipeline.reporting.risk import suggested_risk_level
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 9
@@ -45,11 +58,6 @@ CSV_FILES = (
 
 def top_alert(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict | None:
     """The rank-1 alert of ``week`` (default: the latest week with a ranked alert)."""
-    from pipeline.reporting.context import load_alert
-    from pipeline.storage.warehouse import has_table
-
-    if not has_table(con, "alerts"):
-        return None
     if week is None:
         row = con.execute("SELECT max(week) FROM alerts WHERE rank IS NOT NULL").fetchone()
         week = row[0] if row else None
@@ -63,51 +71,51 @@ def top_alert(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict |
     return load_alert(con, found[0], week) if found else None
 
 
-def default_pack_path(settings, bundle: Bundle) -> Path:  # type: ignore[no-untyped-def]
-    return settings.evidence_dir / f"evidence-{bundle.slug}.zip"
+def default_pack_path(evidence_dir: Path, bundle: Bundle) -> Path:
+    return evidence_dir / f"evidence-{bundle.slug}.zip"
 
 
-def build_evidence_pack(
-    settings,
+def check_request(
+    alert_id: str | None,
+    week: str | None,
+    category: str | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> None:
+    """Refuse an incomplete or contradictory request (BadInput)."""
+    by_category = category is not None or date_from is not None or date_to is not None
+    if alert_id and by_category:
+        raise BadInput("give --alert, or --category with --from and --to, not both")
+    if not alert_id and not (category and date_from and date_to):
+        raise BadInput("give --alert ID, or --category CODE --from DATE --to DATE")
+    if week and not alert_id:
+        raise BadInput("--week goes with --alert")
+
+
+def load_bundle(
+    con: duckdb.DuckDBPyConnection,
     *,
-    alert_id: str | None = None,  # type: ignore[no-untyped-def]
+    alert_id: str | None = None,
     week: str | None = None,
     category: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-    out: Path | None = None,
-) -> Path:
-    """Write the evidence pack of an alert (``alert_id``, optional ``week``) or of a category
-    over a visit-date range; returns the zip's path.
+) -> Bundle:
+    """What the pack of an alert (``alert_id``, optional ``week``) or of a category over a
+    visit-date range holds. Raises BadInput for an incomplete or contradictory request,
+    NotFound when the alert or category does not exist or the range holds no case."""
+    check_request(alert_id, week, category, date_from, date_to)
+    if alert_id:
+        return load_alert_bundle(con, alert_id, week)
+    bundle = load_category_bundle(con, category, date_from, date_to)  # type: ignore[arg-type]
+    if bundle.cases.empty:
+        raise NotFound(f"no cases of category {category} visited between {date_from} and {date_to}")
+    return bundle
 
-    Raises ValueError for an incomplete or contradictory request, LookupError when the alert
-    or category does not exist.
-    """
-    from pipeline.evidence.bundle import load_alert_bundle, load_category_bundle
-    from pipeline.storage.warehouse import connect
 
-    by_category = category is not None or date_from is not None or date_to is not None
-    if alert_id and by_category:
-        raise ValueError("give --alert, or --category with --from and --to, not both")
-    if not alert_id and not (category and date_from and date_to):
-        raise ValueError("give --alert ID, or --category CODE --from DATE --to DATE")
-    if week and not alert_id:
-        raise ValueError("--week goes with --alert")
-    con = connect(settings.warehouse_path, read_only=True)
-    try:
-        if alert_id:
-            bundle = load_alert_bundle(con, alert_id, week)
-        else:
-            bundle = load_category_bundle(con, category, date_from, date_to)  # type: ignore[arg-type]
-            if bundle.cases.empty:
-                raise LookupError(
-                    f"no cases of category {category} visited between {date_from} and {date_to}"
-                )
-    finally:
-        con.close()
-    files = pack_files(bundle)
-    path = Path(out) if out else default_pack_path(settings, bundle)
-    write_zip(path, files)
+def write_pack(bundle: Bundle, path: Path) -> Path:
+    """Write the pack's zip atomically; returns its path."""
+    write_zip(path, pack_files(bundle))
     return path
 
 
@@ -116,8 +124,6 @@ def build_evidence_pack(
 
 def pack_files(bundle: Bundle) -> dict[str, bytes]:
     """Every file of the pack (name -> bytes), manifest included."""
-    from pipeline.reporting.charts import bar_chart_svg, trend_chart_svg
-
     files: dict[str, bytes] = {}
     cases = bundle.cases
     files["cases.csv"] = _csv(cases)
@@ -219,8 +225,6 @@ def _csv(frame: pd.DataFrame) -> bytes:
 
 def _parquet(cases: pd.DataFrame) -> bytes:
     """Deterministic Parquet: explicit schema, rows in the given order, no pandas metadata."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     def column(name: str) -> pa.Array:
         values = [None if _missing(v) else v for v in cases[name].tolist()]
@@ -305,8 +309,6 @@ def _narratives_txt(bundle: Bundle) -> str:
 
 
 def _environment():  # type: ignore[no-untyped-def]
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
     return Environment(
         loader=FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=True,
@@ -324,10 +326,6 @@ def render_summary(
     by_severity: pd.DataFrame,
     file_names: list[str],
 ) -> str:
-    from markupsafe import Markup
-
-    from pipeline.reporting.risk import suggested_risk_level
-
     risk = suggested_risk_level(bundle.cases, bundle.alert) if bundle.alert else None
     cases = [
         {

@@ -1,19 +1,13 @@
 """Receipts: what happened to a submission, for the hospital that sent it.
 
-Written to ``<outbox>/<hospital>/<submission_id>.json`` and ``.md``, in the language of the
+Built here from plain data (pure); written by the ledger (:mod:`pipeline.storage.ledger`) to
+``<outbox>/<hospital>/<submission_id>.json`` and ``.md``, in the language of the
 file's headers. Every rejected row is listed with its row number, field, value, rule and a
 message. Values of identifier fields are never echoed.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
-import duckdb
-
-from pipeline.config import Settings
 from pipeline.contract import IDENTIFIER_FIELDS
 from pipeline.escaping import md_cell
 
@@ -148,36 +142,3 @@ def render_markdown(receipt: dict) -> str:
                 f"| {err['row']} | {err['field']} | {value} | {err['rule']} | {md_cell(message)} |"
             )
     return "\n".join(lines) + "\n"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def receipt_from_warehouse(con: duckdb.DuckDBPyConnection, submission_id: str) -> dict:
-    cursor = con.execute("SELECT * FROM submissions WHERE submission_id = ?", [submission_id])
-    names = [d[0] for d in cursor.description]
-    submission = dict(zip(names, cursor.fetchone(), strict=True))
-    submission["unknown_columns"] = json.loads(submission["unknown_columns"] or "[]")
-    cursor = con.execute(
-        "SELECT source_row, field, value, rule, message_en, message_zh FROM quarantine "
-        "WHERE submission_id = ?",
-        [submission_id],
-    )
-    names = [d[0] for d in cursor.description]
-    errors = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    return build_receipt(submission, errors, submission.get("file_detail"))
-
-
-def write_receipt(con: duckdb.DuckDBPyConnection, settings: Settings, submission_id: str) -> Path:
-    receipt = receipt_from_warehouse(con, submission_id)
-    folder = settings.outbox_dir / receipt["hospital_code"]
-    _atomic_write(
-        folder / f"{submission_id}.json",
-        json.dumps(receipt, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-    )
-    _atomic_write(folder / f"{submission_id}.md", render_markdown(receipt))
-    return folder / f"{submission_id}.md"

@@ -13,17 +13,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from pipeline.errors import BadInput
 from pipeline.escaping import md_escape
-from pipeline.evidence.bundle import Bundle
+from pipeline.evidence.bundle import Bundle, load_alert_bundle
+from pipeline.evidence.pack import default_pack_path, manifest_digest, verify_evidence_pack
+from pipeline.reporting.risk import suggested_risk_level
+from pipeline.triage.store import current_decisions
 
 KINDS = ("risk-notice", "safety-warning", "recall-referral")
 LANGS = ("zh", "en")
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 
-class NoticeRefused(RuntimeError):
+class NoticeRefused(BadInput):
     """The alert is not confirmed (or not found): no document may be issued."""
 
 
@@ -323,8 +329,6 @@ def _common_facts(bundle: Bundle, lang: str) -> list[tuple[str, str]]:
 
 
 def risk_notice(bundle: Bundle, lang: str) -> Document:
-    from pipeline.reporting.risk import suggested_risk_level
-
     alert = bundle.alert or {}
     risk = suggested_risk_level(bundle.cases, alert)
     o = _outcomes(bundle)
@@ -607,8 +611,6 @@ BUILDERS = {
 
 
 def _html_env():  # type: ignore[no-untyped-def]
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
     return Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
@@ -619,8 +621,6 @@ def _html_env():  # type: ignore[no-untyped-def]
 
 
 def _markdown_env():  # type: ignore[no-untyped-def]
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
     # finalize runs on every {{ value }}: nothing reaches the Markdown unescaped.
     return Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -641,48 +641,48 @@ def render(document: Document, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def write_notices(
-    settings,
-    alert_id: str,
-    kinds: tuple[str, ...] = KINDS,  # type: ignore[no-untyped-def]
-    langs: tuple[str, ...] = LANGS,
-    week: str | None = None,
-) -> list[Path]:
-    """Render the documents of a confirmed alert as HTML and Markdown; returns the paths
-    (reports_dir/notices/<alert_id>/<kind>.<lang>.html|.md). Raises NoticeRefused."""
-    from pipeline.evidence.bundle import load_alert_bundle
-    from pipeline.storage.warehouse import connect
-    from pipeline.triage.store import current_decisions
-
+def check_request(kinds: tuple[str, ...], langs: tuple[str, ...]) -> None:
     for kind in kinds:
         if kind not in KINDS:
-            raise ValueError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
+            raise BadInput(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
     for lang in langs:
         if lang not in LANGS:
-            raise ValueError(f"unknown language {lang!r} (zh or en)")
-    con = connect(settings.warehouse_path, read_only=True)
+            raise BadInput(f"unknown language {lang!r} (zh or en)")
+
+
+def confirmed_bundle(
+    con: duckdb.DuckDBPyConnection, alert_id: str, week: str | None = None
+) -> Bundle:
+    """The bundle of an alert whose current decision is ``confirm``; NoticeRefused otherwise."""
+    decisions = current_decisions(con)
+    current = decisions[decisions["alert_id"] == alert_id]
+    if current.empty or current.iloc[0]["decision"] != "confirm":
+        state = (
+            "not triaged"
+            if current.empty
+            else f"its current decision is {current.iloc[0]['decision']}"
+        )
+        raise NoticeRefused(
+            f"alert {alert_id} is not confirmed ({state}); documents are issued only for "
+            f"confirmed alerts: sentinel alerts triage {alert_id} --decision confirm "
+            "--reason ..."
+        )
     try:
-        decisions = current_decisions(con)
-        current = decisions[decisions["alert_id"] == alert_id]
-        if current.empty or current.iloc[0]["decision"] != "confirm":
-            state = (
-                "not triaged"
-                if current.empty
-                else f"its current decision is {current.iloc[0]['decision']}"
-            )
-            raise NoticeRefused(
-                f"alert {alert_id} is not confirmed ({state}); documents are issued only for "
-                f"confirmed alerts: sentinel alerts triage {alert_id} --decision confirm "
-                "--reason ..."
-            )
-        try:
-            bundle = load_alert_bundle(con, alert_id, week)
-        except LookupError as exc:
-            raise NoticeRefused(str(exc)) from exc
-    finally:
-        con.close()
-    pack = _pack_info(settings, bundle)
-    out_dir = settings.reports_dir / "notices" / alert_id
+        return load_alert_bundle(con, alert_id, week)
+    except LookupError as exc:
+        raise NoticeRefused(str(exc)) from exc
+
+
+def write_documents(
+    bundle: Bundle,
+    out_dir: Path,
+    kinds: tuple[str, ...] = KINDS,
+    langs: tuple[str, ...] = LANGS,
+    pack: dict | None = None,
+) -> list[Path]:
+    """Render the documents of a confirmed alert as HTML and Markdown under ``out_dir``
+    (``<kind>.<lang>.html|.md``); ``pack``: the verified evidence pack the referral cites."""
+    check_request(kinds, langs)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for kind in kinds:
@@ -699,11 +699,9 @@ def write_notices(
     return paths
 
 
-def _pack_info(settings, bundle: Bundle) -> dict | None:  # type: ignore[no-untyped-def]
+def pack_info(evidence_dir: Path, bundle: Bundle) -> dict | None:
     """The alert's evidence pack, when it was built and verifies."""
-    from pipeline.evidence.pack import default_pack_path, manifest_digest, verify_evidence_pack
-
-    path = default_pack_path(settings, bundle)
+    path = default_pack_path(evidence_dir, bundle)
     if not path.exists() or verify_evidence_pack(path):
         return None
     return {"name": path.name, "manifest_sha256": manifest_digest(path)}

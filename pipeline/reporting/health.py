@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from pipeline.isoweek import add_weeks, iso_week_monday
-from pipeline.storage.warehouse import has_table
 
 HEALTH_WEEKS = 4
 SILENT_DAYS = 14
@@ -230,18 +229,15 @@ def network_health(
     """,
         [start, end],
     ).df()
-    if has_table(con, "case_coding"):
-        coded = con.execute(
-            f"""
-            SELECT c.hospital_code, c.product_category, k.model_category
-            FROM cases c JOIN case_coding k ON k.hospital_code = c.hospital_code
-                 AND k.case_id = c.case_id AND k.case_version = c.version
-            WHERE c.status = 'active' AND c.{production}
-              AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ?""",
-            [start, end],
-        ).df()
-    else:
-        coded = pd.DataFrame(columns=["hospital_code", "product_category", "model_category"])
+    coded = con.execute(
+        f"""
+        SELECT c.hospital_code, c.product_category, k.model_category
+        FROM cases c JOIN case_coding k ON k.hospital_code = c.hospital_code
+             AND k.case_id = c.case_id AND k.case_version = c.version
+        WHERE c.status = 'active' AND c.{production}
+          AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ?""",
+        [start, end],
+    ).df()
     registry = con.execute("SELECT * FROM ref_hospitals ORDER BY hospital_code").df()
     last_received = (
         con.execute(

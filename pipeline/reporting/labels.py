@@ -5,8 +5,6 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipeline.storage.warehouse import has_table
-
 LANGS = ("zh", "en")
 
 
@@ -15,11 +13,7 @@ class Labels:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         def table(name: str) -> pd.DataFrame:
-            return (
-                con.execute(f"SELECT * FROM {name}").df()
-                if has_table(con, name)
-                else pd.DataFrame()
-            )
+            return con.execute(f"SELECT * FROM {name}").df()
 
         taxonomy, codesets, hospitals = (
             table("ref_taxonomy"),
@@ -88,11 +82,10 @@ class Labels:
             for lang in LANGS
         }
         self.patterns: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
-        if has_table(con, "hazard_patterns"):
-            for pid, en, zh in con.execute(
-                "SELECT pattern_id, label_en, label_zh FROM hazard_patterns"
-            ).fetchall():
-                self.patterns["en"][pid], self.patterns["zh"][pid] = en, zh
+        for pid, en, zh in con.execute(
+            "SELECT pattern_id, label_en, label_zh FROM hazard_patterns"
+        ).fetchall():
+            self.patterns["en"][pid], self.patterns["zh"][pid] = en, zh
 
     def category_name(self, code: object, lang: str) -> str:
         if not isinstance(code, str) or not code:

@@ -16,10 +16,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.config import Settings
+from pipeline.errors import BadInput
 from pipeline.escaping import write_safe_csv
 from pipeline.reporting.labels import Labels
-from pipeline.storage.warehouse import connect, has_table
 
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 DIMENSIONS = ("family", "region", "severity", "outcome", "product_relation")
@@ -39,7 +38,7 @@ SPECIAL = {
 TOP_PATTERNS = 15
 
 
-class QuarterError(ValueError):
+class QuarterError(BadInput):
     """A quarter that is not like 2026-Q3."""
 
 
@@ -61,33 +60,27 @@ def previous_year(quarter: str) -> str:
 def quarter_cases(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd.DataFrame:
     """One row per case: family ('_none' without a product, '_pending' while under coder
     review), city, severity, outcome, relation, pattern."""
-    coding = has_table(con, "case_coding")
-    patterns = has_table(con, "case_patterns")
-    category = (
-        "CASE WHEN k.hospital_code IS NULL OR k.needs_review THEN '_pending' "
-        "ELSE coalesce(k.category_code, '_none') END"
-        if coding
-        else "coalesce(c.product_category, '_none')"
-    )
-    frame = con.execute(
-        f"""
-        SELECT c.hospital_code, c.case_id, {category} AS category,
+    return con.execute(
+        """
+        SELECT c.hospital_code, c.case_id,
+               CASE WHEN k.hospital_code IS NULL OR k.needs_review THEN '_pending'
+                    ELSE coalesce(k.category_code, '_none') END AS category,
                CASE WHEN length(c.residence_region) = 6
                     THEN substr(c.residence_region, 1, 4) || '00' ELSE '_unknown' END AS region,
                coalesce(c.severity, '_unknown') AS severity,
                coalesce(c.outcome, '_unknown') AS outcome,
                coalesce(c.product_relation, '_unknown') AS product_relation,
-               {"cp.pattern_id" if patterns else "NULL::VARCHAR"} AS pattern_id
+               cp.pattern_id AS pattern_id
         FROM cases c
-        {"LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id AND k.case_version = c.version" if coding else ""}
-        {"LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code AND cp.case_id = c.case_id" if patterns else ""}
+        LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id
+             AND k.case_version = c.version
+        LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code AND cp.case_id = c.case_id
         WHERE c.status = 'active'
           AND c.hospital_code IN (SELECT hospital_code FROM ref_hospitals WHERE is_test = 'False')
           AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ?
     """,
         [start, end],
     ).df()
-    return frame
 
 
 def _family(category: str, labels: Labels) -> str:
@@ -172,8 +165,6 @@ def pattern_table(
         con.execute("SELECT pattern_id, category_code FROM hazard_patterns")
         .df()
         .set_index("pattern_id")["category_code"]
-        if has_table(con, "hazard_patterns")
-        else pd.Series(dtype=object)
     )
     rows = []
     for row in grouped.to_dict("records"):
@@ -197,8 +188,11 @@ def pattern_table(
     return pd.DataFrame(rows, columns=columns)
 
 
-def write_quarterly_summary(settings: Settings, quarter: str) -> dict[str, Path]:
-    """Write the quarter's summary; returns {'html', 'summary_csv', 'patterns_csv'} paths."""
+def write_quarterly_summary(
+    con: duckdb.DuckDBPyConnection, reports_dir: Path, quarter: str
+) -> dict[str, Path]:
+    """Write the quarter's summary under ``reports_dir/quarterly/<quarter>/``; returns
+    {'html', 'summary_csv', 'patterns_csv'} paths."""
     from markupsafe import Markup
 
     from pipeline.reporting.charts import bar_chart_svg
@@ -207,18 +201,12 @@ def write_quarterly_summary(settings: Settings, quarter: str) -> dict[str, Path]
     start, end = quarter_range(quarter)
     prev_quarter = previous_year(quarter)
     prev_start, prev_end = quarter_range(prev_quarter)
-    con = connect(settings.warehouse_path, read_only=True)
-    try:
-        if not has_table(con, "cases"):
-            raise QuarterError("the warehouse holds no cases: run `sentinel ingest` first")
-        labels = Labels(con)
-        current = quarter_cases(con, start, end)
-        before = quarter_cases(con, prev_start, prev_end)
-        summary = summary_table(current, before, labels)
-        patterns = pattern_table(con, current, before, labels)
-    finally:
-        con.close()
-    out_dir = settings.reports_dir / "quarterly" / quarter
+    labels = Labels(con)
+    current = quarter_cases(con, start, end)
+    before = quarter_cases(con, prev_start, prev_end)
+    summary = summary_table(current, before, labels)
+    patterns = pattern_table(con, current, before, labels)
+    out_dir = reports_dir / "quarterly" / quarter
     out_dir.mkdir(parents=True, exist_ok=True)
     summary_csv = out_dir / f"quarterly-summary-{quarter}.csv"
     patterns_csv = out_dir / f"quarterly-patterns-{quarter}.csv"

@@ -23,14 +23,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.config import Settings
+from pipeline.alerts.series import age_group, load_cases
+from pipeline.alerts.weekly import default_week
+from pipeline.detection.new_terms import tokenize
+from pipeline.errors import BadInput
 from pipeline.isoweek import is_iso_week, iso_week_monday, week_ordinal
 from pipeline.privacy import scrub_text
 from pipeline.reporting.context import alert_cases, alert_trend, load_alert
 from pipeline.reporting.health import network_health
 from pipeline.reporting.labels import AGE_GROUPS, LANGS, UI, Labels
 from pipeline.reporting.risk import case_severity_level, suggested_risk_level
-from pipeline.storage.warehouse import connect, has_table
+from pipeline.triage import store
 
 TREND_WEEKS = 26
 MAX_EXAMPLES = 8
@@ -44,18 +47,14 @@ CODE_ORDER = {
 }
 
 
-class ReportError(ValueError):
+class ReportError(BadInput):
     """The report cannot be written for this input (the message says why)."""
 
 
 def report_week(con: duckdb.DuckDBPyConnection) -> str:
     """Default week: the latest week with stored alerts up to the detector's default week
     (the last complete week with cases); without alerts, that default week."""
-    from pipeline.alerts.weekly import default_week
-
     fallback = default_week(con)
-    if not has_table(con, "alerts"):
-        return fallback
     weeks = sorted(
         (w for (w,) in con.execute("SELECT DISTINCT week FROM alerts").fetchall()), key=week_ordinal
     )
@@ -87,10 +86,8 @@ def _counts(values: pd.Series, order: tuple[str, ...] = ()) -> list[dict]:
 
 
 def _age_groups(cases: pd.DataFrame) -> pd.Series:
-    from pipeline.alerts.weekly import _age_group
-
     return pd.Series(
-        [_age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"], strict=True)],
+        [age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"], strict=True)],
         dtype=object,
     )
 
@@ -99,8 +96,6 @@ def top_terms(cases: pd.DataFrame, background: pd.DataFrame, k: int = TOP_TERMS)
     """Terms over-represented in the alert's narratives against ``background`` (the same
     category's cases of the year before): document share x log lift, >= 2 cases; a Chinese
     n-gram inside a longer kept term with the same count is dropped."""
-    from pipeline.detection.new_terms import tokenize
-
     docs = [tokenize(t) for t in cases["narrative"]]
     if not docs:
         return []
@@ -167,11 +162,7 @@ def _examples(cases: pd.DataFrame) -> list[dict]:
 
 
 def _triage(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Current decisions and follow-ups (empty frames before triage exists)."""
-    try:
-        from pipeline.triage import store
-    except ImportError:  # the triage stage is optional for reports
-        return pd.DataFrame(), pd.DataFrame()
+    """Current decisions and follow-ups."""
     decisions = store.current_decisions(con)
     followups = store.followups(con, as_of=as_of)
     return decisions, followups
@@ -185,10 +176,9 @@ def _status_day(con: duckdb.DuckDBPyConnection, as_of: object, sunday: date) -> 
         days.append(as_of.date() if hasattr(as_of, "date") and callable(as_of.date) else as_of)
     for table in ("alert_triage", "followups", "followup_results"):
         column = "requested_at" if table == "followups" else "recorded_at"
-        if has_table(con, table):
-            latest = con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
-            if latest is not None:
-                days.append(latest.date())
+        latest = con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
+        if latest is not None:
+            days.append(latest.date())
     return max(days)
 
 
@@ -207,30 +197,18 @@ def _plain(value: object) -> object:
 
 def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
     """Everything the weekly report shows, language-neutral (codes, numbers), JSON-ready."""
-    from pipeline.alerts.series import load_cases
-
-    if not has_table(con, "cases"):
-        raise ReportError("the warehouse holds no cases: run `sentinel ingest` first")
     monday = iso_week_monday(week)
     sunday = monday + timedelta(days=6)
-    as_of = (
-        con.execute("SELECT max(received_at) FROM submissions").fetchone()[0]
-        if has_table(con, "submissions")
-        else None
-    )
+    as_of = con.execute("SELECT max(received_at) FROM submissions").fetchone()[0]
     week_totals = con.execute(
         "SELECT count(*), count(DISTINCT hospital_code) FROM cases WHERE status = 'active' "
         "AND visit_week = ?",
         [week],
     ).fetchone()
-    alerts = (
-        con.execute(
-            "SELECT alert_id, status FROM alerts WHERE week = ? ORDER BY rank NULLS LAST, alert_id",
-            [week],
-        ).fetchall()
-        if has_table(con, "alerts")
-        else []
-    )
+    alerts = con.execute(
+        "SELECT alert_id, status FROM alerts WHERE week = ? ORDER BY rank NULLS LAST, alert_id",
+        [week],
+    ).fetchall()
     status_day = _status_day(con, as_of, sunday)
     decisions, followups = _triage(con, status_day) if alerts else (pd.DataFrame(), pd.DataFrame())
     cases_all = load_cases(con) if alerts else pd.DataFrame()
@@ -505,24 +483,27 @@ def weekly_json(data: dict) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
-def write_weekly_report(
-    settings: Settings, week: str | None = None, langs: tuple[str, ...] = ("zh", "en")
-) -> dict[str, Path]:
-    """Write ``reports/<week>/weekly-report-<week>-<lang>.html`` per language and
-    ``weekly-report-<week>.json``; returns {'zh': path, 'en': path, 'json': path}."""
+def check_request(week: str | None, langs: tuple[str, ...]) -> None:
     if week is not None and not is_iso_week(week):
         raise ReportError(f"{week!r} is not an ISO week like 2026-W14")
     for lang in langs:
         if lang not in LANGS:
             raise ReportError(f"language {lang!r} is not one of {', '.join(LANGS)}")
-    con = connect(settings.warehouse_path, read_only=True)
-    try:
-        week = week or report_week(con)
-        data = weekly_data(con, week)
-        labels = Labels(con)
-    finally:
-        con.close()
-    out_dir = settings.reports_dir / week
+
+
+def write_weekly_report(
+    con: duckdb.DuckDBPyConnection,
+    reports_dir: Path,
+    week: str | None = None,
+    langs: tuple[str, ...] = ("zh", "en"),
+) -> dict[str, Path]:
+    """Write ``<reports_dir>/<week>/weekly-report-<week>-<lang>.html`` per language and
+    ``weekly-report-<week>.json``; returns {'zh': path, 'en': path, 'json': path}."""
+    check_request(week, langs)
+    week = week or report_week(con)
+    data = weekly_data(con, week)
+    labels = Labels(con)
+    out_dir = reports_dir / week
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for lang in langs:

@@ -27,8 +27,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import duckdb
 import pandas as pd
 
+from pipeline.errors import BadInput, NotFound
 from pipeline.privacy import scrub_text
-from pipeline.storage.warehouse import has_table, transaction
+from pipeline.storage.warehouse import transaction
 from pipeline.triage.workdays import followup_due_date
 
 DECISIONS: tuple[str, ...] = ("confirm", "dismiss", "watch", "follow_up")
@@ -43,26 +44,6 @@ CHINA_TZ = timezone(timedelta(hours=8), "CST")  # due dates follow the Chinese c
 MAX_TEXT = 2000
 CASE_KEY_RE = re.compile(r"^[A-Z]{2}[0-9]{3}/[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS alert_triage (
-  event_id VARCHAR PRIMARY KEY, alert_id VARCHAR NOT NULL, week VARCHAR NOT NULL,
-  decision VARCHAR NOT NULL, actor VARCHAR NOT NULL, reason VARCHAR NOT NULL,
-  recorded_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS followups (
-  followup_id VARCHAR PRIMARY KEY, alert_id VARCHAR NOT NULL, hospital_code VARCHAR,
-  case_id VARCHAR, requested_by VARCHAR, requested_at TIMESTAMP, due_date DATE
-);
-CREATE TABLE IF NOT EXISTS followup_results (
-  result_id VARCHAR PRIMARY KEY, followup_id VARCHAR NOT NULL, reached BOOLEAN,
-  brand_verified VARCHAR, model_verified VARCHAR, batch_verified VARCHAR,
-  product_role VARCHAR, conclusion VARCHAR, recorded_by VARCHAR, recorded_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS audit_log (
-  event_id VARCHAR PRIMARY KEY, recorded_at TIMESTAMP, actor VARCHAR, action VARCHAR,
-  object_type VARCHAR, object_id VARCHAR, details VARCHAR
-);
-"""
 TRIAGE_TABLES = ("alert_triage", "followups", "followup_results", "audit_log")
 
 DECISION_COLUMNS = ["alert_id", "week", "decision", "actor", "reason", "recorded_at"]
@@ -89,16 +70,12 @@ RESULT_COLUMNS = [
 FOLLOWUP_VIEW_COLUMNS = FOLLOWUP_COLUMNS + RESULT_COLUMNS + ["status"]
 
 
-class TriageError(ValueError):
+class TriageError(BadInput):
     """A triage or follow-up request that breaks a rule (the message says which)."""
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(SCHEMA)
-
-
-def tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
-    return all(has_table(con, name) for name in TRIAGE_TABLES)
+class TriageNotFound(NotFound, TriageError):
+    """The alert or follow-up named does not exist."""
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -179,8 +156,6 @@ def _audit(
 def find_alert(con: duckdb.DuckDBPyConnection, alert_id: str, week: str | None = None) -> dict:
     """The alerts row of ``alert_id``: in ``week``, or else the latest week in which it is not
     resolved (the latest week at all when it is resolved everywhere)."""
-    if not has_table(con, "alerts"):
-        raise TriageError("the warehouse has no alerts yet: run `sentinel detect` first")
     rows = con.execute(
         "SELECT * FROM alerts WHERE alert_id = ? ORDER BY week DESC", [alert_id]
     ).df()
@@ -188,7 +163,7 @@ def find_alert(con: duckdb.DuckDBPyConnection, alert_id: str, week: str | None =
         rows = rows[rows["week"] == week]
     if rows.empty:
         where = f" in week {week}" if week else ""
-        raise TriageError(
+        raise TriageNotFound(
             f"alert {alert_id} not found{where}; `sentinel alerts list` "
             "shows the alert ids of a week"
         )
@@ -248,7 +223,6 @@ def record_decision(
     decision = normalise_decision(decision)
     actor = _required_text(actor, "actor")
     reason = scrub_text(_required_text(reason, "reason")) or ""
-    ensure_tables(con)
     alert = find_alert(con, alert_id, week)
     keys = parse_case_keys(cases)
     if decision != "follow_up" and keys:
@@ -357,8 +331,6 @@ def _check_followup_cases(
 def decision_history(con: duckdb.DuckDBPyConnection, alert_id: str | None = None) -> pd.DataFrame:
     """Every decision (oldest first), for one alert or all."""
     columns = ["event_id", *DECISION_COLUMNS]
-    if not has_table(con, "alert_triage"):
-        return pd.DataFrame(columns=columns)
     where, args = ("WHERE alert_id = ?", [alert_id]) if alert_id else ("", [])
     return con.execute(
         f"SELECT {', '.join(columns)} FROM alert_triage {where} ORDER BY recorded_at, event_id",
@@ -368,8 +340,6 @@ def decision_history(con: duckdb.DuckDBPyConnection, alert_id: str | None = None
 
 def current_decisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The latest decision per alert_id: alert_id, week, decision, actor, reason, recorded_at."""
-    if not has_table(con, "alert_triage"):
-        return pd.DataFrame(columns=DECISION_COLUMNS)
     return con.execute(f"""
         SELECT {", ".join(DECISION_COLUMNS)} FROM alert_triage
         QUALIFY row_number() OVER (PARTITION BY alert_id
@@ -411,13 +381,12 @@ def record_followup_result(
     if role not in PRODUCT_ROLES:
         raise TriageError(f"product role {product_role!r} is not one of {', '.join(PRODUCT_ROLES)}")
     brand, model, batch = (_clean(brand, "brand"), _clean(model, "model"), _clean(batch, "batch"))
-    ensure_tables(con)
     found = con.execute(
         "SELECT alert_id, hospital_code, case_id FROM followups WHERE followup_id = ?",
         [followup_id],
     ).fetchone()
     if found is None:
-        raise TriageError(
+        raise TriageNotFound(
             f"follow-up {followup_id} not found; `sentinel followup list` shows the follow-up ids"
         )
     at = _monotonic(con, "followup_results", "followup_id", followup_id, at or _utcnow())
@@ -479,8 +448,6 @@ def followups(
 
     ``as_of`` defaults to today's date in China; pass it explicitly for reproducible output.
     """
-    if not (has_table(con, "followups") and has_table(con, "followup_results")):
-        return pd.DataFrame(columns=FOLLOWUP_VIEW_COLUMNS)
     where, args = ("WHERE f.alert_id = ?", [alert_id]) if alert_id else ("", [])
     frame = con.execute(
         f"""
@@ -510,8 +477,6 @@ def followups(
 
 def followup_history(con: duckdb.DuckDBPyConnection, followup_id: str) -> pd.DataFrame:
     """Every result recorded for a follow-up, oldest first."""
-    if not has_table(con, "followup_results"):
-        return pd.DataFrame(columns=["followup_id", *RESULT_COLUMNS])
     return con.execute(
         f"SELECT followup_id, {', '.join(RESULT_COLUMNS)} FROM followup_results "
         "WHERE followup_id = ? ORDER BY recorded_at, result_id",
@@ -521,8 +486,6 @@ def followup_history(con: duckdb.DuckDBPyConnection, followup_id: str) -> pd.Dat
 
 def audit_trail(con: duckdb.DuckDBPyConnection, object_id: str | None = None) -> pd.DataFrame:
     columns = ["event_id", "recorded_at", "actor", "action", "object_type", "object_id", "details"]
-    if not has_table(con, "audit_log"):
-        return pd.DataFrame(columns=columns)
     where, args = ("WHERE object_id = ?", [object_id]) if object_id else ("", [])
     return con.execute(
         f"SELECT {', '.join(columns)} FROM audit_log {where} ORDER BY recorded_at, event_id", args
@@ -533,8 +496,6 @@ def audit_trail(con: duckdb.DuckDBPyConnection, object_id: str | None = None) ->
 
 
 def latest_alert_week(con: duckdb.DuckDBPyConnection) -> str | None:
-    if not has_table(con, "alerts"):
-        return None
     return con.execute("SELECT max(week) FROM alerts").fetchone()[0]
 
 

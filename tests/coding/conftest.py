@@ -40,9 +40,10 @@ def settings(tmp_path):
 
 @pytest.fixture
 def con(settings):
-    from pipeline.storage.warehouse import connect, ensure_schema
+    from pipeline.storage.schema import initialise
+    from pipeline.storage.warehouse import connect
 
     connection = connect(settings.warehouse_path)
-    ensure_schema(connection)
+    initialise(connection)
     yield connection
     connection.close()

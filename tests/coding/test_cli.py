@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 
 import coding_helpers as h
-import typer
 from typer.testing import CliRunner
 
-from pipeline.coding.cli import register
+from pipeline.cli import app as sentinel_app
 
 
 def _app():
-    app = typer.Typer()
-    register(app)
-    return app
+    return sentinel_app
 
 
 def _run(args, env):
@@ -68,11 +65,11 @@ def test_cli_end_to_end(con, settings):
     assert any(v["current"] for v in versions)
 
 
-def test_cli_without_warehouse_exits_2(settings):
+def test_cli_without_warehouse_exits_not_found_and_bad_week_exits_2(settings):
     result = CliRunner().invoke(
         _app(), ["coding", "run"], env={"SENTINEL_HOME": str(settings.home)}
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 4 and "no warehouse" in result.output  # NotFound
     bad_week = CliRunner().invoke(
         _app(),
         ["patterns", "refresh", "--week", "2026-47"],

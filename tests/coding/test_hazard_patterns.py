@@ -15,8 +15,8 @@ import pytest
 
 from pipeline.clustering.engine import ClusterState
 from pipeline.clustering.features import Idf
+from pipeline.clustering.patterns import cluster_cases, new_state
 from pipeline.clustering.quality import purity, stability
-from pipeline.clustering.service import cluster_cases, new_state
 
 DATA = Path(__file__).with_name("data")
 FIXTURE = DATA / "hazard_categories.csv.gz"

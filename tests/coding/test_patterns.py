@@ -12,14 +12,14 @@ import pytest
 from pipeline.clustering import features
 from pipeline.clustering.engine import ClusterState, Params
 from pipeline.clustering.lexicon import CONCEPT_BY_KEY, CONCEPTS
-from pipeline.clustering.quality import stability
-from pipeline.clustering.service import (
+from pipeline.clustering.patterns import (
     PatternStateError,
     cluster_cases,
     list_patterns,
     new_state,
     refresh,
 )
+from pipeline.clustering.quality import stability
 from pipeline.coding.store import resolve_review, run_coding
 
 
@@ -266,7 +266,7 @@ def test_cluster_cases_is_order_independent():
 
 def _member_sums(con, state):
     """Sum of the vectors of every pattern's current members (clustered versions)."""
-    from pipeline.clustering.service import _vectors
+    from pipeline.clustering.patterns import _vectors
 
     frame = con.execute("""
         SELECT p.pattern_id, v.product_name, v.narrative, v.cause, v.injury_nature,
@@ -283,7 +283,7 @@ def _member_sums(con, state):
 
 def test_void_and_recoded_cases_leave_pattern_centroids(con, settings, shipped_model):
     from pipeline.clustering.engine import ClusterState
-    from pipeline.clustering.service import state_root
+    from pipeline.clustering.patterns import state_root
 
     weeks = [f"2026-W{w:02d}" for w in range(10, 13)]
     _store_weeks(con, weeks)

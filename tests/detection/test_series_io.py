@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.cli import app
 from pipeline.detection.base import DetectionInputError
-from pipeline.detection.cli import app
 from pipeline.detection.series_io import (
     OUTPUT_COLUMNS,
     SeriesInputError,
@@ -176,5 +176,5 @@ def test_cli_detect_series(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "row 2" in res.output and "column 'week'" in res.output
     assert runner.invoke(app, ["detect-series", "--help"]).exit_code == 0
-    listing = runner.invoke(app, ["methods"])
+    listing = runner.invoke(app, ["detection", "methods"])
     assert "farrington-noufaily" in listing.output

@@ -13,10 +13,9 @@ HOSTILE_KEYS = ["GZ001/HOSTILE1", "GZ001/HOSTILE2", "GZ001/HOSTILE3"]
 
 def add_hostile_alert(settings) -> str:  # type: ignore[no-untyped-def]
     """A hand-made alert (week 2026-W47) whose cases are the three hostile-text cases."""
-    from pipeline.storage.warehouse import connect
+    from pipeline.storage.session import writer
 
-    con = connect(settings.warehouse_path)
-    try:
+    with writer(settings) as con:
         params = con.execute(
             "SELECT params FROM alerts WHERE week = '2026-W47' LIMIT 1"
         ).fetchone()[0]
@@ -30,8 +29,6 @@ def add_hostile_alert(settings) -> str:  # type: ignore[no-untyped-def]
                     0.001, 0.01, 'new', 1, 'GZ001', 0, 3, 0, 0.1, 99, ?, ?)""",
             [HOSTILE_ALERT, json.dumps(HOSTILE_KEYS), params],
         )
-    finally:
-        con.close()
     return HOSTILE_ALERT
 
 

@@ -22,11 +22,19 @@ from evidence_helpers import (
 
 from pipeline.evidence.pack import (
     MANIFEST,
-    build_evidence_pack,
     top_alert,
     verify_evidence_pack,
 )
+from pipeline.storage.session import writer
 from pipeline.storage.warehouse import connect
+
+
+def build_evidence_pack(settings, **request):  # type: ignore[no-untyped-def]
+    """The evidence service's build, returning the zip's path."""
+    from pipeline.services import evidence
+
+    return evidence.build(settings, **request).path
+
 
 EXPECTED_FILES = {
     "cases.csv",
@@ -118,15 +126,12 @@ def test_same_request_same_bytes_even_after_unrelated_changes(network, top, tmp_
     # Unrelated writes: a decision on another alert, a quarantine row, a new submission event.
     from pipeline.triage.store import record_decision
 
-    con = connect(network.warehouse_path)
-    try:
+    with writer(network) as con:
         record_decision(con, HOSTILE_ALERT, "watch", "someone", "unrelated")
         con.execute(
             "INSERT INTO submission_events VALUES ('X', 1, 'received', "
             "TIMESTAMP '2026-11-23 00:00:00', NULL)"
         )
-    finally:
-        con.close()
     third = build_evidence_pack(network, alert_id=top["alert_id"], out=tmp_path / "c.zip")
     assert third.read_bytes() == first.read_bytes()
     with zipfile.ZipFile(third) as archive:
@@ -142,8 +147,7 @@ def test_a_related_change_changes_the_pack(network, tmp_path) -> None:
     from pipeline.triage.store import record_decision, record_followup_result
 
     before = build_evidence_pack(network, alert_id=HOSTILE_ALERT, out=tmp_path / "a.zip")
-    con = connect(network.warehouse_path)
-    try:
+    with writer(network) as con:
         out = record_decision(
             con, HOSTILE_ALERT, "follow-up", "li", "check the cooker", cases=["GZ001/HOSTILE1"]
         )
@@ -156,8 +160,6 @@ def test_a_related_change_changes_the_pack(network, tmp_path) -> None:
             product_role="caused",
             model="RC-9",
         )
-    finally:
-        con.close()
     after = build_evidence_pack(network, alert_id=HOSTILE_ALERT, out=tmp_path / "b.zip")
     assert after.read_bytes() != before.read_bytes()
     followups = _members(after)["followups.csv"].decode("utf-8-sig")
@@ -289,7 +291,7 @@ def test_cli_builds_verifies_and_explains_unknown_ids(network, tmp_path) -> None
     bad = runner.invoke(app, ["evidence-pack", "verify", str(tmp_path / "bad.zip")], env=env)
     assert bad.exit_code == 1 and "provenance.json" in bad.stdout
     unknown = runner.invoke(app, ["evidence-pack", "--alert", "Anope"], env=env)
-    assert unknown.exit_code == 2 and "sentinel alerts list" in unknown.stderr
+    assert unknown.exit_code == 4 and "sentinel alerts list" in unknown.stderr  # NotFound
 
 
 def test_cli_without_alert_or_category_packs_the_weeks_top_alert(network) -> None:
@@ -311,4 +313,4 @@ def test_cli_without_alert_or_category_packs_the_weeks_top_alert(network) -> Non
     path = Path(built.stdout.strip().splitlines()[-1])
     assert path == network.evidence_dir / f"evidence-{top['alert_id']}-2026-W47.zip"
     empty = CliRunner().invoke(app, ["evidence-pack", "--week", "2020-W01"], env=env)
-    assert empty.exit_code == 2 and "no ranked alerts in week 2020-W01" in empty.stderr
+    assert empty.exit_code == 4 and "no ranked alerts in week 2020-W01" in empty.stderr

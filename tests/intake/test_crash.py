@@ -29,8 +29,8 @@ WORKER = """
 import sys
 import great_expectations  # the ingest command imports it lazily: pay for it before "go"
 import typer
-import pipeline.intake.service
-from pipeline.intake.cli import register
+import pipeline.services.intake
+from pipeline.cli.intake import register
 app = typer.Typer()
 register(app)
 print("ready", flush=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import intake_helpers as h
 import pytest
 
-from pipeline.intake.service import ingest
+from pipeline.services.intake import ingest
 
 H = h.HOSPITAL
 
@@ -339,7 +339,7 @@ def test_rows_received_add_up_for_every_submission(busy_landing, validator):
 
 def test_dry_run_agrees_with_ingest(busy_landing, validator):
     """Without stored cases in play, a dry run's receipt says what ingest then says."""
-    from pipeline.intake.service import dry_run
+    from pipeline.services.intake import dry_run
 
     settings = busy_landing
     names = ["GZ001_20260210.csv", "GZ001_20260212.csv", "GZ001_20260215.csv", "neiss_20260211.txt"]

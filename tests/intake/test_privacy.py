@@ -25,7 +25,7 @@ import intake_helpers as h
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.intake.service import discover, ingest, load, stage_batch_files
+from pipeline.services.intake import discover, ingest, load, stage
 
 NAMES = ["王小明", "李四", "欧阳娜娜", "John Smith", "Mary O'Brien", "张伟"]
 ID_NUMBERS = ["110105201801012345", "44010420150607123X", "310106199912311234"]
@@ -186,7 +186,7 @@ def ingested(tmp_path_factory):
     temp_before = set(os.listdir(tempfile.gettempdir()))
     batches = discover(settings)
     for batch in batches:
-        stage_batch_files(settings, batch)  # with Data Docs, as ingest does
+        stage(settings, batch)  # with Data Docs, as ingest does
     staging = {
         "bytes": _scan_bytes(settings.staging_dir),
         "files": len(list(settings.staging_dir.rglob("*.parquet"))),
@@ -265,7 +265,7 @@ def test_nothing_with_identifiers_left_in_temp(ingested):
 
 VALIDATE = (
     "import typer\n"
-    "from pipeline.intake.cli import register\n"
+    "from pipeline.cli.intake import register\n"
     "app = typer.Typer()\n"
     "register(app)\n"
     "app()\n"
@@ -302,7 +302,7 @@ def test_validate_cli_json_holds_no_identifier(tmp_path, monkeypatch):
     import typer
     from typer.testing import CliRunner
 
-    from pipeline.intake.cli import register
+    from pipeline.cli.intake import register
 
     path = _validate_cli_file(tmp_path)
     monkeypatch.setenv("SENTINEL_HOME", str(tmp_path / "home"))

@@ -26,8 +26,8 @@ from pipeline import reference
 from pipeline.contract import FIELD_BY_NAME
 from pipeline.intake.discover import LandingFile, sha256_file
 from pipeline.intake.reader import decode_text
-from pipeline.intake.service import dry_run, ingest
-from pipeline.intake.stage import _read_one
+from pipeline.intake.submission import read_submission as _read_one
+from pipeline.services.intake import dry_run, ingest
 
 FAST = settings(
     max_examples=100,

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.intake.prepare import prepare_extract
 from pipeline.intake.reader import FileRejected, decode_text, read_extract
-from pipeline.intake.service import dry_run
+from pipeline.services.intake import dry_run
 
 KEY = h.KEY.encode()
 

@@ -17,7 +17,7 @@ from pipeline.contract import CASE_FIELD_NAMES
 from pipeline.intake.prepare import prepare_extract
 from pipeline.intake.reader import read_extract
 from pipeline.intake.receipts import build_receipt, render_markdown
-from pipeline.intake.service import dry_run
+from pipeline.services.intake import dry_run
 from pipeline.validation.suite import load_suite_dict
 
 LONG = "很" * 2001
@@ -273,7 +273,7 @@ def test_sender_activity_uses_the_local_date(tmp_path, settings):
     assert dry_run(early, "XA002", settings)["file_rule"] == "inactive_sender"
     from pipeline import reference
     from pipeline.intake.discover import LandingFile, sha256_file
-    from pipeline.intake.stage import _read_one
+    from pipeline.intake.submission import read_submission as _read_one
 
     item = LandingFile(
         "XA002", str(late), "XA002/b.csv", sha256_file(late), 1, "2025-08-31T17:00:00", "9|b.csv"

@@ -14,8 +14,9 @@ from evidence_helpers import (
 )
 
 from pipeline.escaping import md_escape
-from pipeline.notices.render import KINDS, NoticeRefused, write_notices
-from pipeline.storage.warehouse import connect
+from pipeline.notices.render import KINDS, NoticeRefused
+from pipeline.services.notices import render as write_notices
+from pipeline.storage.session import writer
 from pipeline.triage.store import record_decision, record_followup_result
 
 
@@ -29,13 +30,10 @@ def network(small_network, tmp_path_factory):
 
 
 def _decide(settings, decision: str, **kwargs) -> dict:  # type: ignore[no-untyped-def]
-    con = connect(settings.warehouse_path)
-    try:
+    with writer(settings) as con:
         return record_decision(
             con, HOSTILE_ALERT, decision, "li.analyst", f"decided {decision}", **kwargs
         )
-    finally:
-        con.close()
 
 
 def test_documents_are_refused_unless_the_current_decision_is_confirm(network) -> None:
@@ -53,8 +51,7 @@ def test_documents_are_refused_unless_the_current_decision_is_confirm(network) -
 
 def test_confirmed_alert_gives_every_document_escaped_and_de_identified(network) -> None:
     out = _decide(network, "follow-up", cases=["GZ001/HOSTILE2"])
-    con = connect(network.warehouse_path)
-    try:
+    with writer(network) as con:
         record_followup_result(
             con,
             out["followup_ids"][0],
@@ -66,8 +63,6 @@ def test_confirmed_alert_gives_every_document_escaped_and_de_identified(network)
             model="RC-9",
             batch="B2026",
         )
-    finally:
-        con.close()
     _decide(network, "confirm")
     paths = write_notices(network, HOSTILE_ALERT)
     assert sorted(p.name for p in paths) == sorted(
@@ -99,10 +94,11 @@ def test_confirmed_alert_gives_every_document_escaped_and_de_identified(network)
 
 
 def test_referral_cites_the_evidence_pack_and_its_manifest_hash(network) -> None:
-    from pipeline.evidence.pack import build_evidence_pack, manifest_digest
+    from pipeline.evidence.pack import manifest_digest
+    from pipeline.services import evidence
 
     _decide(network, "confirm")
-    pack = build_evidence_pack(network, alert_id=HOSTILE_ALERT)
+    pack = evidence.build(network, alert_id=HOSTILE_ALERT).path
     paths = write_notices(network, HOSTILE_ALERT, kinds=("recall-referral",), langs=("zh",))
     text = next(p for p in paths if p.suffix == ".html").read_text(encoding="utf-8")
     assert pack.name in text and manifest_digest(pack) in text

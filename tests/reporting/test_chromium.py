@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings
-from pipeline.reporting.weekly import write_weekly_report
+from pipeline.services.reporting import weekly as write_weekly_report
 
 from .tinydata import HOSTILE
 

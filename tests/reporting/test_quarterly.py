@@ -14,8 +14,8 @@ from pipeline.reporting.quarterly import (
     QuarterError,
     previous_year,
     quarter_range,
-    write_quarterly_summary,
 )
+from pipeline.services.reporting import quarterly as write_quarterly_summary
 from pipeline.storage.warehouse import connect
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.reporting.quarterly import write_quarterly_summary
-from pipeline.reporting.weekly import write_weekly_report
+from pipeline.services.reporting import quarterly as write_quarterly_summary
+from pipeline.services.reporting import weekly as write_weekly_report
 
 
 @pytest.fixture(scope="module")

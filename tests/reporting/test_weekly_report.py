@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings
-from pipeline.reporting.weekly import MAX_EXAMPLES, ReportError, write_weekly_report
+from pipeline.reporting.weekly import MAX_EXAMPLES, ReportError
+from pipeline.services.reporting import weekly as write_weekly_report
+from pipeline.storage.session import writer
 from pipeline.storage.warehouse import connect
 
 from .tinydata import HOSTILE
@@ -166,8 +168,7 @@ def test_triage_decision_and_followup_results_appear(tiny: Settings, tmp_path: P
     store = pytest.importorskip("pipeline.triage.store")
     shutil.copy(tiny.warehouse_path, tmp_path / "warehouse.duckdb")
     settings = tiny.with_overrides(home=tmp_path)
-    con = connect(settings.warehouse_path)
-    try:
+    with writer(settings) as con:
         alert_id, keys = con.execute(
             "SELECT alert_id, case_keys FROM alerts WHERE week = ? AND rank = 1", [WEEK]
         ).fetchone()
@@ -194,8 +195,6 @@ def test_triage_decision_and_followup_results_appear(tiny: Settings, tmp_path: P
             batch="B-2026-04",
             at=datetime(2026, 5, 14, 9, 0),
         )
-    finally:
-        con.close()
     paths = write_weekly_report(settings, WEEK, langs=("en",))
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     top = data["alerts"][0]

@@ -15,7 +15,9 @@ import pandas as pd
 from pipeline.alerts.weekly import run_weeks
 from pipeline.config import Settings
 from pipeline.isoweek import iso_week_monday, week_range
-from pipeline.storage.warehouse import CASE_FIELDS, connect, ensure_schema
+from pipeline.storage.schema import initialise
+from pipeline.storage.session import writer
+from pipeline.storage.warehouse import CASE_FIELDS
 
 HOSTILE = '<script>alert(1)</script> =HYPERLINK("http://x") <img src=x onerror=alert(2)>'
 WEEKS = week_range("2024-W01", "2026-W20")
@@ -115,9 +117,8 @@ def build(home: Path) -> Settings:
     subs["rows_received"] = subs["rows_stored"] + subs["rows_quarantined"]
     subs["status"] = "accepted"
     subs.loc[subs.index[:2], "status"] = "rejected"
-    con = connect(settings.warehouse_path)
-    try:
-        ensure_schema(con)
+    with writer(settings, create=True) as con:
+        initialise(con)
         con.register("_cases", frame)
         con.execute("INSERT INTO case_versions BY NAME SELECT * EXCLUDE (status) FROM _cases")
         con.execute("INSERT INTO cases BY NAME SELECT * FROM _cases")
@@ -133,7 +134,12 @@ def build(home: Path) -> Settings:
             'age', '300', 'range', 'age out of range', '年龄超出范围', ? FROM _q""",
             [json.dumps({"age": "300"})],
         )
+        # Statistics read final codings: the hospitals' own category codes, kept by the coder.
+        con.execute("""INSERT INTO case_coding BY NAME SELECT hospital_code, case_id,
+            version AS case_version, product_category AS category_code,
+            true AS product_involved, 'hospital' AS source, 'tiny' AS model_name,
+            'v0' AS model_version, product_category AS model_category,
+            false AS needs_review, 'hospital_code' AS reason, 'x' AS input_hash,
+            received_at AS coded_at FROM _cases""")
         run_weeks(con, ALERT_WEEKS)
-    finally:
-        con.close()
     return settings

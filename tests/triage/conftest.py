@@ -40,12 +40,12 @@ def _alert(week: str, alert_id: str, keys: list[str], status: str = "new", rank:
 
 @pytest.fixture
 def tiny_con(tmp_path):
-    from pipeline.alerts.weekly import ALERT_COLUMNS, ALERTS_SCHEMA
-    from pipeline.storage.warehouse import connect, ensure_schema
+    from pipeline.alerts.weekly import ALERT_COLUMNS
+    from pipeline.storage.schema import initialise
+    from pipeline.storage.warehouse import connect
 
     con = connect(tmp_path / "warehouse.duckdb")
-    ensure_schema(con)
-    con.execute(ALERTS_SCHEMA)
+    initialise(con)
     cases = pd.DataFrame(
         [
             {

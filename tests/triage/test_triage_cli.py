@@ -94,12 +94,14 @@ def test_triage_workflow_through_the_cli(tiny_home) -> None:
     assert actions[3:] == ["followup.result", "triage.decision"]
 
 
-def test_bad_input_exits_2_with_an_error(tiny_home) -> None:
+def test_bad_input_exits_2_and_unknown_ids_exit_4_with_an_error(tiny_home) -> None:
+    not_found = 4  # docs/operations.md: exit codes
     cases = [
-        (("alerts", "triage", "A1", "--decision", "approve", "--reason", "r"), "not one of"),
+        (("alerts", "triage", "A1", "--decision", "approve", "--reason", "r"), "not one of", 2),
         (
             ("alerts", "triage", "A404", "--decision", "watch", "--reason", "r"),
             "sentinel alerts list",
+            not_found,
         ),
         (
             (
@@ -114,14 +116,19 @@ def test_bad_input_exits_2_with_an_error(tiny_home) -> None:
                 "SH001/C9",
             ),
             "--force-case",
+            2,
         ),
-        (("followup", "record", "F404", "--not-reached", "--conclusion", "x"), "not found"),
-        (("alerts", "show", "A404"), "not found"),
-        (("alerts", "list", "--status", "odd"), "--status"),
+        (
+            ("followup", "record", "F404", "--not-reached", "--conclusion", "x"),
+            "not found",
+            not_found,
+        ),
+        (("alerts", "show", "A404"), "not found", not_found),
+        (("alerts", "list", "--status", "odd"), "--status", 2),
     ]
-    for args, message in cases:
+    for args, message, code in cases:
         result = _run(tiny_home, *args)
-        assert result.exit_code == 2, (args, result.output)
+        assert result.exit_code == code, (args, result.output)
         assert message in result.stderr, (args, result.stderr)
     # No actor: refused by the CLI before anything is written.
     missing = _run(
@@ -132,4 +139,4 @@ def test_bad_input_exits_2_with_an_error(tiny_home) -> None:
 
 def test_a_missing_warehouse_is_a_clear_error(tmp_path) -> None:
     result = _run(tmp_path, "alerts", "list")
-    assert result.exit_code == 2 and "no warehouse" in result.stderr
+    assert result.exit_code == 4 and "no warehouse" in result.stderr

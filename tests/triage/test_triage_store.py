@@ -58,7 +58,6 @@ def test_a_decision_is_stored_with_who_when_why_and_audited(tiny_con) -> None:
     ],
 )
 def test_invalid_requests_are_refused_and_write_nothing(tiny_con, kwargs, message) -> None:
-    store.ensure_tables(tiny_con)
     before = _snapshot(tiny_con)
     args = {"alert_id": "A1", "decision": "watch", "actor": "li", "reason": "r", **kwargs}
     with pytest.raises(TriageError, match=message):

@@ -1,17 +1,17 @@
 """``sentinel model train``, ``sentinel coding run|status|review``, ``sentinel patterns ...``.
 
-Mounted by ``pipeline/cli.py`` through ``register(app)``. Heavy imports (scikit-learn, DuckDB,
-pandas) happen inside the commands so ``sentinel --help`` stays fast.
+Wiring only: each command calls :mod:`pipeline.services.coding` or
+:mod:`pipeline.services.clustering` (imported inside the command: they load scikit-learn).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from pipeline.config import SAMPLE_DIR, Settings
+from pipeline.cli._common import print_json, say, settings
+from pipeline.config import SAMPLE_DIR
 
 SAMPLE_TRUTH = SAMPLE_DIR / "ground_truth.json"
 
@@ -26,23 +26,6 @@ patterns_app = typer.Typer(
     help="Hazard patterns: incremental clustering within categories.", no_args_is_help=True
 )
 coding_app.add_typer(review_app, name="review")
-
-
-def _echo(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _print(payload: object) -> None:
-    typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
-
-
-def _connect(settings: Settings, read_only: bool = False):
-    from pipeline.storage.warehouse import connect
-
-    if not settings.warehouse_path.exists():
-        _echo(f"error: no warehouse at {settings.warehouse_path}: run `sentinel ingest` first")
-        raise typer.Exit(2)
-    return connect(settings.warehouse_path, read_only=read_only)
 
 
 # ---- sentinel model ------------------------------------------------------------------------
@@ -65,70 +48,25 @@ def model_train(
 ) -> None:
     """Train the product coder on stored cases of known category; write the artifact, metrics
     and model card under models/<name>/<version>/."""
-    from pipeline.coding.train import train
+    from pipeline.services import coding
 
-    settings = Settings.from_env()
-    con = _connect(settings, read_only=True)
-    try:
-        _coder, metrics = train(
-            con,
-            settings.models_dir,
-            name=name,
-            version=version,
-            target_accuracy=target_accuracy,
-            activate=activate,
-            progress=_echo,
-        )
-    except FileExistsError as exc:
-        _echo(f"error: {exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        con.close()
-    test = metrics["test"]
-    _print(
-        {
-            "model": f"{name}/{metrics['model']['version']}",
-            "top1_accuracy": round(test["top1_accuracy"], 4),
-            "top2_accuracy": round(test["top2_accuracy"], 4),
-            "macro_f1": round(test["macro"]["f1"], 4),
-            "ece": round(test["calibration"]["ece"], 4),
-            "review_threshold": test["at_threshold"]["threshold"],
-            "review_share": round(test["at_threshold"]["review_share"], 4),
-            "auto_accuracy": test["at_threshold"]["auto_accuracy"],
-            "artifact_bytes": metrics["model"]["artifact_bytes"],
-            "activated": activate,
-        }
+    metrics = coding.train_model(
+        settings(),
+        name=name,
+        version=version,
+        target_accuracy=target_accuracy,
+        activate=activate,
+        progress=say,
     )
+    print_json(coding.train_summary(metrics, name, activate))
 
 
 @model_app.command("list")
 def model_list(name: str = typer.Option("product_coder", "--name")) -> None:
     """Versions of a model with their headline metrics; marks the CURRENT one."""
-    from pipeline.coding.model import current_version, read_metrics
+    from pipeline.services import coding
 
-    settings = Settings.from_env()
-    base = settings.models_dir / name
-    try:
-        current = current_version(settings.models_dir, name)
-    except FileNotFoundError:
-        current = None
-    rows = []
-    for path in sorted(p for p in base.glob("*") if p.is_dir()):
-        try:
-            m = read_metrics(settings.models_dir, name, path.name)
-        except FileNotFoundError:
-            continue
-        rows.append(
-            {
-                "version": path.name,
-                "current": path.name == current,
-                "top1_accuracy": round(m["test"]["top1_accuracy"], 4),
-                "macro_f1": round(m["test"]["macro"]["f1"], 4),
-                "review_threshold": m["model"]["thresholds"]["review"],
-                "trained_at": m["model"]["trained_at"],
-            }
-        )
-    _print(rows)
+    print_json(coding.list_models(settings(), name))
 
 
 # ---- sentinel coding -----------------------------------------------------------------------
@@ -146,29 +84,17 @@ def coding_run(
     ),
 ) -> None:
     """Code every stored active case lacking a current coding (new cases, corrections)."""
-    from pipeline.coding import model as coder_model
-    from pipeline.coding.store import run_coding
+    from pipeline.services import coding
 
-    settings = Settings.from_env()
-    coder = coder_model.load(settings.models_dir, model_name, version)
-    con = _connect(settings)
-    try:
-        summary = run_coding(con, coder, recode=recode, progress=_echo)
-    finally:
-        con.close()
-    _print(summary.as_dict())
+    print_json(coding.run(settings(), model_name, version, recode=recode, progress=say))
 
 
 @coding_app.command("status")
 def coding_status() -> None:
     """How stored cases are coded: by source and reason, models used, review queue size."""
-    from pipeline.coding.store import coding_summary
+    from pipeline.services import coding
 
-    con = _connect(Settings.from_env(), read_only=True)
-    try:
-        _print(coding_summary(con))
-    finally:
-        con.close()
+    print_json(coding.status(settings()))
 
 
 @review_app.command("list")
@@ -179,19 +105,11 @@ def review_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
 ) -> None:
     """Review items (default: the open queue, oldest first)."""
-    from pipeline.coding.store import list_reviews, review_counts
+    from pipeline.services import coding
 
-    if status not in ("open", "resolved", "superseded", "all"):
-        _echo("error: --status must be open, resolved, superseded or all")
-        raise typer.Exit(2)
-    con = _connect(Settings.from_env(), read_only=True)
-    try:
-        frame = list_reviews(con, status=status, limit=limit, hospital=hospital)
-        counts = review_counts(con)
-    finally:
-        con.close()
+    frame, counts = coding.reviews(settings(), status=status, limit=limit, hospital=hospital)
     if as_json:
-        _print(frame.to_dict("records"))
+        print_json(frame.to_dict("records"))
         return
     typer.echo(f"review items: {counts or 'none'}; showing {len(frame)} ({status})")
     for r in frame.itertuples(index=False):
@@ -233,17 +151,9 @@ def review_resolve(
     note: str = typer.Option(None, "--note", help="Optional comment kept with the decision."),
 ) -> None:
     """Record a coder's category for a case (closes its open review item; audit kept)."""
-    from pipeline.coding.store import ReviewError, resolve_review
+    from pipeline.services import coding
 
-    con = _connect(Settings.from_env())
-    try:
-        result = resolve_review(con, case, category, by, note)
-    except ReviewError as exc:
-        _echo(f"error: {exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        con.close()
-    _print(result)
+    print_json(coding.resolve(settings(), case, category, by, note))
 
 
 # ---- sentinel patterns ---------------------------------------------------------------------
@@ -263,20 +173,9 @@ def patterns_refresh(
     ),
 ) -> None:
     """Assign newly coded cases to hazard patterns (existing cases keep their pattern ids)."""
-    import re
+    from pipeline.services import clustering
 
-    from pipeline.clustering.service import refresh
-
-    if week is not None and not re.fullmatch(r"[0-9]{4}-W[0-9]{2}", week):
-        _echo("error: --week must look like 2026-W47")
-        raise typer.Exit(2)
-    settings = Settings.from_env()
-    con = _connect(settings)
-    try:
-        result = refresh(con, settings, week=week, rebuild=rebuild, progress=_echo)
-    finally:
-        con.close()
-    _print(result)
+    print_json(clustering.refresh_patterns(settings(), week=week, rebuild=rebuild, progress=say))
 
 
 @patterns_app.command("list")
@@ -287,15 +186,11 @@ def patterns_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON records."),
 ) -> None:
     """Hazard patterns with their labels and sizes."""
-    from pipeline.clustering.service import list_patterns
+    from pipeline.services import clustering
 
-    con = _connect(Settings.from_env(), read_only=True)
-    try:
-        frame = list_patterns(con, category=category, limit=limit, sort=sort)
-    finally:
-        con.close()
+    frame = clustering.patterns(settings(), category=category, limit=limit, sort=sort)
     if as_json:
-        _print(frame.to_dict("records"))
+        print_json(frame.to_dict("records"))
         return
     for r in frame.itertuples(index=False):
         typer.echo(f"{r.pattern_id}  n={r.n_cases}  {r.first_week}..{r.last_week}  {r.label_en}")
@@ -314,14 +209,9 @@ def patterns_evaluate(
 ) -> None:
     """Hazard purity against a sample's injected hazards: share of each hazard's cases in its
     most common pattern, and that pattern's precision since the hazard's onset."""
-    from pipeline.clustering.quality import hazard_purity
+    from pipeline.services import clustering
 
-    con = _connect(Settings.from_env(), read_only=True)
-    try:
-        rows = hazard_purity(con, ground_truth)
-    finally:
-        con.close()
-    _print(rows)
+    print_json(clustering.purity(settings(), ground_truth))
 
 
 def register(app: typer.Typer) -> None:

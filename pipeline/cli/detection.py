@@ -1,8 +1,5 @@
-"""``sentinel detection ...``: weekly aberration detection from the command line.
-
-The lead mounts this Typer app on the main CLI (``app.add_typer(detection_app,
-name="detection")``); it also runs standalone: ``python -m pipeline.detection.cli --help``.
-"""
+"""``sentinel detect`` (the week's alerts), ``sentinel detect-series`` and
+``sentinel detection methods|detect-series`` (one detector over any weekly counts file)."""
 
 from __future__ import annotations
 
@@ -10,6 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from pipeline.cli._common import say, settings
 
 app = typer.Typer(
     name="detection",
@@ -69,14 +68,9 @@ def detect_series(
     Every week that has enough history for the method is evaluated (restrict with
     --from/--to); weeks without enough history are skipped, not guessed.
     """
-    from pipeline.detection.base import DetectionInputError
-    from pipeline.detection.series_io import SeriesInputError, run_detect_series
+    from pipeline.services import detection
 
-    try:
-        summary = run_detect_series(input_csv, method, output, alpha, from_week, to_week)
-    except (SeriesInputError, DetectionInputError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+    summary = detection.detect_series(input_csv, method, output, alpha, from_week, to_week)
     typer.echo(
         f"{summary.series} series, {summary.evaluated_weeks} weeks evaluated, "
         f"{summary.alarms} alarms -> {summary.output}"
@@ -86,11 +80,55 @@ def detect_series(
 @app.command("methods")
 def list_methods() -> None:
     """List the available detectors with their defaults."""
-    from pipeline.detection.registry import METHOD_SUMMARIES
+    from pipeline.services import detection
 
-    for name, summary in METHOD_SUMMARIES.items():
+    for name, summary in detection.methods().items():
         typer.echo(f"{name:28s} {summary}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
+def detect(
+    week: str = typer.Option(
+        None,
+        "--week",
+        help="ISO week to evaluate, e.g. 2026-W14 (default: the last complete week with cases).",
+    ),
+    week_from: str = typer.Option(None, "--from", help="First ISO week of a backfill."),
+    week_to: str = typer.Option(None, "--to", help="Last ISO week of a backfill."),
+    method: str = typer.Option(
+        "auto-offset", help="Series detector (see `sentinel detect-series --help` for the names)."
+    ),
+    alpha: float = typer.Option(0.005, help="One-sided significance level per series."),
+    fdr: float = typer.Option(0.05, help="Benjamini-Hochberg false discovery rate."),
+    rise_method: str = typer.Option(
+        "auto-rise-offset",
+        help="Sustained-rise detector run "
+        "alongside --method on every series (window totals of "
+        "1-4 weeks); 'none' turns it off.",
+    ),
+    fdr_scope: str = typer.Option(
+        "all",
+        help="'all': BH across all series; 'kind': "
+        "within category / pattern / category x city series.",
+    ),
+) -> None:
+    """Detect emerging hazards for one week (or --from/--to) and store them in `alerts`.
+
+    Re-running a week replaces its alerts; weeks are processed in order so that each alert's
+    status (new / ongoing / resolved) follows from the week before.
+    """
+    from pipeline.services import detection
+
+    config = settings()
+    cfg = detection.settings_for(method, alpha, fdr, rise_method, fdr_scope)
+    weeks = detection.weeks_to_run(config, week, week_from, week_to)
+    counts = detection.detect(config, weeks, cfg, progress=say)
+    typer.echo(
+        f"{sum(counts.values())} alerts over {len(weeks)} week(s) in "
+        f"{config.warehouse_path} (table alerts)"
+    )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="detection")
+    root.command("detect-series")(detect_series)  # the everyday name, also under `detection`
+    root.command("detect")(detect)

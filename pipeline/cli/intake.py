@@ -8,11 +8,17 @@ from pathlib import Path
 
 import typer
 
-from pipeline.config import ConfigError, Settings
+from pipeline.cli._common import say, settings
+from pipeline.errors import BadInput
 
 
-def _echo(message: str) -> None:
-    typer.echo(message, err=True)
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadInput(f"{option} {value!r} is not a date YYYY-MM-DD") from exc
 
 
 def validate(
@@ -26,9 +32,9 @@ def validate(
     whole.
     """
     from pipeline.intake.receipts import render_markdown
-    from pipeline.intake.service import dry_run
+    from pipeline.services import intake
 
-    receipt = dry_run(file, hospital, Settings.from_env())
+    receipt = intake.dry_run(file, hospital, settings())
     typer.echo(
         json.dumps(receipt, ensure_ascii=False, indent=1) if as_json else render_markdown(receipt)
     )
@@ -50,30 +56,26 @@ def ingest(
     date_to: str = typer.Option(None, "--to", help="Only files dated on/before YYYY-MM-DD."),
 ) -> None:
     """Process every new file in the landing zone: validate, store, quarantine, write receipts."""
-    from pipeline.intake.service import ingest as run_ingest
+    from pipeline.services import intake
 
-    settings = Settings.from_env()
+    config = settings()
     if landing is not None:
-        settings = settings.with_overrides(landing_dir=landing.resolve())
-    try:
-        result = run_ingest(
-            settings,
-            hospitals=hospital or None,
-            date_from=date.fromisoformat(date_from) if date_from else None,
-            date_to=date.fromisoformat(date_to) if date_to else None,
-            progress=_echo,
-        )
-    except ConfigError as exc:
-        _echo(f"error: {exc}")
-        raise typer.Exit(2) from exc
+        config = config.with_overrides(landing_dir=landing.resolve())
+    result = intake.ingest(
+        config,
+        hospitals=hospital or None,
+        date_from=_day(date_from, "--from"),
+        date_to=_day(date_to, "--to"),
+        progress=say,
+    )
     typer.echo(
         json.dumps(
             {
                 "files": result.files,
                 "batches": result.batches,
                 "statuses": result.summary.statuses,
-                "warehouse": str(settings.warehouse_path),
-                "receipts": str(settings.outbox_dir),
+                "warehouse": str(config.warehouse_path),
+                "receipts": str(config.outbox_dir),
             },
             indent=1,
         )

@@ -1,4 +1,4 @@
-"""Apply staged submissions to the lake and the warehouse: the single writer.
+"""The submissions ledger: apply staged submissions to the lake and the warehouse, receipts.
 
 Per submission, in the hospital's file order: lake files are written first (deterministic names,
 so a re-run rewrites the same bytes), then the whole ledger/versions/cases/quarantine change is
@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +22,17 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import Settings
-from pipeline.intake.receipts import write_receipt
-from pipeline.intake.stage import read_meta, read_staged
+from pipeline.intake.discover import LandingFile
+from pipeline.intake.receipts import build_receipt, render_markdown
 from pipeline.isoweek import format_iso_week
 from pipeline.storage import lake
-from pipeline.storage.warehouse import CASE_FIELDS, CASE_VALUE_FIELDS, ensure_schema, transaction
+from pipeline.storage.warehouse import (
+    CASE_FIELDS,
+    CASE_VALUE_FIELDS,
+    refresh_reference_tables,
+    transaction,
+)
+from pipeline.validation.staging import read_meta, read_staged, staged_submission_dirs
 
 CONTENT_FIELDS = [f for f in CASE_VALUE_FIELDS if f != "report_type"]
 
@@ -306,10 +314,13 @@ def _decide_versions(
 
 
 def load_staged(
-    settings: Settings, con: duckdb.DuckDBPyConnection, progress: callable | None = None
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    progress: Callable[[dict], None] | None = None,
 ) -> LoadSummary:
     """Apply every staged submission, oldest first per hospital."""
-    ensure_schema(con, settings.hospital_registry)
+    with transaction(con):
+        refresh_reference_tables(con, settings.hospital_registry)
     summary = LoadSummary()
     staged = []
     for directory in staged_submission_dirs(settings):
@@ -332,11 +343,47 @@ def load_staged(
     return summary
 
 
-def staged_submission_dirs(settings: Settings) -> list[Path]:
-    if not settings.staging_dir.exists():
-        return []
-    return sorted(
-        p
-        for p in settings.staging_dir.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").exists()
+def known_files(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str]]:
+    """(hospital, relative path, SHA-256) of every file in the ledger: discovery skips them."""
+    return set(con.execute("SELECT hospital_code, file_name, sha256 FROM submissions").fetchall())
+
+
+def new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> list[LandingFile]:
+    seen = known_files(con)
+    return [f for f in files if (f.hospital_code, f.relpath, f.sha256) not in seen]
+
+
+# ---- receipts ------------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def receipt_from_warehouse(con: duckdb.DuckDBPyConnection, submission_id: str) -> dict:
+    cursor = con.execute("SELECT * FROM submissions WHERE submission_id = ?", [submission_id])
+    names = [d[0] for d in cursor.description]
+    submission = dict(zip(names, cursor.fetchone(), strict=True))
+    submission["unknown_columns"] = json.loads(submission["unknown_columns"] or "[]")
+    cursor = con.execute(
+        "SELECT source_row, field, value, rule, message_en, message_zh FROM quarantine "
+        "WHERE submission_id = ?",
+        [submission_id],
     )
+    names = [d[0] for d in cursor.description]
+    errors = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    return build_receipt(submission, errors, submission.get("file_detail"))
+
+
+def write_receipt(con: duckdb.DuckDBPyConnection, settings: Settings, submission_id: str) -> Path:
+    receipt = receipt_from_warehouse(con, submission_id)
+    folder = settings.outbox_dir / receipt["hospital_code"]
+    _atomic_write(
+        folder / f"{submission_id}.json",
+        json.dumps(receipt, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+    )
+    _atomic_write(folder / f"{submission_id}.md", render_markdown(receipt))
+    return folder / f"{submission_id}.md"

@@ -1,18 +1,18 @@
 """``sentinel alerts list|show|triage`` and ``sentinel followup list|record``.
 
-``register(app)`` also mounts ``sentinel notice`` and ``sentinel evidence-pack`` (one line in
-``pipeline/cli.py`` for the whole alert-to-evidence workflow). Each command opens the
-warehouse only for as long as it runs: DuckDB allows one writer, and the pipeline must not be
-locked out by an analyst's open session.
+Listing reads the published snapshot (never waits for a pipeline run); recording is a short
+writing run through :mod:`pipeline.services.triage`.
 """
 
 from __future__ import annotations
 
-import re
-import sys
 from datetime import date
 
 import typer
+
+from pipeline.cli._common import num, pvalue, settings, table, when
+from pipeline.errors import BadInput
+from pipeline.escaping import terminal_text
 
 alerts_app = typer.Typer(
     help="Review the weekly hazard alerts: list, show, triage "
@@ -26,81 +26,6 @@ followup_app = typer.Typer(
 )
 
 ACTOR_HELP = "Who records this (your name or staff id); default: $SENTINEL_ACTOR."
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    from pipeline.config import Settings
-
-    return Settings.from_env()
-
-
-def _connect(read_only: bool):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from pipeline.storage.warehouse import connect
-
-    settings = _settings()
-    if not settings.warehouse_path.exists():
-        raise _fail(f"no warehouse at {settings.warehouse_path}: run `sentinel ingest` first")
-    try:
-        return connect(settings.warehouse_path, read_only=read_only)
-    except duckdb.IOException as exc:  # another process holds the write lock
-        raise _fail(
-            f"the warehouse is busy ({exc}); retry when the pipeline run has finished"
-        ) from exc
-
-
-def _text(value: object, width: int | None = None) -> str:
-    """Terminal-safe text: no control characters (a narrative cannot move the cursor)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    text = _CONTROL_RE.sub(" ", str(value))
-    if width and len(text) > width:
-        text = text[: width - 1] + "…"
-    return text
-
-
-def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title, show_lines=False, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:  # Text cells: rich markup in a narrative stays text
-        table.add_row(*[Text(_text(v)) for v in row])
-    # Piped output (less, a file) gets room for the columns instead of 80-column wrapping.
-    Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200).print(table)
-
-
-def _num(value: object, digits: int = 1) -> str:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return ""
-    if number != number:
-        return ""
-    return f"{number:.{digits}f}" if digits else f"{number:.0f}"
-
-
-def _p(value: object) -> str:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return ""
-    return "" if number != number else f"{number:.2g}"
-
-
-def _when(value: object) -> str:
-    text = _text(value)
-    return text[:16] if text else ""
 
 
 # ---- sentinel alerts -----------------------------------------------------------------------
@@ -118,17 +43,9 @@ def alerts_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """The week's alerts in the detectors' rank order, with each alert's current decision."""
-    from pipeline.triage.store import TriageError, list_alerts
+    from pipeline.services import triage
 
-    if status and status not in ("new", "ongoing", "resolved"):
-        raise _fail(f"--status {status!r} is not one of new, ongoing, resolved")
-    con = _connect(read_only=True)
-    try:
-        frame = list_alerts(con, week, status, decision)
-    except TriageError as exc:
-        raise _fail(str(exc)) from exc
-    finally:
-        con.close()
+    frame = triage.alerts(settings(), week, status, decision)
     if frame.empty:
         typer.echo("no alerts" + (f" in {week}" if week else "") + " match", err=True)
         return
@@ -158,21 +75,21 @@ def alerts_list(
         return
     rows = [
         [
-            _num(r["rank"], 0),
+            num(r["rank"], 0),
             r["alert_id"],
             r["alert_type"],
-            _text(r["subject"], 40),
+            terminal_text(r["subject"], 40),
             r["status"],
-            f"{_num(r['observed'], 0)} / {_num(r['expected'])}",
-            _num(r["threshold"]),
-            _p(r["pvalue"]),
+            f"{num(r['observed'], 0)} / {num(r['expected'])}",
+            num(r["threshold"]),
+            pvalue(r["pvalue"]),
             r["hospitals"],
             f"{r['n_severe']}/{r['n_admitted']}/{r['n_died']}",
             (r["decision"] or "").replace("_", "-") if isinstance(r["decision"], str) else "-",
         ]
         for r in frame.to_dict("records")
     ]
-    _table(
+    table(
         f"Alerts {frame['week'].iloc[0]} ({len(frame)})",
         [
             "rank",
@@ -202,34 +119,26 @@ def alerts_show(
     narrative_width: int = typer.Option(90, "--width", help="Narrative characters shown."),
 ) -> None:
     """An alert's details: why it fired, its cases, triage history and follow-ups."""
-    from pipeline.reporting.context import alert_cases
-    from pipeline.triage.store import TriageError, decision_history, find_alert, followups
+    from pipeline.services import triage
 
-    con = _connect(read_only=True)
-    try:
-        alert = find_alert(con, alert_id, week)
-        cases = alert_cases(con, alert)
-        history = decision_history(con, alert_id)
-        follow = followups(con, alert_id)
-    except TriageError as exc:
-        raise _fail(str(exc)) from exc
-    finally:
-        con.close()
+    details = triage.alert_details(settings(), alert_id, week)
+    alert, cases = details["alert"], details["cases"]
+    history, follow = details["history"], details["followups"]
     typer.echo(
         f"alert {alert['alert_id']}  week {alert['week']}  rank "
-        f"{_num(alert['rank'], 0) or '-'}  status {alert['status']}"
+        f"{num(alert['rank'], 0) or '-'}  status {alert['status']}"
     )
-    typer.echo(f"  {alert['alert_type']}: {_text(alert['subject'])}")
+    typer.echo(f"  {alert['alert_type']}: {terminal_text(alert['subject'])}")
     typer.echo(
-        f"  method {alert['method']}: observed {_num(alert['observed'], 0)}, expected "
-        f"{_num(alert['expected'], 2)}, threshold {_num(alert['threshold'], 2)}, "
-        f"p {_p(alert['pvalue'])}, q {_p(alert['qvalue'])}"
+        f"  method {alert['method']}: observed {num(alert['observed'], 0)}, expected "
+        f"{num(alert['expected'], 2)}, threshold {num(alert['threshold'], 2)}, "
+        f"p {pvalue(alert['pvalue'])}, q {pvalue(alert['qvalue'])}"
     )
     typer.echo(
         f"  hospitals {alert['hospitals']}  severe {alert['n_severe']}  admitted "
         f"{alert['n_admitted']}  died {alert['n_died']}"
     )
-    _table(
+    table(
         f"Cases ({len(cases)})",
         [
             "case",
@@ -245,12 +154,12 @@ def alerts_show(
             [
                 f"{c['hospital_code']}/{c['case_id']}",
                 c["visit_date"],
-                f"{_num(c['age'], 0)}{(c['age_unit'] or 'y')[0]} {(c['sex'] or '?')[0]}",
+                f"{num(c['age'], 0)}{(c['age_unit'] or 'y')[0]} {(c['sex'] or '?')[0]}",
                 c["severity"],
                 c["outcome"],
-                _text(c["product_name"], 30),
-                " / ".join(_text(c[k], 20) for k in ("brand", "model", "batch")),
-                _text(c["narrative"], narrative_width),
+                terminal_text(c["product_name"], 30),
+                " / ".join(terminal_text(c[k], 20) for k in ("brand", "model", "batch")),
+                terminal_text(c["narrative"], narrative_width),
             ]
             for c in cases.to_dict("records")
         ],
@@ -258,12 +167,12 @@ def alerts_show(
     if history.empty:
         typer.echo(f"triage: not yet triaged (sentinel alerts triage {alert_id} --decision ...)")
     else:
-        _table(
+        table(
             "Triage history",
             ["when (UTC)", "week", "decision", "by", "reason"],
             [
                 [
-                    _when(h["recorded_at"]),
+                    when(h["recorded_at"]),
                     h["week"],
                     h["decision"].replace("_", "-"),
                     h["actor"],
@@ -273,7 +182,7 @@ def alerts_show(
             ],
         )
     if not follow.empty:
-        _follow_table(follow, "Follow-ups")
+        _followtable(follow, "Follow-ups")
 
 
 @alerts_app.command("triage")
@@ -305,24 +214,18 @@ def alerts_triage(
     follow-up creates one follow-up per selected case, due 10 working days later (Chinese
     public holidays skipped).
     """
-    from pipeline.triage.store import TriageError, record_decision
+    from pipeline.services import triage
 
-    con = _connect(read_only=False)
-    try:
-        out = record_decision(
-            con,
-            alert_id,
-            decision,
-            actor,
-            reason,
-            week=week,
-            cases=cases or [],
-            force_case=force_case,
-        )
-    except TriageError as exc:
-        raise _fail(str(exc)) from exc
-    finally:
-        con.close()
+    out = triage.decide(
+        settings(),
+        alert_id,
+        decision,
+        actor,
+        reason,
+        week=week,
+        cases=cases or [],
+        force_case=force_case,
+    )
     typer.echo(
         f"recorded {out['decision'].replace('_', '-')} on {alert_id} ({out['week']}) "
         f"by {actor}: event {out['event_id']}"
@@ -334,8 +237,8 @@ def alerts_triage(
 # ---- sentinel followup ---------------------------------------------------------------------
 
 
-def _follow_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
-    _table(
+def _followtable(frame, title: str) -> None:  # type: ignore[no-untyped-def]
+    table(
         title,
         [
             "follow-up",
@@ -354,15 +257,16 @@ def _follow_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
                 f["followup_id"],
                 f["alert_id"],
                 f"{f['hospital_code']}/{f['case_id']}",
-                f"{_when(f['requested_at'])} {f['requested_by']}",
-                _text(f["due_date"])[:10],
+                f"{when(f['requested_at'])} {f['requested_by']}",
+                terminal_text(f["due_date"])[:10],
                 f["status"],
                 "" if not isinstance(f["result_id"], str) else ("yes" if f["reached"] else "no"),
-                _text(f["product_role"]),
+                terminal_text(f["product_role"]),
                 " / ".join(
-                    _text(f[k], 20) for k in ("brand_verified", "model_verified", "batch_verified")
+                    terminal_text(f[k], 20)
+                    for k in ("brand_verified", "model_verified", "batch_verified")
                 ),
-                _text(f["conclusion"], 60),
+                terminal_text(f["conclusion"], 60),
             ]
             for f in frame.to_dict("records")
         ],
@@ -382,28 +286,20 @@ def followup_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Follow-ups with their latest result and status (open, overdue, completed)."""
-    from pipeline.triage.store import followups
+    from pipeline.services import triage
 
     try:
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError as exc:
-        raise _fail(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from exc
-    con = _connect(read_only=True)
-    try:
-        frame = followups(con, alert_id, as_of=day)
-    finally:
-        con.close()
-    if overdue:
-        frame = frame[frame["status"] == "overdue"]
-    elif only_open:
-        frame = frame[frame["status"] != "completed"]
+        raise BadInput(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from exc
+    frame = triage.followups(settings(), alert_id, only_open=only_open, overdue=overdue, as_of=day)
     if as_json:
         typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
         return
     if frame.empty:
         typer.echo("no follow-ups match", err=True)
         return
-    _follow_table(frame, f"Follow-ups ({len(frame)})")
+    _followtable(frame, f"Follow-ups ({len(frame)})")
 
 
 @followup_app.command("record")
@@ -430,34 +326,22 @@ def followup_record(
     batch: str = typer.Option(None, "--batch", help="Batch / lot verified."),
 ) -> None:
     """Record the result of a follow-up (a later record supersedes, history is kept)."""
-    from pipeline.triage.store import TriageError, record_followup_result
+    from pipeline.services import triage
 
-    con = _connect(read_only=False)
-    try:
-        result_id = record_followup_result(
-            con,
-            followup_id,
-            reached=reached,
-            actor=actor,
-            conclusion=conclusion,
-            product_role=role,
-            brand=brand,
-            model=model,
-            batch=batch,
-        )
-    except TriageError as exc:
-        raise _fail(str(exc)) from exc
-    finally:
-        con.close()
+    result_id = triage.record_result(
+        settings(),
+        followup_id,
+        reached=reached,
+        actor=actor,
+        conclusion=conclusion,
+        product_role=role,
+        brand=brand,
+        model=model,
+        batch=batch,
+    )
     typer.echo(f"recorded result {result_id} for follow-up {followup_id}")
 
 
 def register(app: typer.Typer) -> None:
-    """Mount alerts, followup, notice and evidence-pack."""
-    from pipeline.evidence.cli import register as register_evidence
-    from pipeline.notices.cli import register as register_notices
-
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(followup_app, name="followup")
-    register_notices(app)
-    register_evidence(app)

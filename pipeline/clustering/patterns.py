@@ -1,4 +1,4 @@
-"""Hazard patterns in the warehouse: ``sentinel patterns refresh`` and ``sentinel patterns list``.
+"""Hazard patterns in the warehouse: refresh (``sentinel patterns refresh``) and list.
 
 Tables:
 
@@ -39,76 +39,16 @@ from pipeline.clustering import engine, features
 from pipeline.clustering.engine import ClusterState, Params
 from pipeline.clustering.labels import doc_terms, label_patterns
 from pipeline.config import Settings
+from pipeline.errors import NotFound
 from pipeline.storage.warehouse import transaction
 
 Progress = Callable[[str], None]
 KEEP_STATES = 3
 DEFAULT_PARAMS = Params()
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS hazard_patterns (
-  pattern_id VARCHAR PRIMARY KEY,
-  category_code VARCHAR NOT NULL,
-  label_en VARCHAR NOT NULL,
-  label_zh VARCHAR NOT NULL,
-  top_terms VARCHAR NOT NULL,
-  dominant_cause VARCHAR,
-  dominant_injury VARCHAR,
-  dominant_region VARCHAR,
-  n_cases INTEGER NOT NULL,
-  first_week VARCHAR NOT NULL,
-  last_week VARCHAR NOT NULL,
-  created_week VARCHAR NOT NULL,
-  updated_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS case_patterns (
-  hospital_code VARCHAR NOT NULL,
-  case_id VARCHAR NOT NULL,
-  pattern_id VARCHAR NOT NULL,
-  assigned_week VARCHAR NOT NULL,
-  similarity DOUBLE NOT NULL,
-  category_code VARCHAR NOT NULL,
-  refresh_seq INTEGER NOT NULL,
-  PRIMARY KEY (hospital_code, case_id)
-);
-CREATE TABLE IF NOT EXISTS pattern_processed (
-  hospital_code VARCHAR NOT NULL,
-  case_id VARCHAR NOT NULL,
-  case_version INTEGER NOT NULL,
-  category_code VARCHAR NOT NULL,
-  visit_week VARCHAR NOT NULL,
-  refresh_seq INTEGER NOT NULL,
-  PRIMARY KEY (hospital_code, case_id)
-);
-CREATE TABLE IF NOT EXISTS pattern_refreshes (
-  refresh_seq INTEGER PRIMARY KEY,
-  week VARCHAR NOT NULL,
-  rebuilt BOOLEAN NOT NULL,
-  processed_at TIMESTAMP NOT NULL,
-  new_cases INTEGER NOT NULL,
-  assigned INTEGER NOT NULL,
-  removed INTEGER NOT NULL,
-  new_patterns INTEGER NOT NULL,
-  patterns INTEGER NOT NULL,
-  params VARCHAR NOT NULL
-);
-"""
 
-
-class PatternStateError(RuntimeError):
+class PatternStateError(NotFound):
     """The saved clusterer state does not match the warehouse."""
-
-
-PATTERN_TABLES = ("hazard_patterns", "case_patterns", "pattern_processed", "pattern_refreshes")
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    from pipeline.coding.store import ensure_tables as ensure_coding
-    from pipeline.storage.warehouse import has_table
-
-    ensure_coding(con)
-    if not all(has_table(con, name) for name in PATTERN_TABLES):
-        con.execute(SCHEMA)
 
 
 def state_root(settings: Settings) -> Path:
@@ -239,7 +179,6 @@ def refresh(
 ) -> dict:
     """Cluster the coded cases not clustered yet (up to ``week``); one transaction."""
     say = progress or (lambda _m: None)
-    ensure_tables(con)
     last = con.execute("SELECT max(refresh_seq) FROM pattern_refreshes").fetchall()[0][0]
     seq = (last or 0) + 1
     root = state_root(settings)
@@ -496,20 +435,6 @@ def list_patterns(
     limit: int = 50,
     sort: str = "cases",
 ) -> pd.DataFrame:
-    from pipeline.storage.warehouse import has_table
-
-    if not has_table(con, "hazard_patterns"):
-        return pd.DataFrame(
-            columns=[
-                "pattern_id",
-                "n_cases",
-                "first_week",
-                "last_week",
-                "label_en",
-                "label_zh",
-                "top_terms",
-            ]
-        )
     order = {
         "cases": "n_cases DESC, pattern_id",
         "recent": "created_week DESC, pattern_id",

@@ -1,30 +1,22 @@
-"""Stage a batch of landing files: read, prepare, validate with GX, write staging files.
+"""Read one landing file as a submission: sender checks, reading, preparation (no database).
 
-Staging touches no database, so batches run in parallel; the single writer (``load``) applies
-them. Each submission is staged into ``staging/<submission_id>/`` via a temporary directory and
-a rename, so a crash leaves either a complete staged submission or nothing.
+A whole-file rejection still keeps every readable row (they go to quarantine with the file's
+reason), so nothing the sender sent is lost. Validation of the rows (Great Expectations) and
+staging are the next step (:mod:`pipeline.validation.staging`).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import Settings
 from pipeline.contract import CASE_FIELD_NAMES
 from pipeline.intake.discover import SUPPORTED_SUFFIXES, LandingFile
 from pipeline.intake.prepare import local_time, prepare_extract
 from pipeline.intake.reader import FileRejected, read_extract
-from pipeline.validation.runner import ERROR_COLUMNS, CaseValidator
-
-META = "meta.json"
-ROWS = "rows.parquet"
-ERRORS = "errors.parquet"
 
 
 @dataclass
@@ -49,7 +41,7 @@ def check_sender(hospital_code: str, registry: pd.DataFrame, received: date) -> 
         )
 
 
-def _read_one(f: LandingFile, registry: pd.DataFrame, key: bytes) -> StagedFile:
+def read_submission(f: LandingFile, registry: pd.DataFrame, key: bytes) -> StagedFile:
     """Read and prepare one file. A whole-file rejection still keeps every readable row (they
     go to quarantine with the file's reason), so nothing the sender sent is lost."""
     received = datetime.fromisoformat(f.received_at)
@@ -116,48 +108,3 @@ def _read_one(f: LandingFile, registry: pd.DataFrame, key: bytes) -> StagedFile:
     frame["_duplicate"] = frame.duplicated(subset=CASE_FIELD_NAMES, keep="first")
     meta["rows_duplicate_in_file"] = int(frame["_duplicate"].sum())
     return StagedFile(meta=meta, frame=frame)
-
-
-def stage_batch(
-    files: list[LandingFile], settings: Settings, validator: CaseValidator, registry: pd.DataFrame
-) -> list[str]:
-    """Stage every file of a batch; returns the staged submission ids."""
-    key = settings.require_pseudonym_key()
-    staged = [_read_one(f, registry, key) for f in files]
-    frames = [
-        s.frame[~s.frame["_duplicate"]]
-        for s in staged
-        if s.frame is not None and s.meta["file_rule"] is None
-    ]
-    errors = pd.DataFrame(columns=ERROR_COLUMNS)
-    if frames:
-        errors = validator.validate(pd.concat(frames, ignore_index=True)).errors
-    ids: list[str] = []
-    for item in staged:
-        sid = item.meta["submission_id"]
-        target = settings.staging_dir / sid
-        tmp = settings.staging_dir / f".{sid}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if item.frame is not None:
-            keep = [*CASE_FIELD_NAMES, "_row", "_duplicate"]
-            item.frame[keep].to_parquet(tmp / ROWS, index=False)
-            errors[errors["_submission_id"] == sid].to_parquet(tmp / ERRORS, index=False)
-        (tmp / META).write_text(
-            json.dumps(item.meta, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.rename(target)
-        ids.append(sid)
-    return ids
-
-
-def read_meta(directory: Path) -> dict:
-    return json.loads((directory / META).read_text(encoding="utf-8"))
-
-
-def read_staged(directory: Path) -> tuple[dict, pd.DataFrame | None, pd.DataFrame | None]:
-    meta = read_meta(directory)
-    if not (directory / ROWS).exists():
-        return meta, None, None
-    return meta, pd.read_parquet(directory / ROWS), pd.read_parquet(directory / ERRORS)

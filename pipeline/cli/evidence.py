@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
 import typer
+
+from pipeline.cli._common import say, settings
+from pipeline.errors import BadInput, NotFound
 
 app = typer.Typer(
     help="Build an evidence pack (zip) for an alert or a product category, or verify one.\n\n"
@@ -18,18 +22,13 @@ app = typer.Typer(
 )
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
-
-
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise _fail(f"{option} {value!r} is not a date YYYY-MM-DD") from exc
+        raise BadInput(f"{option} {value!r} is not a date YYYY-MM-DD") from exc
 
 
 @app.callback()
@@ -59,35 +58,13 @@ def evidence_pack(
     week with alerts). Prints the path of the zip."""
     if ctx.invoked_subcommand is not None:
         return
-    import time
+    from pipeline.services import evidence
 
-    from pipeline.config import Settings
-    from pipeline.evidence.pack import build_evidence_pack, manifest_digest, top_alert
-    from pipeline.storage.warehouse import connect
-
-    settings = Settings.from_env()
-    if not settings.warehouse_path.exists():
-        raise _fail(f"no warehouse at {settings.warehouse_path}: run `sentinel ingest` first")
-    if not (alert_id or category):
-        con = connect(settings.warehouse_path, read_only=True)
-        try:
-            top = top_alert(con, week)
-        finally:
-            con.close()
-        if top is None:
-            raise _fail(
-                f"no ranked alerts in {f'week {week}' if week else 'the warehouse'}: "
-                "give --alert or --category (or run `sentinel detect`)"
-            )
-        alert_id, week = top["alert_id"], top["week"]
-        typer.echo(
-            f"top alert of {week}: {alert_id} ({top['alert_type']} {top['subject']})", err=True
-        )
     started = time.perf_counter()
-    typer.echo("building evidence pack ...", err=True)
+    say("building evidence pack ...")
     try:
-        path = build_evidence_pack(
-            settings,
+        built = evidence.build(
+            settings(),
             alert_id=alert_id,
             week=week,
             category=category,
@@ -95,27 +72,28 @@ def evidence_pack(
             date_to=_date(date_to, "--to"),
             out=out,
         )
-    except LookupError as exc:
-        hint = " (`sentinel alerts list [--week W]` shows the alert ids)" if alert_id else ""
-        raise _fail(f"{exc}{hint}") from exc
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    typer.echo(
-        f"{path.stat().st_size:,} bytes in {time.perf_counter() - started:.1f}s, "
-        f"manifest sha256 {manifest_digest(path)}",
-        err=True,
+    except NotFound as exc:
+        if not alert_id:
+            raise
+        raise NotFound(
+            f"{exc.detail} (`sentinel alerts list [--week W]` shows the alert ids)"
+        ) from exc
+    if built.top_alert is not None:
+        top = built.top_alert
+        say(f"top alert of {top['week']}: {top['alert_id']} ({top['alert_type']} {top['subject']})")
+    say(
+        f"{built.size_bytes:,} bytes in {time.perf_counter() - started:.1f}s, "
+        f"manifest sha256 {built.manifest_sha256}"
     )
-    typer.echo(str(path))
+    typer.echo(str(built.path))
 
 
 @app.command("verify")
 def verify(zip_path: Path = typer.Argument(..., help="Evidence pack to check.")) -> None:
     """Check a pack against its manifest: exit 0 when intact, 1 with the problems otherwise."""
-    from pipeline.evidence.pack import verify_evidence_pack
+    from pipeline.services import evidence
 
-    if not zip_path.exists():
-        raise _fail(f"no such file: {zip_path}")
-    problems = verify_evidence_pack(zip_path)
+    problems = evidence.verify(zip_path)
     if problems:
         for problem in problems:
             typer.echo(f"FAIL {problem}")

@@ -50,3 +50,7 @@ def expectations(
         return
     SUITE_PATH.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {SUITE_PATH}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="docs")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from pipeline.cli._common import settings
+from pipeline.errors import BadInput
+
 app = typer.Typer(
     help="Documents from confirmed alerts: risk notice (regulators), consumer "
     "safety warning, recall referral; HTML and Markdown.",
@@ -28,26 +31,16 @@ def render(
 ) -> None:
     """Render the documents of a confirmed alert; refuses (exit 2) unless the alert's current
     decision is confirm. Prints the paths written."""
-    from pipeline.config import Settings
-    from pipeline.notices.render import KINDS, LANGS, NoticeRefused, write_notices
+    from pipeline.notices.render import KINDS, LANGS
+    from pipeline.services import notices
 
+    if kind != "all" and kind not in KINDS:
+        raise BadInput(f"--kind {kind!r} is not one of {', '.join(KINDS)}, all")
+    if lang != "all" and lang not in LANGS:
+        raise BadInput(f"--lang {lang!r} is not one of zh, en, all")
     kinds = KINDS if kind == "all" else (kind,)
     langs = LANGS if lang == "all" else (lang,)
-    if kind != "all" and kind not in KINDS:
-        typer.echo(f"error: --kind {kind!r} is not one of {', '.join(KINDS)}, all", err=True)
-        raise typer.Exit(2)
-    if lang != "all" and lang not in LANGS:
-        typer.echo(f"error: --lang {lang!r} is not one of zh, en, all", err=True)
-        raise typer.Exit(2)
-    settings = Settings.from_env()
-    if not settings.warehouse_path.exists():
-        typer.echo(f"error: no warehouse at {settings.warehouse_path}", err=True)
-        raise typer.Exit(2)
-    try:
-        paths = write_notices(settings, alert_id, kinds, langs, week=week)
-    except (NoticeRefused, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    paths = notices.render(settings(), alert_id, kinds, langs, week=week)
     for path in paths:
         typer.echo(str(path))
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import typer
 
+from pipeline.cli._common import say, settings
+from pipeline.errors import BadInput
+
 app = typer.Typer(
     help="Reports: the weekly hazard report and the quarterly statistical summary.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 @app.command("weekly")
@@ -31,18 +29,13 @@ def weekly(
     Each HTML file is self-contained (charts embedded, works offline, prints well); files go
     to $SENTINEL_HOME/reports/<week>/ and their paths are printed.
     """
-    from pipeline.config import Settings
-    from pipeline.reporting.weekly import write_weekly_report
+    from pipeline.services import reporting
 
     langs = {"all": ("zh", "en"), "zh": ("zh",), "en": ("en",)}.get(lang)
     if langs is None:
-        _fail(f"--lang must be zh, en or all, not {lang!r}")
-    settings = Settings.from_env()
-    typer.echo(f"writing the weekly report{' for ' + week if week else ''} ...", err=True)
-    try:
-        paths = write_weekly_report(settings, week=week, langs=langs)
-    except (ValueError, FileNotFoundError, LookupError) as exc:  # ReportError too
-        _fail(str(exc))
+        raise BadInput(f"--lang must be zh, en or all, not {lang!r}")
+    say(f"writing the weekly report{' for ' + week if week else ''} ...")
+    paths = reporting.weekly(settings(), week=week, langs=langs)
     for key in (*langs, "json"):
         typer.echo(str(paths[key]))
 
@@ -57,13 +50,9 @@ def quarterly(
     hazard patterns, and the change against the same quarter a year earlier; files go to
     $SENTINEL_HOME/reports/quarterly/<quarter>/ and their paths are printed.
     """
-    from pipeline.config import Settings
-    from pipeline.reporting.quarterly import write_quarterly_summary
+    from pipeline.services import reporting
 
-    try:
-        paths = write_quarterly_summary(Settings.from_env(), quarter)
-    except (ValueError, FileNotFoundError) as exc:  # QuarterError too
-        _fail(str(exc))
+    paths = reporting.quarterly(settings(), quarter)
     for path in paths.values():
         typer.echo(str(path))
 

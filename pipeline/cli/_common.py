@@ -1,0 +1,63 @@
+"""Helpers shared by the CLI modules: settings, output, terminal tables (wiring only)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.config import Settings
+from pipeline.escaping import terminal_text
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def say(message: str) -> None:
+    """Progress and notes go to stderr; results to stdout."""
+    typer.echo(message, err=True)
+
+
+def print_json(payload: object) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+
+
+def table(
+    title: str, columns: list[str], rows: list[list[object]], width: int | None = None
+) -> None:
+    """A terminal table; every cell is plain text (rich markup in a narrative stays text)."""
+    out = Table(title=title, show_lines=False, title_justify="left")
+    for column in columns:
+        out.add_column(column, overflow="fold")
+    for row in rows:
+        out.add_row(*[Text(terminal_text(v)) for v in row])
+    # Piped output (less, a file) gets room for the columns instead of 80-column wrapping.
+    Console(soft_wrap=False, width=width or (None if sys.stdout.isatty() else 200)).print(out)
+
+
+def num(value: object, digits: int = 1) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if number != number:
+        return ""
+    return f"{number:.{digits}f}" if digits else f"{number:.0f}"
+
+
+def pvalue(value: object) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    return "" if number != number else f"{number:.2g}"
+
+
+def when(value: object) -> str:
+    text = terminal_text(value)
+    return text[:16] if text else ""
