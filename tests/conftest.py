@@ -1,9 +1,25 @@
-"""Test-suite wide setup."""
+"""Test-suite wide setup.
+
+The inner loop is ``pytest -m "not slow"`` (under a minute); CI runs everything. A test is
+``slow`` when it takes more than about a second or needs a server, a browser, R or Airflow:
+mark it with ``@pytest.mark.slow`` (or ``pytestmark`` for a whole module). Tests that use one
+of the heavy fixtures below are marked here, so a new test on them cannot slow the loop down.
+"""
 
 # Airflow: a throw-away AIRFLOW_HOME for the whole session, plus the ``airflow_home`` fixture
 # and the ``run_dag_tests`` helper (tests/conftest_airflow.py).
 import pytest
 from conftest_airflow import airflow_home  # noqa: F401
+
+# Session fixtures that build a whole network (ingest, coding, patterns, detection) or an
+# Airflow metadata DB: tens of seconds each.
+HEAVY_FIXTURES = {"small_network", "small_network_copy", "airflow_home"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -17,10 +17,13 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest_airflow import REPO
 from network_fixture import DETECT_WEEKS, HOSTILE_IDENTIFIERS, KEY
 
 from pipeline.storage.warehouse import table_checksums
+
+pytestmark = pytest.mark.slow  # see tests/conftest.py
 
 # Columns that record when something ran (wall clock), not what was decided.
 RUN_TIMES = {

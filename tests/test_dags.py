@@ -17,6 +17,8 @@ from datetime import timedelta
 import pytest
 from conftest_airflow import AIRFLOW_CFG, DAGS_DIR, REPO
 
+pytestmark = pytest.mark.slow  # see tests/conftest.py
+
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py"))
 HEAVY = (
     "pandas",

@@ -18,7 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest_airflow import run_dag_tests
+
+pytestmark = pytest.mark.slow  # see tests/conftest.py
 
 KEY = "dag-e2e-test-pseudonym-key-0123456789"
 RECEIVED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # file mtime = received_at

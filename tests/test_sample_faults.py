@@ -21,6 +21,8 @@ from pipeline.contract import FIELD_BY_NAME
 from pipeline.services.intake import ingest
 from pipeline.storage.warehouse import connect
 
+pytestmark = pytest.mark.slow  # see tests/conftest.py
+
 GROUND_TRUTH = SAMPLE_DIR / "ground_truth.json"
 FILE_RULES = {
     "empty_file": {"empty_file"},

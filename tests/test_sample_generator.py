@@ -119,6 +119,7 @@ def stored_rows(net) -> dict[tuple[str, str], dict[str, str]]:
 # ----------------------------------------------------------------------------- determinism
 
 
+@pytest.mark.slow
 def test_same_arguments_give_identical_bytes(net, tmp_path):
     out, _, _ = net
     again = tmp_path / "again"

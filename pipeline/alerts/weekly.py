@@ -53,7 +53,7 @@ from pipeline.detection.multiple_testing import bh_qvalues
 from pipeline.detection.new_terms import category_new_terms, new_terms
 from pipeline.detection.registry import detect_panel_frame
 from pipeline.errors import NotFound
-from pipeline.isoweek import add_weeks, week_ordinal
+from pipeline.isoweek import add_weeks, format_iso_week, week_ordinal
 from pipeline.storage.warehouse import transaction
 
 DETECTOR_VERSION = "alerts-1"
@@ -534,8 +534,6 @@ def _detect_week(
 def default_week(con: duckdb.DuckDBPyConnection, today: date | None = None) -> str:
     """The last complete ISO week before ``today``, but no later than the latest week with
     cases (so a backlog loaded late is still evaluated on its own last week)."""
-    from pipeline.isoweek import format_iso_week
-
     last_complete = add_weeks(format_iso_week(today or date.today()), -1)
     weeks = [w for (w,) in con.execute("SELECT DISTINCT visit_week FROM cases").fetchall()]
     if not weeks:

@@ -14,6 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.contract import CASE_FIELD_NAMES
+from pipeline.intake.discover import file_order_key
+from pipeline.intake.prepare import prepare_extract
+from pipeline.intake.reader import FileRejected, read_extract
+from pipeline.isoweek import format_iso_week as iso_week
 
 _KEY = b"landing-frame-key-not-a-secret"
 
@@ -21,11 +25,6 @@ _KEY = b"landing-frame-key-not-a-secret"
 def read_landing_cases(
     landing: Path, hospitals: list[str] | None = None, max_files: int | None = None
 ) -> pd.DataFrame:
-    from pipeline.intake.discover import file_order_key
-    from pipeline.intake.prepare import prepare_extract
-    from pipeline.intake.reader import FileRejected, read_extract
-    from pipeline.isoweek import format_iso_week as iso_week
-
     frames = []
     landing = Path(landing)
     for folder in sorted(p for p in landing.iterdir() if p.is_dir()):

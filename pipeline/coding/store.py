@@ -41,6 +41,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline import reference
 from pipeline.coding import NO_PRODUCT
 from pipeline.coding.model import ProductCoder, model_text
 from pipeline.errors import BadInput
@@ -152,8 +153,6 @@ def decide(
     now: datetime,
 ) -> pd.DataFrame:
     """The coding rows for a batch of cases (``proba`` row-aligned with ``cases``)."""
-    from pipeline import reference
-
     taxonomy = reference.load_taxonomy().set_index("category_code")
     classes = model.classes
     index = {c: i for i, c in enumerate(classes)}
@@ -413,8 +412,6 @@ def resolve_review(
     model: ProductCoder | None = None,
 ) -> dict:
     """Record a coder's decision for a case (category code or ``NONE``) and apply it."""
-    from pipeline import reference
-
     if not by or not by.strip():
         raise ReviewError("--by NAME is required: every resolution names the coder")
     hospital, case_id = _find_case(con, case_ref)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 NEISS_MARKER = "cpsc_case_number"
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -98,8 +100,6 @@ def _cell_text(value: object) -> str:
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # corrupt bytes fail in zipfile, zlib, XML parsers, openpyxl...

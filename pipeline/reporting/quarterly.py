@@ -15,10 +15,13 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from markupsafe import Markup
 
 from pipeline.errors import BadInput
 from pipeline.escaping import write_safe_csv
+from pipeline.reporting.charts import bar_chart_svg
 from pipeline.reporting.labels import Labels
+from pipeline.reporting.weekly import _environment
 
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 DIMENSIONS = ("family", "region", "severity", "outcome", "product_relation")
@@ -193,11 +196,6 @@ def write_quarterly_summary(
 ) -> dict[str, Path]:
     """Write the quarter's summary under ``reports_dir/quarterly/<quarter>/``; returns
     {'html', 'summary_csv', 'patterns_csv'} paths."""
-    from markupsafe import Markup
-
-    from pipeline.reporting.charts import bar_chart_svg
-    from pipeline.reporting.weekly import _environment
-
     start, end = quarter_range(quarter)
     prev_quarter = previous_year(quarter)
     prev_start, prev_end = quarter_range(prev_quarter)

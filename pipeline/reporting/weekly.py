@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from pipeline.alerts.series import age_group, load_cases
 from pipeline.alerts.weekly import default_week
@@ -29,6 +31,7 @@ from pipeline.detection.new_terms import tokenize
 from pipeline.errors import BadInput
 from pipeline.isoweek import is_iso_week, iso_week_monday, week_ordinal
 from pipeline.privacy import scrub_text
+from pipeline.reporting.charts import trend_chart_svg
 from pipeline.reporting.context import alert_cases, alert_trend, load_alert
 from pipeline.reporting.health import network_health
 from pipeline.reporting.labels import AGE_GROUPS, LANGS, UI, Labels
@@ -344,8 +347,6 @@ def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
 
 
 def _environment():  # type: ignore[no-untyped-def]
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
     env = Environment(
         loader=PackageLoader("pipeline.reporting", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -376,8 +377,6 @@ def _fmt_p(value: object) -> str:
 
 def _display(data: dict, labels: Labels, lang: str) -> dict:
     """Names and charts for one language, added to a copy of the data."""
-    from pipeline.reporting.charts import trend_chart_svg
-
     ui = UI[lang]
     out = dict(data)
     out["alerts"] = []
@@ -467,8 +466,6 @@ def _display(data: dict, labels: Labels, lang: str) -> dict:
 def render_weekly_html(data: dict, labels: Labels, lang: str) -> str:
     if lang not in LANGS:
         raise ReportError(f"language {lang!r} is not one of {', '.join(LANGS)}")
-    from markupsafe import Markup
-
     view = _display(data, labels, lang)
     for alert in view["alerts"]:
         # matplotlib escapes every text it writes into the SVG; nothing else is marked safe.

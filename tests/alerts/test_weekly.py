@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipeline.alerts.series import build_panel
 from pipeline.alerts.weekly import AlertSettings, detect_week
@@ -78,6 +79,7 @@ def test_flat_series_and_a_silent_hospital_raise_no_series_alert() -> None:
     assert alerts[alerts["alert_type"].isin(["category", "category_region"])].empty
 
 
+@pytest.mark.slow
 def test_status_moves_from_new_to_ongoing_to_resolved() -> None:
     cases = _cases(step_category="HA01")
     first = detect_week(cases, "2026-W19", pd.DataFrame())
@@ -110,6 +112,7 @@ def test_a_new_product_term_is_alerted() -> None:
     assert add_weeks(week, -1) == "2026-W19"
 
 
+@pytest.mark.slow
 def test_a_new_term_counts_cases_waiting_for_coder_review() -> None:
     # A new product is what the coder sends to review (unknown name): two of the three cases
     # naming it wait for a coder, and the term must still fire, without those two cases

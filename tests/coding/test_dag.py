@@ -18,6 +18,7 @@ def dag():
     return bag.dags["code_and_cluster"]
 
 
+@pytest.mark.slow
 def test_shape_pools_and_assets(dag):
     assert set(dag.task_ids) == {"code", "patterns"}
     assert dag.get_task("patterns").upstream_task_ids == {"code"}

@@ -67,6 +67,7 @@ def test_each_hazard_falls_into_one_pattern(frame, sample_idf):
         assert row["top_pattern_precision_since_onset"] >= 0.5, row
 
 
+@pytest.mark.slow
 def test_one_more_week_keeps_pattern_ids(frame, tmp_path):
     # the IDF is frozen from the data up to the first refresh, as in production
     before_frame = frame[frame["visit_week"] < LAST_WEEK]

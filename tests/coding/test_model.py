@@ -141,6 +141,7 @@ def test_disagreement_rule():
     assert flags.tolist() == [True, False, False, False]
 
 
+@pytest.mark.slow
 def test_train_from_warehouse_writes_artifact_card_and_current(con, tmp_path):
     import coding_helpers as h
 

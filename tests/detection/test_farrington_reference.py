@@ -21,7 +21,7 @@ from sentinel_tools.simulate import SCENARIOS, simulate_replicate
 from pipeline.detection import farrington_noufaily, farrington_original
 
 AVAILABLE, REASON = r_available()
-pytestmark = pytest.mark.skipif(not AVAILABLE, reason=REASON)
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not AVAILABLE, reason=REASON)]
 
 ALPHA = 0.005
 PY = {"original": farrington_original, "improved": farrington_noufaily}

@@ -31,6 +31,8 @@ import great_expectations  # the ingest command imports it lazily: pay for it be
 import typer
 import pipeline.services.intake
 from pipeline.cli.intake import register
+
+pytestmark = pytest.mark.slow  # see tests/conftest.py
 app = typer.Typer()
 register(app)
 print("ready", flush=True)

@@ -74,6 +74,7 @@ def _assert_accounting(settings) -> None:
     assert mismatched == []
 
 
+@pytest.mark.slow
 def test_resend_under_another_name_is_a_duplicate(settings, validator):
     first = _drop(settings, "GZ001_20260210.csv", [h.case_row("C1"), h.case_row("C2")])
     _ingest(settings, validator)
@@ -107,6 +108,7 @@ def test_resend_under_another_name_is_a_duplicate(settings, validator):
     _assert_accounting(settings)
 
 
+@pytest.mark.slow
 def test_correction_replaces_and_void_retires(settings, validator):
     """Corrections and voids, sent in later runs and within one run (applied in file order)."""
     _drop(settings, "GZ001_20260210.csv", [h.case_row("C1"), h.case_row("C2")])
@@ -181,6 +183,7 @@ def test_correction_replaces_and_void_retires(settings, validator):
     _assert_accounting(settings)
 
 
+@pytest.mark.slow
 def test_unknown_case_and_key_clash_are_quarantined(settings, validator):
     _drop(settings, "GZ001_20260210.csv", [h.case_row("C1")])
     _ingest(settings, validator)
@@ -236,6 +239,7 @@ def test_unknown_case_and_key_clash_are_quarantined(settings, validator):
     _assert_accounting(settings)
 
 
+@pytest.mark.slow
 def test_same_case_in_two_hospitals_is_two_cases(settings, validator):
     _drop(settings, "20260210.csv", [h.case_row("C1")])
     _drop(
@@ -290,6 +294,7 @@ def busy_landing(settings):
     return settings
 
 
+@pytest.mark.slow
 def test_rows_received_add_up_for_every_submission(busy_landing, validator):
     settings = busy_landing
     result = _ingest(settings, validator)
@@ -337,6 +342,7 @@ def test_rows_received_add_up_for_every_submission(busy_landing, validator):
     assert list(settings.staging_dir.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_dry_run_agrees_with_ingest(busy_landing, validator):
     """Without stored cases in play, a dry run's receipt says what ingest then says."""
     from pipeline.services.intake import dry_run
@@ -372,6 +378,7 @@ def test_dry_run_agrees_with_ingest(busy_landing, validator):
         assert {k: dry[name][k] for k in keys} == {k: stored[k] for k in keys}, name
 
 
+@pytest.mark.slow
 def test_rerun_changes_nothing(busy_landing, validator):
     settings = busy_landing
     _ingest(settings, validator)

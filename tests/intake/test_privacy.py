@@ -197,6 +197,7 @@ def ingested(tmp_path_factory):
     return settings, staging, new_temp
 
 
+@pytest.mark.slow
 def test_identifiers_reach_the_pipeline(ingested):
     """The scan is meaningful: the files were read, rows stored, quarantined and documented."""
     settings, staging, _ = ingested
@@ -279,6 +280,7 @@ def _validate_cli_file(tmp_path: Path) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_validate_cli_output_holds_no_identifier(tmp_path):
     """``sentinel validate`` in a real process: its stdout and stderr."""
     path = _validate_cli_file(tmp_path)

@@ -258,6 +258,7 @@ def test_arbitrary_bytes_never_crash_reading(tmp_path, suffix, data):
     _read(tmp_path, suffix, data)
 
 
+@pytest.mark.slow
 @FAST
 @given(data=malformed_csv(), suffix=st.sampled_from([".csv", ".txt"]))
 def test_malformed_csv_never_crashes_reading(tmp_path, data, suffix):
@@ -272,6 +273,7 @@ def test_corrupted_xlsx_never_crashes_reading(tmp_path, data):
         assert staged.meta["encoding"] == "xlsx"
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -316,6 +318,7 @@ def test_gb18030_is_never_decoded_as_something_else(body):
 # --- the whole path: a few examples of many files --------------------------------------------
 
 
+@pytest.mark.slow
 @SLOW
 @given(
     files=st.lists(ANY_FILE, min_size=6, max_size=10),

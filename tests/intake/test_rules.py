@@ -212,6 +212,7 @@ def test_markdown_receipt_lists_each_error(receipt):
     assert text.count("| code_set |") == sum(e["rule"] == "code_set" for e in receipt["errors"])
 
 
+@pytest.mark.slow
 def test_pseudonymised_rule_catches_clear_identifiers(tmp_path, validator):
     path = h.write(tmp_path / "x.csv", h.csv_bytes([h.case_row("C1", patient_name="王小明")]))
     raw = read_extract(path)
@@ -295,6 +296,7 @@ def test_chinese_receipt_for_chinese_headers(tmp_path, settings, validator):
     assert "报送回执" in text and "部分接收" in text and "sex 必须是代码表 sex 中的值" in text
 
 
+@pytest.mark.slow
 def test_contract_fields_all_reach_validation(tmp_path, validator):
     """The prepared frame carries every contract field (the suite addresses them by name)."""
     path = h.write(
@@ -332,6 +334,7 @@ def test_receipt_is_strict_json(receipt):
     assert json.loads(json.dumps(body, allow_nan=False)) == body
 
 
+@pytest.mark.slow
 def test_gx_is_quiet_and_writes_nothing_outside_home(tmp_path):
     """Importing GX and building a validator logs no INFO flood ("Skipping registering
     function ...") even with INFO logging configured, and the ephemeral context's default Data

@@ -19,6 +19,8 @@ from pipeline.services.reporting import weekly as write_weekly_report
 
 from .tinydata import HOSTILE
 
+pytestmark = pytest.mark.slow  # see tests/conftest.py
+
 WEEK = "2026-W19"
 
 
