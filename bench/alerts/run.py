@@ -3,7 +3,8 @@
     python -m bench.alerts --home DIR [--truth DIR/ground_truth.json] [--out FILE.md]
                            [--from 2026-W30] [--to 2026-W47] [--label NAME]
 
-Reads the ``alerts`` table of ``DIR/warehouse.duckdb`` (read-only) and the generator's ground
+Reads the ``alerts`` table of DIR's published snapshot (the session helper's ``reader``) and the
+generator's ground
 truth. An alert is *tied* to a hazard when
 
 * its case keys overlap the hazard's cases (``hazards[].cases``), or
@@ -160,25 +161,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     args = parser.parse_args(argv)
 
-    import duckdb
+    from pipeline.config import Settings
+    from pipeline.errors import SentinelError
+    from pipeline.storage.session import reader
 
     truth_path = args.truth or ROOT / "data" / "sample" / "ground_truth.json"
-    database = args.home / "warehouse.duckdb"
-    for path in (truth_path, database):
-        if not path.exists():
-            print(f"error: {path} does not exist", file=sys.stderr)
-            return 2
-    truth = json.loads(truth_path.read_text(encoding="utf-8"))
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        alerts = con.execute("SELECT * FROM alerts").df()
-    except duckdb.CatalogException:
-        print(
-            f"error: {database} has no alerts table: run `sentinel detect` first", file=sys.stderr
-        )
+    if not truth_path.exists():
+        print(f"error: {truth_path} does not exist", file=sys.stderr)
         return 2
-    finally:
-        con.close()
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    settings = Settings.from_env().with_overrides(home=args.home.resolve())
+    try:
+        with reader(settings) as con:  # the published snapshot, like every reader
+            alerts = con.execute("SELECT * FROM alerts").df()
+    except SentinelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     weeks = week_range(args.week_from, args.week_to)
     hazards, per_week = evaluate(alerts, truth, weeks)
     text = markdown(hazards, per_week, args.label or str(args.home))

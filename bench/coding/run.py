@@ -56,18 +56,17 @@ def load_pool(warehouse: Path | None, landing: Path | None):
     from pipeline.coding.train import valid_codes
 
     if warehouse is not None and warehouse.exists():
-        import duckdb
+        from pipeline.config import Settings
+        from pipeline.storage.session import reader
 
-        con = duckdb.connect(str(warehouse), read_only=True)
-        try:
+        settings = Settings.from_env().with_overrides(home=warehouse.parent)
+        with reader(settings) as con:  # the published snapshot, like every reader
             frame = con.execute(
                 "SELECT hospital_code, case_id, product_name, narrative, product_category, "
                 "product_relation, cause, injury_nature, body_region, visit_week, "
                 "strftime(visit_datetime, '%Y-%m-%d %H:%M:%S') AS visit_datetime "
                 "FROM cases WHERE status = 'active' ORDER BY hospital_code, case_id"
             ).df()
-        finally:
-            con.close()
         source = str(warehouse)
     else:
         from pipeline.coding.landing import read_landing_cases

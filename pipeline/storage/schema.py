@@ -125,6 +125,12 @@ def upgrade(
     todo = pending(con)
     if not todo:
         return []
+    if current_version(con) == 0:
+        # A warehouse from before versioning: its tables must have the baseline's columns
+        # (missing tables are fine, migration 1 creates them) before anything is applied.
+        drift = _differences(_shape(con), expected_shape(1), missing_ok=True)
+        if drift:
+            raise SchemaError("tables differ from schema 1: " + "; ".join(drift))
     con.execute(VERSION_TABLE)
     for migration in todo:
         if progress:
@@ -177,13 +183,20 @@ def expected_shape(version: int) -> dict[str, list[tuple[str, str]]]:
 
 def shape_differences(con: duckdb.DuckDBPyConnection) -> list[str]:
     """How the warehouse's tables differ from what its migrations create (empty: none)."""
-    want = expected_shape(current_version(con))
-    have = _shape(con)
-    have.pop("schema_version", None)
+    return _differences(_shape(con), expected_shape(current_version(con)))
+
+
+def _differences(
+    have: dict[str, list[tuple[str, str]]],
+    want: dict[str, list[tuple[str, str]]],
+    missing_ok: bool = False,
+) -> list[str]:
+    have = {t: c for t, c in have.items() if t != "schema_version"}
     problems = []
     for table in sorted(set(want) | set(have)):
         if table not in have:
-            problems.append(f"{table} is missing")
+            if not missing_ok:
+                problems.append(f"{table} is missing")
         elif table not in want:
             problems.append(f"{table} is not created by any migration")
         elif have[table] != want[table]:

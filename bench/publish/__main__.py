@@ -1,0 +1,3 @@
+from bench.publish.run import main
+
+raise SystemExit(main())
