@@ -56,6 +56,14 @@ def main(out: Path) -> None:
     con = connect(settings.warehouse_path)
     try:
         run_coding(con, coder_model.load(settings.models_dir))
+        # A coder's decision before clustering and detection, so that re-detecting with the
+        # same cases must give the same alerts.
+        review = list_reviews(con, limit=1)
+        if not review.empty:
+            first = review.iloc[0]
+            resolve_review(
+                con, f"{first['hospital_code']}:{first['case_id']}", "HA01", "coder.zhang"
+            )
         refresh(con, settings)
         run_weeks(con, WEEKS)
         top = con.execute(
@@ -74,12 +82,6 @@ def main(out: Path) -> None:
             product_role="caused",
         )
         record_decision(con, top[0], "confirm", "analyst.li", "confirmed by follow-up")
-        review = list_reviews(con, limit=1)
-        if not review.empty:
-            first = review.iloc[0]
-            resolve_review(
-                con, f"{first['hospital_code']}:{first['case_id']}", "HA01", "coder.zhang"
-            )
     finally:
         con.close()
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
