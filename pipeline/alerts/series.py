@@ -12,12 +12,11 @@ new-term detection: :func:`load_review_pending`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.detection.series import WeeklySeries
 from pipeline.isoweek import week_ordinal, week_range
 
 CASE_COLUMNS = (
@@ -106,22 +105,13 @@ def as_of(cases: pd.DataFrame, week: str) -> pd.DataFrame:
     return out
 
 
-@dataclass(frozen=True)
-class SeriesPanel:
-    """Many weekly series over the same consecutive ISO weeks."""
-
-    weeks: list[str]
-    meta: pd.DataFrame  # one row per series: series_id, kind, subject, category, pattern, region
-    counts: np.ndarray  # shape (n_series, n_weeks)
-    denominator: np.ndarray  # shape (n_weeks,)
-
-
 def city_of(region: object) -> str | None:
     return f"{region[:4]}00" if isinstance(region, str) and len(region) == 6 else None
 
 
-def build_panel(cases: pd.DataFrame, start_week: str, end_week: str) -> SeriesPanel:
-    """Category, pattern and category x city series from ``start_week`` to ``end_week``."""
+def build_panel(cases: pd.DataFrame, start_week: str, end_week: str) -> WeeklySeries:
+    """Category, pattern and category x city series from ``start_week`` to ``end_week``, with
+    one shared denominator (every case reported that week)."""
     weeks = week_range(start_week, end_week)
     position = {w: i for i, w in enumerate(weeks)}
     frame = cases[cases["visit_week"].isin(position)].copy()
@@ -161,7 +151,7 @@ def build_panel(cases: pd.DataFrame, start_week: str, end_week: str) -> SeriesPa
         columns=["series_id", "kind", "subject", "category", "pattern_id", "region"],
     )
     counts = np.vstack([p[1] for p in parts]) if parts else np.zeros((0, len(weeks)), dtype=float)
-    return SeriesPanel(weeks=weeks, meta=meta, counts=counts, denominator=denominator)
+    return WeeklySeries(weeks=weeks, meta=meta, counts=counts, denominator=denominator)
 
 
 def first_week(cases: pd.DataFrame) -> str:

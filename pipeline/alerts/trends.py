@@ -14,13 +14,15 @@ re-running the detectors.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from pipeline.alerts.series import SeriesPanel, age_group
+from pipeline.alerts.series import age_group
 from pipeline.detection.base import DetectionInputError
-from pipeline.detection.registry import detect_panel_frame
+from pipeline.detection.registry import detect_series
+from pipeline.detection.series import WeeklySeries
 from pipeline.isoweek import add_weeks, week_range
 
 TREND_WEEKS = 26
@@ -44,7 +46,9 @@ def case_keys(alert: dict) -> list[tuple[str, str]]:
     return [tuple(k.split("/", 1)) for k in keys]  # type: ignore[misc]
 
 
-def _series_trend(panel: SeriesPanel, alert: dict, alpha: float, weeks: int) -> pd.DataFrame | None:
+def _series_trend(
+    panel: WeeklySeries, alert: dict, alpha: float, weeks: int
+) -> pd.DataFrame | None:
     """The alert's own method on its series, evaluated at each of the last ``weeks`` weeks;
     None when the panel has no such series."""
     match = np.flatnonzero(
@@ -56,14 +60,11 @@ def _series_trend(panel: SeriesPanel, alert: dict, alpha: float, weeks: int) -> 
     row = int(match[0])
     n = len(panel.weeks)
     evaluate = list(range(max(0, n - weeks), n))
-    denominator = np.where(panel.denominator > 0, panel.denominator, 1.0)
+    # weeks without any case get a denominator of 1 (the trend spans quiet weeks too)
+    floored = replace(panel, denominator=np.where(panel.denominator > 0, panel.denominator, 1.0))
     try:
-        result = detect_panel_frame(
-            alert["method"],
-            [panel.counts[row]],
-            evaluate=[evaluate],
-            denominators=[denominator],
-            alpha=alpha,
+        result = detect_series(
+            floored, alert["method"], rows=[row], evaluate=[evaluate], alpha=alpha
         )
     except (DetectionInputError, ValueError, KeyError):
         result = pd.DataFrame(columns=["index", "expected", "upper", "alarm"])
@@ -144,7 +145,7 @@ def subject_trend(cases: pd.DataFrame, alert: dict, weeks: int = TREND_WEEKS) ->
 
 def alert_series(
     alerts: pd.DataFrame,
-    panel: SeriesPanel,
+    panel: WeeklySeries,
     cases: pd.DataFrame,
     alpha: float,
     weeks: int = TREND_WEEKS,

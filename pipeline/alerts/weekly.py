@@ -37,7 +37,6 @@ import pandas as pd
 from scipy.stats import fisher_exact
 
 from pipeline.alerts.series import (
-    SeriesPanel,
     age_group,
     as_of,
     build_panel,
@@ -51,7 +50,8 @@ from pipeline.alerts.trends import alert_series
 from pipeline.detection.disproportionality import disproportionality
 from pipeline.detection.multiple_testing import bh_qvalues
 from pipeline.detection.new_terms import category_new_terms, new_terms
-from pipeline.detection.registry import detect_panel_frame
+from pipeline.detection.registry import detect_series
+from pipeline.detection.series import WeeklySeries
 from pipeline.errors import NotFound
 from pipeline.isoweek import add_weeks, format_iso_week, week_ordinal
 from pipeline.storage.warehouse import transaction
@@ -154,7 +154,7 @@ def _combine(
     return both.drop_duplicates("series", keep="first")
 
 
-def series_alerts(panel: SeriesPanel, cases: pd.DataFrame, cfg: AlertSettings) -> pd.DataFrame:
+def series_alerts(panel: WeeklySeries, cases: pd.DataFrame, cfg: AlertSettings) -> pd.DataFrame:
     """Evaluate the last week of every series with the weekly detector (``cfg.method``) and
     the sustained-rise detector (``cfg.rise_method``); keep alarms that survive BH across
     all series (``fdr_scope="all"``) or within each series kind (``"kind"``)."""
@@ -164,15 +164,10 @@ def series_alerts(panel: SeriesPanel, cases: pd.DataFrame, cfg: AlertSettings) -
     # A series with no case in its history cannot have a baseline; new products are the
     # new-term detector's job.
     live = np.flatnonzero(panel.counts[:, :last].sum(axis=1) > 0)
-    kwargs = {
-        "evaluate": [[last]] * len(live),
-        "denominators": [panel.denominator] * len(live),
-        "alpha": cfg.alpha,
-    }
-    series = [panel.counts[i] for i in live]
-    result = detect_panel_frame(cfg.method, series, **kwargs)
+    kwargs = {"rows": live, "evaluate": [[last]] * len(live), "alpha": cfg.alpha}
+    result = detect_series(panel, cfg.method, **kwargs)
     if cfg.rise_method and cfg.rise_method != "none":
-        rise = detect_panel_frame(cfg.rise_method, series, **kwargs)
+        rise = detect_series(panel, cfg.rise_method, **kwargs)
         result = _combine(result, rise, cfg.method, cfg.rise_method)
     else:
         result = result.assign(method=cfg.method)
@@ -484,7 +479,7 @@ def _detect_week(
     cfg: AlertSettings,
     cache: dict | None,
     pending: pd.DataFrame | None,
-) -> tuple[pd.DataFrame, SeriesPanel]:
+) -> tuple[pd.DataFrame, WeeklySeries]:
     """:func:`detect_week` and the series panel it evaluated."""
     seen = as_of(cases, week)
     with_pending = (

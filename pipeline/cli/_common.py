@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 
 import typer
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.config import Settings
+from pipeline.errors import BadInput
 from pipeline.escaping import terminal_text
 
 
@@ -61,3 +63,13 @@ def pvalue(value: object) -> str:
 def when(value: object) -> str:
     text = terminal_text(value)
     return text[:16] if text else ""
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option (None when not given); BadInput naming the option otherwise."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadInput(f"{option} {value!r} is not a date YYYY-MM-DD") from exc

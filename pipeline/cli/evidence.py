@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 from pathlib import Path
 
 import typer
 
-from pipeline.cli._common import say, settings
-from pipeline.errors import BadInput, NotFound
+from pipeline.cli._common import parse_date, say, settings
+from pipeline.errors import NotFound
 
 app = typer.Typer(
     help="Build an evidence pack (zip) for an alert or a product category, or verify one.\n\n"
@@ -20,15 +19,6 @@ app = typer.Typer(
     "  sentinel evidence-pack verify var/evidence/evidence-A...zip",
     invoke_without_command=True,
 )
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise BadInput(f"{option} {value!r} is not a date YYYY-MM-DD") from exc
 
 
 @app.callback()
@@ -68,8 +58,8 @@ def evidence_pack(
             alert_id=alert_id,
             week=week,
             category=category,
-            date_from=_date(date_from, "--from"),
-            date_to=_date(date_to, "--to"),
+            date_from=parse_date(date_from, "--from"),
+            date_to=parse_date(date_to, "--to"),
             out=out,
         )
     except NotFound as exc:

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import typer
 
-from pipeline.cli._common import say, settings
-from pipeline.errors import BadInput
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise BadInput(f"{option} {value!r} is not a date YYYY-MM-DD") from exc
+from pipeline.cli._common import parse_date, say, settings
 
 
 def validate(
@@ -64,8 +53,8 @@ def ingest(
     result = intake.ingest(
         config,
         hospitals=hospital or None,
-        date_from=_day(date_from, "--from"),
-        date_to=_day(date_to, "--to"),
+        date_from=parse_date(date_from, "--from"),
+        date_to=parse_date(date_to, "--to"),
         progress=say,
     )
     typer.echo(

@@ -22,7 +22,14 @@ from pipeline.detection.farrington import (
 from pipeline.detection.glrnb import glrnb
 from pipeline.detection.multiple_testing import bh_qvalues, bh_reject
 from pipeline.detection.new_terms import new_terms
-from pipeline.detection.registry import METHODS, detect_panel, detect_panel_frame, get_method
+from pipeline.detection.registry import (
+    METHODS,
+    detect_panel,
+    detect_panel_frame,
+    detect_series,
+    get_method,
+)
+from pipeline.detection.series import WeeklySeries
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -30,12 +37,14 @@ __all__ = [
     "RESULT_COLUMNS",
     "DetectionInputError",
     "Detector",
+    "WeeklySeries",
     "FarringtonSettings",
     "auto",
     "bh_qvalues",
     "bh_reject",
     "detect_panel",
     "detect_panel_frame",
+    "detect_series",
     "disproportionality",
     "ears_c1",
     "ears_c2",

@@ -23,6 +23,9 @@ faked), with the columns of :data:`RESULT_COLUMNS`:
 
 A row with NaN ``expected``/``upper`` means the method could not fit a baseline for that week
 (e.g. the GLM did not converge); its ``alarm`` is False.
+
+Many series at once (the batched paths) are :class:`pipeline.detection.series.WeeklySeries`, and
+their results the flat arrays of :data:`pipeline.detection.series.Panel`.
 """
 
 from __future__ import annotations
@@ -179,76 +182,3 @@ def result_frame(
 def empty_result() -> pd.DataFrame:
     e = np.array([], dtype=float)
     return result_frame(np.array([], dtype=np.int64), e, e, e, e, np.array([], bool), e)
-
-
-# --- Panel results: many series in flat arrays -------------------------------------------
-# Building one DataFrame per series costs more than the statistics for small series, so the
-# batched paths carry results as flat arrays with a ``series`` position and only build frames
-# at the end (one frame for a whole run, or one per series for the list API).
-
-Panel = dict[str, np.ndarray]
-
-_PANEL_KEYS = ("series", *RESULT_COLUMNS)
-
-
-def make_panel(
-    series: int | np.ndarray,
-    index: np.ndarray,
-    observed: np.ndarray,
-    expected: np.ndarray,
-    upper: np.ndarray,
-    score: np.ndarray,
-    alarm: np.ndarray,
-    pvalue: np.ndarray,
-    method: np.ndarray | str | None = None,
-) -> Panel:
-    index = np.asarray(index, dtype=np.int64)
-    n = index.size
-    panel: Panel = {
-        "series": np.broadcast_to(np.asarray(series, dtype=np.int64), (n,)).copy(),
-        "index": index,
-        "observed": np.asarray(observed, dtype=float),
-        "expected": np.asarray(expected, dtype=float),
-        "upper": np.asarray(upper, dtype=float),
-        "score": np.asarray(score, dtype=float),
-        "alarm": np.asarray(alarm, dtype=bool),
-        "pvalue": np.asarray(pvalue, dtype=float),
-    }
-    if method is not None:
-        panel["method"] = np.broadcast_to(np.asarray(method, dtype=object), (n,)).copy()
-    return panel
-
-
-def concat_panels(panels: list[Panel], with_method: bool = False) -> Panel:
-    """Concatenate panels, ordered by (series, index)."""
-    keys = [*_PANEL_KEYS, "method"] if with_method else list(_PANEL_KEYS)
-    if not panels:
-        empty = make_panel(
-            0,
-            np.array([], np.int64),
-            *([np.array([])] * 4),
-            np.array([], bool),
-            np.array([]),
-            method=np.array([], object) if with_method else None,
-        )
-        return {k: empty[k] for k in keys}
-    out = {k: np.concatenate([p[k] for p in panels]) for k in keys}
-    order = np.lexsort((out["index"], out["series"]))
-    return {k: v[order] for k, v in out.items()}
-
-
-def panel_frame(panel: Panel) -> pd.DataFrame:
-    """One DataFrame for the whole panel: ``series`` (input position) + result columns."""
-    cols = [c for c in (*_PANEL_KEYS, "method") if c in panel]
-    return pd.DataFrame({c: panel[c] for c in cols}, columns=cols)
-
-
-def split_panel(panel: Panel, n_series: int) -> list[pd.DataFrame]:
-    """Per-series result frames (the single-series API)."""
-    bounds = np.searchsorted(panel["series"], np.arange(n_series + 1))
-    cols = [c for c in (*RESULT_COLUMNS, "method") if c in panel]
-    frames = []
-    for i in range(n_series):
-        sl = slice(bounds[i], bounds[i + 1])
-        frames.append(pd.DataFrame({c: panel[c][sl] for c in cols}, columns=cols))
-    return frames

@@ -33,14 +33,16 @@ from scipy import stats
 from pipeline.detection.base import (
     DEFAULT_ALPHA,
     DetectionInputError,
-    Panel,
     as_counts,
     as_denominator,
-    concat_panels,
     evaluation_indices,
-    make_panel,
     result_frame,
     validate_alpha,
+)
+from pipeline.detection.series import (
+    Panel,
+    concat_panels,
+    make_panel,
 )
 
 __all__ = ["ears_c1", "ears_c2", "ears_c3", "ears_panel_arrays", "ears_stats"]

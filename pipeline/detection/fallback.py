@@ -35,16 +35,12 @@ from pipeline.detection.base import (
     DEFAULT_ALPHA,
     WEEKS_PER_YEAR,
     DetectionInputError,
-    Panel,
     as_counts,
     as_denominator,
-    concat_panels,
     enough_recent_cases,
     evaluation_indices,
-    make_panel,
     result_frame,
     severity_score,
-    split_panel,
     validate_alpha,
 )
 from pipeline.detection.farrington import (
@@ -52,6 +48,12 @@ from pipeline.detection.farrington import (
     farrington_panel_validated,
     nb_quantile,
     nb_sf_ge,
+)
+from pipeline.detection.series import (
+    Panel,
+    concat_panels,
+    make_panel,
+    split_panel,
 )
 
 __all__ = [

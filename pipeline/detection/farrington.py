@@ -48,18 +48,20 @@ from pipeline.detection.base import (
     DEFAULT_ALPHA,
     WEEKS_PER_YEAR,
     DetectionInputError,
-    Panel,
     as_counts,
     as_denominator,
-    concat_panels,
     enough_recent_cases,
     evaluation_indices,
-    make_panel,
     severity_score,
-    split_panel,
     validate_alpha,
 )
 from pipeline.detection.glm import BatchGLMFit, fit_quasipoisson_batch
+from pipeline.detection.series import (
+    Panel,
+    concat_panels,
+    make_panel,
+    split_panel,
+)
 
 __all__ = [
     "NOUFAILY",

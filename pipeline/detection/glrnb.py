@@ -42,18 +42,20 @@ import pandas as pd
 from pipeline.detection.base import (
     DEFAULT_ALPHA,
     DetectionInputError,
-    Panel,
     as_counts,
     as_denominator,
-    concat_panels,
     enough_recent_cases,
     evaluation_indices,
-    make_panel,
     severity_score,
-    split_panel,
     validate_alpha,
 )
 from pipeline.detection.farrington import NOUFAILY, farrington_windows, nb_quantile, nb_sf_ge
+from pipeline.detection.series import (
+    Panel,
+    concat_panels,
+    make_panel,
+    split_panel,
+)
 
 __all__ = ["glrnb", "glrnb_panel", "glrnb_panel_arrays"]
 

@@ -7,15 +7,13 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.detection.base import (
     DEFAULT_ALPHA,
     DetectionInputError,
     Detector,
-    Panel,
-    panel_frame,
-    split_panel,
 )
 from pipeline.detection.ears import ears_c1, ears_c2, ears_c3, ears_panel_arrays
 from pipeline.detection.fallback import (
@@ -38,6 +36,13 @@ from pipeline.detection.rise import (
     short_window,
     short_window_panel_arrays,
 )
+from pipeline.detection.series import (
+    Panel,
+    WeeklySeries,
+    panel_frame,
+    split_panel,
+)
+from pipeline.isoweek import week_from_ordinal
 
 __all__ = [
     "METHODS",
@@ -45,6 +50,7 @@ __all__ = [
     "OFFSET_METHODS",
     "detect_panel",
     "detect_panel_frame",
+    "detect_series",
     "get_method",
 ]
 
@@ -206,3 +212,35 @@ def detect_panel_frame(
     """Like :func:`detect_panel` but one frame for all series, with a ``series`` column (the
     position in ``series``); avoids building one DataFrame per series."""
     return panel_frame(_panel(method, series, evaluate, denominators, alpha, params))
+
+
+def detect_series(
+    series: WeeklySeries,
+    method: str,
+    *,
+    rows: Sequence[int] | None = None,
+    evaluate: Sequence[Any] | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    **params: Any,
+) -> pd.DataFrame:
+    """Run ``method`` on ``rows`` of ``series`` (default: all), each over its own weeks with its
+    own denominators. ``evaluate``: per selected row, positions within that series (default:
+    its last week). The frame of :func:`detect_panel_frame` (``series`` = position in ``rows``)
+    plus ``row`` (the row of ``series``) and ``week``."""
+    rows = list(range(len(series))) if rows is None else [int(r) for r in rows]
+    views = [series.view(r) for r in rows]
+    dens = [v.denominator for v in views]
+    frame = detect_panel_frame(
+        method,
+        [v.counts for v in views],
+        evaluate=evaluate,
+        denominators=dens if dens and dens[0] is not None else None,
+        alpha=alpha,
+        **params,
+    )
+    positions = frame["series"].to_numpy()
+    frame["row"] = np.asarray(rows, dtype=np.int64)[positions] if len(frame) else []
+    first = np.asarray([v.first_ordinal for v in views], dtype=np.int64)
+    ordinals = first[positions] + frame["index"].to_numpy() if len(frame) else []
+    frame["week"] = [week_from_ordinal(int(o)) for o in ordinals]
+    return frame

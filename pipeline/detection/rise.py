@@ -40,20 +40,22 @@ from pipeline.detection.base import (
     DEFAULT_ALPHA,
     WEEKS_PER_YEAR,
     DetectionInputError,
-    Panel,
     as_counts,
     as_denominator,
-    concat_panels,
     enough_recent_cases,
     evaluation_indices,
-    make_panel,
     result_frame,
     severity_score,
-    split_panel,
     validate_alpha,
 )
 from pipeline.detection.farrington import NOUFAILY, nb_quantile, nb_sf_ge
 from pipeline.detection.glrnb import glrnb_panel_arrays
+from pipeline.detection.series import (
+    Panel,
+    concat_panels,
+    make_panel,
+    split_panel,
+)
 
 __all__ = [
     "DEFAULT_WINDOW",

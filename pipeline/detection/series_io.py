@@ -35,6 +35,7 @@ import pandas as pd
 
 from pipeline.detection.base import DEFAULT_ALPHA, DetectionInputError
 from pipeline.detection.registry import OFFSET_METHODS, detect_panel_frame, get_method
+from pipeline.detection.series import WeeklySeries
 from pipeline.isoweek import is_iso_week, week_from_ordinal, week_ordinal
 
 __all__ = [
@@ -68,14 +69,6 @@ class SeriesInputError(ValueError):
 
 
 @dataclass(frozen=True)
-class WeeklySeries:
-    key: str
-    first_ordinal: int  # week ordinal of counts[0]
-    counts: np.ndarray
-    denominator: np.ndarray | None
-
-
-@dataclass(frozen=True)
 class SeriesRunSummary:
     series: int
     evaluated_weeks: int
@@ -87,7 +80,7 @@ def _line(idx: int) -> int:
     return int(idx) + 2  # data row 0 is line 2 (header is line 1)
 
 
-def read_series_csv(path: Path) -> list[WeeklySeries]:
+def read_series_csv(path: Path) -> WeeklySeries:
     """Parse and validate the input file (see module docstring)."""
     path = Path(path)
     try:
@@ -174,7 +167,7 @@ def read_series_csv(path: Path) -> list[WeeklySeries]:
 
     codes, keys = pd.factorize(series, sort=True)
     last_global = int(ordinal.max())
-    out: list[WeeklySeries] = []
+    out: list[tuple[str, int, np.ndarray, np.ndarray | None]] = []
     order = np.lexsort((ordinal, codes))
     bounds = np.searchsorted(codes[order], np.arange(len(keys) + 1))
     for j, key in enumerate(keys):
@@ -197,8 +190,10 @@ def read_series_csv(path: Path) -> list[WeeklySeries]:
                     column="week",
                 )
             d = den[rows]
-        out.append(WeeklySeries(str(key), start, y, d))
-    return out
+        out.append((str(key), start, y, d))
+    return WeeklySeries.from_series(
+        [o[0] for o in out], [o[1] for o in out], [o[2] for o in out], [o[3] for o in out]
+    )
 
 
 def run_detect_series(
@@ -228,7 +223,7 @@ def run_detect_series(
         raise DetectionInputError(f"--to {to_week} is before --from {from_week}")
 
     all_series = read_series_csv(input_csv)
-    if method in OFFSET_METHODS and all_series[0].denominator is None:
+    if method in OFFSET_METHODS and all_series.denominator is None:
         raise SeriesInputError(
             input_csv, f"method {method!r} needs a 'denominator' column", column="denominator"
         )
