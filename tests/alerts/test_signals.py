@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipeline.alerts.series import as_of, build_panel
 from pipeline.alerts.weekly import (
@@ -62,6 +63,7 @@ def _background(seed: int, step: tuple[str, str, int] | None = None) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+@pytest.mark.slow
 def test_a_step_too_small_for_one_week_is_caught_by_the_window_total() -> None:
     # +6 a week over a mean of 5 from W17 (6 % of all cases): no single week is extreme, the
     # 4-week total is. The weekly test alone (rise_method="none") misses it.
@@ -90,6 +92,7 @@ def test_a_step_too_small_for_one_week_is_caught_by_the_window_total() -> None:
     assert caught["weekly"] <= 2
 
 
+@pytest.mark.slow
 def test_flat_series_rarely_alert_and_the_rise_detector_adds_few_false_alarms() -> None:
     # 10 networks x 8 flat series: at alpha 0.005 about 0.4-0.8 alarms are expected in all.
     weekly_only = replace(AlertSettings(), rise_method="none")

@@ -62,6 +62,7 @@ def test_panel_counts_and_denominator_add_up() -> None:
     assert panel.denominator[silent] == len(reported)
 
 
+@pytest.mark.slow
 def test_a_step_rise_is_alerted_and_ranked_with_its_hospitals() -> None:
     cases = _cases(step_category="HA01")
     alerts = detect_week(cases, "2026-W19", pd.DataFrame())
@@ -73,6 +74,7 @@ def test_a_step_rise_is_alerted_and_ranked_with_its_hospitals() -> None:
     assert hit["qvalue"] <= AlertSettings().fdr
 
 
+@pytest.mark.slow
 def test_flat_series_and_a_silent_hospital_raise_no_series_alert() -> None:
     cases = _cases(seed=3, silent=("2026-W19",))
     alerts = detect_week(cases, "2026-W19", pd.DataFrame())
@@ -91,6 +93,7 @@ def test_status_moves_from_new_to_ongoing_to_resolved() -> None:
     assert "resolved" in third.loc[third["subject"] == "HA01", "status"].tolist()
 
 
+@pytest.mark.slow
 def test_a_new_product_term_is_alerted() -> None:
     cases = _cases(seed=5)
     week = "2026-W20"

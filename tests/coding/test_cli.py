@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import coding_helpers as h
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app as sentinel_app
@@ -25,6 +26,7 @@ def _json(result):
     return json.loads(text[text.index("{") if text.lstrip().startswith("{") else text.index("[") :])
 
 
+@pytest.mark.slow
 def test_cli_end_to_end(con, settings):
     h.store(
         con,

@@ -6,6 +6,8 @@ import coding_helpers as h
 import pytest
 from conftest_airflow import DAGS_DIR
 
+pytestmark = pytest.mark.slow  # parses the DAGs with Airflow
+
 
 @pytest.fixture(scope="module")
 def dag():

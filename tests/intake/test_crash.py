@@ -22,6 +22,8 @@ import pytest
 
 SEED = 20260301
 LANDED: dict[int, dict[str, int]] = {}  # kill number -> what the killed run had done
+pytestmark = pytest.mark.slow  # see tests/conftest.py
+
 KILLS_WHILE_STAGING = 2
 KILLS_WHILE_LOADING = 2  # plus one more: the last recovery run is killed too
 FIRST_RECEIPT = "<first receipt>"
@@ -31,8 +33,6 @@ import great_expectations  # the ingest command imports it lazily: pay for it be
 import typer
 import pipeline.services.intake
 from pipeline.cli.intake import register
-
-pytestmark = pytest.mark.slow  # see tests/conftest.py
 app = typer.Typer()
 register(app)
 print("ready", flush=True)

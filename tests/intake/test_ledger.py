@@ -390,6 +390,7 @@ def test_rerun_changes_nothing(busy_landing, validator):
     assert h.snapshot(settings) == before
 
 
+@pytest.mark.slow
 def test_ingest_recovers_from_a_warehouse_without_tables(settings, validator):
     """A run killed right after the warehouse file was created, before its schema."""
     import duckdb

@@ -221,6 +221,7 @@ def test_identifiers_reach_the_pipeline(ingested):
     assert list(settings.data_docs_dir.rglob("*.html"))
 
 
+@pytest.mark.slow
 def test_the_scan_finds_clear_identifiers(ingested):
     """Positive control: in the landing files (UTF-8, GB18030, XLSX) the scan finds them all."""
     settings = ingested[0]
@@ -240,6 +241,7 @@ def test_staging_holds_no_identifier(ingested):
     assert ingested[1]["bytes"] == {}
 
 
+@pytest.mark.slow
 def test_no_file_under_home_holds_an_identifier(ingested):
     settings = ingested[0]
     assert _scan_bytes(settings.home) == {}
@@ -300,6 +302,7 @@ def test_validate_cli_output_holds_no_identifier(tmp_path):
     assert not (tmp_path / "home").exists()  # a dry run stores nothing
 
 
+@pytest.mark.slow
 def test_validate_cli_json_holds_no_identifier(tmp_path, monkeypatch):
     import typer
     from typer.testing import CliRunner

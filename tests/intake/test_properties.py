@@ -265,6 +265,7 @@ def test_malformed_csv_never_crashes_reading(tmp_path, data, suffix):
     _read(tmp_path, suffix, data)
 
 
+@pytest.mark.slow
 @FAST
 @given(data=corrupted_xlsx())
 def test_corrupted_xlsx_never_crashes_reading(tmp_path, data):
@@ -282,6 +283,7 @@ def test_odd_xlsx_cells_never_crash_reading(tmp_path, data):
     _read(tmp_path, ".xlsx", data)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -359,6 +361,7 @@ def test_ingest_never_crashes(validator, files, valid):
         assert list(settings_.staging_dir.iterdir()) == []
 
 
+@pytest.mark.slow
 @settings(
     max_examples=5,
     deadline=None,
@@ -375,6 +378,7 @@ def test_dry_run_never_crashes(validator, file):
     json.dumps(receipt, ensure_ascii=False, allow_nan=False)
 
 
+@pytest.mark.slow
 def test_seeded_corruptions_of_every_byte_region(tmp_path):
     """Deterministic sweep: flip one byte at 100 spread positions of a valid workbook."""
     rng = random.Random(20260301)

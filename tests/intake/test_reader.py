@@ -270,6 +270,7 @@ def test_neiss_missing_required_column(tmp_path, settings):
 ODD_CODES = ["--5", "²", "٣", "1_0", "-1", "abc", "1.5"]
 
 
+@pytest.mark.slow
 def test_neiss_odd_code_cells_never_crash(tmp_path, settings, validator):
     rows = [
         h.neiss_row(
@@ -384,6 +385,7 @@ def test_unknown_and_inactive_sender(tmp_path, settings):
     _assert_rejected(_receipt(tmp_path, settings, "x.csv", data, "WH002"), "inactive_sender")
 
 
+@pytest.mark.slow
 def test_unknown_columns_are_reported_not_rejected(tmp_path, settings, validator):
     rows = [{**h.case_row(), "ward": "3A"}]
     path = h.write(tmp_path / "x.csv", h.csv_bytes(rows, headers=[*h.EN_HEADERS, "ward"]))

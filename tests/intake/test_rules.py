@@ -234,6 +234,7 @@ def test_pseudonymised_rule_catches_clear_identifiers(tmp_path, validator):
     assert "13912345678" not in json.dumps(receipt, ensure_ascii=False)
 
 
+@pytest.mark.slow
 def test_failed_expectation_never_passes_silently(tmp_path, validator):
     """An expectation that raises (here: a helper column is missing) must not count as a pass."""
     path = h.write(tmp_path / "x.csv", h.csv_bytes([h.case_row("C1", age="500")]))
@@ -245,6 +246,7 @@ def test_failed_expectation_never_passes_silently(tmp_path, validator):
         validator.validate(frame.drop(columns=["_age_years"]))
 
 
+@pytest.mark.slow
 def test_visit_times_are_local_but_receipt_time_is_utc(tmp_path, settings, validator):
     """A file received at 16:30 UTC on 10 Feb is 00:30 on 11 Feb in China: a visit at 00:10
     Beijing time on 11 Feb is not in the future."""
@@ -282,6 +284,7 @@ def test_sender_activity_uses_the_local_date(tmp_path, settings):
     assert _read_one(item, reference.load_hospitals(), h.KEY.encode()).meta["file_rule"] is None
 
 
+@pytest.mark.slow
 def test_chinese_receipt_for_chinese_headers(tmp_path, settings, validator):
     rows = [h.case_row("C1", sex="男"), h.case_row("C2", sex="外星人")]
     path = h.write(

@@ -18,6 +18,7 @@ def env(tiny: Settings, tmp_path: Path) -> dict[str, str]:
     return {"SENTINEL_HOME": str(tmp_path)}
 
 
+@pytest.mark.slow
 def test_weekly_prints_paths(env: dict[str, str]) -> None:
     result = CliRunner().invoke(
         app, ["report", "weekly", "--week", "2026-W19", "--lang", "en"], env=env
@@ -31,6 +32,7 @@ def test_weekly_prints_paths(env: dict[str, str]) -> None:
     assert all(Path(line).exists() for line in lines)
 
 
+@pytest.mark.slow
 def test_weekly_default_week_is_the_latest_alert_week(env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, ["report", "weekly"], env=env)
     assert result.exit_code == 0, result.output
