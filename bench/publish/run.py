@@ -19,7 +19,6 @@ with the session helper (``writer``) like any writing run; nothing touches ``--h
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -46,7 +45,17 @@ KEYED = {
     "result_id",
     "pattern_id",
 }
+INT_KEYED = {"refresh_seq"}
 SKIP = {"schema_version", "publication", "ref_taxonomy", "ref_codesets", "ref_hospitals"}
+
+
+def _column(name: str, copy: int) -> str:
+    """The column in copy number ``copy``: keys made unique, everything else as it is."""
+    if copy and name in KEYED:
+        return f'"{name}" || \'~{copy}\' AS "{name}"'
+    if copy and name in INT_KEYED:
+        return f'"{name}" + {copy * 1_000_000} AS "{name}"'
+    return f'"{name}"'
 
 
 def build(source: Settings, target: Settings, factor: int) -> dict[str, int]:
@@ -61,19 +70,19 @@ def build(source: Settings, target: Settings, factor: int) -> dict[str, int]:
             ).fetchall()
             if t not in SKIP
         ]
-        frames = {t: src.execute(f"SELECT * FROM {t}").arrow() for t in tables}
+        frames = {t: src.sql(f"SELECT * FROM {t}").to_arrow_table() for t in tables}
     with writer(target, create=True) as con:
         schema.initialise(con)
         for table, frame in frames.items():
             con.register("_src", frame)
             columns = [f.name for f in frame.schema]
             for k in range(factor):
-                exprs = [
-                    f'"{c}" || \'~{k}\' AS "{c}"' if c in KEYED and k else f'"{c}"' for c in columns
-                ]
-                con.execute(f"INSERT INTO {table} BY NAME SELECT {', '.join(exprs)} FROM _src")
+                exprs = [_column(c, k) for c in columns]
+                con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT {', '.join(exprs)} FROM _src"
+                ).fetchall()
             con.unregister("_src")
-            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return counts
 
 
@@ -90,15 +99,16 @@ print(time.perf_counter() - started)
 
 
 def _child(args: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of a child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.stdout.read()  # type: ignore[union-attr]
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{args[:3]} failed")
-    return seconds, usage.ru_maxrss / 1024
+    """(wall seconds, peak RSS MB) of a command, measured by GNU time (a fresh small parent, so
+    the figure is the command's own, not this process's inherited at fork)."""
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "TIME %e %M", *args], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{args[:3]} failed: {proc.stderr[-2000:]}")
+    line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("TIME "))
+    _, seconds, kb = line.split()
+    return float(seconds), int(kb) / 1024
 
 
 def main(argv: list[str] | None = None) -> int:

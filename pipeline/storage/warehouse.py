@@ -61,13 +61,14 @@ def refresh_reference_tables(con: duckdb.DuckDBPyConnection, registry: Path | No
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    con.execute("BEGIN TRANSACTION")
+    # fetchall(): DuckDB 2.0 refuses register() while a result is left open on the connection
+    con.execute("BEGIN TRANSACTION").fetchall()
     try:
         yield con
     except BaseException:
-        con.execute("ROLLBACK")
+        con.execute("ROLLBACK").fetchall()
         raise
-    con.execute("COMMIT")
+    con.execute("COMMIT").fetchall()
 
 
 # When each migration was applied and what a snapshot's manifest says: not warehouse content.
