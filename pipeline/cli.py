@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from pipeline.accounts_cli import register as register_accounts
 from pipeline.alerts.cli import register as register_alerts
 from pipeline.coding.cli import register as register_coding
 from pipeline.detection.cli import app as detection_app
@@ -18,6 +19,7 @@ from pipeline.network_cli import app as network_app
 from pipeline.reporting.cli import register as register_reporting
 from pipeline.sample.cli import app as sample_app
 from pipeline.triage.cli import register as register_triage
+from pipeline.web_cli import register as register_web
 
 app = typer.Typer(
     name="sentinel",
@@ -36,6 +38,8 @@ register_coding(app)  # model, coding, patterns
 register_reporting(app)  # report weekly|quarterly
 app.add_typer(detection_app, name="detection")
 app.command("detect-series")(detect_series)  # the everyday name, also under `detection`
+register_accounts(app)  # appdb, users, audit
+register_web(app)  # web
 
 
 def main() -> None:  # pragma: no cover - console entry point
