@@ -87,8 +87,6 @@ def sign_in(
     """Check a password and, when it is right, open a new session (in the caller's
     transaction). Every attempt is recorded; a lockout and a successful sign-in are audited."""
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP_ATTEMPTS))
-    if replace_session_id:  # whatever session this browser had ends here
-        destroy_session(session, replace_session_id)
     try:
         name = normalize_username(username)
     except InvalidInput:
@@ -139,6 +137,8 @@ def sign_in(
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if replace_session_id:  # whatever session this browser had ends here: a new id (no fixation)
+        destroy_session(session, replace_session_id)
     raw_id, web_session = _new_session(user, address, rules, now)
     session.add(web_session)
     audit.append(

@@ -43,6 +43,6 @@ def create_app(settings: Settings, clock: Clock | None = None, db: AppDB | None 
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, on_error=errors.render_unexpected)
     check_policy(app.routes)
     return app

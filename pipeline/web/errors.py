@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from pipeline.web.context import Ctx, PasswordChangeRequired, SignInRequired, WebError
 from pipeline.web.i18n import DEFAULT_LANG, clean_lang, negotiate
@@ -103,6 +104,11 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     except Exception:  # the error page itself failed: still no traceback
         log.exception("error page failed for %s", reference)
         return HTMLResponse(f"<!doctype html><title>500</title><p>Error {reference}</p>", 500)
+
+
+async def render_unexpected(scope: Scope, exc: Exception) -> Response:
+    """For ``SecurityHeaders``: the 500 page of an exception no handler caught."""
+    return await unexpected_error(Request(scope), exc)
 
 
 def install(app: FastAPI) -> None:

@@ -3,7 +3,12 @@ request bodies. A pure ASGI middleware, so nothing a handler does can bypass it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ErrorRenderer = Callable[[Scope, Exception], Awaitable[Response]]
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -24,8 +29,13 @@ MAX_BODY_BYTES = 1024 * 1024  # forms only; file uploads (issue 19) get their ow
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    """``on_error(scope, exc)`` renders the page for an unexpected exception here, inside this
+    middleware, so that page carries the headers too (Starlette's own last-resort handler sits
+    outside every middleware)."""
+
+    def __init__(self, app: ASGIApp, on_error: ErrorRenderer | None = None) -> None:
         self.app = app
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,9 +54,11 @@ class SecurityHeaders:
                 headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
                 if https:
                     headers.append((b"strict-transport-security", HSTS.encode()))
-                if not path.startswith("/static/"):
-                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
-                    headers.append((b"cache-control", b"no-store"))
+                # Pages may show personal data or a one-time password: never stored. Static
+                # files are revalidated (ETag) so an upgrade is picked up at once.
+                headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                static = path.startswith("/static/")
+                headers.append((b"cache-control", b"no-cache" if static else b"no-store"))
                 message["headers"] = headers
             await send(message)
 
@@ -61,7 +73,20 @@ class SecurityHeaders:
             )
             await send({"type": "http.response.body", "body": b"413 request too large"})
             return
-        await self.app(scope, receive, send_with_headers)
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            if started or self.on_error is None:
+                raise
+            response = await self.on_error(scope, exc)
+            await response(scope, receive, send_with_headers)
 
 
 _LOWER = {name.lower() for name in SECURITY_HEADERS} | {"strict-transport-security", "server"}

@@ -120,6 +120,12 @@ def safe_next(value: str | None, default: str = "/") -> str:
     """A local path to return to after sign-in: never another site (no open redirect)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return default
-    if any(ch in value for ch in "\r\n\t") or value.startswith("/login"):
+    if any(ch in value for ch in "\r\n\t"):
         return default
     return value
+
+
+def after_sign_in(value: str | None) -> str:
+    """Where to go after signing in: a local page, never the sign-in page again."""
+    target = safe_next(value)
+    return "/" if target.startswith("/login") else target

@@ -11,7 +11,7 @@ from pipeline.web.areas import areas_for
 from pipeline.web.context import Ctx, WebError
 from pipeline.web.i18n import LANGS
 from pipeline.web.policy import public, signed_in
-from pipeline.web.render import page, redirect, safe_next
+from pipeline.web.render import after_sign_in, page, redirect, safe_next
 
 router = APIRouter()
 
@@ -29,7 +29,7 @@ def home(ctx: Ctx = signed_in()) -> Response:
 @router.get("/login")
 def login_form(request: Request, next: str | None = None, ctx: Ctx = public()) -> Response:
     if ctx.user is not None:
-        return redirect(ctx, safe_next(next))
+        return redirect(ctx, after_sign_in(next))
     notice = "login.signed_out" if request.query_params.get("signed_out") else None
     return page(ctx, "login.html", next=safe_next(next), notice=notice, failed=False, username="")
 
@@ -55,21 +55,16 @@ def login(
             replace_session_id=request.cookies.get(state.session_cookie),
         )
     if result.outcome is not auth.Outcome.OK:
-        response = page(
+        return page(
             ctx,
             "login.html",
-            status=401,
-            next=safe_next(next),
+            next=after_sign_in(next),
             notice=None,
             failed=True,
             username=username,
         )
-        response.delete_cookie(
-            state.session_cookie, path="/", secure=state.settings.web.cookie_secure, httponly=True
-        )
-        return response
     assert result.session_id and result.user
-    target = "/account/password" if result.user.must_change_password else safe_next(next)
+    target = "/account/password" if result.user.must_change_password else after_sign_in(next)
     response = redirect(None, target)
     _set_session_cookie(ctx, response, result.session_id)
     return response
