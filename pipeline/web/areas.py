@@ -51,6 +51,6 @@ class NavItem:
 
 
 def areas_for(user: UserView | None) -> list[NavItem]:
-    if user is None:
+    if user is None or user.must_change_password:  # nothing to reach before the change
         return []
     return [NavItem(a.key, a.href(user)) for a in AREAS if user.role in a.roles]

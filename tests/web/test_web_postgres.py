@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from appdb_urls import pg_schema_url
 from conftest import populate
+from sqlalchemy import select
 from web_helpers import GOOD, WebEnv, login, page_token
 
 from pipeline.appdb import audit, schema
 from pipeline.appdb.db import AppDB
+from pipeline.appdb.models import AuditEntry
 from pipeline.config import Settings
 
 
@@ -44,7 +46,7 @@ def test_sign_in_manage_sign_out_on_postgresql(pg_web: WebEnv) -> None:
     assert admin.get("/").status_code == 303
     with pg_web.db.transaction() as session:
         report = audit.verify_chain(session)
-        actions = [e.action for e in session.scalars(audit.select(audit.AuditEntry))]
+        actions = list(session.scalars(select(AuditEntry.action)))
     assert report.ok and {"auth.sign_in", "user.disable", "auth.lockout", "auth.sign_out"} <= set(
         actions
     )
