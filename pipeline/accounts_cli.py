@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -135,6 +136,21 @@ def appdb_status() -> None:
     )
     if not state.up_to_date:
         raise typer.Exit(SchemaNotCurrent.exit_code)
+
+
+@appdb_app.command("backup")
+def appdb_backup(
+    target: Path = typer.Argument(..., help="New file to write the copy to."),
+) -> None:
+    """Copy the SQLite application database while the app runs (PostgreSQL: use pg_dump)."""
+    from pipeline.appdb.backup import backup_sqlite
+    from pipeline.services import accounts
+
+    settings = _settings()
+    db = _db(settings)
+    head = _run(lambda: accounts.audit_head(db))
+    written = _run(lambda: backup_sqlite(settings.app_database_url, target))
+    typer.echo(f"backup written to {written} (audit chain head {head})")
 
 
 # --- users ---------------------------------------------------------------------------------

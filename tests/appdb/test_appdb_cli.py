@@ -146,3 +146,23 @@ def test_audit_verify_and_head(run, app_db_url: str) -> None:  # type: ignore[no
     broken = run("audit", "verify")
     assert broken.exit_code == 7
     assert "entry 2: altered" in broken.output and "tampered" in broken.output
+
+
+def test_backup_of_the_sqlite_database(run, app_db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("users", "add", "root", "--role", "admin", stdin=GOOD + "\n")
+    target = tmp_path / "backups" / "app-copy.db"
+    result = run("appdb", "backup", str(target))
+    if not app_db_url.startswith("sqlite"):
+        assert result.exit_code == 2 and "pg_dump" in result.output
+        return
+    assert result.exit_code == 0 and "head 1:" in result.output
+    copy = AppDB(f"sqlite:///{target}")
+    try:
+        with copy.transaction() as session:
+            from pipeline.appdb import audit
+
+            assert audit.verify_chain(session).entries == 1
+    finally:
+        copy.dispose()
+    again = run("appdb", "backup", str(target))
+    assert again.exit_code == 2 and "exists" in again.output

@@ -220,6 +220,16 @@ def test_security_headers_on_every_kind_of_response(web: WebEnv) -> None:
     assert responses[2].status_code == 404 and responses[9].status_code == 405
 
 
+def test_plain_http_on_a_network_address_warns_that_sign_in_will_not_stick(web: WebEnv) -> None:
+    remote = web.client()
+    remote.base_url = remote.base_url.copy_with(scheme="http", host="10.1.2.3")
+    assert "plain HTTP" in remote.get("/login").text
+    loopback = web.client()
+    loopback.base_url = loopback.base_url.copy_with(scheme="http", host="127.0.0.1")
+    assert "plain HTTP" not in loopback.get("/login").text
+    assert "plain HTTP" not in web.client().get("/login").text  # https
+
+
 def test_hsts_only_over_https(web: WebEnv) -> None:
     assert "strict-transport-security" in web.client().get("/login").headers
     plain = web.client()

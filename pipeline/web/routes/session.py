@@ -31,7 +31,17 @@ def login_form(request: Request, next: str | None = None, ctx: Ctx = public()) -
     if ctx.user is not None:
         return redirect(ctx, after_sign_in(next))
     notice = "login.signed_out" if request.query_params.get("signed_out") else None
+    if _cookie_will_be_dropped(ctx, request):
+        notice = "login.insecure"
     return page(ctx, "login.html", next=safe_next(next), notice=notice, failed=False, username="")
+
+
+def _cookie_will_be_dropped(ctx: Ctx, request: Request) -> bool:
+    """Secure cookies over plain HTTP are kept only for loopback addresses: elsewhere the
+    sign-in would silently not stick, so the page says so."""
+    host = (request.url.hostname or "").strip("[]")
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    return ctx.state.settings.web.cookie_secure and request.url.scheme != "https" and not loopback
 
 
 @router.post("/login")
