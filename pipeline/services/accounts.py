@@ -11,14 +11,14 @@ import getpass
 from dataclasses import dataclass
 
 from pipeline import reference
-from pipeline.appdb import accounts, audit, schema
+from pipeline.appdb import accounts, audit, auth, schema
 from pipeline.appdb.accounts import UserView
 from pipeline.appdb.audit import Actor, ChainHead, ChainReport
 from pipeline.appdb.db import AppDB
 from pipeline.appdb.errors import NotPermitted
 from pipeline.appdb.passwords import generate_password
 from pipeline.appdb.roles import Role
-from pipeline.config import Settings
+from pipeline.config import Settings, WebSettings
 
 DEMO_PREFIX = "demo-"
 DEMO_USERNAMES: dict[Role, str] = {
@@ -193,3 +193,79 @@ def verify_audit(db: AppDB, expected_head: ChainHead | None = None) -> ChainRepo
 def audit_head(db: AppDB) -> ChainHead:
     with db.transaction() as session:
         return audit.chain_head(session)
+
+
+# --- signing in and one's own account (the web app; the API will reuse them) ---------------
+
+
+def sign_in(
+    db: AppDB,
+    rules: WebSettings,
+    username: str,
+    password: str,
+    client_address: str | None,
+    now: dt.datetime,
+    replace_session_id: str | None = None,
+    channel: str = "web",
+) -> auth.SignIn:
+    with db.transaction() as session:
+        return auth.sign_in(
+            session,
+            username,
+            password,
+            client_address,
+            rules,
+            now,
+            channel=channel,
+            replace_session_id=replace_session_id,
+        )
+
+
+def current_session(
+    db: AppDB, rules: WebSettings, raw_id: str | None, now: dt.datetime
+) -> auth.ActiveSession | None:
+    if not raw_id:
+        return None
+    with db.transaction() as session:
+        return auth.load_session(session, raw_id, rules, now)
+
+
+def sign_out(db: AppDB, raw_id: str | None, actor: Actor, now: dt.datetime) -> None:
+    with db.transaction() as session:
+        auth.sign_out(session, raw_id, actor, now)
+
+
+def update_profile(
+    db: AppDB,
+    actor: Actor,
+    now: dt.datetime,
+    *,
+    language: str | None = None,
+    email: str | None = None,
+) -> UserView:
+    with db.transaction() as session:
+        user = accounts.update_profile(session, actor, language=language, email=email, now=now)
+        return UserView.of(user)
+
+
+def change_own_password(
+    db: AppDB,
+    rules: WebSettings,
+    actor: Actor,
+    raw_session_id: str,
+    current_password: str,
+    new_password: str,
+    now: dt.datetime,
+) -> tuple[str, str] | None:
+    """Change the signed-in user's password; their other sessions end and this one gets a new
+    id. Returns (new session id, new CSRF secret)."""
+    with db.transaction() as session:
+        accounts.change_own_password(
+            session,
+            actor,
+            current_password,
+            new_password,
+            keep_session_hash=auth.hash_session_id(raw_session_id),
+            now=now,
+        )
+        return auth.rotate_session(session, raw_session_id, rules, now)

@@ -29,8 +29,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
-from pipeline.appdb import auth
 from pipeline.appdb.roles import ALL_ROLES, Role
+from pipeline.services import accounts
 from pipeline.web.context import (
     Ctx,
     PasswordChangeRequired,
@@ -104,11 +104,8 @@ def public() -> Any:
 async def _context(request: Request) -> Ctx:
     state = web_state(request)
     now = state.clock()
-    active = None
     raw = request.cookies.get(state.session_cookie)
-    if raw:
-        with state.db.transaction() as session:
-            active = auth.load_session(session, raw, state.settings.web, now)
+    active = accounts.current_session(state.db, state.settings.web, raw, now)
     lang = (
         (active.user.preferred_language if active else None)
         or clean_lang(request.cookies.get(state.lang_cookie))

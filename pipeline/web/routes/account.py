@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from pipeline.appdb import accounts, auth
 from pipeline.appdb.errors import AppDBError, InvalidInput
 from pipeline.appdb.passwords import MIN_LENGTH
+from pipeline.services import accounts as service
 from pipeline.web.context import Ctx
 from pipeline.web.policy import signed_in
 from pipeline.web.render import page, redirect
@@ -32,10 +32,7 @@ def save_account(
     ctx: Ctx = signed_in(),
 ) -> Response:
     try:
-        with ctx.state.db.transaction() as session:
-            accounts.update_profile(
-                session, ctx.actor(), language=language, email=email, now=ctx.now
-            )
+        service.update_profile(ctx.state.db, ctx.actor(), ctx.now, language=language, email=email)
     except AppDBError as exc:
         return page(ctx, "account.html", status=400, notice=None, error=exc, email=email)
     response = redirect(ctx, "/account?saved=1")
@@ -71,16 +68,9 @@ def change_password(
             raise InvalidInput(
                 "confirm_password", "the two new passwords differ", "两次输入的新密码不一致"
             )
-        with state.db.transaction() as session:
-            accounts.change_own_password(
-                session,
-                ctx.actor(),
-                current_password,
-                new_password,
-                keep_session_hash=auth.hash_session_id(raw),
-                now=ctx.now,
-            )
-            rotated = auth.rotate_session(session, raw, state.settings.web, ctx.now)
+        rotated = service.change_own_password(
+            state.db, state.settings.web, ctx.actor(), raw, current_password, new_password, ctx.now
+        )
     except AppDBError as exc:
         return page(ctx, "password.html", status=400, error=exc, min_length=MIN_LENGTH)
     response = redirect(None, "/account?password_changed=1")

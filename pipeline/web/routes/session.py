@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from pipeline.appdb import auth
-from pipeline.appdb.accounts import update_profile
+from pipeline.appdb.auth import Outcome
+from pipeline.services import accounts as service
 from pipeline.web.areas import areas_for
 from pipeline.web.context import Ctx, WebError
 from pipeline.web.i18n import LANGS
@@ -54,17 +54,16 @@ def login(
 ) -> Response:
     state = ctx.state
     client = request.client.host if request.client else None
-    with state.db.transaction() as session:
-        result = auth.sign_in(
-            session,
-            username,
-            password,
-            client,
-            state.settings.web,
-            ctx.now,
-            replace_session_id=request.cookies.get(state.session_cookie),
-        )
-    if result.outcome is not auth.Outcome.OK:
+    result = service.sign_in(
+        state.db,
+        state.settings.web,
+        username,
+        password,
+        client,
+        ctx.now,
+        replace_session_id=request.cookies.get(state.session_cookie),
+    )
+    if result.outcome is not Outcome.OK:
         return page(
             ctx,
             "login.html",
@@ -96,8 +95,7 @@ def _set_session_cookie(ctx: Ctx, response: Response, raw_id: str) -> None:
 @router.post("/logout")
 def logout(request: Request, ctx: Ctx = signed_in(during_password_change=True)) -> Response:
     state = ctx.state
-    with state.db.transaction() as session:
-        auth.sign_out(session, request.cookies.get(state.session_cookie), ctx.actor(), ctx.now)
+    service.sign_out(state.db, request.cookies.get(state.session_cookie), ctx.actor(), ctx.now)
     response = redirect(None, "/login?signed_out=1")
     response.delete_cookie(
         state.session_cookie, path="/", secure=state.settings.web.cookie_secure, httponly=True
@@ -115,8 +113,7 @@ def switch_language(
     if lang not in LANGS:
         raise WebError(400, "error.400")
     if ctx.user is not None:
-        with ctx.state.db.transaction() as session:
-            update_profile(session, ctx.actor(), language=lang, now=ctx.now)
+        service.update_profile(ctx.state.db, ctx.actor(), ctx.now, language=lang)
     response = redirect(ctx, safe_next(next))
     response.set_cookie(
         ctx.state.lang_cookie,
