@@ -47,10 +47,14 @@ class Actor:
             raise ValueError(f"unknown audit channel {self.channel!r}")
 
 
-def _time_text(value: dt.datetime) -> str:
+def _naive_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+def _time_text(value: dt.datetime) -> str:
+    return _naive_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical_json(value: Any) -> str:
@@ -104,7 +108,7 @@ def append(
     last = _last(session)
     entry = AuditEntry(
         seq=(last.seq + 1) if last else 1,
-        at=dt.datetime.fromisoformat(_time_text(at or utcnow())[:-1]),  # microsecond, naive UTC
+        at=_naive_utc(at or utcnow()),
         actor_user_id=actor.user_id,
         actor_username=actor.username,
         channel=actor.channel,
