@@ -9,11 +9,7 @@ import pytest
 from appdb_urls import BACKENDS, url_for
 
 from pipeline.appdb import schema
-from pipeline.appdb.audit import Actor
 from pipeline.appdb.db import AppDB
-
-REGISTRY = {"GZ001", "SH001", "BJ001"}
-SYSTEM = Actor(None, "os:test", "cli")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -4,7 +4,7 @@ change audited in the same transaction (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
-from conftest import REGISTRY, SYSTEM
+from appdb_helpers import REGISTRY, SYSTEM
 from sqlalchemy import func, select
 
 from pipeline.appdb import accounts, audit, auth, passwords

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import REGISTRY, SYSTEM
+from appdb_helpers import REGISTRY, SYSTEM
 from sqlalchemy import select
 
 from pipeline.appdb import accounts, auth

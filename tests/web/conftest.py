@@ -9,31 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_helpers import GOOD, USERS, WebEnv
+from web_helpers import WebEnv, populate
 
 from pipeline.appdb import schema
-from pipeline.appdb.audit import Actor
 from pipeline.appdb.db import AppDB
 from pipeline.config import Settings
-from pipeline.services import accounts
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, 0)
-
-
-def populate(db: AppDB, settings: Settings) -> None:
-    system = Actor(None, "os:test", "cli")
-    for username, (role, hospital) in USERS.items():
-        accounts.add_user(
-            db,
-            settings,
-            system,
-            username=username,
-            role=role,
-            password=GOOD,
-            hospital_code=hospital,
-            display_name=f"{username} name",
-            language="en",
-        )
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from appdb_urls import pg_schema_url
-from conftest import populate
 from sqlalchemy import select
-from web_helpers import GOOD, WebEnv, login, page_token
+from web_helpers import GOOD, WebEnv, login, page_token, populate
 
 from pipeline.appdb import audit, schema
 from pipeline.appdb.db import AppDB

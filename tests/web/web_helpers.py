@@ -10,9 +10,11 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from pipeline.appdb.audit import Actor
 from pipeline.appdb.db import AppDB
 from pipeline.appdb.roles import Role
 from pipeline.config import Settings
+from pipeline.services import accounts
 from pipeline.web import create_app
 
 GOOD = "orchid-Lantern-4417"
@@ -113,3 +115,19 @@ def login(client: TestClient, username: str, password: str, next: str = "/") -> 
 
 def session_cookie(client: TestClient) -> str | None:
     return client.cookies.get("__Host-sentinel-session")
+
+
+def populate(db: AppDB, settings: Settings) -> None:
+    system = Actor(None, "os:test", "cli")
+    for username, (role, hospital) in USERS.items():
+        accounts.add_user(
+            db,
+            settings,
+            system,
+            username=username,
+            role=role,
+            password=GOOD,
+            hospital_code=hospital,
+            display_name=f"{username} name",
+            language="en",
+        )
