@@ -7,7 +7,7 @@ Nothing else in the library reads environment variables; callers build a ``Setti
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.errors import ConfigError
@@ -19,6 +19,60 @@ SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 PSEUDONYM_KEY_ENV = "SENTINEL_PSEUDONYM_KEY"
 DEFAULT_LOCK_TIMEOUT = 120.0  # seconds a writer waits for another writer before "busy"
 DEFAULT_SNAPSHOTS = 3  # published snapshots kept (the current one and two before it)
+APP_DB_ENV = "SENTINEL_APP_DB"
+
+
+def _env_int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _env_bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be 1/0 (true/false), got {raw!r}")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Sign-in, session and lockout rules of the web application (docs/web.md)."""
+
+    session_idle_minutes: int = 30  # a session unused this long ends
+    session_max_hours: int = 12  # and none lives longer than this, used or not
+    login_max_failures: int = 5  # consecutive wrong passwords before an account locks
+    login_lockout_minutes: int = 15
+    login_window_minutes: int = 15  # throttling window for failures by client address
+    login_max_per_address: int = 30  # failures from one address within the window
+    cookie_secure: bool = True  # Secure cookies; browsers keep them on http://127.0.0.1 too
+    secret_key: str | None = None  # signs the sign-in form token; None: <home>/secrets/web-secret
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted for X-Forwarded-For / -Proto
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> WebSettings:
+        return cls(
+            session_idle_minutes=_env_int(env, "SENTINEL_SESSION_IDLE_MINUTES", 30),
+            session_max_hours=_env_int(env, "SENTINEL_SESSION_MAX_HOURS", 12),
+            login_max_failures=_env_int(env, "SENTINEL_LOGIN_MAX_FAILURES", 5),
+            login_lockout_minutes=_env_int(env, "SENTINEL_LOGIN_LOCKOUT_MINUTES", 15),
+            login_window_minutes=_env_int(env, "SENTINEL_LOGIN_WINDOW_MINUTES", 15),
+            login_max_per_address=_env_int(env, "SENTINEL_LOGIN_MAX_PER_ADDRESS", 30),
+            cookie_secure=_env_bool(env, "SENTINEL_COOKIE_SECURE", True),
+            secret_key=env.get("SENTINEL_WEB_SECRET") or None,
+            forwarded_allow_ips=env.get("SENTINEL_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        )
 
 
 @dataclass(frozen=True)
@@ -32,6 +86,8 @@ class Settings:
     models_root: Path | None = None  # None: the models shipped in the repository (models/)
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # SENTINEL_LOCK_TIMEOUT
     snapshot_retention: int = DEFAULT_SNAPSHOTS  # SENTINEL_SNAPSHOTS_KEEP
+    app_db_url: str | None = None  # None: SQLite file <home>/app.db
+    web: WebSettings = field(default_factory=WebSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -48,6 +104,8 @@ class Settings:
             hospital_registry=Path(registry).resolve() if registry else None,
             pseudonym_key=env.get(PSEUDONYM_KEY_ENV) or None,
             models_root=Path(models).resolve() if models else None,
+            app_db_url=env.get(APP_DB_ENV) or None,
+            web=WebSettings.from_env(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -90,6 +148,15 @@ class Settings:
     @property
     def evidence_dir(self) -> Path:
         return self.home / "evidence"
+
+    @property
+    def app_database_url(self) -> str:
+        """SQLAlchemy URL of the application database (users, sessions, audit log)."""
+        return self.app_db_url or f"sqlite:///{self.home / 'app.db'}"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.home / "secrets"
 
     @property
     def models_dir(self) -> Path:

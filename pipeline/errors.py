@@ -26,6 +26,9 @@ EXIT_CODES: dict[str, int] = {
     "disk_full": 7,
     "key_mismatch": 8,
     "schema": 9,
+    "not_permitted": 10,
+    "exists": 11,
+    "audit_chain_broken": 12,
     "internal": 70,
 }
 

@@ -25,6 +25,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from pipeline.cli import (
+    accounts,
     coding,
     db,
     detection,
@@ -35,6 +36,7 @@ from pipeline.cli import (
     notices,
     reporting,
     triage,
+    web,
 )
 from pipeline.errors import EXIT_CODES, SentinelError, internal_error_message
 
@@ -104,7 +106,20 @@ def _options(
     ctx.meta["sentinel.lang"] = lang or default_lang()
 
 
-for _module in (intake, network, coding, detection, reporting, triage, notices, evidence, docs, db):
+for _module in (
+    intake,
+    network,
+    coding,
+    detection,
+    reporting,
+    triage,
+    notices,
+    evidence,
+    docs,
+    db,
+    accounts,
+    web,
+):
     _module.register(app)
 
 # Command groups of other distributions (sentinel_tools: `sample`), when installed.

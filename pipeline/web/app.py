@@ -1,0 +1,48 @@
+"""``create_app(settings)``: the Sentinel web application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from pipeline import reference
+from pipeline.appdb import schema
+from pipeline.appdb.db import AppDB
+from pipeline.appdb.models import utcnow
+from pipeline.config import Settings
+from pipeline.web import errors
+from pipeline.web.headers import SecurityHeaders
+from pipeline.web.policy import check_policy
+from pipeline.web.routes import account, admin_users, hospitals, session
+from pipeline.web.state import Clock, WebState, load_secret
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings, clock: Clock | None = None, db: AppDB | None = None) -> FastAPI:
+    """The app for this configuration. The application database must be at the newest schema
+    (``sentinel web`` upgrades it first); ``clock`` (naive UTC) is for tests."""
+    database = db or AppDB.from_settings(settings)
+    schema.require_current(database.url)
+    app = FastAPI(
+        title="Sentinel",
+        docs_url=None,  # no API explorer on the web app (the submission API brings its own)
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.web = WebState(
+        settings=settings,
+        db=database,
+        clock=clock or utcnow,
+        secret=load_secret(settings),
+        hospitals=reference.load_hospitals(settings.hospital_registry),
+    )
+    for router in (session.router, account.router, admin_users.router, hospitals.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    errors.install(app)
+    app.add_middleware(SecurityHeaders, on_error=errors.render_unexpected)
+    check_policy(app.routes)
+    return app

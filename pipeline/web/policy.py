@@ -1,0 +1,184 @@
+"""Declared route policy: every route says who may use it, in its signature.
+
+A handler takes its request context from exactly one rule::
+
+    @router.get("/hospitals/{code}")
+    def hospital(code: str, ctx: Ctx = requires(Role.ADMIN, Role.COORDINATOR,
+                                                Role.HOSPITAL_CLERK, hospital_param="code")):
+
+``requires(*roles)`` admits signed-in users of those roles (signed out: sign in first; another
+role: 403). ``hospital_param`` names the path parameter holding a hospital code: a clerk of
+another hospital gets 404, as if the object did not exist. ``public()`` admits everyone.
+Every rule also enforces CSRF on state-changing methods (a token in the form field
+``csrf_token`` or the ``X-CSRF-Token`` header; cross-site requests are refused outright) and
+sends a user who must change their password to do that first.
+
+The policy table is read from the app's own routes (``policy_table``), so it cannot drift from
+what is served: ``check_policy`` (run by ``create_app``) refuses an app with a route that has no
+rule or two, and the test suite requests every route as every role against this table.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from starlette.routing import Mount
+
+from pipeline.appdb.roles import ALL_ROLES, Role
+from pipeline.services import accounts
+from pipeline.web.context import (
+    Ctx,
+    PasswordChangeRequired,
+    SignInRequired,
+    WebError,
+    anon_token,
+)
+from pipeline.web.i18n import DEFAULT_LANG, clean_lang, negotiate
+from pipeline.web.state import web_state
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_MOUNTS = frozenset({"static"})  # mounted apps without rules: static files only
+
+
+class UndeclaredRoute(RuntimeError):
+    """A route without exactly one policy rule."""
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    roles: frozenset[Role] | None  # None: public
+    hospital_param: str | None = None
+    during_password_change: bool = False  # reachable while a password change is pending
+
+    @property
+    def public(self) -> bool:
+        return self.roles is None
+
+    def allows(self, role: Role | None) -> bool:
+        """What this rule admits, before any per-object check (the authorization matrix)."""
+        return self.public or (role is not None and role in (self.roles or ()))
+
+    async def __call__(self, request: Request) -> Ctx:
+        ctx = await _context(request)
+        request.state.ctx = ctx  # error pages render in the same language
+        if not self.public and ctx.user is None:
+            raise SignInRequired()
+        if request.method not in SAFE_METHODS:
+            await _check_csrf(request, ctx, accept_anonymous=self.public)
+        user = ctx.user
+        if self.roles is not None and user is not None and user.role not in self.roles:
+            raise WebError(403, "error.403")
+        if self.hospital_param is not None:
+            ctx.require_hospital(str(request.path_params.get(self.hospital_param, "")))
+        if (
+            user is not None
+            and user.must_change_password
+            and not (self.public or self.during_password_change)
+        ):
+            raise PasswordChangeRequired()
+        return ctx
+
+
+def requires(
+    *roles: Role, hospital_param: str | None = None, during_password_change: bool = False
+) -> Any:
+    if not roles:
+        raise ValueError("requires() needs at least one role; use public() for everyone")
+    return Depends(Rule(frozenset(roles), hospital_param, during_password_change))
+
+
+def signed_in(during_password_change: bool = False) -> Any:
+    """Any signed-in user, whatever the role."""
+    return Depends(Rule(ALL_ROLES, None, during_password_change))
+
+
+def public() -> Any:
+    return Depends(Rule(None))
+
+
+async def _context(request: Request) -> Ctx:
+    state = web_state(request)
+    now = state.clock()
+    raw = request.cookies.get(state.session_cookie)
+    active = accounts.current_session(state.db, state.settings.web, raw, now)
+    lang = (
+        (active.user.preferred_language if active else None)
+        or clean_lang(request.cookies.get(state.lang_cookie))
+        or negotiate(request.headers.get("accept-language"))
+        or DEFAULT_LANG
+    )
+    nonce = request.cookies.get(state.pre_cookie)
+    if nonce is not None and not (16 <= len(nonce) <= 64):
+        nonce = None
+    return Ctx(request=request, state=state, now=now, lang=lang, session=active, pre_nonce=nonce)
+
+
+async def _check_csrf(request: Request, ctx: Ctx, accept_anonymous: bool) -> None:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise WebError(403, "error.csrf")
+    token = request.headers.get("x-csrf-token")
+    if token is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            value = (await request.form()).get("csrf_token")
+            token = value if isinstance(value, str) else None
+    if not token:
+        raise WebError(403, "error.csrf")
+    if ctx.session is not None and hmac.compare_digest(token, ctx.session.csrf_secret):
+        return
+    if accept_anonymous and ctx.pre_nonce is not None:
+        expected = anon_token(ctx.state.secret, ctx.pre_nonce)
+        if hmac.compare_digest(token, expected):
+            return
+    raise WebError(403, "error.csrf")
+
+
+def _rules_of(route: APIRoute) -> list[Rule]:
+    found: list[Rule] = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        if isinstance(dependant.call, Rule):
+            found.append(dependant.call)
+        stack.extend(dependant.dependencies)
+    return found
+
+
+def rule_of(route: APIRoute) -> Rule | None:
+    rules = _rules_of(route)
+    return rules[0] if len(rules) == 1 else None
+
+
+def policy_table(app: FastAPI) -> dict[tuple[str, str], Rule]:
+    """(method, path) -> the rule declared by that route."""
+    table: dict[tuple[str, str], Rule] = {}
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            rule = rule_of(route)
+            if rule is not None:
+                for method in sorted(route.methods):
+                    table[(method, route.path)] = rule
+    return table
+
+
+def check_policy(routes: Iterable[object]) -> None:
+    """Refuse an app with a route that declares no rule, or more than one."""
+    problems: list[str] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            count = len(_rules_of(route))
+            if count != 1:
+                what = "no policy rule" if count == 0 else f"{count} policy rules"
+                problems.append(f"{sorted(route.methods)} {route.path}: {what}")
+        elif isinstance(route, Mount):
+            if route.name not in PUBLIC_MOUNTS:
+                problems.append(f"mount {route.path}: not a declared public mount")
+        else:
+            problems.append(f"{route!r}: not an API route, so it cannot declare a rule")
+    if problems:
+        raise UndeclaredRoute("routes without a declared policy: " + "; ".join(problems))

@@ -1,0 +1,1 @@
+"""Routers of the web application, one module per area; each route declares its rule."""

@@ -1,0 +1,162 @@
+"""The authorization matrix, generated from the app's own route table: every route x every
+role (and signed out) against the rule the route declares. A route without a rule fails."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from web_helpers import BY_ROLE, GOOD, WebEnv, login, page_token
+
+from pipeline.appdb.roles import ALL_ROLES, Role
+from pipeline.web.areas import AREAS
+from pipeline.web.policy import Rule, UndeclaredRoute, check_policy, policy_table, public, requires
+
+# A value for every path parameter a route may declare; a new parameter name fails the matrix
+# until it is given one here.
+PATH_VALUES = {"username": "target-user", "code": "GZ001"}
+# A harmless form for each state-changing route (the CSRF token is added by the test).
+FORMS: dict[str, dict[str, str]] = {
+    "/login": {"username": "nobody-here", "password": "not-the-password"},
+    "/lang": {"lang": "en", "next": "/"},
+    "/account": {"language": "en", "email": ""},
+    "/account/password": {},
+    "/admin/users": {},
+    "/admin/users/{username}/role": {"role": "analyst"},
+    "/admin/users/{username}/disable": {"back": "detail"},
+    "/admin/users/{username}/enable": {"back": "detail"},
+    "/admin/users/{username}/reset-password": {},
+    "/logout": {},
+}
+
+
+def _url(path: str) -> str:
+    for name, value in PATH_VALUES.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no test value for a parameter of {path}: add it to PATH_VALUES"
+    return path
+
+
+def _identities(web: WebEnv) -> dict[str, tuple[Role | None, TestClient]]:
+    out: dict[str, tuple[Role | None, TestClient]] = {"signed-out": (None, web.client())}
+    for role, username in BY_ROLE.items():
+        out[role.value] = (role, web.signed_in(username))
+    return out
+
+
+def _request(client: TestClient, method: str, path: str, signed_in: bool):  # type: ignore[no-untyped-def]
+    url = _url(path)
+    if method == "GET":
+        return client.get(url)
+    token = page_token(client, "/" if signed_in else "/login")
+    return client.request(method, url, data={**FORMS[path], "csrf_token": token})
+
+
+def _is_sign_in_redirect(response) -> bool:  # type: ignore[no-untyped-def]
+    """Sent to sign in first (a sign-out's own redirect to /login?signed_out=1 is not this)."""
+    location = response.headers.get("location", "")
+    return response.status_code == 303 and (
+        location == "/login" or location.startswith("/login?next=")
+    )
+
+
+def test_every_route_declares_exactly_one_rule(web: WebEnv) -> None:
+    routes = [r for r in web.app.routes if isinstance(r, APIRoute)]
+    table = policy_table(web.app)
+    assert routes and len(table) == sum(len(r.methods) for r in routes)
+    check_policy(web.app.routes)  # what create_app ran
+
+
+def test_a_route_without_a_rule_is_refused(web: WebEnv) -> None:
+    @web.app.get("/undeclared")
+    def undeclared() -> str:
+        return "nobody said who may see this"
+
+    with pytest.raises(UndeclaredRoute, match="/undeclared"):
+        check_policy(web.app.routes)
+
+
+def test_a_route_with_two_rules_is_refused(web: WebEnv) -> None:
+    @web.app.get("/twice")
+    def twice(a: object = public(), b: object = requires(Role.ADMIN)) -> str:
+        return "which one?"
+
+    with pytest.raises(UndeclaredRoute, match="2 policy rules"):
+        check_policy(web.app.routes)
+
+
+def test_requires_needs_a_role() -> None:
+    with pytest.raises(ValueError):
+        requires()
+
+
+def test_authorization_matrix(web: WebEnv) -> None:
+    table = policy_table(web.app)
+    assert set(FORMS) | {p for m, p in table if m == "GET"} >= {p for _, p in table}
+    identities = _identities(web)
+    # Sign-out ends the session, so it goes last for every identity.
+    order = sorted(table, key=lambda key: (key[1] == "/logout", key))
+    failures: list[str] = []
+    for method, path in order:
+        rule: Rule = table[(method, path)]
+        for name, (role, client) in identities.items():
+            response = _request(client, method, path, role is not None)
+            status = response.status_code
+            where = f"{method} {path} as {name}: {status}"
+            if status >= 500:
+                failures.append(f"{where} (server error)")
+            elif rule.allows(role):
+                if status in (401, 403) or _is_sign_in_redirect(response):
+                    failures.append(f"{where} (should be allowed)")
+                elif (
+                    method == "GET"
+                    and status != 200
+                    and not (path == "/login" and role is not None and status == 303)
+                ):
+                    failures.append(f"{where} (allowed GET should answer 200)")
+            elif role is None:
+                expected = _is_sign_in_redirect(response) if method == "GET" else status == 401
+                if not expected:
+                    failures.append(f"{where} (signed out: should be sent to sign in)")
+            elif status != 403:
+                failures.append(f"{where} (should be 403)")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_clerk_gets_404_for_another_hospital(web: WebEnv) -> None:
+    clerk = web.signed_in("u-clerk")
+    assert clerk.get("/hospitals/GZ001").status_code == 200
+    other = clerk.get("/hospitals/SH001")
+    missing = clerk.get("/hospitals/XX999")
+    assert other.status_code == 404 and missing.status_code == 404
+    # The same page whether the other hospital exists or not: nothing is revealed.
+    assert other.text.replace("SH001", "X") == missing.text.replace("XX999", "X")
+    assert clerk.get("/hospitals/gz001").status_code == 200  # codes are case-insensitive
+    coordinator = web.signed_in("u-coordinator")
+    assert coordinator.get("/hospitals/SH001").status_code == 200
+    assert coordinator.get("/hospitals/XX999").status_code == 404
+
+
+def test_areas_match_the_rules_of_their_pages(web: WebEnv) -> None:
+    table = policy_table(web.app)
+    for area in AREAS:
+        rule = table[("GET", area.route)]
+        for role in ALL_ROLES:
+            if role in area.roles:
+                assert rule.allows(role), (area.key, role)
+        if area.route != "/hospitals/{code}":  # clerks see only their own: checked above
+            assert {r for r in ALL_ROLES if rule.allows(r)} == set(area.roles), area.key
+
+
+def test_home_lists_only_the_roles_areas(web: WebEnv) -> None:
+    for role, username in BY_ROLE.items():
+        html = web.signed_in(username).get("/").text
+        shown = {a.key for a in AREAS if f'data-area="{a.key}"' in html}
+        assert shown == {a.key for a in AREAS if role in a.roles}, role
+    assert 'href="/hospitals/GZ001"' in web.signed_in("u-clerk").get("/").text
+
+
+def test_login_as_every_role_works_in_a_fresh_client(web: WebEnv) -> None:
+    for username in BY_ROLE.values():
+        client = web.client()
+        assert login(client, username, GOOD).headers["location"] == "/"

@@ -1,0 +1,133 @@
+"""Helpers of the web tests (imported by the tests and their conftest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from pipeline.appdb.audit import Actor
+from pipeline.appdb.db import AppDB
+from pipeline.appdb.roles import Role
+from pipeline.config import Settings
+from pipeline.services import accounts
+from pipeline.web import create_app
+
+GOOD = "orchid-Lantern-4417"
+# username -> (role, hospital); one per role, a second clerk elsewhere and a target to act on.
+USERS: dict[str, tuple[str, str | None]] = {
+    "u-admin": ("admin", None),
+    "u-analyst": ("analyst", None),
+    "u-supervisor": ("supervisor", None),
+    "u-coder": ("coder", None),
+    "u-recall": ("recall_officer", None),
+    "u-coordinator": ("coordinator", None),
+    "u-clerk": ("hospital_clerk", "GZ001"),
+    "u-clerk-sh": ("hospital_clerk", "SH001"),
+    "target-user": ("analyst", None),
+}
+BY_ROLE: dict[Role, str] = {
+    Role.ADMIN: "u-admin",
+    Role.ANALYST: "u-analyst",
+    Role.SUPERVISOR: "u-supervisor",
+    Role.CODER: "u-coder",
+    Role.RECALL_OFFICER: "u-recall",
+    Role.COORDINATOR: "u-coordinator",
+    Role.HOSPITAL_CLERK: "u-clerk",
+}
+_TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+_META_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class FakeClock:
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@dataclass
+class WebEnv:
+    settings: Settings
+    clock: FakeClock
+    db: AppDB
+    app: FastAPI
+    clients: list[TestClient] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, settings: Settings, start: dt.datetime, **web: object) -> WebEnv:
+        if web:
+            settings = settings.with_overrides(web=replace(settings.web, **web))
+        clock = FakeClock(start)
+        db = AppDB.from_settings(settings)
+        return cls(settings, clock, db, create_app(settings, clock=clock, db=db))
+
+    def client(self, **headers: str) -> TestClient:
+        client = TestClient(
+            self.app,
+            base_url="https://testserver",
+            follow_redirects=False,
+            raise_server_exceptions=False,
+            headers={"accept-language": "en", **headers},
+        )
+        self.clients.append(client)
+        return client
+
+    def signed_in(self, username: str, password: str = GOOD) -> TestClient:
+        client = self.client()
+        response = login(client, username, password)
+        assert response.status_code == 303, response.text
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.db.dispose()
+
+
+def token_from(html: str) -> str:
+    match = _TOKEN_RE.search(html) or _META_RE.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def page_token(client: TestClient, path: str = "/") -> str:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return token_from(response.text)
+
+
+def login(client: TestClient, username: str, password: str, next: str = "/") -> httpx.Response:
+    token = page_token(client, "/login")
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "next": next, "csrf_token": token},
+    )
+
+
+def session_cookie(client: TestClient) -> str | None:
+    return client.cookies.get("__Host-sentinel-session")
+
+
+def populate(db: AppDB, settings: Settings) -> None:
+    system = Actor(None, "os:test", "cli")
+    for username, (role, hospital) in USERS.items():
+        accounts.add_user(
+            db,
+            settings,
+            system,
+            username=username,
+            role=role,
+            password=GOOD,
+            hospital_code=hospital,
+            display_name=f"{username} name",
+            language="en",
+        )
