@@ -33,6 +33,7 @@ from _common import (
     DEFAULT_ARGS,
     PATTERNS_ASSET,
     WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
     WEEK_PATTERN,
     settings_from_params,
 )
@@ -70,7 +71,7 @@ log = logging.getLogger("sentinel.dags.code_and_cluster")
     },
 )
 def code_and_cluster():
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def code(params: dict | None = None) -> dict:
         """Code every active case lacking a current coding (single writer)."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -98,7 +99,7 @@ def code_and_cluster():
             con.close()
         return summary.as_dict()
 
-    @task(pool=WAREHOUSE_POOL, outlets=[PATTERNS_ASSET])
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[PATTERNS_ASSET])
     def patterns(coding: dict, params: dict | None = None, outlet_events=None) -> dict:
         """Cluster newly coded cases into hazard patterns (single writer)."""
         from airflow.sdk.exceptions import AirflowFailException

@@ -20,7 +20,14 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import ALERTS_ASSET, DEFAULT_ARGS, PATTERNS_ASSET, WAREHOUSE_POOL, WEEK_PATTERN
+from _common import (
+    ALERTS_ASSET,
+    DEFAULT_ARGS,
+    PATTERNS_ASSET,
+    WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
+    WEEK_PATTERN,
+)
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 log = logging.getLogger("sentinel.dags.detect_weekly")
@@ -55,7 +62,7 @@ log = logging.getLogger("sentinel.dags.detect_weekly")
     },
 )
 def detect_weekly():
-    @task(pool=WAREHOUSE_POOL, outlets=[ALERTS_ASSET])
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[ALERTS_ASSET])
     def detect(params: dict | None = None, outlet_events=None) -> dict[str, int]:
         """Detect and store the alerts of the requested week(s)."""
         from airflow.sdk.exceptions import AirflowFailException

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import DEFAULT_ARGS, WAREHOUSE_POOL, WEEK_PATTERN, parse_day
+from _common import DEFAULT_ARGS, WAREHOUSE_POOL, WAREHOUSE_QUEUE, WEEK_PATTERN, parse_day
 from airflow.sdk import Param, dag, task
 
 log = logging.getLogger("sentinel.dags.evidence_pack")
@@ -53,7 +53,7 @@ DAY_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
     },
 )
 def evidence_pack():
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def build(params: dict | None = None) -> str:
         """Write the pack; returns its path."""
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException

@@ -29,6 +29,7 @@ from _common import (
     CASES_ASSET,
     DEFAULT_ARGS,
     WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
     parse_day,
     settings_from_params,
 )
@@ -80,7 +81,7 @@ DATE_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
     },
 )
 def ingest_daily():
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def discover(params: dict | None = None) -> list[str]:
         """New landing files -> one JSON plan per batch; returns the plan paths."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -134,7 +135,12 @@ def ingest_daily():
         log.info("staged %d submissions of %s", len(ids), label)
         return ids
 
-    @task(pool=WAREHOUSE_POOL, outlets=[CASES_ASSET], trigger_rule="none_failed")
+    @task(
+        pool=WAREHOUSE_POOL,
+        queue=WAREHOUSE_QUEUE,
+        outlets=[CASES_ASSET],
+        trigger_rule="none_failed",
+    )
     def load(params: dict | None = None, outlet_events=None) -> dict[str, int]:
         """Apply every staged submission (single writer) and write the receipts."""
         from airflow.sdk.exceptions import AirflowSkipException

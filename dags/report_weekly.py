@@ -19,7 +19,14 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import ALERTS_ASSET, DEFAULT_ARGS, REPORTS_ASSET, WAREHOUSE_POOL, WEEK_PATTERN
+from _common import (
+    ALERTS_ASSET,
+    DEFAULT_ARGS,
+    REPORTS_ASSET,
+    WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
+    WEEK_PATTERN,
+)
 from airflow.sdk import Param, dag, task
 
 log = logging.getLogger("sentinel.dags.report_weekly")
@@ -47,7 +54,7 @@ log = logging.getLogger("sentinel.dags.report_weekly")
     },
 )
 def report_weekly():
-    @task(pool=WAREHOUSE_POOL, outlets=[REPORTS_ASSET])
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[REPORTS_ASSET])
     def report(params: dict | None = None, outlet_events=None) -> dict:
         """Write the report of the requested week; returns the week and the files' paths."""
         from airflow.sdk.exceptions import AirflowFailException

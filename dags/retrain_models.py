@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 import pendulum
-from _common import DEFAULT_ARGS, WAREHOUSE_POOL
+from _common import DEFAULT_ARGS, WAREHOUSE_POOL, WAREHOUSE_QUEUE
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 log = logging.getLogger("sentinel.dags.retrain_models")
@@ -46,7 +46,7 @@ MAX_TOP1_DROP, MAX_F1_DROP = 0.005, 0.01
     },
 )
 def retrain_models():
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def train(params: dict | None = None) -> dict:
         """Train a new version (not activated); returns its name, version and metrics."""
         from pipeline.coding.train import train as train_model

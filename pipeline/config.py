@@ -28,6 +28,8 @@ class Settings:
     hospital_registry: Path | None = None  # None: the packaged registry
     pseudonym_key: str | None = None
     models_root: Path | None = None  # None: the models shipped in the repository (models/)
+    lake_uri: str | None = None  # None: <home>/lake; else e.g. s3://bucket/lake (pyarrow.fs)
+    failure_emails: tuple[str, ...] = ()  # who gets an e-mail when an Airflow task fails
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -36,12 +38,20 @@ class Settings:
         landing = Path(env.get("SENTINEL_LANDING", SAMPLE_DIR / "landing")).resolve()
         registry = env.get("SENTINEL_HOSPITAL_REGISTRY")
         models = env.get("SENTINEL_MODELS_DIR")
+        lake_uri = (env.get("SENTINEL_LAKE_URI") or "").strip() or None
+        if lake_uri and "://" not in lake_uri:
+            lake_uri = str(Path(lake_uri).resolve())
+        emails = tuple(
+            e.strip() for e in env.get("SENTINEL_FAILURE_EMAIL", "").replace(";", ",").split(",")
+        )
         return cls(
             home=home,
             landing_dir=landing,
             hospital_registry=Path(registry).resolve() if registry else None,
             pseudonym_key=env.get(PSEUDONYM_KEY_ENV) or None,
             models_root=Path(models).resolve() if models else None,
+            lake_uri=lake_uri,
+            failure_emails=tuple(e for e in emails if e),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -49,7 +59,14 @@ class Settings:
 
     @property
     def lake_dir(self) -> Path:
+        """The local lake directory (the default location)."""
         return self.home / "lake"
+
+    @property
+    def lake_location(self) -> str:
+        """Where the lake is: ``SENTINEL_LAKE_URI`` (a path or e.g. ``s3://bucket/lake``) or
+        ``<home>/lake``; see pipeline.storage.lake."""
+        return self.lake_uri or str(self.lake_dir)
 
     @property
     def warehouse_path(self) -> Path:

@@ -121,7 +121,7 @@ def report() -> None:
             f"submissions where received != stored + quarantined + duplicate: {unbalanced}"
         )
         console.print(
-            f"receipts: {settings.outbox_dir}\nlake: {settings.lake_dir}\n"
+            f"receipts: {settings.outbox_dir}\nlake: {settings.lake_location}\n"
             f"data docs: {settings.data_docs_dir / 'index.html'}"
         )
     finally:
