@@ -61,7 +61,7 @@ RUN_TIMES = {
     "case_coding": ("coded_at",),
     "coding_review": ("opened_at", "resolved_at"),
     "hazard_patterns": ("updated_at",),
-    "pattern_refreshes": ("refreshed_at",),
+    "pattern_refreshes": ("processed_at",),
 }
 
 
