@@ -316,7 +316,9 @@ def load_staged(
         meta = read_meta(directory)
         staged.append((meta["hospital_code"], meta["order_key"], directory, meta))
     known = {sid for (sid,) in con.execute("SELECT submission_id FROM submissions").fetchall()}
-    lake.remove_orphans(settings.lake_location, keep=known | {m["submission_id"] for *_, m in staged})
+    lake.remove_orphans(
+        settings.lake_location, keep=known | {m["submission_id"] for *_, m in staged}
+    )
     for _, _, directory, meta in sorted(staged, key=lambda s: s[:2]):
         sid = meta["submission_id"]
         if sid not in known:

@@ -54,9 +54,7 @@ def _files_of(fs: pafs.FileSystem, base: str, submission_id: str) -> list[str]:
     return [p for p in _lake_files(fs, base) if PurePosixPath(p).name == name]
 
 
-def write_submission_versions(
-    lake: str | Path, submission_id: str, versions: pd.DataFrame
-) -> None:
+def write_submission_versions(lake: str | Path, submission_id: str, versions: pd.DataFrame) -> None:
     fs, base = open_lake(lake)
     for stale in _files_of(fs, base, submission_id):
         fs.delete_file(stale)
