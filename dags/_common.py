@@ -10,6 +10,8 @@ path) on ``sys.path`` when it parses DAGs and when it runs tasks.
 
 from __future__ import annotations
 
+import html
+import logging
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -20,11 +22,50 @@ if TYPE_CHECKING:
     from pipeline.config import Settings
 
 OWNER = "sentinel"
+log = logging.getLogger("sentinel.dags")
+
+
+def notify_failure(context: Mapping[str, Any]) -> None:
+    """``on_failure_callback`` of every task: e-mail the failure (after the last retry) to
+    ``SENTINEL_FAILURE_EMAIL`` through the Airflow connection ``smtp_default`` (host, port,
+    TLS, sender: docs/operations.md section 6). Without recipients nothing is sent.
+
+    The message names the DAG, task, run and error (exceptions carry no patient data: intake
+    puts row values in receipts and quarantine, never in exceptions)."""
+    from pipeline.config import Settings
+
+    recipients = Settings.from_env().failure_emails
+    if not recipients:
+        return
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    ti = context["ti"]
+    where = f"{ti.dag_id}.{ti.task_id}" + (f"[{ti.map_index}]" if ti.map_index >= 0 else "")
+    error = str(context.get("exception") or "unknown error")[:2000]
+    rows = {
+        "DAG": ti.dag_id,
+        "task": where,
+        "run": ti.run_id,
+        "attempt": ti.try_number,
+        "error": error,
+        "log": getattr(ti, "log_url", ""),
+    }
+    body = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows.items()
+    )
+    SmtpNotifier(
+        to=list(recipients),
+        subject=f"[Sentinel] task failed: {where} ({ti.run_id})",
+        html_content=f"<p>A Sentinel task failed after its retries.</p><table>{body}</table>",
+    ).notify(context)
+    log.info("failure e-mail for %s sent to %s", where, ", ".join(recipients))
+
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
+    "on_failure_callback": notify_failure,
 }
 
 # The DuckDB warehouse allows a single writer, and a file held open for writing cannot even be
@@ -35,6 +76,10 @@ DEFAULT_ARGS: dict[str, Any] = {
 WAREHOUSE_POOL = "sentinel_warehouse"
 WAREHOUSE_POOL_SLOTS = 1
 WAREHOUSE_POOL_DESCRIPTION = "DuckDB single writer"
+# With the CeleryExecutor the same tasks go to this queue, served by the one worker on the host
+# that holds the warehouse (`airflow celery worker --queues sentinel_warehouse`); every other task
+# goes to the default queue. The LocalExecutor ignores queues.
+WAREHOUSE_QUEUE = "sentinel_warehouse"
 
 # Updated by ingest_daily every time it stores new submissions; downstream DAGs schedule on it
 # (``schedule=[CASES_ASSET]``). Custom URI schemes take the ``x-`` prefix (Airflow does not

@@ -33,6 +33,7 @@ from _common import (
     DEFAULT_ARGS,
     PATTERNS_ASSET,
     WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
     WEEK_PATTERN,
     fail_fast,
     settings_from_params,
@@ -71,7 +72,7 @@ log = logging.getLogger("sentinel.dags.code_and_cluster")
     },
 )
 def code_and_cluster():
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def code(params: dict | None = None) -> dict:
         """Code every active case lacking a current coding (single writer)."""
         from pipeline.errors import SentinelError
@@ -89,7 +90,7 @@ def code_and_cluster():
         except SentinelError as exc:  # a missing model or warehouse: a retry cannot fix it
             raise fail_fast(exc) from exc
 
-    @task(pool=WAREHOUSE_POOL, outlets=[PATTERNS_ASSET])
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[PATTERNS_ASSET])
     def patterns(coding: dict, params: dict | None = None, outlet_events=None) -> dict:
         """Cluster newly coded cases into hazard patterns (single writer)."""
         from pipeline.errors import SentinelError

@@ -25,6 +25,7 @@ from _common import (
     DEFAULT_ARGS,
     PATTERNS_ASSET,
     WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
     WEEK_PATTERN,
     fail_fast,
 )
@@ -62,7 +63,7 @@ log = logging.getLogger("sentinel.dags.detect_weekly")
     },
 )
 def detect_weekly():
-    @task(pool=WAREHOUSE_POOL, outlets=[ALERTS_ASSET])
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[ALERTS_ASSET])
     def detect(params: dict | None = None, outlet_events=None) -> dict[str, int]:
         """Detect and store the alerts of the requested week(s)."""
         from pipeline.config import Settings

@@ -29,6 +29,7 @@ from _common import (
     CASES_ASSET,
     DEFAULT_ARGS,
     WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
     fail_fast,
     parse_day,
     settings_from_params,
@@ -126,7 +127,12 @@ def ingest_daily():
         log.info("staged %d submissions of %s", len(ids), label)
         return ids
 
-    @task(pool=WAREHOUSE_POOL, outlets=[CASES_ASSET], trigger_rule="none_failed")
+    @task(
+        pool=WAREHOUSE_POOL,
+        queue=WAREHOUSE_QUEUE,
+        outlets=[CASES_ASSET],
+        trigger_rule="none_failed",
+    )
     def load(params: dict | None = None, outlet_events=None) -> dict[str, int]:
         """Apply every staged submission (single writer) and write the receipts."""
         from airflow.sdk.exceptions import AirflowSkipException

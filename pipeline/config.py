@@ -88,6 +88,8 @@ class Settings:
     snapshot_retention: int = DEFAULT_SNAPSHOTS  # SENTINEL_SNAPSHOTS_KEEP
     app_db_url: str | None = None  # None: SQLite file <home>/app.db
     web: WebSettings = field(default_factory=WebSettings)
+    lake_uri: str | None = None  # None: <home>/lake; else e.g. s3://bucket/lake (pyarrow.fs)
+    failure_emails: tuple[str, ...] = ()  # who gets an e-mail when an Airflow task fails
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -96,6 +98,12 @@ class Settings:
         landing = Path(env.get("SENTINEL_LANDING", SAMPLE_DIR / "landing")).resolve()
         registry = env.get("SENTINEL_HOSPITAL_REGISTRY")
         models = env.get("SENTINEL_MODELS_DIR")
+        lake_uri = (env.get("SENTINEL_LAKE_URI") or "").strip() or None
+        if lake_uri and "://" not in lake_uri:
+            lake_uri = str(Path(lake_uri).resolve())
+        emails = tuple(
+            e.strip() for e in env.get("SENTINEL_FAILURE_EMAIL", "").replace(";", ",").split(",")
+        )
         return cls(
             lock_timeout=_number(env, "SENTINEL_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT, float),
             snapshot_retention=_number(env, "SENTINEL_SNAPSHOTS_KEEP", DEFAULT_SNAPSHOTS, int),
@@ -106,6 +114,8 @@ class Settings:
             models_root=Path(models).resolve() if models else None,
             app_db_url=env.get(APP_DB_ENV) or None,
             web=WebSettings.from_env(env),
+            lake_uri=lake_uri,
+            failure_emails=tuple(e for e in emails if e),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -113,7 +123,14 @@ class Settings:
 
     @property
     def lake_dir(self) -> Path:
+        """The local lake directory (the default location)."""
         return self.home / "lake"
+
+    @property
+    def lake_location(self) -> str:
+        """Where the lake is: ``SENTINEL_LAKE_URI`` (a path or e.g. ``s3://bucket/lake``) or
+        ``<home>/lake``; see pipeline.storage.lake."""
+        return self.lake_uri or str(self.lake_dir)
 
     @property
     def warehouse_path(self) -> Path:

@@ -68,6 +68,29 @@ def test_every_dag_has_tags_owner_and_retries(dagbag):
             assert task.pool in KNOWN_POOLS, (dag_id, task.task_id, task.pool)
 
 
+def test_warehouse_tasks_are_pinned_to_one_queue(dagbag):
+    """With Celery, every task that opens the warehouse goes to the queue one worker serves;
+    the others to the default queue any worker serves."""
+    pinned = 0
+    for dag_id, dag in dagbag.dags.items():
+        for task in dag.tasks:
+            if task.pool == "sentinel_warehouse":
+                pinned += 1
+                assert task.queue == "sentinel_warehouse", (dag_id, task.task_id)
+            else:
+                assert task.queue == "default", (dag_id, task.task_id, task.queue)
+    assert pinned >= 8
+
+
+def test_every_task_e_mails_its_failure(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            names = [getattr(c, "__name__", "") for c in callbacks]
+            assert "notify_failure" in names, (dag_id, task.task_id, callbacks)
+
+
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_dag_file_imports_no_heavy_library(path):
     """Importing a DAG file in a fresh interpreter loads Airflow's SDK, nothing heavier: the
@@ -191,7 +214,8 @@ def test_airflow_cfg_one_machine_defaults(tmp_path):
         "import json; from airflow.configuration import conf\n"
         "print(json.dumps({k: conf.get(*k.split('.')) for k in ['core.executor',"
         " 'core.load_examples', 'core.dags_folder', 'database.sql_alchemy_conn',"
-        " 'core.parallelism', 'logging.base_log_folder']}))\n"
+        " 'core.parallelism', 'logging.base_log_folder', 'core.dags_are_paused_at_creation',"
+        " 'email.email_conn_id']}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
@@ -203,6 +227,9 @@ def test_airflow_cfg_one_machine_defaults(tmp_path):
     assert os.path.normpath(values["core.dags_folder"]) == str(repo / "dags")
     assert values["database.sql_alchemy_conn"] == f"sqlite:///{repo}/airflow_home/airflow.db"
     assert values["logging.base_log_folder"] == f"{repo}/airflow_home/logs"
+    # Pause-on-creation policy (docs/operations.md): nothing runs until unpaused.
+    assert values["core.dags_are_paused_at_creation"] == "True"
+    assert values["email.email_conn_id"] == "smtp_default"
 
 
 def test_env_script_exports_a_stable_environment(tmp_path):

@@ -73,7 +73,7 @@ def report() -> None:
         f"submissions where received != stored + quarantined + duplicate: {data['unbalanced']}"
     )
     console.print(
-        f"receipts: {config.outbox_dir}\nlake: {config.lake_dir}\n"
+        f"receipts: {config.outbox_dir}\nlake: {config.lake_location}\n"
         f"data docs: {config.data_docs_dir / 'index.html'}"
     )
 

@@ -1,57 +1,99 @@
 """The Parquet lake: every stored case version, partitioned by visit month.
 
 Layout: ``<lake>/case_versions/visit_month=YYYY-MM/<submission_id>.parquet``. One file per
-submission and month, named by the submission id, written to a temporary name and renamed: a
-re-run after a crash rewrites identical files, and nothing is ever appended in place.
+submission and month, named by the submission id: a re-run after a crash rewrites identical
+files, and nothing is ever appended in place.
+
+``<lake>`` is a local directory (the default, ``$SENTINEL_HOME/lake``) or an object-store URI
+(``SENTINEL_LAKE_URI=s3://bucket/lake``), reached through ``pyarrow.fs``. On a local disk a file
+is written under a temporary name and renamed; on S3 it is written straight to its final key (a
+PUT is atomic and there is no rename). Endpoint and credentials of S3 come from the standard
+``AWS_*`` variables or the URI's query (``?endpoint_override=host:port&scheme=http``), never
+from Sentinel's settings.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 TABLE = "case_versions"
+PARTITION = "visit_month="
 
 
-def _files_of(lake_dir: Path, submission_id: str) -> list[Path]:
-    return sorted((lake_dir / TABLE).glob(f"visit_month=*/{submission_id}.parquet"))
+def open_lake(location: str | Path) -> tuple[pafs.FileSystem, str]:
+    """The file system and base path of a lake location (a path or a URI such as s3://b/p)."""
+    text = str(location)
+    if "://" not in text:
+        return pafs.LocalFileSystem(), Path(text).resolve().as_posix()
+    fs, base = pafs.FileSystem.from_uri(text)
+    return fs, base.rstrip("/")
 
 
-def write_submission_versions(lake_dir: Path, submission_id: str, versions: pd.DataFrame) -> None:
-    for stale in _files_of(lake_dir, submission_id):
-        stale.unlink()
+def _is_local(fs: pafs.FileSystem) -> bool:
+    return isinstance(fs, pafs.LocalFileSystem)
+
+
+def _lake_files(fs: pafs.FileSystem, base: str) -> list[str]:
+    """Every object under ``<base>/case_versions/visit_month=*/`` (temporary files included)."""
+    selector = pafs.FileSelector(f"{base}/{TABLE}", recursive=True, allow_not_found=True)
+    return sorted(
+        info.path
+        for info in fs.get_file_info(selector)
+        if info.type == pafs.FileType.File
+        and PurePosixPath(info.path).parent.name.startswith(PARTITION)
+    )
+
+
+def _files_of(fs: pafs.FileSystem, base: str, submission_id: str) -> list[str]:
+    name = f"{submission_id}.parquet"
+    return [p for p in _lake_files(fs, base) if PurePosixPath(p).name == name]
+
+
+def write_submission_versions(lake: str | Path, submission_id: str, versions: pd.DataFrame) -> None:
+    fs, base = open_lake(lake)
+    for stale in _files_of(fs, base, submission_id):
+        fs.delete_file(stale)
     if versions.empty:
         return
     months = versions["visit_datetime"].dt.strftime("%Y-%m")
     for month, part in versions.groupby(months, sort=True):
-        directory = lake_dir / TABLE / f"visit_month={month}"
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = f"{base}/{TABLE}/{PARTITION}{month}"
         table = pa.Table.from_pandas(
             part.sort_values(["hospital_code", "case_id", "version"]), preserve_index=False
         )
-        tmp = directory / f".{submission_id}.parquet.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, directory / f"{submission_id}.parquet")
+        final = f"{directory}/{submission_id}.parquet"
+        if _is_local(fs):
+            fs.create_dir(directory, recursive=True)
+            tmp = f"{directory}/.{submission_id}.parquet.tmp"
+            pq.write_table(table, tmp, compression="zstd", filesystem=fs)
+            fs.move(tmp, final)  # os.replace: atomic on one file system
+        else:
+            pq.write_table(table, final, compression="zstd", filesystem=fs)
 
 
-def remove_orphans(lake_dir: Path, keep: set[str]) -> list[Path]:
+def remove_orphans(lake: str | Path, keep: set[str]) -> list[str]:
     """Delete lake files (and temporary files) of submissions that are neither committed nor
     staged: leftovers of a crash whose landing file has since been withdrawn."""
+    fs, base = open_lake(lake)
     removed = []
-    for path in (lake_dir / TABLE).glob("visit_month=*/*"):
-        name = path.name
+    for path in _lake_files(fs, base):
+        name = PurePosixPath(path).name
         if name.startswith(".") or name.removesuffix(".parquet") not in keep:
-            path.unlink()
+            fs.delete_file(path)
             removed.append(path)
     return removed
 
 
-def read_versions(lake_dir: Path) -> pd.DataFrame:
-    files = sorted((lake_dir / TABLE).glob("visit_month=*/*.parquet"))
+def read_versions(lake: str | Path) -> pd.DataFrame:
+    fs, base = open_lake(lake)
+    files = [p for p in _lake_files(fs, base) if not PurePosixPath(p).name.startswith(".")]
     if not files:
         return pd.DataFrame()
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return pd.concat(
+        [pq.read_table(f, filesystem=fs).to_pandas() for f in files], ignore_index=True
+    )

@@ -185,7 +185,7 @@ def apply_submission(
         # Rows read but not kept (e.g. ambiguous columns) still count: received = stored +
         # quarantined + duplicate holds for every submission.
         quarantined = max(quarantined, meta["rows_received"] - duplicate - stored)
-    lake.write_submission_versions(settings.lake_dir, sid, versions)
+    lake.write_submission_versions(settings.lake_location, sid, versions)
     with transaction(con):
         con.execute(
             "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -327,7 +327,9 @@ def load_staged(
         meta = read_meta(directory)
         staged.append((meta["hospital_code"], meta["order_key"], directory, meta))
     known = {sid for (sid,) in con.execute("SELECT submission_id FROM submissions").fetchall()}
-    lake.remove_orphans(settings.lake_dir, keep=known | {m["submission_id"] for *_, m in staged})
+    lake.remove_orphans(
+        settings.lake_location, keep=known | {m["submission_id"] for *_, m in staged}
+    )
     for _, _, directory, meta in sorted(staged, key=lambda s: s[:2]):
         sid = meta["submission_id"]
         if sid not in known:
