@@ -52,11 +52,14 @@ def sentinel_with_docs_timer(stats: Path, args: list[str]) -> int:
     (entry,) = entry_points(group="console_scripts", name="sentinel")
     command = entry.load()
     code = 0
+    saved_argv = sys.argv
+    sys.argv = ["sentinel", *args]  # the console entry point reads its arguments from argv
     try:
-        command(args=args, prog_name="sentinel")
+        command()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
+        sys.argv = saved_argv
         stats.write_text(json.dumps(spent))
     return code
 

@@ -1,6 +1,6 @@
 """Deterministic extracts for the intake benchmark, built by code from the sample generator.
 
-Every row is a case of the sample generator (``pipeline.sample.generator.make_case``: scenario
+Every row is a case of the sample generator (``sentinel_tools.sample.generator.make_case``: scenario
 catalogue, age mix by hospital type, Chinese or English narratives, product names, brands,
 patient name / ID number / phone) written in one of the generator's export styles, so the rows
 look like what hospitals send and pass validation. What differs from ``sentinel sample
@@ -26,11 +26,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
-
-from pipeline.sample import generator as gen
-from pipeline.sample import refdata
-from pipeline.sample.refdata import Hospital
-from pipeline.sample.styles import STYLES, Style
+from sentinel_tools.sample import generator as gen
+from sentinel_tools.sample import refdata
+from sentinel_tools.sample.refdata import Hospital
+from sentinel_tools.sample.styles import STYLES, Style
 
 BENCH_VERSION = "bench-ingest-extracts 1"
 END = date(2026, 11, 22)  # a Sunday, like the shipped sample

@@ -117,7 +117,7 @@ def test_setting_reads_the_lake_uri(tmp_path):
 def test_ingest_writes_the_same_lake_to_s3_as_to_disk(tmp_path, bucket, validator):
     """Corrections, voids, duplicates, rejected files: the S3 lake holds byte for byte what
     the local lake holds, the warehouse is the same, and nothing is written to local disk."""
-    from pipeline.intake.service import ingest
+    from pipeline.services.intake import ingest
 
     landing = tmp_path / "landing"
     h.build_busy_landing(landing)
