@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import re
 import sys
+from pathlib import Path
 
 _CODE = re.compile(r"^(.*?)\s*\.{2,}\s*(\d{4})\s*$")
 _CODE_BARE = re.compile(r"^(.*?[a-z)])\s+(\d{4})\s*$")
@@ -85,7 +86,7 @@ def parse(text: str) -> list[tuple[str, str, int]]:
 
 
 def main(argv: list[str]) -> int:
-    text = open(argv[1], encoding="utf-8").read()
+    text = Path(argv[1]).read_text(encoding="utf-8")
     rows = sorted(set(parse(text)), key=lambda r: (r[0].lower(), r[1], r[2]))
     seen: set[tuple[str, str]] = set()
     out = csv.writer(sys.stdout, lineterminator="\n")

@@ -45,6 +45,17 @@ def model_train(
         max=1.0,
         help="Accuracy required of automatically accepted predictions (sets the review threshold).",
     ),
+    calibration: Path = typer.Option(
+        None,
+        "--calibration",
+        help="Labelled CSV not written by the generator: temperature, confidence model and "
+        "auto-code threshold (never trained on).",
+    ),
+    evaluate: list[str] = typer.Option(
+        [],
+        "--evaluate",
+        help="NAME=PATH of a labelled CSV to measure the model on (repeatable; measure only).",
+    ),
 ) -> None:
     """Train the product coder on stored cases of known category; write the artifact, metrics
     and model card under models/<name>/<version>/."""
@@ -57,6 +68,8 @@ def model_train(
         target_accuracy=target_accuracy,
         activate=activate,
         progress=say,
+        calibration=calibration,
+        evaluations=coding.parse_evaluations(evaluate),
     )
     print_json(coding.train_summary(metrics, name, activate))
 
@@ -87,6 +100,23 @@ def coding_run(
     from pipeline.services import coding
 
     print_json(coding.run(settings(), model_name, version, recode=recode, progress=say))
+
+
+@coding_app.command("predict")
+def coding_predict(
+    input_csv: Path = typer.Argument(
+        ..., help="UTF-8 CSV: narrative [, product_name, category_given]."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="CSV to write (input columns + decision)."
+    ),
+    model_name: str = typer.Option("product_coder", "--model", help="Model name."),
+    version: str = typer.Option(None, "--version", help="Model version (default: CURRENT)."),
+) -> None:
+    """Code any narratives as the pipeline would: category, confidence, auto/review, top 3."""
+    from pipeline.services import coding
+
+    print_json(coding.predict(settings(), input_csv, output, model_name, version))
 
 
 @coding_app.command("status")

@@ -42,31 +42,224 @@ _EN_TOKEN = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\([^)]*\)?")
 # pieces of NEISS titles that name no product by themselves
 _GENERIC = frozenset(
-    """
-    other others accessories accessory parts part equipment apparel activity activities
-    not specified unspecified similar products product items item devices device supplies
-    materials material sets set kits kit units unit n e c nec elsewhere classified excl incl
-    and or type types kinds general household home use used for with without
-    """.split()
+    [
+        "other",
+        "others",
+        "accessories",
+        "accessory",
+        "parts",
+        "part",
+        "equipment",
+        "apparel",
+        "activity",
+        "activities",
+        "not",
+        "specified",
+        "unspecified",
+        "similar",
+        "products",
+        "product",
+        "items",
+        "item",
+        "devices",
+        "device",
+        "supplies",
+        "materials",
+        "material",
+        "sets",
+        "set",
+        "kits",
+        "kit",
+        "units",
+        "unit",
+        "n",
+        "e",
+        "c",
+        "nec",
+        "elsewhere",
+        "classified",
+        "excl",
+        "incl",
+        "and",
+        "or",
+        "type",
+        "types",
+        "kinds",
+        "general",
+        "household",
+        "home",
+        "use",
+        "used",
+        "for",
+        "with",
+        "without",
+    ]
 )
 
 
 # single words that name no product by themselves (or name a body part, an action, a
 # treatment): never a lexicon term alone, whatever the source
 _STOP_SINGLE = frozenset(
-    """
-    electric electrical fall fire fit heat land lawn lift manual medical metal mop mountain power
-    public range ring safe scale squeeze stand step support throw tool universal unpower yard
-    jumper sling nipple etc game deploy cover pad player plant picture runner frame bar board
-    extension level plane pole roller jack iron cord sheet tablet cap tie heel chest match flare
-    can lid gate bat saw tap shower blind glass wood water hot cold light open close clos burn
-    cut hit head hand foot arm leg eye face finger toe knee back neck mouth nose ear skin wrist
-    ankle hip shoulder elbow thumb lip tongue tooth teeth chin forehead scalp body patient
-    home house room kitchen bathroom bedroom yard garden school store work street road park
-    left right male female year old month day week time pain injury fracture laceration
-    contusion abrasion sprain strain burn diagnosis treatment hospital doctor nurse mother
-    father child baby boy girl friend brother sister
-    """.split()
+    [
+        "electric",
+        "electrical",
+        "fall",
+        "fire",
+        "fit",
+        "heat",
+        "land",
+        "lawn",
+        "lift",
+        "manual",
+        "medical",
+        "metal",
+        "mop",
+        "mountain",
+        "power",
+        "public",
+        "range",
+        "ring",
+        "safe",
+        "scale",
+        "squeeze",
+        "stand",
+        "step",
+        "support",
+        "throw",
+        "tool",
+        "universal",
+        "unpower",
+        "yard",
+        "jumper",
+        "sling",
+        "nipple",
+        "etc",
+        "game",
+        "deploy",
+        "cover",
+        "pad",
+        "player",
+        "plant",
+        "picture",
+        "runner",
+        "frame",
+        "bar",
+        "board",
+        "extension",
+        "level",
+        "plane",
+        "pole",
+        "roller",
+        "jack",
+        "iron",
+        "cord",
+        "sheet",
+        "tablet",
+        "cap",
+        "tie",
+        "heel",
+        "chest",
+        "match",
+        "flare",
+        "can",
+        "lid",
+        "gate",
+        "bat",
+        "saw",
+        "tap",
+        "shower",
+        "blind",
+        "glass",
+        "wood",
+        "water",
+        "hot",
+        "cold",
+        "light",
+        "open",
+        "close",
+        "clos",
+        "burn",
+        "cut",
+        "hit",
+        "head",
+        "hand",
+        "foot",
+        "arm",
+        "leg",
+        "eye",
+        "face",
+        "finger",
+        "toe",
+        "knee",
+        "back",
+        "neck",
+        "mouth",
+        "nose",
+        "ear",
+        "skin",
+        "wrist",
+        "ankle",
+        "hip",
+        "shoulder",
+        "elbow",
+        "thumb",
+        "lip",
+        "tongue",
+        "tooth",
+        "teeth",
+        "chin",
+        "forehead",
+        "scalp",
+        "body",
+        "patient",
+        "home",
+        "house",
+        "room",
+        "kitchen",
+        "bathroom",
+        "bedroom",
+        "yard",
+        "garden",
+        "school",
+        "store",
+        "work",
+        "street",
+        "road",
+        "park",
+        "left",
+        "right",
+        "male",
+        "female",
+        "year",
+        "old",
+        "month",
+        "day",
+        "week",
+        "time",
+        "pain",
+        "injury",
+        "fracture",
+        "laceration",
+        "contusion",
+        "abrasion",
+        "sprain",
+        "strain",
+        "burn",
+        "diagnosis",
+        "treatment",
+        "hospital",
+        "doctor",
+        "nurse",
+        "mother",
+        "father",
+        "child",
+        "baby",
+        "boy",
+        "girl",
+        "friend",
+        "brother",
+        "sister",
+    ]
 )
 
 
@@ -196,7 +389,9 @@ class LexiconMatcher:
             lengths.setdefault(term[0], set()).add(len(term))
         digest = hashlib.sha256(
             "\n".join(
-                sorted(f"{c}|{t}" for c, t in zip(table["category_code"], table["term"], strict=True))
+                sorted(
+                    f"{c}|{t}" for c, t in zip(table["category_code"], table["term"], strict=True)
+                )
             ).encode()
         ).hexdigest()[:16]
         return cls(
@@ -240,19 +435,14 @@ class LexiconMatcher:
         return {c for _term, cats in self.match(normalised) for c in cats}
 
     def features(self, normalised_texts: Iterable[str]) -> sp.csr_matrix:
-        """Two blocks of one column per category: the category is named in the product name
-        (the part before `` | ``), in the narrative. Values 1/0."""
+        """One column per category: the category is named somewhere in the text (product name
+        or narrative). Values 1/0."""
         k = len(self.categories)
         rows, cols = [], []
         n = 0
         for n, text in enumerate(normalised_texts, start=1):
-            name, sep, narrative = text.partition(" | ")
-            if not sep:
-                name, narrative = "", text
-            hits = {c for c in self.categories_in(name)} if name else set()
-            hits_narr = {k + c for c in self.categories_in(narrative)}
-            for col in sorted(hits | hits_narr):
+            for col in sorted(self.categories_in(text)):
                 rows.append(n - 1)
                 cols.append(col)
         data = np.ones(len(rows), dtype=np.float32)
-        return sp.csr_matrix((data, (rows, cols)), shape=(n, 2 * k), dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(n, k), dtype=np.float32)

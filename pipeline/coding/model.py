@@ -36,12 +36,16 @@ from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from pipeline.coding.lexicon import LexiconMatcher
+from pipeline.coding.normalise import normalise, normalise_model_text
+
 ARTIFACT = "model.joblib"
 METRICS = "metrics.json"
 CARD = "model_card.md"
 CURRENT = "CURRENT"
 DEFAULT_NAME = "product_coder"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)  # v1 artifacts: raw text, no lexicon, no confidence model
 _SPACES = re.compile(r"\s+")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"\b[a-z][a-z]+\b")  # the word vectoriser's token pattern
@@ -90,6 +94,9 @@ class FeatureConfig:
     # product-name tokens seen in fewer training names than this are "unknown" to the model
     # (the unknown-name rule); the same bar as the vectorisers' min_df
     name_min_df: int = 3
+    # format 2: clinical text normalisation (normalise.py) and product-lexicon features
+    normalise: bool = True
+    lexicon_weight: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,11 @@ class ProductCoder:
     # product-name token -> number of training texts naming it (None: a v1 artifact, whose
     # unknown-name rule falls back to the n-gram vocabularies)
     name_vocab: dict[str, int] | None = None
+    # format 2 (None / False in v1 artifacts, read with getattr)
+    normalised: bool = False
+    lexicon: LexiconMatcher | None = None
+    centroids: sp.csr_matrix | None = None  # per class, L2-normalised, top features only
+    confidence: object | None = None  # confidence.ConfidenceModel
 
     # ---- training ----------------------------------------------------------------------
     @classmethod
@@ -146,6 +158,7 @@ class ProductCoder:
         config: FeatureConfig | None = None,
     ) -> ProductCoder:
         config = config or FeatureConfig()
+        texts = [normalise_model_text(t) for t in texts] if config.normalise else list(texts)
         char_vec = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=(1, 3),
@@ -165,7 +178,12 @@ class ProductCoder:
             token_pattern=r"(?u)\b[a-z][a-z]+\b",
             dtype=np.float32,
         )
-        x = sp.hstack([char_vec.fit_transform(texts), word_vec.fit_transform(texts)]).tocsr()
+        blocks = [char_vec.fit_transform(texts), word_vec.fit_transform(texts)]
+        lexicon = None
+        if config.normalise:
+            lexicon = LexiconMatcher.build(sorted(set(labels)))
+            blocks.append(lexicon.features(texts) * np.float32(config.lexicon_weight))
+        x = sp.hstack(blocks).tocsr()
         for vec in (char_vec, word_vec):
             # stop_words_ (pruned terms) is large and only for introspection; _stop_words_id
             # is an object address that would make the pickle differ from run to run
@@ -178,6 +196,8 @@ class ProductCoder:
             C=config.C, tol=config.tol, max_iter=config.max_iter, class_weight=config.class_weight
         )
         clf.fit(x, np.asarray(labels, dtype=object))
+        if lexicon is not None:
+            assert list(clf.classes_) == lexicon.categories
         return cls(
             name=name,
             version=version,
@@ -189,6 +209,11 @@ class ProductCoder:
             config=config,
             info={"n_iter": int(np.max(clf.n_iter_))},
             name_vocab=name_vocabulary(texts, config.name_min_df),
+            normalised=config.normalise,
+            lexicon=lexicon,
+            centroids=_centroids(x, np.asarray(labels, dtype=object), clf.classes_)
+            if config.normalise
+            else None,
         )
 
     def calibrate(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[float, float]:
@@ -215,17 +240,34 @@ class ProductCoder:
         return before, float(result.fun)
 
     # ---- prediction ----------------------------------------------------------------------
-    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return sp.hstack([self.char_vec.transform(texts), self.word_vec.transform(texts)]).tocsr()
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """The model's own view of ``model_text`` strings (normalised for format 2)."""
+        if getattr(self, "normalised", False):
+            return [normalise_model_text(t) for t in texts]
+        return list(texts)
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        x = self.features(texts)
+    def features(self, texts: Sequence[str], prepared: bool = False) -> sp.csr_matrix:
+        texts = texts if prepared else self.prepare(texts)
+        blocks = [self.char_vec.transform(texts), self.word_vec.transform(texts)]
+        lexicon = getattr(self, "lexicon", None)
+        if lexicon is not None:
+            blocks.append(lexicon.features(texts) * np.float32(self.config.lexicon_weight))
+        return sp.hstack(blocks).tocsr()
+
+    def logits(self, texts: Sequence[str], x: sp.csr_matrix | None = None) -> np.ndarray:
+        x = self.features(texts) if x is None else x
         return np.asarray(x @ self.coef.T, dtype=np.float32) + self.intercept
 
-    def predict_proba(self, texts: Sequence[str], temperature: float | None = None) -> np.ndarray:
-        """Calibrated class probabilities (rows sum to 1), columns in ``classes`` order."""
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        temperature: float | None = None,
+        x: sp.csr_matrix | None = None,
+    ) -> np.ndarray:
+        """Calibrated class probabilities (rows sum to 1), columns in ``classes`` order
+        (``x``: the features of ``texts`` when already computed)."""
         t = self.temperature if temperature is None else temperature
-        z = self.logits(texts) / np.float32(t)
+        z = self.logits(texts, x) / np.float32(t)
         z -= z.max(axis=1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
@@ -255,8 +297,9 @@ class ProductCoder:
         else:
             chars, words = self.char_vec.vocabulary_, self.word_vec.vocabulary_
         out = []
+        normalised = getattr(self, "normalised", False)
         for name in product_names:
-            han, eng = name_tokens(name)
+            han, eng = name_tokens(normalise(name) if normalised else name)
             total = len(han) + len(eng)
             unknown = sum(t not in chars for t in han) + sum(t not in words for t in eng)
             out.append(unknown / total if total else np.nan)
@@ -281,6 +324,25 @@ class ProductCoder:
         path = directory / ARTIFACT
         joblib.dump(self, path, compress=("zlib", 6))
         return path
+
+
+def _centroids(
+    x: sp.csr_matrix, labels: np.ndarray, classes: np.ndarray, keep: int = 400
+) -> sp.csr_matrix:
+    """Per class, the mean of its L2-normalised training rows, cut to its ``keep`` largest
+    features and L2-normalised again: cosine to it is the out-of-distribution signal "how far
+    is this text from what the model saw for the category it predicts"."""
+    from sklearn.preprocessing import normalize
+
+    xn = normalize(x, norm="l2", axis=1)
+    rows = []
+    for cls in classes:
+        mean = np.asarray(xn[labels == cls].mean(axis=0)).ravel().astype(np.float32)
+        if np.count_nonzero(mean) > keep:
+            mean[mean < np.partition(mean, -keep)[-keep]] = 0.0
+        norm = float(np.linalg.norm(mean))
+        rows.append(sp.csr_matrix(mean / norm if norm > 0 else mean))
+    return sp.vstack(rows).tocsr().astype(np.float32)
 
 
 def model_dir(models_dir: Path, name: str, version: str) -> Path:
@@ -308,8 +370,8 @@ def load(models_dir: Path, name: str = DEFAULT_NAME, version: str | None = None)
     if not path.exists():
         raise FileNotFoundError(f"no model artifact at {path}")
     coder = joblib.load(path)
-    if not isinstance(coder, ProductCoder) or coder.format_version != FORMAT_VERSION:
-        raise ValueError(f"{path} is not a product coder of format {FORMAT_VERSION}")
+    if not isinstance(coder, ProductCoder) or coder.format_version not in READABLE_FORMATS:
+        raise ValueError(f"{path} is not a product coder of format {READABLE_FORMATS}")
     return coder
 
 

@@ -162,16 +162,109 @@ SHORTHAND = {
 # Words the stemmer must leave alone (a stem would merge them with an unrelated word or
 # produce a non-word that splits a product name).
 _KEEP = frozenset(
-    """
-    glass gas bus dress mattress press grass boss class less lens chess canvas plus this his
-    its was has is us yes news bonus virus series species scissors pants jeans shorts tongs
-    pliers tweezers clothes goggles stairs glasses binoculars diabetes measles herpes sepsis
-    always perhaps upstairs downstairs nothing something anything everything ceiling string
-    ring king wing swing sling spring thing bring during morning evening ing bedding railing
-    siding clothing building flooring roofing bowling boxing skiing fencing
-    diving sledding snowboarding skateboarding surfing wrestling shed bed sled red wed need
-    speed seed feed weed bleed breed steed deed hundred bred fled led shred
-    """.split()
+    [
+        "glass",
+        "gas",
+        "bus",
+        "dress",
+        "mattress",
+        "press",
+        "grass",
+        "boss",
+        "class",
+        "less",
+        "lens",
+        "chess",
+        "canvas",
+        "plus",
+        "this",
+        "his",
+        "its",
+        "was",
+        "has",
+        "is",
+        "us",
+        "yes",
+        "news",
+        "bonus",
+        "virus",
+        "series",
+        "species",
+        "scissors",
+        "pants",
+        "jeans",
+        "shorts",
+        "tongs",
+        "pliers",
+        "tweezers",
+        "clothes",
+        "goggles",
+        "stairs",
+        "glasses",
+        "binoculars",
+        "diabetes",
+        "measles",
+        "herpes",
+        "sepsis",
+        "always",
+        "perhaps",
+        "upstairs",
+        "downstairs",
+        "nothing",
+        "something",
+        "anything",
+        "everything",
+        "ceiling",
+        "string",
+        "ring",
+        "king",
+        "wing",
+        "swing",
+        "sling",
+        "spring",
+        "thing",
+        "bring",
+        "during",
+        "morning",
+        "evening",
+        "ing",
+        "bedding",
+        "railing",
+        "siding",
+        "clothing",
+        "building",
+        "flooring",
+        "roofing",
+        "bowling",
+        "boxing",
+        "skiing",
+        "fencing",
+        "diving",
+        "sledding",
+        "snowboarding",
+        "skateboarding",
+        "surfing",
+        "wrestling",
+        "shed",
+        "bed",
+        "sled",
+        "red",
+        "wed",
+        "need",
+        "speed",
+        "seed",
+        "feed",
+        "weed",
+        "bleed",
+        "breed",
+        "steed",
+        "deed",
+        "hundred",
+        "bred",
+        "fled",
+        "led",
+        "shred",
+    ]
 )
 _IRREGULAR = {
     "knives": "knife",
@@ -213,9 +306,7 @@ def stem(word: str) -> str:
     w = word
     if w.endswith("ies") and len(w) > 4:
         w = w[:-3] + "y"
-    elif w.endswith(("sses", "shes", "ches", "xes", "zes")):
-        w = w[:-2]
-    elif w.endswith("oes") and len(w) > 4:
+    elif w.endswith(("sses", "shes", "ches", "xes", "zes")) or w.endswith("oes") and len(w) > 4:
         w = w[:-2]
     elif w.endswith("s") and not w.endswith(("ss", "us", "is", "'s")):
         w = w[:-1]

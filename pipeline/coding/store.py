@@ -43,6 +43,7 @@ import pandas as pd
 
 from pipeline import reference
 from pipeline.coding import NO_PRODUCT
+from pipeline.coding.confidence import assess
 from pipeline.coding.model import ProductCoder, model_text
 from pipeline.errors import BadInput
 from pipeline.storage.warehouse import transaction
@@ -151,14 +152,18 @@ def decide(
     model: ProductCoder,
     coder: dict[tuple[str, str, str], str],
     now: datetime,
+    confident: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The coding rows for a batch of cases (``proba`` row-aligned with ``cases``)."""
+    """The coding rows for a batch of cases (``proba`` row-aligned with ``cases``;
+    ``confident``: the auto-code decision of ``confidence.assess``, default: top probability
+    >= the review threshold)."""
     taxonomy = reference.load_taxonomy().set_index("category_code")
     classes = model.classes
     index = {c: i for i, c in enumerate(classes)}
     th = model.thresholds
     order = np.argsort(-proba, axis=1, kind="stable")[:, :2] if len(cases) else np.zeros((0, 2))
     unknown = model.unknown_names(cases["product_name"])
+    confident_all = confident
     rows = []
     for i, case in enumerate(cases.itertuples(index=False)):
         top, second = classes[order[i, 0]], classes[order[i, 1]]
@@ -199,7 +204,7 @@ def decide(
         else:
             # a confident prediction for a name the model cannot read is a guess from the
             # fragments it knows (巴克球 -> 球 -> ball sports): a coder decides
-            confident = p_top >= th.review
+            confident = p_top >= th.review if confident_all is None else bool(confident_all[i])
             reason = (
                 "low_confidence"
                 if not confident
@@ -250,7 +255,8 @@ def run_coding(
         texts = [
             model_text(p, n) for p, n in zip(chunk["product_name"], chunk["narrative"], strict=True)
         ]
-        parts.append(decide(chunk, model.predict_proba(texts), model, coder, now))
+        judged = assess(model, texts, list(chunk["product_name"]))
+        parts.append(decide(chunk, judged.proba, model, coder, now, judged.confident))
         say(f"coded {min(start + batch_size, len(cases))}/{len(cases)}")
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     with transaction(con):

@@ -31,8 +31,11 @@ import pandas as pd
 import sklearn
 
 from pipeline import reference
-from pipeline.coding import NO_PRODUCT
+from pipeline.coding import NO_PRODUCT, confidence
 from pipeline.coding import evaluation as ev
+from pipeline.coding.augment import lexicon_variants
+from pipeline.coding.external import read_labelled
+from pipeline.coding.lexicon import lexicon_table
 from pipeline.coding.model import (
     CARD,
     DEFAULT_NAME,
@@ -46,7 +49,9 @@ from pipeline.coding.model import (
 )
 
 Progress = Callable[[str], None]
-TARGET_AUTO_ACCURACY = 0.99  # accuracy required of automatically accepted predictions
+TARGET_AUTO_ACCURACY = 0.99  # accuracy required of automatically accepted predictions (v1 rule)
+TARGET_AUTO_PRECISION = 0.98  # precision the confidence model's threshold aims at (format 2)
+MIN_CALIBRATION = 200  # fewer non-generated calibration cases: add the synthetic split
 SPLIT_TRAIN, SPLIT_CAL = 80, 90  # hash buckets 0-79 train, 80-89 calibration, 90-99 test
 
 
@@ -167,7 +172,9 @@ def evaluate(
 ) -> dict:
     """Held-out metrics of a calibrated coder on labelled texts (``product_names``: for the
     unknown-name rule; without them only the confidence threshold sends cases to review)."""
-    proba = coder.predict_proba(texts)
+    names = product_names if product_names is not None else [None] * len(texts)
+    assessment = confidence.assess(coder, texts, names)
+    proba = assessment.proba
     raw = coder.predict_proba(texts, temperature=1.0)
     classes = coder.classes
     pred = classes[np.argmax(proba, axis=1)]
@@ -177,11 +184,9 @@ def evaluate(
     ece, table = ev.reliability(conf, correct)
     ece_raw, _ = ev.reliability(raw.max(axis=1), classes[np.argmax(raw, axis=1)] == labels)
     thresholds = ev.threshold_table(conf, correct)
-    confident = conf >= coder.thresholds.review
+    confident = assessment.confident
     unknown = (
-        coder.unknown_names(product_names)
-        if product_names is not None
-        else np.zeros(len(labels), dtype=bool)
+        assessment.unknown_name if product_names is not None else np.zeros(len(labels), dtype=bool)
     )
     auto = confident & ~unknown
     out = {
@@ -196,8 +201,11 @@ def evaluate(
             "reliability": table,
         },
         "threshold_table": thresholds,
+        "curve": confidence.tradeoff_curve(assessment.confidence, correct),
         "at_threshold": {
-            "threshold": coder.thresholds.review,
+            "threshold": coder.confidence.threshold
+            if confidence.has_confidence_model(coder)
+            else coder.thresholds.review,
             "review_share": float(1 - auto.mean()),
             "review_share_low_confidence": float(1 - confident.mean()),
             "review_share_unknown_name": float((confident & unknown).mean()),
@@ -232,6 +240,40 @@ def evaluate(
     return out
 
 
+def _slice(correct: np.ndarray, auto: np.ndarray, top3: np.ndarray) -> dict:
+    return {
+        "cases": int(len(correct)),
+        "top1_accuracy": float(correct.mean()) if len(correct) else None,
+        "top3_accuracy": float(top3.mean()) if len(correct) else None,
+        "review_share": float(1 - auto.mean()) if len(correct) else None,
+        "auto_precision": float(correct[auto].mean()) if auto.any() else None,
+    }
+
+
+def external_metrics(coder: ProductCoder, frame: pd.DataFrame) -> dict:
+    """Top-1 / top-3, review share and precision of the automatically coded rest on a labelled
+    set (``external.read_labelled``), overall, per language and per style, plus the review-share
+    / precision curve. A NEISS record's second product counts as a right answer too."""
+    assessment = confidence.assess(coder, list(frame["text"]), list(frame["product_name"]))
+    order = np.argsort(-assessment.proba, axis=1, kind="stable")[:, :3]
+    top = coder.classes[order]
+    labels = frame["label"].to_numpy(dtype=object)
+    also = frame["also_right"].to_numpy(dtype=object)
+    correct = (top[:, 0] == labels) | ((also != "") & (top[:, 0] == also))
+    top3 = (top == labels[:, None]).any(axis=1)
+    auto = assessment.auto
+    out = {"overall": _slice(correct, auto, top3), "by_language": {}, "by_style": {}}
+    for key, col in (("by_language", "lang"), ("by_style", "style")):
+        for value in sorted(set(frame[col])):
+            mask = (frame[col] == value).to_numpy()
+            out[key][value or "-"] = _slice(correct[mask], auto[mask], top3[mask])
+    out["curve"] = confidence.tradeoff_curve(assessment.confidence, correct)
+    ece, table = ev.reliability(assessment.confidence, correct)
+    out["confidence_ece"] = ece
+    out["reliability"] = table
+    return out
+
+
 def train(
     con: duckdb.DuckDBPyConnection,
     models_dir: Path,
@@ -241,8 +283,16 @@ def train(
     target_accuracy: float = TARGET_AUTO_ACCURACY,
     activate: bool = True,
     progress: Progress | None = None,
+    calibration_path: Path | None = None,
+    evaluation_paths: dict[str, Path] | None = None,
+    target_precision: float = TARGET_AUTO_PRECISION,
 ) -> tuple[ProductCoder, dict]:
-    """Train on the warehouse's labelled cases, evaluate, and write the artifact directory."""
+    """Train on the warehouse's labelled cases (plus lexicon variants and reference documents),
+    calibrate on data the generator did not write, evaluate on the held-out split, its
+    coder-labelled part and every external evaluation set, and write the artifact directory.
+
+    ``calibration_path``: a labelled CSV used for temperature, confidence model and auto-code
+    threshold (never for training); ``evaluation_paths``: name -> labelled CSV, measured only."""
     say = progress or (lambda _m: None)
     config = config or FeatureConfig()
     version = version or next_version(models_dir, name)
@@ -259,17 +309,55 @@ def train(
         f"test {len(test)}; {frame['label'].nunique()} classes with cases; "
         f"{len(ref_texts)} reference documents"
     )
+    train_texts, train_labels = list(train_["text"]), list(train_["label"])
+    aug_texts: list[str] = []
+    lex_texts: list[str] = []
+    lex_labels: list[str] = []
+    if config.normalise:
+        table = lexicon_table()
+        aug_texts, aug_labels = lexicon_variants(train_texts, train_labels, table)
+        hand = table[table["source"].str.startswith("hand-written")]
+        lex_texts = [model_text(t, t) for t in hand["term"]]
+        lex_labels = list(hand["category_code"])
+        train_texts, train_labels = (
+            train_texts + aug_texts + lex_texts,
+            train_labels + aug_labels + lex_labels,
+        )
+        say(f"{len(aug_texts)} lexicon variants of training cases, {len(lex_texts)} lexicon terms")
     started = time.perf_counter()
     coder = ProductCoder.fit(
-        list(train_["text"]) + ref_texts,
-        list(train_["label"]) + ref_labels,
+        train_texts + ref_texts,
+        train_labels + ref_labels,
         name=name,
         version=version,
         config=config,
     )
     fit_seconds = time.perf_counter() - started
     say(f"fitted in {fit_seconds:.1f} s ({coder.n_features} features)")
-    nll_before, nll_after = coder.calibrate(list(cal["text"]), list(cal["label"]))
+    # Calibration data not written by the generator: coder-labelled cases of the calibration
+    # split and the external calibration set; the synthetic split only when there is none.
+    coder_cal = cal[cal["label_source"] == "coder"]
+    external_cal = read_labelled(calibration_path) if calibration_path else None
+    cal_texts = list(coder_cal["text"]) + (
+        list(external_cal["text"]) if external_cal is not None else []
+    )
+    cal_labels = list(coder_cal["label"]) + (
+        list(external_cal["label"]) if external_cal is not None else []
+    )
+    cal_names = list(coder_cal["product_name"]) + (
+        list(external_cal["product_name"]) if external_cal is not None else []
+    )
+    cal_source = f"{len(coder_cal)} coder-labelled cases of the calibration split" + (
+        f" + {len(external_cal)} cases of {Path(calibration_path).name}"
+        if external_cal is not None
+        else ""
+    )
+    if len(cal_texts) < MIN_CALIBRATION:
+        cal_texts += list(cal["text"])
+        cal_labels += list(cal["label"])
+        cal_names += list(cal["product_name"])
+        cal_source += f" + {len(cal)} generated cases of the calibration split (too few others)"
+    nll_before, nll_after = coder.calibrate(cal_texts, cal_labels)
     say(
         f"temperature {coder.temperature:.3f} (calibration NLL {nll_before:.4f} -> {nll_after:.4f})"
     )
@@ -278,6 +366,35 @@ def train(
     cal_table = ev.threshold_table(cal_proba.max(axis=1), cal_correct)
     review = ev.choose_threshold(cal_table, target_accuracy)
     coder.thresholds = Thresholds(review=review)
+    confidence_info: dict = {}
+    if config.normalise:
+        proba_c, sig_c = confidence.signals(coder, cal_texts, cal_names)
+        correct_c = coder.classes[np.argmax(proba_c, axis=1)] == np.asarray(cal_labels, object)
+        coder.confidence, oof = confidence.fit_confidence(
+            sig_c, correct_c, target_precision, fitted_on=cal_source
+        )
+        auto_c = oof >= coder.confidence.threshold
+        confidence_info = {
+            "fitted_on": cal_source,
+            "cases": len(cal_texts),
+            "top1_accuracy": float(correct_c.mean()),
+            "target_precision": target_precision,
+            "threshold": coder.confidence.threshold,
+            "cross_fitted_review_share": float(1 - auto_c.mean()),
+            "cross_fitted_auto_precision": float(correct_c[auto_c].mean())
+            if auto_c.any()
+            else None,
+            "coefficients": dict(
+                zip(confidence.SIGNALS, coder.confidence.coef.tolist(), strict=True)
+            ),
+            "curve": confidence.tradeoff_curve(oof, correct_c),
+        }
+        say(
+            f"confidence model on {cal_source}: auto-code threshold "
+            f"{coder.confidence.threshold:.3f}, cross-fitted review share "
+            f"{confidence_info['cross_fitted_review_share']:.3f}, precision "
+            f"{confidence_info['cross_fitted_auto_precision']}"
+        )
     say(
         f"review threshold {review} (lowest with automatic accuracy >= {target_accuracy} on "
         "the calibration split)"
@@ -312,6 +429,22 @@ def train(
             "trained_on_cases": len(train_),
         }
     )
+    coder_test = test[test["label_source"] == "coder"]
+    metrics_coder = (
+        evaluate(
+            coder,
+            list(coder_test["text"]),
+            coder_test["label"].to_numpy(),
+            product_names=list(coder_test["product_name"]),
+        )
+        if len(coder_test)
+        else None
+    )
+    external = {}
+    for set_name, path in (evaluation_paths or {}).items():
+        external[set_name] = external_metrics(coder, read_labelled(path))
+        external[set_name]["path"] = str(path)
+        say(f"{set_name}: {json.dumps(external[set_name]['overall'])}")
     metrics = {
         "model": {
             "name": name,
@@ -356,6 +489,16 @@ def train(
             "threshold_table": cal_table,
         },
         "test": metrics_test,
+        "coder_test": metrics_coder,
+        "external": external,
+        "confidence": confidence_info,
+        "lexicon": {
+            "version": getattr(coder.lexicon, "version", None),
+            "digest": getattr(coder.lexicon, "digest", None),
+            "terms": getattr(coder.lexicon, "terms", None),
+            "augmented_cases": len(aug_texts),
+            "lexicon_documents": len(lex_texts),
+        },
         "uncoded_cases": {
             "cases": len(unl),
             "review_share_at_threshold": float(((unl_conf < review) | unl_unknown).mean())
