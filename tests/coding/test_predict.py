@@ -137,9 +137,8 @@ def test_training_reports_coder_labelled_and_external_sets_separately(con, tmp_p
         evaluation_paths={"independent": labelled},
     )
     assert m["data"]["by_source"]["coder"] == 60
-    assert (
-        m["coder_test"]["cases"] == int((m["data"]["split"]["test"] > 0)) * m["coder_test"]["cases"]
-    )
+    # the held-out coder-labelled cases are measured on their own (hash buckets 90-99)
+    assert m["coder_test"] is not None and 1 <= m["coder_test"]["cases"] < 60
     assert (
         "coder-labelled" in m["confidence"]["fitted_on"]
         and "cal.csv" in m["confidence"]["fitted_on"]
