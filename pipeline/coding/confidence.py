@@ -30,7 +30,6 @@ probability >= review threshold and a readable product name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,8 +44,6 @@ SIGNALS = (
     "lexicon_conflicts",
     "name_unknown",
 )
-_HAN = re.compile(r"[\u3400-\u9fff]+")
-_WORD = re.compile(r"\b[a-z][a-z]+\b")
 
 
 @dataclass
@@ -84,28 +81,13 @@ class Assessment:
         return self.confident & ~self.unknown_name
 
 
-def _unknown_share(coder, prepared: Sequence[str]) -> np.ndarray:
-    words, chars = coder.word_vec.vocabulary_, coder.char_vec.vocabulary_
-    out = np.empty(len(prepared), dtype=np.float64)
-    for i, text in enumerate(prepared):
-        tokens = _WORD.findall(text)
-        unknown = sum(t not in words for t in tokens)
-        total = len(tokens)
-        for run in _HAN.findall(text):
-            for j in range(len(run) - 1):
-                total += 1
-                unknown += run[j : j + 2] not in chars
-        out[i] = unknown / total if total else 1.0
-    return out
-
-
 def signals(coder, texts: Sequence[str], product_names: Sequence[object]) -> tuple:
     """(probabilities, signal matrix ``(n, len(SIGNALS))``) for ``model_text`` strings."""
     from sklearn.preprocessing import normalize
 
-    prepared = coder.prepare(texts)
-    x = coder.features(prepared, prepared=True)
-    proba = coder.predict_proba(prepared, x=x)
+    seen = coder.analyse(texts)
+    x = seen.x
+    proba = coder.predict_proba(seen.prepared, x=x)
     n, k = proba.shape
     if n == 0:
         return proba, np.zeros((0, len(SIGNALS)))
@@ -115,7 +97,7 @@ def signals(coder, texts: Sequence[str], product_names: Sequence[object]) -> tup
     p_second = proba[rows, order[:, 1]].astype(np.float64)
     eps = 1e-6
     p_clip = np.clip(p_top, eps, 1 - eps)
-    named = x[:, x.shape[1] - k :].tocsr()
+    named = seen.lexicon_hits
     agrees = np.asarray(named[rows, order[:, 0]]).ravel() > 0
     any_named = np.diff(named.indptr) > 0
     cent = coder.centroids[order[:, 0]]
@@ -125,7 +107,7 @@ def signals(coder, texts: Sequence[str], product_names: Sequence[object]) -> tup
         [
             np.log(p_clip / (1 - p_clip)),
             p_top - p_second,
-            _unknown_share(coder, prepared),
+            1.0 - seen.known_share,
             similarity,
             agrees.astype(np.float64),
             (any_named & ~agrees).astype(np.float64),
@@ -136,7 +118,10 @@ def signals(coder, texts: Sequence[str], product_names: Sequence[object]) -> tup
 
 
 def has_confidence_model(coder) -> bool:
-    return getattr(coder, "confidence", None) is not None and getattr(coder, "lexicon", None)
+    return (
+        getattr(coder, "confidence", None) is not None
+        and getattr(coder, "lexicon_index", None) is not None
+    )
 
 
 def assess(coder, texts: Sequence[str], product_names: Sequence[object]) -> Assessment:

@@ -1,10 +1,16 @@
 """The product coder: narrative + product name -> calibrated probabilities over categories.
 
-Features (fitted on the training cases only):
+Features (fitted on the training cases only), of the normalised text ``product_name |
+narrative`` (``normalise.py``: simplified characters, clinical shorthand, English stems,
+numbers masked; format 3) or of the raw lower-cased text (format 1, the v1 artifact):
 
-- character n-grams (1-3, ``char_wb``) of ``product_name | narrative``: works for Chinese
-  (no word boundaries) and for clerk English with its abbreviations and typos;
+- character n-grams (1-3, word-boundary n-grams as ``char_wb``): works for Chinese (no word
+  boundaries) and for clerk English with its abbreviations and typos;
 - word uni- and bigrams of the English words of the same text.
+
+Format 3 computes them for a whole batch at once with numpy (``features.py``: substring
+hashes looked up in a fitted vocabulary, 5-10x faster than scikit-learn's vectorisers); format
+1 uses scikit-learn's ``TfidfVectorizer``.
 
 Classifier: multinomial logistic regression (L2, lbfgs, balanced class weights, so rare
 categories are not drowned by common ones). Besides the cases, training reads three short
@@ -36,16 +42,17 @@ from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from pipeline.coding.features import Batch, LexiconIndex, TextFeatures
 from pipeline.coding.lexicon import LexiconMatcher
-from pipeline.coding.normalise import normalise, normalise_model_text
+from pipeline.coding.normalise import normalise_model_text, normalise_name
 
 ARTIFACT = "model.joblib"
 METRICS = "metrics.json"
 CARD = "model_card.md"
 CURRENT = "CURRENT"
 DEFAULT_NAME = "product_coder"
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)  # v1 artifacts: raw text, no lexicon, no confidence model
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 3)  # v1 artifacts: raw text, scikit-learn vectorisers, no confidence model
 _SPACES = re.compile(r"\s+")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"\b[a-z][a-z]+\b")  # the word vectoriser's token pattern
@@ -84,19 +91,23 @@ def name_vocabulary(texts: Iterable[str], min_df: int) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    char_max_features: int = 20000
-    word_max_features: int = 5000
-    min_df: int = 3
+    char_max_features: int = 40000
+    word_max_features: int = 10000
+    min_df: int = 2
+    char_ngrams: tuple[int, ...] = (1, 2, 3)
     C: float = 10.0
     tol: float = 1e-3
     max_iter: int = 300
     class_weight: str | None = "balanced"  # rare categories count as much as common ones
     # product-name tokens seen in fewer training names than this are "unknown" to the model
-    # (the unknown-name rule); the same bar as the vectorisers' min_df
+    # (the unknown-name rule)
     name_min_df: int = 3
-    # format 2: clinical text normalisation (normalise.py) and product-lexicon features
+    # clinical text normalisation (normalise.py); False only reproduces v1-style raw text
     normalise: bool = True
-    lexicon_weight: float = 0.5
+    # weight of the "lexicon names category c" features in the classifier (0: the lexicon is
+    # used for training documents, augmentation and the confidence signals only; as features
+    # it lowered cross-writer accuracy: docs/coding.md)
+    lexicon_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -124,12 +135,22 @@ class Thresholds:
 
 
 @dataclass
+class Analysis:
+    """A batch as the model reads it (``ProductCoder.analyse``)."""
+
+    prepared: list[str]  # normalised model texts
+    x: sp.csr_matrix  # classifier features
+    lexicon_hits: sp.csr_matrix | None = None  # (n, classes) 1 = the lexicon names the class
+    known_share: np.ndarray | None = None  # share of words / character pairs that are features
+
+
+@dataclass
 class ProductCoder:
     name: str
     version: str
     classes: np.ndarray
-    char_vec: TfidfVectorizer
-    word_vec: TfidfVectorizer
+    char_vec: TfidfVectorizer | None  # format 1
+    word_vec: TfidfVectorizer | None  # format 1
     coef: np.ndarray  # (n_classes, n_features) float32
     intercept: np.ndarray  # (n_classes,) float32
     temperature: float = 1.0
@@ -140,11 +161,18 @@ class ProductCoder:
     # product-name token -> number of training texts naming it (None: a v1 artifact, whose
     # unknown-name rule falls back to the n-gram vocabularies)
     name_vocab: dict[str, int] | None = None
-    # format 2 (None / False in v1 artifacts, read with getattr)
+    # format 3 (None / False in v1 artifacts, read with getattr)
     normalised: bool = False
     lexicon: LexiconMatcher | None = None
     centroids: sp.csr_matrix | None = None  # per class, L2-normalised, top features only
     confidence: object | None = None  # confidence.ConfidenceModel
+    text_features: TextFeatures | None = None
+    lexicon_index: LexiconIndex | None = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_weights", None)  # a transposed copy of coef, rebuilt on first use
+        return state
 
     # ---- training ----------------------------------------------------------------------
     @classmethod
@@ -156,54 +184,38 @@ class ProductCoder:
         name: str,
         version: str,
         config: FeatureConfig | None = None,
+        sample_weight: Sequence[float] | None = None,
     ) -> ProductCoder:
+        """Fit on ``model_text`` strings (``sample_weight``: per text, default 1)."""
         config = config or FeatureConfig()
         texts = [normalise_model_text(t) for t in texts] if config.normalise else list(texts)
-        char_vec = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(1, 3),
+        labels_arr = np.asarray(labels, dtype=object)
+        categories = sorted(set(labels_arr))
+        text_features = TextFeatures(
+            char_ngrams=tuple(config.char_ngrams),
             min_df=config.min_df,
-            max_features=config.char_max_features,
-            sublinear_tf=True,
-            lowercase=False,
-            dtype=np.float32,
-        )
-        word_vec = TfidfVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            min_df=config.min_df,
-            max_features=config.word_max_features,
-            sublinear_tf=True,
-            lowercase=False,
-            token_pattern=r"(?u)\b[a-z][a-z]+\b",
-            dtype=np.float32,
-        )
-        blocks = [char_vec.fit_transform(texts), word_vec.fit_transform(texts)]
-        lexicon = None
-        if config.normalise:
-            lexicon = LexiconMatcher.build(sorted(set(labels)))
-            blocks.append(lexicon.features(texts) * np.float32(config.lexicon_weight))
+            char_max_features=config.char_max_features,
+            word_max_features=config.word_max_features,
+        ).fit(texts)
+        lexicon = LexiconMatcher.build(categories)
+        index = LexiconIndex.build(len(categories), lexicon.zh, lexicon.en)
+        batch = Batch.of(texts)
+        blocks = text_features.transform(texts, batch)
+        if config.lexicon_weight:
+            blocks.append(index.features(batch, len(texts)) * np.float32(config.lexicon_weight))
         x = sp.hstack(blocks).tocsr()
-        for vec in (char_vec, word_vec):
-            # stop_words_ (pruned terms) is large and only for introspection; _stop_words_id
-            # is an object address that would make the pickle differ from run to run
-            for attr in ("stop_words_", "_stop_words_id"):
-                if hasattr(vec, attr):
-                    delattr(vec, attr)
-        for vec in (char_vec, word_vec):  # plain ints: smaller, byte-stable pickles
-            vec.vocabulary_ = {term: int(i) for term, i in vec.vocabulary_.items()}
         clf = LogisticRegression(
             C=config.C, tol=config.tol, max_iter=config.max_iter, class_weight=config.class_weight
         )
-        clf.fit(x, np.asarray(labels, dtype=object))
-        if lexicon is not None:
-            assert list(clf.classes_) == lexicon.categories
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        clf.fit(x, labels_arr, sample_weight=weights)
+        assert list(clf.classes_) == categories
         return cls(
             name=name,
             version=version,
             classes=np.asarray(clf.classes_, dtype=object),
-            char_vec=char_vec,
-            word_vec=word_vec,
+            char_vec=None,
+            word_vec=None,
             coef=clf.coef_.astype(np.float32),
             intercept=clf.intercept_.astype(np.float32),
             config=config,
@@ -211,9 +223,9 @@ class ProductCoder:
             name_vocab=name_vocabulary(texts, config.name_min_df),
             normalised=config.normalise,
             lexicon=lexicon,
-            centroids=_centroids(x, np.asarray(labels, dtype=object), clf.classes_)
-            if config.normalise
-            else None,
+            centroids=_centroids(x, labels_arr, clf.classes_),
+            text_features=text_features,
+            lexicon_index=index,
         )
 
     def calibrate(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[float, float]:
@@ -241,22 +253,38 @@ class ProductCoder:
 
     # ---- prediction ----------------------------------------------------------------------
     def prepare(self, texts: Sequence[str]) -> list[str]:
-        """The model's own view of ``model_text`` strings (normalised for format 2)."""
+        """The model's own view of ``model_text`` strings (normalised from format 3 on)."""
         if getattr(self, "normalised", False):
             return [normalise_model_text(t) for t in texts]
         return list(texts)
 
+    def analyse(self, texts: Sequence[str], prepared: bool = False) -> Analysis:
+        """Features of ``model_text`` strings and, for format 3, what the confidence signals
+        read from the same batch (lexicon hits, share of the text that is known)."""
+        texts = list(texts) if prepared else self.prepare(texts)
+        if getattr(self, "text_features", None) is None:  # format 1
+            x = sp.hstack([self.char_vec.transform(texts), self.word_vec.transform(texts)]).tocsr()
+            return Analysis(texts, x)
+        batch = Batch.of(texts)
+        blocks = self.text_features.transform(texts, batch)
+        hits = self.lexicon_index.features(batch, len(texts))
+        if self.config.lexicon_weight:
+            blocks.append(hits * np.float32(self.config.lexicon_weight))
+        x = sp.hstack(blocks, format="csr")
+        return Analysis(texts, x, hits, self.text_features.known_share(texts, batch))
+
     def features(self, texts: Sequence[str], prepared: bool = False) -> sp.csr_matrix:
-        texts = texts if prepared else self.prepare(texts)
-        blocks = [self.char_vec.transform(texts), self.word_vec.transform(texts)]
-        lexicon = getattr(self, "lexicon", None)
-        if lexicon is not None:
-            blocks.append(lexicon.features(texts) * np.float32(self.config.lexicon_weight))
-        return sp.hstack(blocks).tocsr()
+        return self.analyse(texts, prepared).x
+
+    def _weight_matrix(self) -> np.ndarray:
+        weights = self.__dict__.get("_weights")
+        if weights is None:  # (n_features, n_classes), C order: sparse @ dense without a copy
+            weights = self.__dict__["_weights"] = np.ascontiguousarray(self.coef.T)
+        return weights
 
     def logits(self, texts: Sequence[str], x: sp.csr_matrix | None = None) -> np.ndarray:
         x = self.features(texts) if x is None else x
-        return np.asarray(x @ self.coef.T, dtype=np.float32) + self.intercept
+        return np.asarray(x @ self._weight_matrix(), dtype=np.float32) + self.intercept
 
     def predict_proba(
         self,
@@ -299,7 +327,9 @@ class ProductCoder:
         out = []
         normalised = getattr(self, "normalised", False)
         for name in product_names:
-            han, eng = name_tokens(normalise(name) if normalised else name)
+            han, eng = name_tokens(
+                normalise_name(name) if normalised and isinstance(name, str) else name
+            )
             total = len(han) + len(eng)
             unknown = sum(t not in chars for t in han) + sum(t not in words for t in eng)
             out.append(unknown / total if total else np.nan)

@@ -380,7 +380,7 @@ def _word_plain(token: str) -> str:
     return stem(token)
 
 
-def _normalise_cached(text: str) -> str:
+def _normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower().translate(TRAD_TO_SIMP)
     text = _AGE_SEX.sub(_age_sex, text)  # "3 y/o m", "3yo/m" -> "yom"
     text = _AGE_TAIL.sub(r" \1 ", text)  # "3yom" -> "yom"
@@ -393,7 +393,14 @@ def normalise(text: object) -> str:
     """The normalised form of a narrative or product name (``""`` for a missing value)."""
     if not isinstance(text, str) or not text:
         return ""
-    return _normalise_cached(text)
+    return _normalise_text(text)
+
+
+@lru_cache(maxsize=65536)
+def normalise_name(name: str) -> str:
+    """``normalise`` of a product name, cached: the same few thousand names recur in every
+    batch (narratives almost never do, they are not cached)."""
+    return _normalise_text(name) if name else ""
 
 
 def normalise_model_text(text: str) -> str:
@@ -401,4 +408,4 @@ def normalise_model_text(text: str) -> str:
     name, sep, narrative = text.partition(" | ")
     if not sep:
         return normalise(text)
-    return f"{normalise(name)} | {normalise(narrative)}"
+    return f"{normalise_name(name)} | {_normalise_text(narrative) if narrative else ''}"

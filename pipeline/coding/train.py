@@ -50,7 +50,13 @@ from pipeline.coding.model import (
 
 Progress = Callable[[str], None]
 TARGET_AUTO_ACCURACY = 0.99  # accuracy required of automatically accepted predictions (v1 rule)
-TARGET_AUTO_PRECISION = 0.98  # precision the confidence model's threshold aims at (format 2)
+TARGET_AUTO_PRECISION = 0.98  # precision the confidence model's threshold aims at (format 3)
+# Weight of a hand-written or coder-labelled narrative against a generated one: ~6,000
+# hand-written rows next to ~37,000 generated cases (and their lexicon variants) would otherwise
+# be drowned by the generator's few templates. Chosen by cross-writer validation (docs/coding.md).
+HAND_WEIGHT = 3.0
+CORPUS_DIR = reference.DATA_DIR / "coding_corpus"
+HANDWRITTEN = ("handwritten_zh.csv", "handwritten_en.csv")
 MIN_CALIBRATION = 200  # fewer non-generated calibration cases: add the synthetic split
 SPLIT_TRAIN, SPLIT_CAL = 80, 90  # hash buckets 0-79 train, 80-89 calibration, 90-99 test
 
@@ -74,6 +80,19 @@ def reference_documents() -> tuple[list[str], list[str]]:
         texts.append(model_text(row.neiss_label, row.neiss_label))
         labels.append(row.category_code)
     return texts, labels
+
+
+def handwritten_corpus(files: tuple[str, ...] = HANDWRITTEN) -> pd.DataFrame:
+    """The hand-written training narratives (``reference/data/coding_corpus/``): ``text``,
+    ``label``, ``lang``, ``style``, ``corpus`` (file name), as ``external.read_labelled``."""
+    frames = []
+    for name in files:
+        frame = read_labelled(CORPUS_DIR / name)
+        frame["corpus"] = name
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["text", "label", "lang", "style", "corpus"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def split_bucket(hospital_code: str, case_id: str) -> int:
@@ -286,13 +305,17 @@ def train(
     calibration_path: Path | None = None,
     evaluation_paths: dict[str, Path] | None = None,
     target_precision: float = TARGET_AUTO_PRECISION,
+    handwritten: tuple[str, ...] = HANDWRITTEN,
+    hand_weight: float = HAND_WEIGHT,
 ) -> tuple[ProductCoder, dict]:
     """Train on the warehouse's labelled cases (plus lexicon variants and reference documents),
     calibrate on data the generator did not write, evaluate on the held-out split, its
     coder-labelled part and every external evaluation set, and write the artifact directory.
 
     ``calibration_path``: a labelled CSV used for temperature, confidence model and auto-code
-    threshold (never for training); ``evaluation_paths``: name -> labelled CSV, measured only."""
+    threshold (never for training); ``evaluation_paths``: name -> labelled CSV, measured only;
+    ``handwritten``: files of the hand-written corpus trained on (``()``: none), each row and
+    each coder-labelled case weighing ``hand_weight`` generated cases."""
     say = progress or (lambda _m: None)
     config = config or FeatureConfig()
     version = version or next_version(models_dir, name)
@@ -310,9 +333,9 @@ def train(
         f"{len(ref_texts)} reference documents"
     )
     train_texts, train_labels = list(train_["text"]), list(train_["label"])
+    weights = [hand_weight if src == "coder" else 1.0 for src in train_["label_source"]]
     aug_texts: list[str] = []
     lex_texts: list[str] = []
-    lex_labels: list[str] = []
     if config.normalise:
         table = lexicon_table()
         aug_texts, aug_labels = lexicon_variants(train_texts, train_labels, table)
@@ -323,7 +346,13 @@ def train(
             train_texts + aug_texts + lex_texts,
             train_labels + aug_labels + lex_labels,
         )
+        weights += [1.0] * (len(aug_texts) + len(lex_texts))
         say(f"{len(aug_texts)} lexicon variants of training cases, {len(lex_texts)} lexicon terms")
+    corpus = handwritten_corpus(handwritten)
+    train_texts += list(corpus["text"])
+    train_labels += list(corpus["label"])
+    weights += [hand_weight] * len(corpus)
+    say(f"{len(corpus)} hand-written narratives ({', '.join(handwritten) or 'none'}), weight {hand_weight}")
     started = time.perf_counter()
     coder = ProductCoder.fit(
         train_texts + ref_texts,
@@ -331,6 +360,7 @@ def train(
         name=name,
         version=version,
         config=config,
+        sample_weight=weights + [1.0] * len(ref_texts),
     )
     fit_seconds = time.perf_counter() - started
     say(f"fitted in {fit_seconds:.1f} s ({coder.n_features} features)")
@@ -450,9 +480,12 @@ def train(
             "name": name,
             "version": version,
             "format_version": coder.format_version,
-            "method": "TF-IDF char_wb 1-3 + word 1-2 -> multinomial logistic regression "
-            "(lbfgs, balanced class weights), temperature scaling; training "
-            "cases plus taxonomy and NEISS reference documents",
+            "method": "normalised text; TF-IDF character n-grams "
+            f"{'/'.join(map(str, config.char_ngrams))} + English words and word pairs "
+            "(numpy substring hashes) -> multinomial logistic regression (lbfgs, balanced "
+            "class weights, weighted samples), temperature scaling, confidence model on "
+            "out-of-distribution signals; training cases, hand-written corpora, lexicon "
+            "variants and terms, taxonomy and NEISS reference documents",
             "config": asdict(config),
             "features": coder.n_features,
             "classes": len(coder.classes),
@@ -472,6 +505,12 @@ def train(
             "split_rule": "sha256(hospital_code|case_id) mod 100: <80 train, 80-89 "
             "calibration, 90-99 test",
             "reference_documents": len(ref_texts),
+            "handwritten": {
+                str(k): int(v) for k, v in corpus["corpus"].value_counts().sort_index().items()
+            }
+            if len(corpus)
+            else {},
+            "hand_weight": hand_weight,
             "classes_without_cases": sorted(set(coder.classes) - set(frame["label"])),
             "no_product_cases": int((frame["label"] == NO_PRODUCT).sum()),
             "hospitals": int(frame["hospital_code"].nunique()),
