@@ -85,9 +85,7 @@ class Batch:
         return edges[0::2], edges[1::2]
 
 
-def _ngram_positions(
-    blocked: np.ndarray, n: int, interior: np.ndarray | None = None
-) -> np.ndarray:
+def _ngram_positions(blocked: np.ndarray, n: int, interior: np.ndarray | None = None) -> np.ndarray:
     """Start positions ``a`` of the n-grams ``[a, a + n)`` containing no ``blocked`` position
     and, when ``interior`` is given, no ``interior`` position strictly inside them."""
     total = len(blocked)
@@ -168,9 +166,7 @@ class Vocabulary:
         return len(self.keys)
 
 
-def _tfidf(
-    rows: np.ndarray, cols: np.ndarray, n_rows: int, vocab: Vocabulary
-) -> sp.csr_matrix:
+def _tfidf(rows: np.ndarray, cols: np.ndarray, n_rows: int, vocab: Vocabulary) -> sp.csr_matrix:
     keep = cols >= 0
     rows, cols = rows[keep], cols[keep]
     m = sp.csr_matrix(

@@ -352,7 +352,9 @@ def train(
     train_texts += list(corpus["text"])
     train_labels += list(corpus["label"])
     weights += [hand_weight] * len(corpus)
-    say(f"{len(corpus)} hand-written narratives ({', '.join(handwritten) or 'none'}), weight {hand_weight}")
+    say(
+        f"{len(corpus)} hand-written narratives ({', '.join(handwritten) or 'none'}), weight {hand_weight}"
+    )
     started = time.perf_counter()
     coder = ProductCoder.fit(
         train_texts + ref_texts,

@@ -158,9 +158,7 @@ def test_train_from_warehouse_writes_artifact_card_and_current(con, tmp_path):
     assert set(frame["label_source"]) == {"hospital", "weak_none"}
     config = FeatureConfig(char_max_features=2000, word_max_features=500, min_df=1)
     # without the hand-written corpora: they name 巴克球, the new term of the rule below
-    coder, metrics = train(
-        con, tmp_path, name="toy", version="v1", config=config, handwritten=()
-    )
+    coder, metrics = train(con, tmp_path, name="toy", version="v1", config=config, handwritten=())
     directory = tmp_path / "toy" / "v1"
     assert {p.name for p in directory.iterdir()} == {
         "model.joblib",
