@@ -35,7 +35,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.clustering import engine, features
+from pipeline.clustering import engine, features, provisional
 from pipeline.clustering.engine import ClusterState, Params
 from pipeline.clustering.labels import doc_terms, label_patterns
 from pipeline.config import Settings
@@ -272,6 +272,9 @@ def refresh(
     )
     done["refresh_seq"] = seq
 
+    # review-pending cases: provisional members of their top suggestion's pattern (item 7)
+    placed = provisional.place(state, provisional.pending_cases(con), seq, _vectors)
+
     directory = root / f"{seq:06d}"
     state.save(directory)
     with transaction(con):
@@ -305,6 +308,7 @@ def refresh(
             | set(new_patterns)
         )
         _relabel(con, state, touched, seq_week=week, now=now)
+        n_provisional = provisional.replace(con, placed)
         con.execute(
             "INSERT INTO pattern_refreshes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -342,6 +346,7 @@ def refresh(
         "new_patterns": len(new_patterns),
         "patterns": len(after),
         "clustered_cases": int(clustered),
+        "provisional_members": n_provisional,
         "state": str(directory),
     }
     say(

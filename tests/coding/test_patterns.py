@@ -341,3 +341,54 @@ def test_void_and_recoded_cases_leave_pattern_centroids(con, settings, shipped_m
             ][0]
         )
         assert abs(k.norm2[j] - float(total.astype(np.float64) @ total)) < 1e-3
+
+
+def test_review_pending_cases_are_provisional_members_never_counted(con, settings, shipped_model):
+    from pipeline.clustering.provisional import pattern_members
+
+    _store_weeks(con, [f"2026-W{w:02d}" for w in range(10, 13)])
+    run_coding(con, shipped_model)
+    refresh(con, settings)
+    # a rice-cooker narrative the hospital coded as a kettle: the model disagrees, a coder
+    # must decide; its top suggestion is the rice cooker (HA01)
+    visit = h.week_start("2026-W12") + pd.Timedelta(hours=20)
+    h.store(con, [h.case("PENDING", h.RICE_ZH, category="HA06", visit=visit)])
+    run_coding(con, shipped_model)
+    coding = con.execute(
+        "SELECT needs_review, model_category FROM case_coding WHERE case_id = 'PENDING'"
+    ).fetchall()
+    assert coding == [(True, "HA01")]
+    result = refresh(con, settings)
+    assert result["provisional_members"] == 1 and result["new_cases"] == 0
+    row = con.execute(
+        "SELECT pattern_id, suggested_category, reason FROM provisional_patterns"
+    ).fetchall()
+    assert (
+        len(row) == 1
+        and row[0][0].startswith("HA01-P")
+        and row[0][1:]
+        == (
+            "HA01",
+            "model_disagrees",
+        )
+    )
+    pattern = row[0][0]
+    # flagged in the members' view, absent from final members and from every count
+    members = pattern_members(con, pattern)
+    assert members.loc[members["case_id"] == "PENDING", "provisional"].tolist() == [True]
+    assert "PENDING" not in set(pattern_members(con, pattern, provisional=False)["case_id"])
+    assert (
+        con.execute("SELECT count(*) FROM case_patterns WHERE case_id = 'PENDING'").fetchall()[0][0]
+        == 0
+    )
+    n_cases = con.execute(
+        "SELECT n_cases FROM hazard_patterns WHERE pattern_id = ?", [pattern]
+    ).fetchall()[0][0]
+    assert n_cases == len(pattern_members(con, pattern, provisional=False))
+    # the coder resolves it: a final member from the next refresh on, no longer provisional
+    resolve_review(con, "GZ001:PENDING", "HA01", by="coder-li")
+    run_coding(con, shipped_model)
+    after = refresh(con, settings)
+    assert after["provisional_members"] == 0
+    final = pattern_members(con, pattern, provisional=False)
+    assert "PENDING" in set(final["case_id"])
