@@ -90,6 +90,9 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     lake_uri: str | None = None  # None: <home>/lake; else e.g. s3://bucket/lake (pyarrow.fs)
     failure_emails: tuple[str, ...] = ()  # who gets an e-mail when an Airflow task fails
+    # labelled narratives for training the product coder: calibration.csv (confidence model)
+    # and the evaluation sets (measured only); None: the repository's tests/data/coding/
+    coding_data_root: Path | None = None  # SENTINEL_CODING_DATA
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -98,6 +101,7 @@ class Settings:
         landing = Path(env.get("SENTINEL_LANDING", SAMPLE_DIR / "landing")).resolve()
         registry = env.get("SENTINEL_HOSPITAL_REGISTRY")
         models = env.get("SENTINEL_MODELS_DIR")
+        coding_data = env.get("SENTINEL_CODING_DATA")
         lake_uri = (env.get("SENTINEL_LAKE_URI") or "").strip() or None
         if lake_uri and "://" not in lake_uri:
             lake_uri = str(Path(lake_uri).resolve())
@@ -116,6 +120,7 @@ class Settings:
             web=WebSettings.from_env(env),
             lake_uri=lake_uri,
             failure_emails=tuple(e for e in emails if e),
+            coding_data_root=Path(coding_data).resolve() if coding_data else None,
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -178,6 +183,10 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         return self.models_root or REPO_ROOT / "models"
+
+    @property
+    def coding_data_dir(self) -> Path:
+        return self.coding_data_root or REPO_ROOT / "tests" / "data" / "coding"
 
     def require_pseudonym_key(self) -> bytes:
         """The HMAC key for patient pseudonyms; refuses to run without one."""

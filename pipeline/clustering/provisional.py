@@ -30,7 +30,6 @@ import pandas as pd
 
 from pipeline.clustering.engine import ClusterState
 
-
 COLUMNS = [
     "hospital_code",
     "case_id",

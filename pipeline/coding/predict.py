@@ -22,12 +22,14 @@ from pipeline.coding import NO_PRODUCT
 from pipeline.coding.confidence import assess
 from pipeline.coding.model import ProductCoder, model_text
 from pipeline.coding.store import decide
+from pipeline.errors import BadInput
 
 OUTPUT_COLUMNS = ("category", "confidence", "decision", "reason", "top3")
 
 
-class PredictInputError(ValueError):
-    """The input file cannot be coded (missing, not UTF-8, no narrative column)."""
+class PredictInputError(BadInput):
+    """The input file cannot be coded (missing, not UTF-8, no narrative column); the message
+    is in English and Chinese."""
 
 
 def read_input(path: Path) -> pd.DataFrame:

@@ -6,16 +6,13 @@ import csv
 import json
 
 import coding_helpers as h
-import typer
 from typer.testing import CliRunner
 
-from pipeline.coding.cli import register
+from pipeline.cli import app as sentinel_app
 
 
 def _app():
-    app = typer.Typer()
-    register(app)
-    return app
+    return sentinel_app
 
 
 def _write(path, rows, encoding="utf-8"):
