@@ -2,10 +2,13 @@
 
 Monthly (1st, 03:00 China time) or on demand. Training never changes what is in production by
 itself: ``train`` writes a new version under ``models/<name>/<version>/`` (artifact, metrics,
-model card) without activating it, ``compare`` sets its held-out metrics against the CURRENT
-version, and ``promote`` points CURRENT at it only when the ``promote`` param is set and the new
-version is not worse (the rule of ``pipeline.services.coding``: top-1 accuracy at most 0.5 points
-and macro-F1 at most 1 point lower).
+model card) without activating it - trained on the stored cases of known category (coders'
+resolutions included) and the hand-written corpora, calibrated on the calibration set and
+measured on the evaluation sets of ``tests/data/coding/`` -, ``compare`` sets its metrics
+against the CURRENT version's, and ``promote`` points CURRENT at it only when the ``promote``
+param is set and the new version is not worse (the rule of ``pipeline.services.coding``:
+``promotion_decision`` on the held-out split, the held-out coder-labelled cases and the
+independent set); the decision is recorded in the version's ``promotion.json`` either way.
 After a promotion, run code_and_cluster with ``recode`` to re-code cases with the new version.
 
 Training reads the published snapshot of the warehouse (no pool: it never waits for a writer). Models live in
