@@ -81,8 +81,14 @@ class Assessment:
         return self.confident & ~self.unknown_name
 
 
-def signals(coder, texts: Sequence[str], product_names: Sequence[object]) -> tuple:
-    """(probabilities, signal matrix ``(n, len(SIGNALS))``) for ``model_text`` strings."""
+def signals(
+    coder,
+    texts: Sequence[str],
+    product_names: Sequence[object],
+    name_share: np.ndarray | None = None,
+) -> tuple:
+    """(probabilities, signal matrix ``(n, len(SIGNALS))``) for ``model_text`` strings
+    (``name_share``: ``coder.unknown_name_share(product_names)`` when already computed)."""
     from sklearn.preprocessing import normalize
 
     seen = coder.analyse(texts)
@@ -102,7 +108,9 @@ def signals(coder, texts: Sequence[str], product_names: Sequence[object]) -> tup
     any_named = np.diff(named.indptr) > 0
     cent = coder.centroids[order[:, 0]]
     similarity = np.asarray(normalize(x).multiply(cent).sum(axis=1)).ravel()
-    name_share = np.nan_to_num(coder.unknown_name_share(product_names), nan=0.0)
+    if name_share is None:
+        name_share = coder.unknown_name_share(product_names)
+    name_share = np.nan_to_num(name_share, nan=0.0)
     matrix = np.column_stack(
         [
             np.log(p_clip / (1 - p_clip)),
@@ -126,12 +134,14 @@ def has_confidence_model(coder) -> bool:
 
 def assess(coder, texts: Sequence[str], product_names: Sequence[object]) -> Assessment:
     """The auto-code decision for ``model_text`` strings and their product names."""
-    unknown = coder.unknown_names(product_names)
+    product_names = list(product_names)
+    share = coder.unknown_name_share(product_names)
+    unknown = coder.unknown_names(product_names, share)
     if not has_confidence_model(coder):
         proba = coder.predict_proba(texts)
         top = proba.max(axis=1) if len(proba) else np.zeros(0)
         return Assessment(proba, top, unknown, top >= coder.thresholds.review)
-    proba, sig = signals(coder, texts, product_names)
+    proba, sig = signals(coder, texts, product_names, share)
     conf = coder.confidence.predict(sig) if len(sig) else np.zeros(0)
     return Assessment(proba, conf, unknown, conf >= coder.confidence.threshold, sig)
 

@@ -39,12 +39,19 @@ _SEP = 0  # code point joining the texts of a batch
 _U64 = np.uint64
 
 
+_POWERS: dict[int, np.ndarray] = {}
+
+
 def _powers(base: int, n: int) -> np.ndarray:
-    out = np.full(n, base, dtype=_U64)
-    if n:
+    """``base^i`` (mod 2^64) for i < n; kept and grown, so a batch reads a prefix of it."""
+    have = _POWERS.get(base)
+    if have is None or len(have) < n:
+        size = max(n, 2 * len(have) if have is not None else 1 << 16)
+        out = np.full(size, base, dtype=_U64)
         out[0] = 1
         np.cumprod(out, out=out)  # wraps modulo 2^64
-    return out
+        _POWERS[base] = have = out
+    return have[:n]
 
 
 @dataclass
@@ -78,6 +85,15 @@ class Batch:
         with np.errstate(over="ignore"):
             return (self.prefix[b] - self.prefix[a]) * self.inv[a]
 
+    def hashes_n(self, n: int) -> np.ndarray:
+        """Hashes of every substring of length ``n``, by start position (contiguous slices,
+        no gathers): element ``a`` is ``[a, a + n)``."""
+        total = len(self.codes)
+        if total < n:
+            return np.zeros(0, dtype=_U64)
+        with np.errstate(over="ignore"):
+            return (self.prefix[n:] - self.prefix[: total + 1 - n]) * self.inv[: total + 1 - n]
+
     def runs(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end positions of the maximal runs of ``True`` in ``mask``."""
         padded = np.concatenate(([False], mask, [False]))
@@ -98,6 +114,14 @@ def _ngram_positions(blocked: np.ndarray, n: int, interior: np.ndarray | None = 
         inner = np.concatenate(([0], np.cumsum(interior)))
         ok &= inner[a + n - 1] == inner[a + 1]
     return a[ok]
+
+
+def _counts(mask: np.ndarray) -> np.ndarray:
+    """Running count of ``mask`` with a leading 0: ``c[b] - c[a]`` = set positions in
+    ``[a, b)``."""
+    out = np.zeros(len(mask) + 1, dtype=np.int32)
+    np.cumsum(mask, out=out[1:])
+    return out
 
 
 def word_spans(batch: Batch, letters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,6 +179,9 @@ class Vocabulary:
     keys: np.ndarray  # (F,) uint64 sorted
     idf: np.ndarray  # (F,) float32
     table: HashTable | None = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "table": None}  # rebuilt on first use, not stored
 
     def lookup(self, hashes: np.ndarray) -> np.ndarray:
         """Column of each hash, -1 when it is not in the vocabulary."""
@@ -218,16 +245,25 @@ class TextFeatures:
     # ---- raw hashes of a batch --------------------------------------------------------------
     def _char_hashes(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         codes = batch.codes
+        total = len(codes)
         sep = codes == _SEP
         space = codes == 32
+        blocked = _counts(sep)
+        blocked_1 = _counts(sep | space)
+        spaces = _counts(space)
         rows, hashes = [], []
         for n in self.char_ngrams:
+            if total < n:
+                continue
             # a lone space is no feature; spaces inside an n-gram split words (char_wb)
-            a = _ngram_positions(sep | space if n == 1 else sep, n, space)
-            if n == 2:  # "  " (two spaces) cannot occur after normalisation; " x", "x " can
-                a = a[~(space[a] & space[a + 1])]
-            rows.append(batch.row[a])
-            hashes.append(batch.hashes(a, a + n) ^ _U64(n))
+            count = blocked_1 if n == 1 else blocked
+            ok = count[n:] == count[: total + 1 - n]
+            if n == 2:  # "  " cannot occur after normalisation; " x" and "x " can
+                ok &= ~(space[:-1] & space[1:])
+            elif n >= 3:  # positions a+1 .. a+n-2 hold no space
+                ok &= spaces[n - 1 : total] == spaces[1 : total + 2 - n]
+            rows.append(batch.row[: total + 1 - n][ok])
+            hashes.append(batch.hashes_n(n)[ok] ^ _U64(n))
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=_U64)
         return np.concatenate(rows), np.concatenate(hashes)
@@ -340,6 +376,10 @@ class LexiconIndex:
     han_lengths: tuple[int, ...]  # lengths (characters) of the Chinese terms
     max_words: int  # most words in an English term
     table: HashTable | None = None
+    # hashes of the first two characters of the Chinese terms: only positions starting with
+    # one of them are tried at every term length (a tenth of the work of trying them all)
+    prefix_keys: np.ndarray | None = None
+    prefix_table: HashTable | None = None
 
     @classmethod
     def build(
@@ -365,6 +405,11 @@ class LexiconIndex:
             }
             for i, term in enumerate(en):
                 hashes.setdefault(full[(i, int(b.starts[i]))], set()).update(en_terms[term])
+        prefixes = sorted({t[:2] for t in zh})
+        prefix_keys = np.zeros(0, dtype=_U64)
+        if prefixes:
+            b = Batch.of(prefixes)
+            prefix_keys = np.unique(b.hashes(b.starts, b.starts + 2) ^ _U64(0x2E))
         keys = np.array(sorted(hashes), dtype=_U64)
         cats = [sorted(hashes[int(k)]) for k in keys.tolist()]
         offsets = np.zeros(len(keys) + 1, dtype=np.int64)
@@ -377,7 +422,11 @@ class LexiconIndex:
             term_categories=flat,
             han_lengths=tuple(sorted({len(t) for t in zh})),
             max_words=max((len(t) for t in en), default=1),
+            prefix_keys=prefix_keys,
         )
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "table": None, "prefix_table": None}  # rebuilt, not stored
 
     def _lookup(self, hashes: np.ndarray) -> np.ndarray:
         if self.table is None:
@@ -387,9 +436,21 @@ class LexiconIndex:
     def matches(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         """(text index, category index) of every term found (not inside a longer match)."""
         starts, ends, terms = [], [], []
-        not_han = ~_is_han(batch.codes)
-        for length in self.han_lengths:
-            a = _ngram_positions(not_han, length)
+        codes = batch.codes
+        total = len(codes)
+        han = _is_han(codes)
+        prefix_keys = getattr(self, "prefix_keys", None)
+        if prefix_keys is not None and total >= 2:
+            if self.prefix_table is None:
+                self.prefix_table = HashTable(prefix_keys)
+            a2 = np.flatnonzero(han[:-1] & han[1:])
+            cand = a2[self.prefix_table.lookup(batch.hashes_n(2)[a2] ^ _U64(0x2E)) >= 0]
+            not_han = _counts(~han)
+            tries = [(length, cand[cand + length <= total]) for length in self.han_lengths]
+            tries = [(n, a[not_han[a + n] == not_han[a]]) for n, a in tries]
+        else:  # an index built before the prefix filter: every position
+            tries = [(n, _ngram_positions(~han, n)) for n in self.han_lengths]
+        for length, a in tries:
             t = self._lookup(batch.hashes(a, a + length) ^ _U64(0x2E))
             hit = t >= 0
             starts.append(a[hit])

@@ -174,6 +174,7 @@ class ProductCoder:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_weights", None)  # a transposed copy of coef, rebuilt on first use
+        state.pop("_name_share_cache", None)  # a cache
         return state
 
     # ---- training ----------------------------------------------------------------------
@@ -321,26 +322,40 @@ class ProductCoder:
         tokens found in fewer than ``name_min_df`` training product names (reference documents
         included); for a v1 artifact without that vocabulary, tokens missing from the
         character / word n-gram vocabularies (which also lack frequent tokens cut by
-        ``max_features``). NaN for a name without tokens (blank, digits only)."""
+        ``max_features``). NaN for a name without tokens (blank, digits only). Names recur,
+        so each distinct name is read once per loaded model (a bounded cache)."""
+        cache = self.__dict__.setdefault("_name_share_cache", {})
+        if len(cache) > 200_000:
+            cache.clear()
+        out = np.empty(len(product_names := list(product_names)), dtype=np.float64)
+        for i, name in enumerate(product_names):
+            key = name if isinstance(name, str) else None
+            share = cache.get(key)
+            if share is None:
+                share = cache[key] = self._name_share(name)
+            out[i] = share
+        return out
+
+    def _name_share(self, name: object) -> float:
         if getattr(self, "name_vocab", None) is not None:  # v1 artifacts predate it
             chars = words = self.name_vocab
         else:
             chars, words = self.char_vec.vocabulary_, self.word_vec.vocabulary_
-        out = []
         normalised = getattr(self, "normalised", False)
-        for name in product_names:
-            han, eng = name_tokens(
-                normalise_name(name) if normalised and isinstance(name, str) else name
-            )
-            total = len(han) + len(eng)
-            unknown = sum(t not in chars for t in han) + sum(t not in words for t in eng)
-            out.append(unknown / total if total else np.nan)
-        return np.asarray(out, dtype=np.float64)
+        han, eng = name_tokens(
+            normalise_name(name) if normalised and isinstance(name, str) else name
+        )
+        total = len(han) + len(eng)
+        unknown = sum(t not in chars for t in han) + sum(t not in words for t in eng)
+        return unknown / total if total else float("nan")
 
-    def unknown_names(self, product_names: Iterable[object]) -> np.ndarray:
-        """True where the product name is one the model cannot read (see ``Thresholds``)."""
+    def unknown_names(
+        self, product_names: Iterable[object], share: np.ndarray | None = None
+    ) -> np.ndarray:
+        """True where the product name is one the model cannot read (see ``Thresholds``);
+        ``share``: ``unknown_name_share`` when already computed."""
         limit = getattr(self.thresholds, "unknown_name", Thresholds.unknown_name)
-        share = self.unknown_name_share(product_names)
+        share = self.unknown_name_share(product_names) if share is None else share
         return np.nan_to_num(share, nan=0.0) > limit
 
     @property

@@ -380,11 +380,15 @@ def _word_plain(token: str) -> str:
     return stem(token)
 
 
+_LATIN = re.compile(r"[a-z&+@]")
+
+
 def _normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower().translate(TRAD_TO_SIMP)
-    text = _AGE_SEX.sub(_age_sex, text)  # "3 y/o m", "3yo/m" -> "yom"
-    text = _AGE_TAIL.sub(r" \1 ", text)  # "3yom" -> "yom"
-    text = _TOKEN.sub(_word, text)
+    if _LATIN.search(text):  # the English passes (most Chinese narratives skip them)
+        text = _AGE_SEX.sub(_age_sex, text)  # "3 y/o m", "3yo/m" -> "yom"
+        text = _AGE_TAIL.sub(r" \1 ", text)  # "3yom" -> "yom"
+        text = _TOKEN.sub(_word, text)
     text = _NUMBER.sub("0", text)
     return _SPACES.sub(" ", text).strip()
 

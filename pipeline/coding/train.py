@@ -778,7 +778,7 @@ def render_card(m: dict) -> str:
         f"{_pct(unc['review_share_at_threshold'])} ({unc['cases']} cases; unknown product "
         f"name {_pct(unc.get('unknown_name_share'))}) |",
         "",
-        "## Probability threshold (format-1 rule)",
+        "## Review threshold (probability rule of format 1)",
         "",
         "(A format-3 model decides with its confidence model, below; this table of the "
         "calibrated top probability is kept for comparison with v1.) "
