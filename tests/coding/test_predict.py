@@ -34,7 +34,7 @@ def test_predict_keeps_rows_and_columns_and_takes_the_pipeline_decision(tmp_path
                 "3YOF KNOCKED OVER RICE COOKER AT HOME, SCALD BURN R HAND",
                 "SP01",
             ],
-            ["d", "巴克球", "误吞巴克球数颗", ""],
+            ["d", "ZORBIX", "3YOF KNOCKED OVER RICE COOKER AT HOME, SCALD BURN R HAND", ""],
             ["e", "", "", ""],
         ],
     )

@@ -90,6 +90,8 @@ def test_coding_run_keeps_checks_predicts_and_queues(con, shipped_model):
 def test_low_confidence_threshold_comes_from_the_model(con, shipped_model):
     h.store(con, [h.case("C2", h.TRAMPOLINE_EN, category=None)])
     strict = replace(shipped_model, thresholds=replace(shipped_model.thresholds, review=1.01))
+    if shipped_model.confidence is not None:  # format 3: the confidence model's threshold
+        strict = replace(strict, confidence=replace(shipped_model.confidence, threshold=1.01))
     run_coding(con, strict)
     assert _coding(con, "C2")["reason"] == "low_confidence"
     assert con.execute("SELECT count(*) FROM coded_cases").fetchall()[0][0] == 0
@@ -171,10 +173,10 @@ def test_recode_with_another_model_version_keeps_coder_decisions(con, shipped_mo
 
 
 def test_unknown_product_name_goes_to_review_not_into_statistics(con, shipped_model):
-    magnets = (
+    magnets = (  # 嘭嘭珠: a new (invented) name for magnet balls
         "TY04",
-        "巴克球",
-        "患儿在家中误吞巴克球数颗，腹痛，诊断消化道异物。",
+        "嘭嘭珠",
+        "患儿在家中误吞嘭嘭珠数颗，腹痛，诊断消化道异物。",
         "other",
         "foreign_body",
         "trunk",
@@ -184,12 +186,18 @@ def test_unknown_product_name_goes_to_review_not_into_statistics(con, shipped_mo
         [
             h.case("M1", magnets, category=None),  # blank code, unknown name
             h.case("M2", magnets),  # the hospital coded it: kept
-            h.case("M3", h.RICE_ZH, category=None),
+            h.case("M3", h.RICE_ZH, category=None),  # blank code, known name
+            # a confident narrative under a name the model cannot read
+            h.case("M4", h.RICE_EN, category=None, product_name="ZORBIX"),
         ],
-    )  # blank code, known name
+    )
     run_coding(con, shipped_model)
     m1 = _coding(con, "M1")
-    assert (m1["source"], m1["reason"], m1["needs_review"]) == (
+    # the new term is in the narrative too: the confidence model already doubts it
+    assert m1["source"] == "model" and m1["needs_review"]
+    assert m1["reason"] in {"unknown_product_name", "low_confidence"}
+    m4 = _coding(con, "M4")
+    assert (m4["source"], m4["reason"], m4["needs_review"]) == (
         "model",
         "unknown_product_name",
         True,
@@ -200,6 +208,6 @@ def test_unknown_product_name_goes_to_review_not_into_statistics(con, shipped_mo
     queue = list_reviews(con)
     assert "M1" in set(queue["case_id"])
     final = {r[0] for r in con.execute("SELECT case_id FROM coded_cases").fetchall()}
-    assert "M1" not in final and "M3" in final
+    assert "M1" not in final and "M4" not in final and "M3" in final
     resolve_review(con, "GZ001:M1", "TY04", by="coder-li")
     assert _coding(con, "M1")["category"] == "TY04"
