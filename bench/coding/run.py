@@ -120,17 +120,23 @@ def step_predict(pool_path: str, n: int, out: dict) -> None:
     _current, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     done = 0
     while done < n:
         size = min(BATCH, n - done)
         decide(rng.integers(0, len(texts), size))
         done += size
     seconds = time.perf_counter() - started
+    # CPU time of this process (all its threads): on a shared machine the wall clock also
+    # counts the time other jobs held the CPU
+    cpu_seconds = time.process_time() - cpu_started
     out.update(
         step="predict",
         cases=n,
         seconds=round(seconds, 1),
         cases_per_second=round(n / seconds),
+        cpu_seconds=round(cpu_seconds, 1),
+        cases_per_cpu_second=round(n / cpu_seconds),
         model=f"{coder.name}/{coder.version}",
         batch=BATCH,
         peak_rss_mb=round(_rss_mb(), 1),
@@ -256,7 +262,8 @@ def render(results: dict) -> str:
         "| step | workload | time | throughput | peak RSS |",
         "|---|---|---|---|---|",
         f"| predict ({p['model']}) | {p['cases']:,} narratives, batches of {p['batch']:,} | "
-        f"{p['seconds']} s | {p['cases_per_second']:,} cases/s | {p['peak_rss_mb']} MB "
+        f"{p['seconds']} s ({p['cpu_seconds']} s CPU) | {p['cases_per_second']:,} cases/s "
+        f"({p['cases_per_cpu_second']:,} per CPU second) | {p['peak_rss_mb']} MB "
         f"(tracemalloc peak of one batch {p['tracemalloc_peak_one_batch_mb']} MB) |",
         f"| train | {t['cases']:,} cases + {t['reference_documents']} reference docs, "
         f"{t['classes']} classes, {t['features']} features | {t['seconds']} s "
