@@ -25,17 +25,23 @@ removed by plain substring replacement, never by compiling a pattern per name.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import re
+import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from pipeline import privacy_lexicon as L
 
 # ---- placeholders --------------------------------------------------------------------------
 
@@ -119,8 +125,12 @@ LONG_NUMBER = r"(?<![0-9０-９A-Za-z])" + D + _more_digits("14,18") + NOT_D_AFT
 COUNTRY_CODE = (
     rf"(?:(?:[+＋]|00|００){SP}?(?:86|８６){SEP}|(?:86|８６){SEP}|[(（][+＋]?(?:86|８６)[)）]{SP}?)"
 )
+# A mobile: 1[3-9] and 9 digits, any separators; not after "+" ("+1 808 ..." is a US number).
 MOBILE = (
-    NOT_D_BEFORE + rf"{COUNTRY_CODE}?{_d('1')}{SEP}{_d('3-9')}" + _more_digits("9") + NOT_D_AFTER
+    rf"{NOT_D_BEFORE}(?:{COUNTRY_CODE}|(?<![+＋]))"
+    + rf"{_d('1')}{SEP}{_d('3-9')}"
+    + _more_digits("9")
+    + NOT_D_AFTER
 )
 AREA_CODE = rf"{_d('0')}(?:{_d('1')}{_d('0')}|{_d('2')}{D}|{_d('3-9')}{D}{D})"
 EXTENSION = rf"(?:{SP}?(?:转|分机|ext\.?|x|X|-|#){SP}?{D}{{1,5}})?"
@@ -137,115 +147,127 @@ US_PHONE = (
     r"(?<![0-9A-Za-z])(?:\+?1[ .\-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[ .\-])"
     r"[0-9]{3}[ .\-][0-9]{4}(?: ?(?:x|ext\.?) ?[0-9]{1,5})?(?![0-9])"
 )
-SSN = r"(?<![0-9A-Za-z])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9])"
+# Other countries' numbers written with their "+" code: +852 9123 4567, +82 10-1234-5678.
+INTL_PHONE = r"(?<![0-9A-Za-z+])\+(?!86|1[ .\-(]?[2-9])[0-9]{1,3}[ .\-]?(?:\([0-9]{1,4}\)[ .\-]?)?[0-9]{1,4}(?:[ .\-]?[0-9]{2,4}){1,4}(?![0-9])"
+SSN = r"(?<![0-9A-Za-z])[0-9]{3}([\- ])[0-9]{2}\1[0-9]{4}(?![0-9])"
 # Chinese passports (E/G + 8 digits, EA + 7, diplomatic D/S/P) and Hong Kong IDs.
 PASSPORT = (
     r"(?<![A-Za-z0-9])(?:[EGDSP][0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|[A-Z]{1,2}[0-9]{6}\([0-9A]\))"
     r"(?![A-Za-z0-9])"
 )
 _ID_WORDS = (
-    "身份证号码",
-    "身份证号",
-    "身份证",
-    "证件号码",
-    "证件号",
-    "护照号码",
-    "护照号",
-    "护照",
-    "通行证号码",
-    "通行证号",
-    "通行证",
-    "回乡证",
-    "台胞证",
-    "passport no.",
-    "passport no",
-    "passport number",
-    "passport #",
-    "passport",
-    "Passport",
-    "PASSPORT",
-    "ID no.",
+    *L.words(
+        "身份证号码 身份证号 身份证 证件号码 证件号 护照号码 护照号 护照 通行证号码 通行证号 通行证 "
+        "回乡证 台胞证 居住证 社保卡号 医保卡号 银行卡号 卡号"
+    ),
+    *(
+        form
+        for word in (
+            "passport no.",
+            "passport no",
+            "passport number",
+            "passport #",
+            "passport",
+            "id no.",
+            "id number",
+            "id #",
+            "id#",
+            "ssn",
+            "ss#",
+            "ss #",
+            "social security number",
+            "social security no.",
+            "social security",
+        )
+        for form in (word, word.title(), word.upper(), word.capitalize())
+    ),  # fmt: skip
     "ID No.",
+    "ID no.",
     "ID number",
-    "ID Number",
-    "ID #",
-    "ID#",
-    "SSN",
-    "social security number",
-    "Social Security Number",
-    "Social Security number",
+    "SS#",
 )
-# A document number after its label: letters and digits, at least 6 digits in all.
+# A document number after its label: letters and digits, at least 5 digits (checked).
 ID_AFTER_WORD = (
-    rf"(?P<kw>{_alternation(_ID_WORDS)}[^A-Za-z0-9０-９\n]{{0,6}}?)"
-    rf"(?P<v>(?<![A-Za-z0-9０-９])[A-Za-z]{{0,2}}{D}(?:{SEP}{D}){{5,17}}[XxＸｘ]?)"
-    r"(?![A-Za-z0-9０-９])"
+    rf"(?P<kw>(?<!\[){_alternation(_ID_WORDS)}[^A-Za-z0-9０-９\n]{{0,6}}?)"
+    r"(?P<v>(?<![A-Za-z0-9０-９])[A-Za-z0-9０-９](?:[A-Za-z0-9０-９XxＸｘ]|"
+    rf"{SEP}(?=[0-9０-９])){{4,24}})(?![A-Za-z0-9０-９])"
 )
 _PHONE_WORDS = (
-    "联系电话",
-    "电话号码",
-    "手机号码",
-    "手机号",
-    "电话",
-    "手机",
-    "座机",
-    "固话",
-    "联系方式",
-    "来电",
-    "致电",
-    "回拨",
-    "拨打",
-    "打给",
-    "号码",
-    *(
-        w
-        for base in ("tel", "phone", "cell", "mobile", "call", "called", "ph", "contact", "fax")
-        for w in (base, base.title(), base.upper())
+    *L.words(
+        "联系电话 电话号码 手机号码 手机号 电话 手机 座机 固话 联系方式 来电 致电 回拨 拨打 打给 号码 "
+        "短信"
     ),
+    *(
+        form
+        for word in (
+            "tel",
+            "phone",
+            "cell",
+            "mobile",
+            "call",
+            "called",
+            "ph",
+            "contact",
+            "fax",
+            "whatsapp",
+            "text",
+            "texted",
+            "number",
+        )
+        for form in (word, word.title(), word.upper())
+    ),  # fmt: skip
+    "WhatsApp",
 )
 # Any 7-12 digit number right after a phone word (a phone without area code, or a form the
 # other patterns do not know); not when a batch/model/barcode word stands in between.
 PHONE_AFTER_WORD = (
-    rf"(?P<kw>{_alternation(_PHONE_WORDS)}[^0-9０-９\n]{{0,8}}?)"
-    rf"(?P<v>{NOT_D_BEFORE}(?:[(（]{D}{{3,4}}[)）]{SP}?)?{D}(?:{SEP}{D}){{6,11}})"
-    + EXTENSION
-    + NOT_D_AFTER
+    rf"(?P<kw>(?<!\[){_alternation(_PHONE_WORDS)}[^0-9０-９\n]{{0,8}}?)"
+    rf"(?P<v>{NOT_D_BEFORE}(?:[+＋]{D}{{1,3}}{SEP})?(?:[(（]{D}{{2,4}}[)）]{SP}?)?"
+    rf"{D}(?:{SEP}{D}){{6,11}}" + EXTENSION + r")" + NOT_D_AFTER
 )
-_TAIL_WORDS = ("尾号", "后四位", "后4位", "末四位", "末4位", "last four", "last 4", "Last four")
-# "尾号5678" / "后四位0031": the tail of a phone or an ID is still an identifier.
+_TAIL_WORDS = (
+    *L.words("尾号 后四位 后4位 末四位 末4位 前六位 前6位 后十二位 后12位 后面是 后几位是 开头是"),
+    "last four",
+    "last 4",
+    "Last four",
+)
+# "尾号5678" / "前6位是140202": part of a phone or an ID number is still an identifier.
 TAIL_DIGITS = (
     rf"(?P<kw>{_alternation(_TAIL_WORDS)}[^0-9０-９\n]{{0,12}}?)"
-    rf"(?P<v>{NOT_D_BEFORE}{D}{{4}}[XxＸｘ]?){NOT_D_AFTER}"
+    rf"(?P<v>{NOT_D_BEFORE}{D}(?:{SEP}{D}){{3,17}}[XxＸｘ]?){NOT_D_AFTER}"
 )
 _NOT_PHONE_GAP = re.compile(
-    r"批号|批次|型号|编号|条码|条形码|货号|单号|订单|序列号|lot|batch|model|serial|barcode|upc|ean",
+    r"批号|批次|型号|编号|条码|条形码|货号|单号|订单|序列号|住院号|门诊号|病案号|病历号|"
+    r"lot|batch|model|serial|barcode|upc|ean|mrn|case|record|ticket|sn\b",
     re.IGNORECASE,
 )
 _BARCODE_BEFORE = re.compile(
-    r"(?:条码|条形码|barcode|upc|ean|gtin|批号|批次|lot|batch)[^0-9]{0,4}$", re.IGNORECASE
+    r"(?:条码|条形码|barcode|upc|ean|gtin|批号|批次|lot|batch|住院号|门诊号|mrn|serial|(?<![a-z])sn)"
+    r"[^0-9]{0,4}$",
+    re.IGNORECASE,
 )
 
 # ---- e-mail and instant-messaging ids ------------------------------------------------------
 
+_TLD = r"(?:com|net|org|edu|gov|cn|io|co|us|uk|ca|hk|tw|jp|de|fr|me|info|biz|au|sg)"
 EMAIL = (
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*"
     r"(?:[@＠]|(?: ?[(\[（【] ?(?:at|AT|艾特) ?[)\]）】] ?))"
     r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:[.．][A-Za-z0-9\-]+)*"
     r"(?:[.．]| ?[(\[（【] ?(?:dot|DOT) ?[)\]）】] ?)[A-Za-z]{2,}(?![A-Za-z0-9])"
+    # spelled out: "kim.nguyen.mom at gmail dot com"
+    r"|(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]* (?:at|AT) [A-Za-z0-9\-]+"
+    rf"(?: (?:dot|DOT) [A-Za-z0-9\-]+)* (?:dot|DOT) (?i:{_TLD})(?![A-Za-z0-9])"
 )
-_IM_WORDS = (
-    ("微信号", "微信账号", "微信ID", "微信id", "微信", "扣扣")
-    + tuple(
-        w
-        for base in ("wechat id", "wechat ID", "wechat", "weixin", "wx", "vx", "qq")
-        for w in {base, base.title(), base.upper(), base.capitalize()}
-    )
-    + ("WeChat", "WeChat ID", "WeChat id", "V信", "v信")
+_IM_WORDS_ZH = L.words(
+    "微信号 微信账号 微信ID 微信id 微信名 微信 威信 扣扣号 扣扣 QQ号码 QQ号 qq号 V信 v信"
 )
+_IM_WORDS_LATIN = L.words("WeChat Wechat wechat WECHAT weixin Weixin WX Wx VX Vx QQ qq wx vx")
 IM_ID = (
-    rf"(?P<kw>(?<![A-Za-z]){_alternation(_IM_WORDS)}(?![a-z]){SP}*(?:号码|账号|号|ID|id|number|no\.?|account)?{SP}*"
-    rf"[:：]?{SP}*(?:是|为|is)?{SP}*)"
-    r"(?P<v>(?<![A-Za-z0-9_\-])(?:[A-Za-z][A-Za-z0-9_\-]{3,24}|[0-9０-９]{5,12}))"
+    rf"(?P<kw>(?:{_alternation(_IM_WORDS_ZH)}|(?<![A-Za-z]){_alternation(_IM_WORDS_LATIN)}"
+    rf"(?:(?<=[A-Z]{{2}})|(?![a-z])))"
+    rf"{SP}*(?:号码|账号|号|ID|id|Id|number|no\.?|account)?{SP}*[:：]?{SP}*(?:是|为|is|:)?{SP}*)"
+    r"(?P<v>(?:[A-Za-z][A-Za-z0-9_\-]{3,24}|[0-9０-９](?:[0-9０-９]| (?=[0-9])){4,13}))"
     r"(?![A-Za-z0-9_\-])"
 )
 WXID = r"wxid_[A-Za-z0-9_\-]{4,24}"
@@ -256,242 +278,236 @@ WXID = r"wxid_[A-Za-z0-9_\-]{4,24}"
 # letters, or words that stop a place name (verbs and particles around an address).
 _PLACE_STOP = (
     "在于住到从往经过去的是与及我他她其将把被位至沿距离旁时了着由让叫给对诉称说患者送骑驶摔倒"
-    "跌落伤致撞为址自请家"
+    "跌落伤致撞为址自请家用"
 )
 PC = rf"[^\W\d_A-Za-zＡ-Ｚａ-ｚ{_PLACE_STOP}]"
-_ADMIN_SUFFIX = (
-    "特别行政区", "自治区", "自治州", "自治县", "开发区", "新区", "街道", "地区",
-    "省", "市", "州", "盟", "区", "县", "旗", "镇", "乡",
-)  # fmt: skip
-_ROAD_SUFFIX = ("大道", "大街", "胡同", "路", "街", "巷", "弄", "道", "里")
-_ESTATE_SUFFIX = (
-    "小区", "花园", "公寓", "大厦", "新村", "家园", "广场", "大楼", "商厦", "花苑", "雅苑", "名苑",
-    "嘉园", "佳园", "华庭", "山庄", "公馆", "宿舍", "大院", "社区", "新城", "城", "苑", "府", "庭",
-    "园", "湾", "居", "坊", "阁", "邸", "里",
-)  # fmt: skip
+PCL = rf"(?:{PC}|[A-Za-z家])"  # estate and building names may hold Latin letters (IFS公寓)
+_ADMIN_SUFFIX = L.words(
+    "特别行政区 自治区 自治州 自治县 开发区 新区 街道 地区 省 市 州 盟 区 县 旗 镇 乡"
+)
+_ROAD_SUFFIX = L.words("大道 大街 胡同 路 街 巷 弄 道 里")
+_ESTATE_SUFFIX = L.words(
+    "小区 花园 公寓 大厦 新村 家园 广场 大楼 商厦 花苑 雅苑 名苑 嘉园 佳园 华庭 山庄 公馆 宿舍 大院 "
+    "社区 新城 校区 家属区 家属院 城 苑 府 庭 园 湾 居 坊 阁 邸 里"
+)
 _VILLAGE_SUFFIX = ("村", "屯", "寨", "庄")
-ADMIN = rf"(?:{PC}{{1,7}}?{_alternation(_ADMIN_SUFFIX)})"
+# Atomic: once an administrative unit has matched ("广州市") the engine does not try other ways
+# to split the same characters, which keeps long runs of place characters linear.
+ADMIN = rf"(?>{PC}{{1,7}}?{_alternation(_ADMIN_SUFFIX)})"
 ROAD = rf"(?:{PC}{{1,8}}?{_alternation(_ROAD_SUFFIX)}(?:[东西南北中]段|{ZH_NUM}段)?)"
-_BLOCK_WORDS = ("号楼", "号院", "栋", "幢", "座", "单元", "楼", "层", "室", "房", "户", "号", "#",
-                "＃", "组", "队", "区")  # fmt: skip
+_BLOCK_WORDS = L.words("号楼 号院 栋 幢 座 单元 楼 层 室 房 户 号 # ＃ 组 队 区 社")
 _BLOCK_WORD = _alternation(_BLOCK_WORDS)
 BLOCK_PART = rf"(?:{SP}?(?:{NUM}|[A-Za-z]{{1,2}}[0-9]{{0,3}}|[甲乙丙丁东西南北]){SP}?{_BLOCK_WORD})"
 DASH_FORM = rf"(?:{SP}?{D}{{1,3}}(?:[\-－]{D}{{1,4}}){{1,3}})"
-BARE_ROOM = rf"(?:(?<=单元){SP}?{D}{{3,4}}{NOT_D_AFTER})"
-ESTATE = rf"(?:{PC}{{1,10}}?{_alternation(_ESTATE_SUFFIX)})"
-VILLAGE = rf"(?:{PC}{{1,6}}?{_alternation(_VILLAGE_SUFFIX)})"
+# A room number written bare at the end ("6栋703", "公寓2808"), not a date, age or count.
+BARE_ROOM = (
+    rf"(?:{SP}?{D}{{3,4}}(?![0-9０-９])(?!{SP}?[年月日号岁时分秒点个人次元班级届])(?:室|房|户)?)"
+)
+ESTATE = rf"(?:{PCL}{{1,10}}?{_alternation(_ESTATE_SUFFIX)})"
+_STRONG_BLOCK_WORD = "(?:号楼|号院|栋|幢|座|单元|楼|层|室)"
+# A building named after the house number, before its block number ("88号金域中央3栋1505").
+BUILDING = (
+    rf"(?:{PCL}{{1,14}}?(?={SP}?(?:{NUM}|[A-Za-z]{{1,2}}[0-9]{{0,3}}){SP}?{_STRONG_BLOCK_WORD}"
+    rf"|{DASH_FORM}))"
+)
+VILLAGE = rf"(?:{PC}{{1,6}}?{_alternation(_VILLAGE_SUFFIX)}(?:{PC}{{0,3}}?[村组屯])?)"
 HOUSE = rf"(?:{SP}?(?:{NUM}{SP}?(?:弄|巷|支弄){SP}?)*{NUM}{SP}?[号號](?:院)?)"
+_NAMED_ESTATE = L.words(
+    "小区 花园 公寓 大厦 新村 家园 山庄 宿舍 大院 花苑 雅苑 名苑 嘉园 佳园 华庭 公馆"
+)
 ZH_ADDRESS = (
     rf"{ADMIN}{{0,6}}(?:"
-    rf"(?P<road>{ROAD}{HOUSE}(?:{ESTATE})?(?:{BLOCK_PART}|{DASH_FORM})*{BARE_ROOM}?)"
-    rf"|(?P<estate>{ESTATE}(?:{BLOCK_PART}|{DASH_FORM})+{BARE_ROOM}?)"
+    rf"(?P<road>{ROAD}{HOUSE}(?:{BUILDING}|{ESTATE})?(?:{BLOCK_PART}|{DASH_FORM})*{BARE_ROOM}?)"
+    rf"|(?P<estate>{ESTATE})(?:(?:{BLOCK_PART}|{DASH_FORM})+{BARE_ROOM}?|{BARE_ROOM})"
     rf"|(?P<village>{VILLAGE}){BLOCK_PART}*"
     r")"
+    # an estate named with its city or district, without building or room
+    rf"|{ADMIN}{{1,6}}(?P<named>{PCL}{{1,10}}?{_alternation(_NAMED_ESTATE)})"
 )
-_STRONG_BLOCK = re.compile(r"号楼|栋|幢|座|单元|室|户|[0-9０-９][\-－][0-9０-９]")
+_STRONG_BLOCK = re.compile(r"号楼|栋|幢|座|单元|室|户|[0-9０-９][\-－][0-9０-９]|[0-9０-９]{3}")
 _BLOCK_WORD_RE = re.compile(_BLOCK_WORD)
-_ADDRESS_WORDS = (
-    "家庭住址", "现住址", "户籍地址", "联系地址", "通讯地址", "收货地址", "居住地址", "家住", "住址",
-    "现住", "现居", "住在", "居住在", "居住于", "住于", "户籍地", "户口所在地", "暂住", "地址",
-)  # fmt: skip
+_ADDRESS_WORDS = L.words(
+    "家庭住址 现住址 户籍地址 联系地址 通讯地址 收货地址 寄回地址 送货地址 居住地址 家住 住址 现住 现居 "
+    "住在 居住在 居住于 住于 户籍地 户口所在地 暂住 地址 老家 小区名称 所住小区 所在小区 住处 "
+    "addr Addr ADDR address Address ADDRESS"
+)
 ADDRESS_AFTER_WORD = (
-    rf"(?P<kw>{_alternation(_ADDRESS_WORDS)}[:：]?{SP}*)"
+    rf"(?P<kw>(?<!\[){_alternation(_ADDRESS_WORDS)}[:：]?{SP}*)"
     r"(?P<v>[^\s，。；,;！!？?\n（()）\[\]【】、]{2,40})"
 )
-_ADDRESS_MARK = re.compile(r"[省市区县镇乡村屯路街巷弄号栋幢楼室苑园府庭]|小区|花园|公寓|大厦|单元")
-_NOT_ADDRESS = _words("农村 城里 城市 乡下 本地 外地 附近 楼上 楼下 隔壁 市区 郊区 县城 城区 老家")
-_EN_STREET = (
-    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Blvd", "Lane", "Ln", "Drive",
-    "Dr", "Court", "Ct", "Way", "Place", "Pl", "Terrace", "Ter", "Circle", "Cir", "Parkway",
-    "Pkwy", "Highway", "Hwy", "Trail", "Trl", "Square", "Sq", "Loop", "Pike", "Plaza", "Alley",
-    "STREET", "ST", "AVENUE", "AVE", "ROAD", "RD", "BOULEVARD", "BLVD", "LANE", "LN", "DRIVE",
-    "DR", "COURT", "CT", "WAY", "PLACE", "PL", "TERRACE", "CIRCLE", "PARKWAY", "PKWY",
-    "HIGHWAY", "HWY", "TRAIL",
-)  # fmt: skip
+_ADDRESS_MARK = re.compile(
+    r"[省市区县镇乡村屯路街巷弄号栋幢园苑府庭]|小区|公寓|大厦|单元|宿舍|大院|新村|[0-9０-９]+室"
+)
+_NOT_ADDRESS = L.words(
+    "农村 城里 城市 乡下 本地 外地 附近 楼上 楼下 隔壁 市区 郊区 县城 城区 同病历 同上 乡村 本村 同村 "
+    "该村 全村 邻村 山村 渔村 城中村 新农村 度假村 奥运村 地球村 养老村 村庄 山庄 农庄 饭庄 茶庄 钱庄 "
+    "布庄 酒庄 庄园 村寨 山寨 营寨 公园 幼儿园 动物园 游乐园 植物园 校园 果园 菜园 家园 医院"
+)
+_EN_STREET = L.words(
+    "Street St Avenue Ave Road Rd Boulevard Blvd Lane Ln Drive Dr Court Ct Way Place Pl Terrace "
+    "Ter Circle Cir Parkway Pkwy Highway Hwy Trail Trl Square Sq Loop Pike Plaza Alley Route "
+    "STREET ST AVENUE AVE ROAD RD BOULEVARD BLVD LANE LN DRIVE DR COURT CT WAY PLACE PL TERRACE "
+    "CIRCLE PARKWAY PKWY HIGHWAY HWY TRAIL ROUTE"
+)
 _EN_STREET_RE = _alternation(_EN_STREET)
-_EN_ADDRESS_BODY = (
-    r",?[ \t\u00a0]+(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ \t\u00a0]+)?"
-    r"(?:(?:[A-Z][A-Za-z'\-]*|[0-9]{1,3}(?:st|nd|rd|th|ST|ND|RD|TH))\.?[ \t\u00a0]+){1,3}"
-    rf"{_EN_STREET_RE}\b\.?"
-    r"(?:,?[ \t\u00a0]*(?:Apt|Apartment|Unit|Suite|Ste|Rm|Room|Fl|Floor|Bldg|APT|UNIT|SUITE|#)"
-    r"\.?[ \t\u00a0]*#?[A-Za-z0-9\-]{1,6}\b)?"
+_EN_CITY_TAIL = (
     r"(?:,[ \t\u00a0]*[A-Z][A-Za-z]+(?:[ \t\u00a0][A-Z][A-Za-z]+){0,2},?[ \t\u00a0]*[A-Z]{2}\b"
     r"(?:[ \t\u00a0]+[0-9]{5}(?:-[0-9]{4})?)?)?"
 )
+_EN_UNIT = (
+    r"(?:,?[ \t\u00a0]*(?:Apt|Apartment|Unit|Suite|Ste|Rm|Room|Fl|Floor|Bldg|APT|UNIT|SUITE|#)"
+    r"\.?[ \t\u00a0]*#?[A-Za-z0-9\-]{1,6}\b)?"
+)
+_EN_ADDRESS_BODY = (
+    r",?[ \t\u00a0]+(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ \t\u00a0]+)?"
+    r"(?:(?:[A-Z][A-Za-z'\-]*|[0-9]{1,3}(?:st|nd|rd|th|ST|ND|RD|TH))\.?[ \t\u00a0]+){1,3}"
+    rf"{_EN_STREET_RE}\b(?:\.(?=,|[ \t\u00a0]+(?:Apt|Apartment|Unit|Suite|Ste|APT|UNIT|#)))?"
+    + _EN_UNIT
+    + _EN_CITY_TAIL
+)
 EN_ADDRESS = rf"(?<![A-Za-z0-9])[0-9]{{1,6}}[A-Z]?{_EN_ADDRESS_BODY}"
-PO_BOX = r"(?<![A-Za-z])[Pp]\.? ?[Oo]\.? ?(?:Box|BOX|box) ?#?[0-9]{1,6}"
+# Hong Kong flats: "Flat 12B, 8/F, Block 3, Taikoo Shing".
+HK_FLAT = (
+    r"(?<![A-Za-z])(?:Flat|FLAT|Rm|Room|Unit)\.? ?[0-9A-Z]{1,5},? ?[0-9]{1,2}/F"
+    r"(?:,? ?(?:Block|Blk|Tower|Tsuen) ?[0-9A-Z]{1,3})?(?:,? ?[A-Z][a-z]+(?: [A-Z][a-z]+){0,3}){0,3}"
+)
+PO_BOX = (
+    r"(?<![A-Za-z])(?:[Pp]\.? ?[Oo]\.? ?(?:Box|BOX|box)|(?:RR|R\.R\.|Rural Route|HC) ?#?[0-9]{1,4},? "
+    r"(?:Box|BOX|box)) ?#?[0-9]{1,6}" + _EN_CITY_TAIL
+)
 
 # ---- person names --------------------------------------------------------------------------
 
-SURNAMES_2: tuple[str, ...] = (
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-    "夏侯", "令狐", "端木", "西门", "南宫", "独孤", "呼延", "轩辕", "澹台", "公冶", "宗政", "濮阳",
-    "太叔", "申屠", "钟离", "闻人", "赫连", "万俟", "单于", "左丘", "东郭", "百里", "拓跋", "完颜",
-    "纳兰", "司空", "乐正", "公羊", "鲜于", "闾丘", "仲孙", "叔孙", "东门", "第五", "谷梁", "漆雕",
-)  # fmt: skip
-# Compound surnames that do not start ordinary words: a name with one of these is removed
-# wherever it stands ("上官婉儿来电反映").
-SURNAMES_2_ANYWHERE: tuple[str, ...] = (
-    "欧阳", "司马", "上官", "诸葛", "皇甫", "尉迟", "慕容", "宇文", "司徒", "夏侯", "令狐", "端木",
-    "独孤", "呼延", "轩辕", "澹台", "公冶", "濮阳", "申屠", "赫连", "拓跋", "完颜", "纳兰", "鲜于",
-    "闾丘",
-)  # fmt: skip
-# Single-character surnames (about the 300 most common, plus rarer ones seen in records).
-SURNAMES_1 = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
-    "郝龚邵万钱严覃武戴莫孔向汤温施文牛樊葛邢齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿兰焦俞左柳甘"
-    "祝宁尚符舒阮柯纪梅童凌毕季裴霍成苗谷盛曲翁冉骆蓝游辛靳柴蒙鲍华喻祁蒲房滕屈饶牟艾尤阳穆农"
-    "司卓古吉缪简项芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬卞姬师仇栾隋商刁沙荣巫"
-    "寇桑郎甄丛仲虞敖巩明佘池苑迟邝车包关查单井全伏竺鄢隆应蔺练郁"
-)
-# Characters of given names and nicknames: after a role word, a name is a surname and one or
-# two of these, so "患者高处坠落" or "患儿左手" are not names.
-GIVEN = "".join(
-    dict.fromkeys(
-        "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆晨阳子轩航博文睿泽然梓豪一鸣思远天佑"
-        "芳娜敏静丽艳娟霞秀英慧婷雪琳晶燕玲丹萍红梅颖欣怡佳琪涵诗雨可馨妍紫萱桐若曦彤建国志海东"
-        "林峰亮成龙云春兰凤洁玉珍莉桂荣淑香琴素娥翠莲美花菊敬德福贵生祥财宝山江河湖松柏青清新伦"
-        "立中正武兵庆全安永长友发民利胜旺兴顺忠义仁礼信智勤俭泉源洪宏鸿彬坤鹤翔瑞祺琦琛瑶璐露蕾"
-        "蓉薇菲倩茜媛嫣婉婕娴妮姗悦乐朵甜蓓蕊晓小凡晗昊昕晟曜煜熙烨炎焱森楠柯栋梁楷桦杨柳毅铭锋"
-        "钢铁锦镇钧锐澄沛淼润溪渊潇洋浪滨澜沐添诚诺谦逸遥达迪进运道邦郁坚培基堂增墨壮家宁宗定宜"
-        "容富寒尧峻崇嵩巍川州帅希年庭康廷弘彦彪影心忆念怀恒恩惠意振捷斐旭昌晋晖景曼月朗朝枫栩"
-        "桢梦棠楚榕欢歌毓水汉沁治泓泰津淳深溢滢漫潮灵炜烁焕照熠爽玮环珊珠琅琼瑜瑾璇璟甫田男畅百"
-        "皓盈益真瞳石硕祖禹秋程稳童竹笑策简米纯纪经维绮缘羽翊翰耀聪舒良艺芝芬芸芮苗茂茹荷莎莹菁"
-        "萌蒙蓝蔚蕙虹融衡誉语豪贝贤赋起越路辰迅郎锡闻阔隆雁雅雄雯霖霏靖韬韵颂飘驰骏魁麟黎鼎齐晴"
-        "冰冬凌凝初剑励勋卉卫卿厚双叶君咏品哲唯善嘉园圣城奇奕奎姣姿威娇婧婵媚嫦孝孟学守实宣宸宾"
-        "宽寅尚岚峥巧幸庄弦彩征微惜慈慕懿承拓持敦斯旋昀昭晔暄本朴杉杭杏杞果柔树栗桃桥梧棋椿榆樱"
-        "檀泊法洲浚涓淇渝湘滔澈灿炫炳烈烽燃爱牧献玥珂珏珺琬瑗瑛璧甄由盛眉知研碧祎福秦稼穆端笛筱"
-        "精纬绍绪继绿缨羡翼耕聆育胤腾舟芃芊芙芷苑苹茗荔莺菡萧葳蔓蕴薰虎蝶裕谊谨豫贞贺赛赫跃轶迎"
-        "连通醇钦钰铃银镜闰阁陶雍霄非顾飒馥驹骞鸥鹰麒黛龄儿丫妞娃蛋豆宝贝芹庚辛壬癸甲乙丙丁二三"
-        "四五六七八九大少老会来复兆玲琳俊杏蓬韩贤"
-    )
-)
-# Two-character words made of a surname and a given-name character that are ordinary words.
-_NOT_NAMES = _words(
-    "白天 白云 白色 高大 高兴 高中 高新 高明 高温 高速 高压 高层 高楼 高度 江南 江湖 马上 马力 金色 "
-    "金子 金属 石子 方便 方向 温和 温柔 齐全 安全 安静 成年 成人 成功 成都 华丽 黄金 黄色 常年 明亮 "
-    "明天 明年 明星 明显 明确 文明 文化 向阳 龙头 牛奶 毛巾 童年 童车 田园 阳光 宁静 平安 平时 平常 "
-    "平静 平衡 平台 平地 平路 水平 和平 史上 左右 左边 左侧 右侧 于是 于今 向前 向后 向下 向上 雷雨 "
-    "周一 周二 周三 周四 周五 周六 周日 周天 周末 周岁 周边 周围 周年 丁香 余生 余下 夏天 秋天 冬天 "
-    "春天 冷水 冷天 冷静 凌晨 游乐 游玩 甘心 申明 卫生 单元 单人 单一 车道 车上 车子 车里 全家 全身 "
-    "全天 全程 关节 关心 关东 查明 查体 包子 包里 项目 项链 景区 房间 房子 房东 房门 沙子 商场 商家 "
-    "米饭 米粉 古代 吉祥 柏油 苗子 麦子 谷子 花生 简单 艾草 池子 池塘 钱包 钱币 席子 桂花 师傅 师生 "
-    "盛夏 蓝天 蓝色 柴火 鲍鱼 曲线 毕业 井水 应急 应该 应当 宫颈 冉冉 隆起 隆冬 练习 仇人 荣誉 严重 "
-    "严格 严实 严冬 农家 农田 农民 司机 卓越 霍乱 党员 朱红 红色 文具 石头 孔洞 乔木 叶子 胡子 杨树 "
-    "柳树 林子 梁上 虎口 童装 童鞋 万一 万能 东西 连续 连接 通道 明火 易燃 易碎 易拉 曾经 符合 尚未 "
-    "莫名 甘蔗 蒙古 顾客 钟表 钟点 武术 武器 戴着 陆续 舒服 舒适 舒张 房屋 巩固 温度 温水 施工 时间 "
-    "江边 阳台 黎明 万家 杜鹃 梅花 兰花 菊花 桃花 牛仔 马路 马桶 马甲 马达 石膏 石板 金鱼 金龙 季节 "
-    "季度 成长 成品 华为 向日 向着 向来 宁可 毛衣 毛毯 车轮 车门 车窗 包装 包扎 全部 全新 关上 关门 "
-    "查看 单车 单手 单脚 余热 孙子 孙女 老人 老师 老家 小孩 小区 小便 小腿 小时 小学 小心 小米 小儿 "
-    "阿姨 高处 高空 明白 文字 成年 应用 雷电 古老 简易 管道 苏醒 曲奇 冷冻 冷藏 冷却 热水"
-)
-_ROLE_WORDS_ZH = (
-    "患者家属", "患儿父亲", "患儿母亲", "患儿家长", "主治医师", "主治医生", "接诊医生", "值班医生",
-    "值班护士", "责任护士", "患者", "患儿", "病人", "病儿", "伤者", "伤员", "孩子", "小孩", "其母亲",
-    "其父亲", "其母", "其父", "其妻", "其夫", "其子", "其女", "其兄", "其姐", "其弟", "其妹", "其祖父",
-    "其祖母", "其外公", "其外婆", "其爷爷", "其奶奶", "其家属", "其监护人", "母亲", "父亲", "妈妈",
-    "爸爸", "家长", "家属", "监护人", "联系人", "丈夫", "妻子", "老公", "老婆", "爱人", "儿子",
-    "女儿", "孙子", "孙女", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "哥哥", "姐姐", "弟弟",
-    "妹妹", "叔叔", "伯伯", "舅舅", "舅妈", "姑姑", "婶婶", "嫂子", "邻居", "同事", "朋友", "同学",
-    "室友", "保姆", "护工", "老师", "班主任", "教练", "护士", "医生", "医师", "大夫", "报告人",
-    "填报人", "陪同人", "陪护", "司机", "店主", "店员", "老板", "工友", "目击者", "证人", "肇事者",
-    "车主", "房东", "租客", "回访人", "受访人", "接听人", "被访者", "名叫", "叫做", "名为", "名字叫",
-    "名字是", "姓名", "患者姓名", "患儿姓名", "病人姓名", "家属姓名", "联系人姓名", "监护人姓名",
-    "分诊护士", "主管护士", "管床医生",
-)  # fmt: skip
+SURNAMES_2 = L.SURNAMES_2
+SURNAMES_1 = L.SURNAMES_1
+GIVEN = L.GIVEN
 _SURNAME = _alternation((*SURNAMES_2, *SURNAMES_1))
 _GIVEN = f"[{GIVEN}]"
-_TITLES_ZH = (
-    "先生", "女士", "小姐", "太太", "老师", "医生", "医师", "大夫", "护士", "师傅", "阿姨", "叔叔",
-    "伯伯", "大爷", "大妈", "大娘", "大伯", "奶奶", "爷爷", "婆婆", "阿婆", "同学", "老人", "大哥",
-    "大姐", "律师", "警官", "经理", "主任", "老板", "师父", "阿公",
-)  # fmt: skip
+_MINORITY = (
+    f"{_alternation(L.MINORITY_NAME_PARTS)}(?:[·•・]?{_alternation(L.MINORITY_NAME_PARTS)})*"
+)
 _ZH_NAME_SEP = f"(?:{SP}?[:：]{SP}?|{SP}|是|叫|为)?"
+_DOT_NAME = r"[\u4e00-\u9fff]{1,6}[·•・][\u4e00-\u9fff]{1,8}"  # 阿里木·吐尔逊
 # A name after a role word or a name label: "其母王秀英", "患儿父亲李强", "姓名：诸葛小明",
-# "患儿小明", "患儿乐乐". The role word stays, the name goes.
+# "患儿小明", "患儿乐乐", "患者巴特尔". The role word stays, the name goes.
 ZH_NAME_AFTER_ROLE = (
-    rf"(?P<kw>{_alternation(_ROLE_WORDS_ZH)}{_ZH_NAME_SEP})"
-    rf"(?P<v>{_SURNAME}{_GIVEN}{{1,2}}|[小阿]{_GIVEN}{{1,2}}|(?P<dup>{_GIVEN})(?P=dup))"
+    rf"(?P<kw>(?<!\[){_alternation(L.ROLE_WORDS_ZH)}{_ZH_NAME_SEP})"
+    rf"(?P<v>{_DOT_NAME}|{_MINORITY}|{_SURNAME}{_GIVEN}{{1,2}}|[小阿]{_GIVEN}{{1,2}}"
+    rf"|(?P<dup>{_GIVEN})(?P=dup))"
 )
-# A surname (with or without a given name) and a title: "张阿姨", "王秀英女士", "李老师".
-ZH_NAME_WITH_TITLE = rf"(?P<v>{_SURNAME}{_GIVEN}{{0,2}}{_alternation(_TITLES_ZH)})"
-ZH_COMPOUND_NAME = rf"(?P<v>{_alternation(SURNAMES_2_ANYWHERE)}{_GIVEN}{{1,2}})"
-_NAME_LABELS = (
-    "患者姓名",
-    "患儿姓名",
-    "病人姓名",
-    "家属姓名",
-    "联系人姓名",
-    "监护人姓名",
-    "姓名",
-    "联系人",
+# A surname (with or without a given name) and a title: "张阿姨", "王秀英女士", "老刘".
+ZH_NAME_WITH_TITLE = (
+    rf"(?P<v>{_SURNAME})(?P<given>{_GIVEN}{{0,2}}?)(?P<title>{_alternation(L.TITLES_ZH)})"
+    rf"|(?P<old>老[{SURNAMES_1}])(?![\u4e00-\u9fff]{{0,1}}[{GIVEN}])"
 )
+ZH_COMPOUND_NAME = rf"(?P<v>{_alternation(L.SURNAMES_2_ANYWHERE)}{_GIVEN}{{1,2}}|{_MINORITY})"
 # Any 2-4 character name right after an explicit name label, whatever the surname.
 ZH_NAME_AFTER_LABEL = (
-    rf"(?P<kw>{_alternation(_NAME_LABELS)}{SP}?[:：]{SP}?)"
+    rf"(?P<kw>(?<!\[){_alternation(L.NAME_LABELS)}{SP}?[:：]{SP}?)"
     r"(?P<v>[\u4e00-\u9fff]{2,4}(?:[·•][\u4e00-\u9fff]{2,6})?)"
     r"(?=[\s，,。．.；;、：:！!？?（()）]|$|[男女]|[0-9０-９]|电话|手机|身份|联系)"
 )
-_EN_NOT_NAMES = _words(
-    "The This That These Those He She It His Her Hers They Them Their We You Who Was Is Are Has "
-    "Had Have And But Or Not To From With Without At In On Of For By As After Before When While "
-    "States Stated Reports Reported Says Said Presented Presents Came Comes Brought Fell Found "
-    "Called Calls Noted Notes Denies Denied Arrived Unknown None Other Patient Mother Father "
-    "Emergency Department Hospital Home School Street Avenue Road Today Yesterday Monday Tuesday "
-    "Wednesday Thursday Friday Saturday Sunday January February March April May June July August "
-    "September October November December Also Then Later Nurse Doctor Parent Guardian Caller "
-    "Contact Name Number Phone Address Email Via Per Re Left Right Both Cell Tel Injury Injured "
-    "Burn Fracture Laceration Product Brand Model Batch Lot Serial Unit Apt Suite Floor Room "
-    "Police Fire Was Were Will Would Could Should Did Does Stated Took Takes Tried Went Got Is "
-    "Had Here There Now Not No Yes Okay Ok Please Thanks Thank Sorry Mom Dad"
+# A name at the start of a clause (or after 与/跟/联系 ...) followed by a verb of speech or
+# action: "回访记录：何敏称…", "需与何敏确认", "石磊说…".
+ZH_NAME_BEFORE_VERB = (
+    rf"(?P<kw>^|(?<=[：:，,。；;、\s“”\"「」（(])|{_alternation(L.BEFORE_NAME)})"
+    rf"(?P<v>{_SURNAME}{_GIVEN}{{1,2}}?)(?={_alternation(L.VERBS_AFTER_NAME)})"
 )
-_EN_WORD = r"(?:[A-Z][a-z]+(?:['’\-][A-Z][a-z]+)?|[A-Z]['’][A-Z][a-z]+)"
-_EN_CAPS = r"(?:[A-Z]{2,}(?:['’\-][A-Z]{2,})?)"
-_EN_TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Mister", "Madam", "MR", "MRS",
-              "MS", "DR")  # fmt: skip
+# A name as the object of 转告/联系/通知…, closed by punctuation: "说会转告黎佳。"
+ZH_NAME_AFTER_VERB = (
+    rf"(?P<kw>{_alternation(L.BEFORE_NAME)})(?P<v>{_SURNAME}{_GIVEN}{{1,2}})"
+    r"(?=[，,。．；;！!？?、\s）)]|$)"
+)
+# A name standing alone between spaces in shorthand ("双足烫伤 宓红英 老身份证").
+ZH_NAME_TOKEN = (
+    rf"(?<=[\u4e00-\u9fff0-9A-Za-z] )(?P<v>{_SURNAME}{_GIVEN}{{1,2}})(?= [\u4e00-\u9fff0-9A-Za-z+])"
+)
+# A nickname opening a note, followed by age or sex: "婷婷 4岁", "龙龙（龙子睿）".
+ZH_NICKNAME_OPENING = (
+    r"(?P<kw>^|(?<=[。；;\n]))"
+    rf"(?P<v>(?P<dup>[{GIVEN}])(?P=dup)|[小阿]{_GIVEN})"
+    r"(?=[，,\s]*(?:[0-9０-９]+(?:岁|个月|月龄|月|天)|[男女][，,\s]|（|\())"
+)
+# "阿强", "阿明": 阿 and a common nickname character is a person wherever it stands.
+_A_NICK = "强明华芳红英珍伟杰军勇斌宝妹娟玲梅兰亮峰龙虎东丽秀海平福贵财生顺成文武辉飞霞萍敏静婷娇美仔荣水发"
+ZH_A_NICKNAME = rf"(?P<v>阿[{_A_NICK}])(?![{_A_NICK}])"
+# A person's name in brackets right after a name already replaced: "[姓名]（龙子睿）".
+NAME_IN_BRACKETS = (
+    r"(?P<kw>(?:\[姓名\]|\[NAME\])\s?[（(](?:大名|小名|本名|英文名|中文名)?[:：]?\s?)"
+    rf"(?P<v>{_SURNAME}{_GIVEN}{{1,2}}|[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){{1,2}})(?=[）)])"
+)
+_EN_NOT_NAMES = L.NOT_NAMES_EN
+_FIRST = _alternation(L.FIRST_NAMES)
+_FIRST_UPPER = _alternation(n.upper() for n in L.FIRST_NAMES)
+_EN_WORD = r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’\-][A-Z][a-z]+)?|[A-Z]['’][A-Z][a-z]+)"
+_EN_CAPS = r"(?:[A-Z]{2,}(?:['’\-][A-Z]{2,})?|[A-Z]['’][A-Z]{2,})"
+_NICK = r"(?:[ \t\u00a0][\"“'‘][A-Z][a-z]+[\"”'’])?"  # Robert "Bobby" Chen
+_EN_TITLES = L.words("Mr Mrs Ms Miss Mx Dr Prof Mister Madam MR MRS MS DR")
 EN_NAME_WITH_TITLE = (
-    rf"(?P<v>(?<![A-Za-z]){_alternation(_EN_TITLES)}\.?[ \t\u00a0](?:{_EN_WORD}(?:[ \t\u00a0]{_EN_WORD}){{0,2}}|{_EN_CAPS}"
-    rf"(?:[ \t\u00a0]{_EN_CAPS}){{0,2}}))"
+    rf"(?P<v>(?<![A-Za-z]){_alternation(_EN_TITLES)}\.?[ \t\u00a0]?"
+    rf"(?:(?<=[ \t\u00a0]){_EN_WORD}(?:[ \t\u00a0]{_EN_WORD}){{0,2}}|(?<=[ \t\u00a0]){_EN_CAPS}"
+    rf"(?:[ \t\u00a0]{_EN_CAPS}){{0,2}}|{_SURNAME}{_GIVEN}{{0,2}}))"
 )
-_EN_ROLES = (
-    "patient", "pt", "mother", "mom", "mum", "father", "dad", "parent", "guardian", "son",
-    "daughter", "wife", "husband", "brother", "sister", "grandmother", "grandma", "grandfather",
-    "grandpa", "granddaughter", "grandson", "aunt", "uncle", "cousin", "neighbor", "neighbour",
-    "friend", "nurse", "caregiver", "babysitter", "nanny", "teacher", "coach", "boyfriend",
-    "girlfriend", "roommate", "witness", "caller", "contact", "spouse", "partner", "sibling",
-    "child", "toddler", "infant", "boy", "girl", "owner", "landlord", "driver", "named",
-    "called", "name is", "name", "informant", "reporter", "stepmother", "stepfather", "niece",
-    "nephew", "fiance", "fiancee", "classmate", "coworker", "co-worker", "employer",
-)  # fmt: skip
-_EN_ROLE_FORMS = tuple(dict.fromkeys(f for w in _EN_ROLES for f in (w, w.title(), w.upper())))
-_EN_ROLE = _alternation(_EN_ROLE_FORMS)
+_EN_ROLE = _alternation(
+    dict.fromkeys(f for w in L.ROLE_WORDS_EN for f in (w, w.title(), w.upper(), w.capitalize()))
+)
+# A name after an English role word: "Dad Chris Baker", "MOTHER AMBER COLLINS", "Son Ken".
 EN_NAME_AFTER_ROLE = (
-    rf"(?P<kw>(?<![A-Za-z]){_EN_ROLE}(?:'s|'S)?(?:,|:)?[ \t\u00a0])"
-    rf"(?P<v>{_EN_WORD}(?:[ \t\u00a0]{_EN_WORD}){{0,2}})"
+    rf"(?P<kw>(?<![A-Za-z]){_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0](?:(?:to|with|w/) )?)"
+    rf"(?P<v>{_EN_WORD}{_NICK}(?:[ \t\u00a0](?:[A-Z]\.?[ \t\u00a0])?{_EN_WORD}){{0,2}}"
+    rf"|{_FIRST_UPPER}(?:[ \t\u00a0][A-Z]\.?)?(?:[ \t\u00a0]{_EN_CAPS}){{0,2}})"
     r"(?![A-Za-z])"
 )
-# Chinese names in English text after an English role word: "CONTACT 王秀英".
+# A known first name and a capitalised word, wherever it stands: "Reached Amber Collins at".
+EN_FULL_NAME = (
+    rf"(?P<v>(?<![A-Za-z]){_FIRST}(?:-[A-Z][a-z]+)?{_NICK}(?:[ \t\u00a0][A-Z]\.?)?[ \t\u00a0]{_EN_WORD}"
+    rf"(?:[ \t\u00a0]{_EN_WORD})?(?![A-Za-z]))"
+)
+# Registration copies: "PARKER, DONNA L", "Holloway, Janet M".
+EN_LAST_FIRST = (
+    rf"(?P<v>(?<![A-Za-z])(?:{_EN_CAPS},[ \t\u00a0]{_FIRST_UPPER}|{_EN_WORD},[ \t\u00a0]{_FIRST})"
+    r"(?:[ \t\u00a0][A-Z]\.?)?(?![A-Za-z]))"
+)
+# A known first name with a Chinese surname: "Rebecca 陈", "James 林".
+EN_FIRST_ZH_SURNAME = (
+    rf"(?P<v>(?<![A-Za-z]){_FIRST}[ \t\u00a0]?{_SURNAME}(?:{_GIVEN}{{1,2}})?)(?![\u4e00-\u9fff])"
+)
+# Chinese or English names after an English role word in either script: "CONTACT 王秀英",
+# "患者 Michael Li".
 ZH_NAME_AFTER_EN_ROLE = (
     rf"(?P<kw>(?<![A-Za-z]){_EN_ROLE}(?:'s|'S)?[,:]?{SP}?)(?P<v>{_SURNAME}{_GIVEN}{{1,2}})"
+)
+EN_NAME_AFTER_ZH_ROLE = (
+    rf"(?P<kw>{_alternation(L.ROLE_WORDS_ZH)}{_ZH_NAME_SEP})"
+    rf"(?P<v>{_EN_WORD}(?:[ \t\u00a0]{_EN_WORD}){{0,2}})(?![A-Za-z])"
 )
 
 
 # ---- rules ---------------------------------------------------------------------------------
 
+Span = Callable[[re.Match[str]], "tuple[int, int] | None"]
+
 
 @dataclass(frozen=True)
 class Rule:
-    """A compiled pattern whose group ``group`` is replaced by the placeholder of ``kind``
-    unless ``keep`` says the match is not an identifier after all. ``trigger`` (RE2 syntax,
+    """A compiled pattern; ``span`` says which part of a match to replace by the placeholder
+    of ``kind`` (None: the match is not an identifier after all). ``trigger`` (RE2 syntax,
     no look-around) matches every text in which ``pattern`` can match: a superset."""
 
     name: str
     kind: str
     pattern: re.Pattern[str]
     trigger: str
-    group: str | int = 0
-    keep: Callable[[re.Match[str]], bool] | None = None
+    span: Span
+
+
+def _group(name: str | int = 0, keep: Callable[[re.Match[str]], bool] | None = None) -> Span:
+    def span(m: re.Match[str]) -> tuple[int, int] | None:
+        if keep is not None and keep(m):
+            return None
+        return m.span(name)
+
+    return span
 
 
 def _phone_gap_is_other(m: re.Match[str]) -> bool:
@@ -503,16 +519,39 @@ def _is_barcode(m: re.Match[str]) -> bool:
     return bool(_BARCODE_BEFORE.search(m.string[max(0, m.start() - 14) : m.start()]))
 
 
+_RECORD_BEFORE = re.compile(
+    r"(?:证书|编号|3C|CCC|认证|序列号|条码|条形码|批号|批次|住院号|门诊号|病案号|病历号|订单|单号|工单|"
+    r"投诉|受理号|serial|s/n|(?<![a-z])sn|barcode|upc|ean|gtin|lot|batch|mrn|case|order|ticket|"
+    r"certificate|cert)[^0-9\n]{0,6}$",
+    re.IGNORECASE,
+)
+
+
+def _is_record_number(m: re.Match[str]) -> bool:
+    """A 15-19 digit number after a certificate/serial/record word is not a person's ID."""
+    return bool(_RECORD_BEFORE.search(m.string[max(0, m.start() - 16) : m.start()]))
+
+
+def _not_a_document(m: re.Match[str]) -> bool:
+    value = m.group("v")
+    return sum(ch.isdigit() for ch in value) < 5 or bool(_BARCODE_BEFORE.search(m.group("kw")))
+
+
 def _address_is_place(m: re.Match[str]) -> bool:
     """Keep matches that are places, not addresses: an estate with only one weak part
     ("公园3号门"), a village without admin prefix or number ("农村")."""
     if m.group("estate") is not None:
         tail = m.string[m.end("estate") : m.end()]
+        if m.start("estate") > m.start():
+            return False  # an estate with its city and district
         return not (_STRONG_BLOCK.search(tail) or len(_BLOCK_WORD_RE.findall(tail)) >= 2)
     if m.group("village") is not None:
+        village = m.group("village")
+        if village in _NOT_ADDRESS or village[-2:] in _NOT_ADDRESS:
+            return True
         has_admin = m.start("village") > m.start()
         has_number = m.end() > m.end("village")
-        return not (has_admin or has_number) or m.group("village") in _NOT_ADDRESS
+        return not (has_admin or has_number or len(village) >= 3)
     return False
 
 
@@ -521,33 +560,128 @@ def _context_address_is_not(m: re.Match[str]) -> bool:
     return not _ADDRESS_MARK.search(value) or value in _NOT_ADDRESS
 
 
-def _zh_name_is_word(m: re.Match[str]) -> bool:
-    value = m.group("v")
-    return value[:2] in _NOT_NAMES or (value[0] == "于" and "姓名" not in m.group(0))
+def _in_brand(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] part of a brand named after a person (王老吉, 李宁, Dr. Brown's)?"""
+    value = text[start:end]
+    for brand in L.NAME_BRANDS:
+        at = brand.find(value)
+        while at >= 0:
+            if text[start - at : start - at + len(brand)] == brand:
+                return True
+            at = brand.find(value, at + 1)
+    return False
 
 
-_EN_WEAK_ROLES = _words(
-    "child boy girl son daughter toddler infant contact caller owner driver partner friend "
-    "called name"
+# Words that end with the first character of a compound surname: in "家长孙阿姨" the name is
+# 孙阿姨, not 长孙.
+_COMPOUND_OVERLAP = L.words(
+    "家长 队长 校长 班长 院长 村长 市长 县长 部长 厂长 社长 组长 所长 站长 局长 处长 科长 园长 店长 船长 "
+    "机长 年长 兄长 师长 延长 增长 成长 擅长 生长 专长 特长 细长 老公 外公 主公 向东 往东 朝东 偏东 "
+    "向西 往西 朝西 偏西 向南 往南 向北 往北 人民 上司 公司 官司"
 )
 
 
-def _en_name_is_word(m: re.Match[str]) -> bool:
-    words = m.group("v").split()
-    if words[0] in _EN_NOT_NAMES:
+def _after_overlap(m: re.Match[str], group: str | int) -> int:
+    """Start of a name, moved past a compound surname's first character when that character
+    ends the word before it."""
+    start = m.start(group)
+    if start > 0 and m.string[start - 1 : start + 1] in _COMPOUND_OVERLAP:
+        return start + 1
+    return start
+
+
+def _zh_name_is_word(m: re.Match[str]) -> bool:
+    value = m.group("v")
+    if value[:2] in L.NOT_NAMES or value in L.NOT_NICKNAMES:
         return True
-    role = m.group("kw").strip(" ,:\t\u00a0").lower().removesuffix("'s")
-    # After a weak role word ("boy", "friend"), one capitalised word is usually not a name.
-    return role in _EN_WEAK_ROLES and len(words) < 2
+    if _in_brand(m.string, m.start("v"), m.end("v")):
+        return True
+    return value[0] == "于" and "姓名" not in m.group(0)
 
 
-# RE2 triggers. Python's \s and \w are Unicode-wide and RE2's are ASCII, so the triggers spell
-# out the characters; (?s:.) stands for "any character" where a rule allows a few.
+def _zh_titled_span(m: re.Match[str]) -> tuple[int, int] | None:
+    """ "张阿姨" (a surname and a title) is one name; in "王秀英女士" the title stays."""
+    if _in_brand(m.string, *m.span(0)):
+        return None
+    if m.group("old") is not None:
+        return None if m.group("old") in L.NOT_NAMES else m.span("old")
+    value = m.group("v") + m.group("given")
+    if value[:2] in L.NOT_NAMES or (m.group("v") + m.group("title"))[:2] in L.NOT_NAMES:
+        return None
+    if m.group("given") and len(m.group("title")) == 1:
+        return None  # one-character titles only right after a surname: 刘婶, 王姐, 郝总
+    if value[0] == "于":
+        return None  # 于 is the preposition far more often than the surname
+    start = _after_overlap(m, "v")
+    if start > m.start("v"):
+        # the compound surname was a word's end: the surname is its second character
+        if m.group("given") or start == m.end("v"):
+            return None
+        return start, m.end(0)
+    return (m.start("v"), m.end("given")) if m.group("given") else m.span(0)
+
+
+def _en_name_span(m: re.Match[str], weak_needs_first: bool = True) -> tuple[int, int] | None:
+    """The name part of an English match, cut before the first word that is not a name
+    ("Vivian Tel" -> "Vivian"); None when nothing of it is a name."""
+    value = m.group("v")
+    start = m.start("v")
+    words = list(re.finditer(r"[^\s]+", value))
+    kept = []
+    for w in words:
+        if w.group(0).strip("\"“”'‘’.,") in _EN_NOT_NAMES:
+            break
+        kept.append(w)
+    if not kept:
+        return None
+    first = kept[0].group(0)
+    kw = m.groupdict().get("kw")
+    role = (kw or "").strip(" \t\u00a0,:").lower().removesuffix("'s").split()[-1:] or [""]
+    if first.isupper() and len(first) > 1 and first.title() not in L.FIRST_NAMES:
+        return None  # an all-capitals word after a role word is a name only if a first name
+    if (
+        len(kept) == 1
+        and first.lower().endswith(("ed", "ing"))
+        and first.title() not in L.FIRST_NAMES
+    ):
+        return None  # "Mother Noticed", "Dad Driving"
+    if (
+        weak_needs_first
+        and role[0] in L.WEAK_ROLES_EN
+        and len(kept) < 2
+        and first.title() not in L.FIRST_NAMES
+    ):
+        return None
+    if _in_brand(m.string, start, start + kept[-1].end()):
+        return None
+    return start, start + kept[-1].end()
+
+
+def _en_full_name_span(m: re.Match[str]) -> tuple[int, int] | None:
+    found = _en_name_span(m, weak_needs_first=False)
+    if found is None:
+        return None
+    value = m.string[found[0] : found[1]]
+    return found if len(value.split()) >= 2 else None
+
+
+def _en_title_span(m: re.Match[str]) -> tuple[int, int] | None:
+    value = m.group("v")
+    words = value.split()
+    if _in_brand(m.string, *m.span("v")) or (len(words) > 1 and words[1] in _EN_NOT_NAMES):
+        return None
+    cut = [w for w in words[1:] if w.strip(".,") in _EN_NOT_NAMES]
+    if cut:
+        end = m.start("v") + value.index(cut[0])
+        return m.start("v"), end - 1
+    return m.span("v")
+
+
 _ANY = "(?s:.)"
 _RE2_SP = "[ \u00a0\u3000\t]"
-_NUMBER_TRIGGER = rf"{D}(?:[{RE2_SEP_CHARS}()（）]{{0,3}}{D}){{5}}"
+_NUMBER_TRIGGER = rf"{D}(?:[{RE2_SEP_CHARS}()（）]{{0,3}}{D}){{4}}"
 _ZH_NUMERALS = "0-9０-９一二三四五六七八九十百千零〇两"
-_DUPS = "|".join(ch + ch for ch in GIVEN)
+_CJK_ANY = "[\u4e00-\u9fff]"
 
 
 def _re2(pattern: str) -> str:
@@ -555,99 +689,188 @@ def _re2(pattern: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", pattern)
 
 
-def _rule(name, kind, pattern, trigger, group=0, keep=None) -> Rule:
-    return Rule(name, kind, re.compile(pattern), _re2(trigger), group, keep)
+def _rule(name: str, kind: str, pattern: str, trigger: str, span: Span | None = None) -> Rule:
+    return Rule(name, kind, re.compile(pattern), _re2(trigger), span or _group())
 
 
+_ROLES_ZH = _alternation(L.ROLE_WORDS_ZH)
+_DUP_TRIGGER = "|".join(ch + ch for ch in dict.fromkeys(GIVEN))
 RULES: tuple[Rule, ...] = (
     _rule(
         "email",
         "email",
         EMAIL,
-        r"[A-Za-z0-9._%+\-][@＠][A-Za-z0-9]|[(\[（【] ?(?:at|AT|艾特) ?[)\]）】]",
+        r"[A-Za-z0-9._%+\-][@＠][A-Za-z0-9]|[(\[（【] ?(?:at|AT|艾特) ?[)\]）】]| (?:at|AT) ",
     ),
     _rule("wxid", "im_id", WXID, "wxid_"),
-    _rule("im_id", "im_id", IM_ID, _alternation(_IM_WORDS), "v"),
-    _rule("id_after_word", "id_number", ID_AFTER_WORD, _NUMBER_TRIGGER, "v"),
+    _rule(
+        "im_id",
+        "im_id",
+        IM_ID,
+        f"{_alternation(_IM_WORDS_ZH)}|{_alternation(_IM_WORDS_LATIN)}",
+        _group("v"),
+    ),
     _rule("id18", "id_number", ID18, _NUMBER_TRIGGER),
     _rule("passport", "document", PASSPORT, _NUMBER_TRIGGER),
     _rule("ssn", "document", SSN, _NUMBER_TRIGGER),
-    _rule("mobile", "phone", MOBILE, _NUMBER_TRIGGER),
-    _rule("landline", "phone", LANDLINE, _NUMBER_TRIGGER, keep=_is_barcode),
+    _rule(
+        "id_after_word",
+        "id_number",
+        ID_AFTER_WORD,
+        _alternation(_ID_WORDS),
+        _group("v", _not_a_document),
+    ),
     _rule("us_phone", "phone", US_PHONE, _NUMBER_TRIGGER),
-    _rule("long_number", "id_number", LONG_NUMBER, _NUMBER_TRIGGER),
-    _rule("phone_after_word", "phone", PHONE_AFTER_WORD, _NUMBER_TRIGGER, "v", _phone_gap_is_other),
-    _rule("tail_digits", "id_number", TAIL_DIGITS, _alternation(_TAIL_WORDS), "v"),
+    _rule("mobile", "phone", MOBILE, _NUMBER_TRIGGER),
+    _rule("landline", "phone", LANDLINE, _NUMBER_TRIGGER, _group(0, _is_barcode)),
+    _rule("intl_phone", "phone", INTL_PHONE, _NUMBER_TRIGGER),
+    _rule("long_number", "id_number", LONG_NUMBER, _NUMBER_TRIGGER, _group(0, _is_record_number)),
+    _rule(
+        "phone_after_word",
+        "phone",
+        PHONE_AFTER_WORD,
+        _NUMBER_TRIGGER,
+        _group("v", _phone_gap_is_other),
+    ),
+    _rule("tail_digits", "id_number", TAIL_DIGITS, _alternation(_TAIL_WORDS), _group("v")),
     _rule(
         "zh_address",
         "address",
         ZH_ADDRESS,
         f"[{_ZH_NUMERALS}A-Za-z甲乙丙丁东西南北]{_RE2_SP}?(?:{_BLOCK_WORD}|[号號])"
-        f"|[0-9０-９][\\-－][0-9０-９]|{_alternation(_VILLAGE_SUFFIX)}",
-        keep=_address_is_place,
+        f"|[0-9０-９][\\-－][0-9０-９]|{_alternation(_VILLAGE_SUFFIX)}"
+        f"|{_alternation(_ESTATE_SUFFIX)}{_RE2_SP}?[0-9０-９]",
+        _group(0, _address_is_place),
     ),
     _rule(
         "address_after_word",
         "address",
         ADDRESS_AFTER_WORD,
         _alternation(_ADDRESS_WORDS),
-        "v",
-        _context_address_is_not,
+        _group("v", _context_address_is_not),
+    ),
+    _rule("en_address", "address", EN_ADDRESS, f"[0-9][^\\n]{{1,80}}{_EN_STREET_RE}"),
+    _rule("hk_flat", "address", HK_FLAT, "[0-9]/F"),
+    _rule(
+        "po_box",
+        "address",
+        PO_BOX,
+        r"[Pp]\.? ?[Oo]\.? ?(?:Box|BOX|box)|(?:RR|R\.R\.|Rural Route|HC) ?#?[0-9]",
     ),
     _rule(
-        "en_address",
-        "address",
-        EN_ADDRESS,
-        f"[0-9][A-Z]?{_EN_ADDRESS_BODY}",
+        "zh_name_after_label",
+        "name",
+        ZH_NAME_AFTER_LABEL,
+        _alternation(L.NAME_LABELS),
+        _group("v"),
     ),
-    _rule("po_box", "address", PO_BOX, "[Pp]\\.? ?[Oo]\\.? ?(?:Box|BOX|box)"),
-    _rule("zh_name_after_label", "name", ZH_NAME_AFTER_LABEL, _alternation(_NAME_LABELS), "v"),
     _rule(
         "zh_name_with_title",
         "name",
         ZH_NAME_WITH_TITLE,
-        f"{_SURNAME}{_GIVEN}{{0,2}}{_alternation(_TITLES_ZH)}",
-        "v",
-        _zh_name_is_word,
+        f"{_SURNAME}{_GIVEN}{{0,2}}{_alternation(L.TITLES_ZH)}|老[{SURNAMES_1}]",
+        _zh_titled_span,
     ),
     _rule(
         "zh_name_after_role",
         "name",
         ZH_NAME_AFTER_ROLE,
-        f"{_alternation(_ROLE_WORDS_ZH)}[:： \u00a0\u3000是叫为]{{0,3}}"
-        f"(?:{_SURNAME}{_GIVEN}|[小阿]{_GIVEN}|{_DUPS})",
-        "v",
-        _zh_name_is_word,
+        f"{_ROLES_ZH}[:： \u00a0\u3000是叫为]{{0,3}}"
+        f"(?:{_SURNAME}{_GIVEN}|[小阿]{_GIVEN}|{_DUP_TRIGGER}|{_CJK_ANY}{{1,6}}[·•・]|"
+        f"{_alternation(L.MINORITY_NAME_PARTS)}|{_CJK_ANY}{_CJK_ANY})",
+        _group("v", _zh_name_is_word),
     ),
     _rule(
         "zh_compound_name",
         "name",
         ZH_COMPOUND_NAME,
-        f"{_alternation(SURNAMES_2_ANYWHERE)}{_GIVEN}",
-        "v",
+        f"{_alternation(L.SURNAMES_2_ANYWHERE)}{_GIVEN}|{_alternation(L.MINORITY_NAME_PARTS)}",
+        _group("v", _zh_name_is_word),
     ),
+    _rule(
+        "zh_name_before_verb",
+        "name",
+        ZH_NAME_BEFORE_VERB,
+        f"{_SURNAME}{_GIVEN}{_GIVEN}?{_alternation(L.VERBS_AFTER_NAME)}",
+        _group("v", _zh_name_is_word),
+    ),
+    _rule(
+        "zh_name_after_verb",
+        "name",
+        ZH_NAME_AFTER_VERB,
+        f"{_alternation(L.BEFORE_NAME)}{_SURNAME}{_GIVEN}",
+        _group("v", _zh_name_is_word),
+    ),
+    _rule(
+        "zh_name_token",
+        "name",
+        ZH_NAME_TOKEN,
+        f" {_SURNAME}{_GIVEN}{_GIVEN}? ",
+        _group("v", _zh_name_is_word),
+    ),
+    _rule(
+        "zh_nickname_opening",
+        "name",
+        ZH_NICKNAME_OPENING,
+        f"(?:{_DUP_TRIGGER}|[小阿]{_GIVEN})",
+        _group("v", _zh_name_is_word),
+    ),
+    _rule("zh_a_nickname", "name", ZH_A_NICKNAME, f"阿[{_A_NICK}]", _group("v", _zh_name_is_word)),
     _rule(
         "zh_name_after_en_role",
         "name",
         ZH_NAME_AFTER_EN_ROLE,
         f"{_EN_ROLE}{_ANY}{{0,4}}{_SURNAME}{_GIVEN}",
-        "v",
-        _zh_name_is_word,
+        _group("v", _zh_name_is_word),
+    ),
+    _rule(
+        "en_first_zh_surname",
+        "name",
+        EN_FIRST_ZH_SURNAME,
+        f"{_FIRST}{_RE2_SP}?{_SURNAME}",
+        _group("v", _zh_name_is_word),
     ),
     _rule(
         "en_name_with_title",
         "name",
         EN_NAME_WITH_TITLE,
-        f"{_alternation(_EN_TITLES)}\\.?[ \t\u00a0][A-Z]",
-        "v",
+        f"{_alternation(_EN_TITLES)}\\.?{_ANY}?(?:[A-Z]|{_SURNAME})",
+        _en_title_span,
+    ),
+    _rule(
+        "en_last_first",
+        "name",
+        EN_LAST_FIRST,
+        f"[A-Za-z], (?:{_FIRST}|{_FIRST_UPPER})",
+        _group("v", lambda m: _in_brand(m.string, *m.span("v"))),
     ),
     _rule(
         "en_name_after_role",
         "name",
         EN_NAME_AFTER_ROLE,
-        f"{_EN_ROLE}{_ANY}{{1,4}}[A-Z](?:[a-z]|['’][A-Z])",
-        "v",
-        _en_name_is_word,
+        f"{_EN_ROLE}{_ANY}{{1,12}}[A-Z](?:[a-z]|['’][A-Z]|[A-Z])",
+        _en_name_span,
+    ),
+    _rule(
+        "en_name_after_zh_role",
+        "name",
+        EN_NAME_AFTER_ZH_ROLE,
+        f"{_ROLES_ZH}{_ANY}{{0,3}}[A-Z][a-z]",
+        _en_name_span,
+    ),
+    _rule(
+        "en_full_name",
+        "name",
+        EN_FULL_NAME,
+        f"{_FIRST}{_ANY}{{1,12}}[A-Z][a-z]",
+        _en_full_name_span,
+    ),
+    _rule(
+        "name_in_brackets",
+        "name",
+        NAME_IN_BRACKETS,
+        f"[（(]{_ANY}{{0,6}}(?:{_SURNAME}{_GIVEN}|[A-Z][a-z]+[ \\-][A-Z][a-z])",
+        _group("v", _zh_name_is_word),
     ),
 )
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(rule.trigger for rule in RULES))
@@ -666,15 +889,14 @@ TRIGGER_GROUPS: tuple[str, ...] = tuple(
 
 def _replacer(rule: Rule, zh: bool) -> Callable[[re.Match[str]], str]:
     placeholder = PLACEHOLDERS[rule.kind][0 if zh else 1]
-    group, keep = rule.group, rule.keep
+    span = rule.span
 
     def replace(m: re.Match[str]) -> str:
-        if keep is not None and keep(m):
+        found = span(m)
+        if found is None:
             return m.group(0)
-        if group == 0:
-            return placeholder
         whole, start = m.group(0), m.start()
-        return whole[: m.start(group) - start] + placeholder + whole[m.end(group) - start :]
+        return whole[: found[0] - start] + placeholder + whole[found[1] - start :]
 
     return replace
 
@@ -922,3 +1144,134 @@ def scrub_series(texts: pd.Series, known_names: pd.Series | None = None) -> pd.S
     if changed:
         out.iloc[list(changed)] = list(changed.values())
     return out
+
+
+# ---- files ---------------------------------------------------------------------------------
+
+
+class ScrubInputError(ValueError):
+    """A file ``scrub_csv`` cannot work on; ``message(lang)`` says what and where."""
+
+    def __init__(self, path: Path, en: str, zh: str) -> None:
+        super().__init__(f"{path}: {en}")
+        self.path, self.en, self.zh = path, en, zh
+
+    def message(self, lang: str = "en") -> str:
+        return f"{self.path}: {self.zh if lang == 'zh' else self.en}"
+
+
+@dataclass(frozen=True)
+class ScrubSummary:
+    rows: int
+    changed: int
+    output: Path
+
+
+def _decoded_lines(path: Path, raw: Iterable[bytes]) -> Iterator[str]:
+    """UTF-8 lines of a file (BOM dropped); a byte that is not UTF-8 stops with its line."""
+    for number, line in enumerate(raw, 1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            byte = line[exc.start]
+            raise ScrubInputError(
+                path,
+                f"line {number}: not UTF-8 (byte 0x{byte:02x} at byte {exc.start + 1} of the "
+                "line); save the file as UTF-8, e.g. iconv -f GB18030 -t UTF-8",
+                f"第 {number} 行不是 UTF-8 编码（该行第 {exc.start + 1} 个字节 0x{byte:02x}）；"
+                "请另存为 UTF-8，例如 iconv -f GB18030 -t UTF-8",
+            ) from None
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def _find_column(path: Path, header: list[str], column: str, what: str) -> int:
+    names = [h.strip() for h in header]
+    if column in names:
+        return names.index(column)
+    folded = [n.casefold() for n in names]
+    if folded.count(column.casefold()) == 1:
+        return folded.index(column.casefold())
+    listed = ", ".join(names) or "(none)"
+    raise ScrubInputError(
+        path,
+        f"no {what} column '{column}' (columns: {listed}); choose one with --column",
+        f"没有名为“{column}”的列（现有列：{listed}）；请用 --column 指定",
+    )
+
+
+def scrub_csv(
+    input_path: Path,
+    output_path: Path,
+    column: str = "text",
+    name_column: str | None = None,
+    chunk_rows: int = 100_000,
+) -> ScrubSummary:
+    """Scrub one column of a UTF-8 CSV file (what a user runs before sharing narratives):
+    every other column, the header and the row order are kept. With ``name_column``, each
+    row's name in that column is also removed from its text. The output appears only when
+    the whole file was done (written to a temporary file, then renamed)."""
+    input_path, output_path = Path(input_path), Path(output_path)
+    if not input_path.is_file():
+        raise ScrubInputError(input_path, "no such file", "找不到该文件")
+    if output_path.resolve() == input_path.resolve():
+        raise ScrubInputError(
+            input_path, "the output would overwrite the input", "输出文件不能覆盖输入文件"
+        )
+    if not output_path.parent.is_dir():
+        raise ScrubInputError(
+            output_path, "the output folder does not exist", "输出文件所在的文件夹不存在"
+        )
+    csv.field_size_limit(1 << 26)
+    with input_path.open("rb") as raw:
+        has_bom = raw.read(3) == b"\xef\xbb\xbf"
+    rows = changed = 0
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{output_path.name}.", dir=output_path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with (
+            input_path.open("rb") as raw,
+            open(handle, "w", encoding="utf-8-sig" if has_bom else "utf-8", newline="") as out,
+        ):
+            reader = csv.reader(_decoded_lines(input_path, raw))
+            writer = csv.writer(out, lineterminator="\n")
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise ScrubInputError(
+                    input_path, "empty file (no header row)", "空文件（没有表头行）"
+                ) from None
+            except csv.Error as exc:
+                raise ScrubInputError(
+                    input_path, f"not a readable CSV file ({exc})", f"无法按 CSV 读取（{exc}）"
+                ) from None
+            at = _find_column(input_path, header, column, "text")
+            name_at = _find_column(input_path, header, name_column, "name") if name_column else None
+            writer.writerow(header)
+            while True:
+                try:
+                    chunk = list(islice(reader, chunk_rows))
+                except csv.Error as exc:
+                    raise ScrubInputError(
+                        input_path,
+                        f"line {reader.line_num}: not a readable CSV row ({exc})",
+                        f"第 {reader.line_num} 行无法按 CSV 读取（{exc}）",
+                    ) from None
+                if not chunk:
+                    break
+                texts = pd.Series([r[at] if at < len(r) else None for r in chunk], dtype=object)
+                names = None
+                if name_at is not None:
+                    names = pd.Series(
+                        [r[name_at] if name_at < len(r) else None for r in chunk], dtype=object
+                    )
+                scrubbed = scrub_series(texts, names).tolist()
+                for row, before, after in zip(chunk, texts.tolist(), scrubbed, strict=True):
+                    if after != before:
+                        row[at] = after
+                        changed += 1
+                writer.writerows(chunk)
+                rows += len(chunk)
+        tmp.replace(output_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return ScrubSummary(rows=rows, changed=changed, output=output_path)
