@@ -121,6 +121,19 @@ ROLE_WORDS_ZH = words(
     "名字叫 名字是 姓名 患者姓名 患儿姓名 病人姓名 家属姓名 联系人姓名 监护人姓名 大名 小名 乳名 学名 "
     "本名 真名 原名 母 父 妻 夫"
 )
+# Role words that ordinary words often follow ("患者高处坠落", "婴儿车中"): after these a
+# candidate name that is an ordinary word (NOT_NAMES) is kept.
+WEAK_ROLES_ZH = frozenset(
+    words(
+        "患者 患儿 病人 病儿 伤者 伤员 孩子 小孩 儿童 婴儿 幼儿 男孩 女孩 男童 女童 宝宝 老人 母 父 妻 夫"
+    )
+)
+# After kinship and other role words (其母, 邻居, 护士) only these are not names.
+NOT_NAMES_AFTER_KIN = frozenset(
+    words(
+        "于是 于今 向前 向后 向下 向上 全身 全家 单手 高处 周岁 左右 左边 左侧 右侧 平时 马上 明显"
+    )
+)
 NAME_LABELS = words("患者姓名 患儿姓名 病人姓名 家属姓名 联系人姓名 监护人姓名 姓名 联系人")
 TITLES_ZH = words(
     "先生 女士 小姐 太太 老师 医生 医师 大夫 护士 师傅 阿姨 叔叔 伯伯 大爷 大妈 大娘 大伯 大叔 大嫂 "
