@@ -83,8 +83,8 @@ def scrub_with_cli(records: list[dict], workdir: Path) -> tuple[list[str], float
         for r in records:
             writer.writerow([r["id"], r["text"], r.get("known_name") or ""])
     command = [
-        sys.executable, "-m", "pipeline.cli", "privacy", "scrub", str(src),
-        "--output", str(dst), "--column", "text", "--name-column", "known_name",
+        sys.executable, "-c", "from pipeline.cli import main; main()", "privacy", "scrub",
+        str(src), "--output", str(dst), "--column", "text", "--name-column", "known_name",
     ]  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)

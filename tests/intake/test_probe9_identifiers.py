@@ -10,7 +10,7 @@ import intake_helpers as h
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.intake.service import discover, load, stage_batch_files
+from pipeline.services.intake import discover, load, stage
 
 # (field, text) as typed by the hospital; SECRETS are the identifiers in them.
 ROWS = [
@@ -65,13 +65,16 @@ def _leaks(text: str) -> set[str]:
     return {s for s in SECRETS if s in text}
 
 
+pytestmark = pytest.mark.slow  # a real stage and load with Great Expectations
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
     root = tmp_path_factory.mktemp("probe9")
     settings = h.make_settings(root)
     h.write(settings.landing_dir / h.HOSPITAL / "GZ001_20260210.csv", h.csv_bytes(_rows()))
     for batch in discover(settings):
-        stage_batch_files(settings, batch)
+        stage(settings, batch)
     load(settings)
     return settings
 

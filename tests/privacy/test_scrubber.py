@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from pipeline import privacy
 from pipeline.privacy import ALL_PLACEHOLDERS, scrub_series, scrub_text
+from pipeline.privacy import scrub as scrub_module
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "privacy"
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -217,6 +218,7 @@ def test_identifier_free_english_text_survives_unchanged(parts):
     assert scrub_text(text) == text
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     st.lists(
@@ -264,6 +266,7 @@ def test_every_trigger_compiles_in_re2_and_matches_what_its_rule_matches():
                 assert flag, (rule.name, text)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     st.lists(
@@ -360,14 +363,14 @@ def test_the_duckdb_pre_check_equals_the_python_one(monkeypatch):
     arr = pa.array(texts, type=pa.large_string())
     name_arr = pa.array(names, type=pa.large_string())
     python_rows = privacy.known_name_rows(arr, name_arr)
-    monkeypatch.setattr(privacy, "_DUCKDB_FROM", 1)
+    monkeypatch.setattr(scrub_module, "_DUCKDB_FROM", 1)
     duckdb_rows = privacy.known_name_rows(arr, name_arr)
     assert set(python_rows) <= set(duckdb_rows)
     assert len(python_rows) > 100
     big = pd.Series(texts)
-    monkeypatch.setattr(privacy, "_DUCKDB_FROM", 10**9)
+    monkeypatch.setattr(scrub_module, "_DUCKDB_FROM", 10**9)
     expected = scrub_series(big, pd.Series(names)).tolist()
-    monkeypatch.setattr(privacy, "_DUCKDB_FROM", 1)
+    monkeypatch.setattr(scrub_module, "_DUCKDB_FROM", 1)
     assert scrub_series(big, pd.Series(names)).tolist() == expected
 
 
