@@ -302,6 +302,13 @@ def test_the_gates_cover_every_trigger_on_the_corpora():
     _gates_cover(_corpus_texts())
 
 
+def test_scrubbing_twice_changes_nothing_more():
+    """Reports scrub stored narratives again: already scrubbed text must come back as it is."""
+    for text in _corpus_texts():
+        once = scrub_text(text)
+        assert scrub_text(once) == once, text
+
+
 def test_placeholders_are_typed_and_follow_the_language_of_the_text():
     assert scrub_text("手机13812345678") == "手机[电话]"
     assert scrub_text("cell 13812345678") == "cell [PHONE]"
