@@ -34,6 +34,7 @@ from pipeline.cli import (
     intake,
     network,
     notices,
+    privacy,
     reporting,
     triage,
     web,
@@ -119,6 +120,7 @@ for _module in (
     db,
     accounts,
     web,
+    privacy,
 ):
     _module.register(app)
 

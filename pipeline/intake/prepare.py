@@ -25,7 +25,7 @@ from pipeline.contract import (
 )
 from pipeline.intake.neiss import neiss_to_canonical
 from pipeline.intake.reader import FileRejected, RawExtract
-from pipeline.privacy import pseudonymise, scrub_text
+from pipeline.privacy import pseudonymise, scrub_columns
 
 DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -135,14 +135,14 @@ def prepare_extract(
         if f.default is not None:
             frame[f.name] = frame[f.name].where(frame[f.name].notna(), f.default)
 
-    # Identifiers: pseudonymise first; remember names only to scrub them from free text.
-    names = frame["patient_name"].tolist()
+    # Identifiers: pseudonymise first; remember names only to scrub them from free text (one
+    # vectorised pass over every free-text field, the row's own name removed literally).
+    names = frame["patient_name"].copy()
     for name in IDENTIFIER_FIELDS:
         frame[name] = [pseudonymise(name.removeprefix("patient_"), v, key) for v in frame[name]]
+    scrubbed = scrub_columns(frame, FREE_TEXT_FIELDS, names)
     for name in FREE_TEXT_FIELDS:
-        frame[name] = [
-            scrub_text(text, (n,) if n else ()) for text, n in zip(frame[name], names, strict=True)
-        ]
+        frame[name] = scrubbed[name]
 
     # Codes: upper-case the code-like fields, map code-set labels (zh/en) to codes.
     for name in ("hospital_code", "product_category"):

@@ -8,5 +8,6 @@ user can act on are :class:`~pipeline.errors.SentinelError` subclasses; the call
 into a one-line message (CLI), a failed task (DAG) or a page (web).
 
 Modules: ``intake``, ``coding``, ``clustering``, ``detection``, ``reporting``, ``triage``,
-``notices``, ``evidence``, ``network``, ``db``, ``accounts`` (users and sign-in, in the application database).
+``notices``, ``evidence``, ``network``, ``db``, ``privacy`` (de-identify a file before
+sharing it), ``accounts`` (users and sign-in, in the application database).
 """

@@ -11,9 +11,10 @@ deleted, so the full history stays readable):
   batch, the product's role, a conclusion); the latest row of a follow-up is its result;
 * ``audit_log``: every write above also appends one row here, in the same transaction.
 
-Ids are deterministic: sha1 of the row's content and timestamp. Free text (reasons,
+Ids are deterministic: sha1 of the row's content and timestamp. Free text (actor, reasons,
 conclusions, verified product details) goes through ``scrub_text`` before storage, so an
-analyst pasting a phone number or ID-card number does not put it in the warehouse in clear.
+analyst pasting a name, phone number or ID-card number does not put it in the warehouse in
+clear.
 """
 
 from __future__ import annotations
@@ -221,7 +222,7 @@ def record_decision(
     follow-up on the same alert is not requested twice. Returns the ids written.
     """
     decision = normalise_decision(decision)
-    actor = _required_text(actor, "actor")
+    actor = scrub_text(_required_text(actor, "actor")) or ""  # typed by a user: scrubbed too
     reason = scrub_text(_required_text(reason, "reason")) or ""
     alert = find_alert(con, alert_id, week)
     keys = parse_case_keys(cases)
@@ -367,7 +368,7 @@ def record_followup_result(
 
     A reached follow-up needs the product's role; an unreached one is 'undetermined'.
     """
-    actor = _required_text(actor, "actor")
+    actor = scrub_text(_required_text(actor, "actor")) or ""  # typed by a user: scrubbed too
     conclusion = scrub_text(_required_text(conclusion, "conclusion")) or ""
     role = (product_role or "").strip().lower().replace("-", "_") or None
     if role is None:

@@ -330,9 +330,10 @@ def test_validate_cli_json_holds_no_identifier(tmp_path, monkeypatch):
         ),
         ("患儿欧阳娜娜，女，3岁", "患儿[姓名]，女，3岁"),
         ("伤者李明 在路上被撞", "伤者[姓名] 在路上被撞"),
-        ("姓名：李四，联系电话 139 1234 5678", "[姓名]，联系电话 [电话]"),
-        ("name: John Smith, tel +86 138-0013-8000", "[姓名], tel [电话]"),
-        ("ID 44010420150607123x; 020-87654321", "ID [身份证号]; [电话]"),
+        # The label stays and only the name goes; text without Chinese gets English placeholders.
+        ("姓名：李四，联系电话 139 1234 5678", "姓名：[姓名]，联系电话 [电话]"),
+        ("name: John Smith, tel +86 138-0013-8000", "name: [NAME], tel [PHONE]"),
+        ("ID 44010420150607123x; 020-87654321", "ID [ID]; [PHONE]"),
         # Narrative words after the role word are not names.
         ("患者跌倒，右臂骨折。", "患者跌倒，右臂骨折。"),
         ("患儿摔伤。", "患儿摔伤。"),

@@ -1,0 +1,1 @@
+"""Privacy benchmark: scrubbing recall and false scrubs on labelled corpora, and throughput."""

@@ -1,0 +1,3 @@
+from bench.privacy.run import main
+
+raise SystemExit(main())
