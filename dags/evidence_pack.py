@@ -1,15 +1,16 @@
 """evidence_pack: the evidence pack a recall officer asks for (manual runs with Params).
 
-Builds a deterministic zip (de-identified case list as formula-safe CSV and Parquet,
-narratives, charts, counts, summary page, provenance, SHA-256 manifest) under
-``$SENTINEL_HOME/evidence/``, then verifies it against its manifest. The same request on the
-same data gives a byte-identical zip, so re-running is harmless.
+Builds a deterministic, versioned zip (every case linked to the signal from its onset week,
+de-identified, as formula-safe CSV and Parquet, narratives, charts, counts, member alerts,
+summary page, provenance, SHA-256 manifest) under ``$SENTINEL_HOME/evidence/``, then verifies
+it against its manifest. The same request on the same data gives the same file (its name
+carries the manifest hash), so re-running is harmless; an existing pack is never overwritten.
 
-Params (give an alert, or a category with a date range; nothing: the week's top alert):
+Params (give a signal, or a category with a date range; nothing: the week's top signal):
 
-- ``alert_id`` and optional ``week`` (empty: the latest week the alert was active)
+- ``signal_id`` and optional ``week`` (empty: the signal's latest week)
 - ``category`` with ``date_from`` / ``date_to`` (``YYYY-MM-DD``)
-- ``week`` alone: the top-ranked alert of that week
+- ``week`` alone: the top-ranked signal of that week
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ DAY_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
 
 @dag(
     dag_id="evidence_pack",
-    description="Build and verify an evidence pack for an alert or a product category",
+    description="Build and verify an evidence pack for a signal or a product category",
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
@@ -34,11 +35,11 @@ DAY_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
     tags=["sentinel", "evidence"],
     doc_md=__doc__,
     params={
-        "alert_id": Param(
+        "signal_id": Param(
             "",
             type="string",
-            title="Alert id",
-            description="e.g. A1b2c3d4e5f6 (see `sentinel alerts list`).",
+            title="Signal id",
+            description="e.g. S1b2c3d4e5f6 (see `sentinel signals list`).",
         ),
         "week": Param("", type="string", pattern=WEEK_PATTERN, title="Week"),
         "category": Param(
@@ -46,7 +47,7 @@ DAY_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
             type="string",
             pattern=r"^([A-Z]{2}[0-9]{2})?$",
             title="Product category",
-            description="Instead of an alert.",
+            description="Instead of a signal.",
         ),
         "date_from": Param("", type="string", pattern=DAY_PATTERN, title="From (visit date)"),
         "date_to": Param("", type="string", pattern=DAY_PATTERN, title="To (visit date)"),
@@ -63,20 +64,20 @@ def evidence_pack():
         from pipeline.services import evidence
 
         params = params or {}
-        alert_id, category = params.get("alert_id") or None, params.get("category") or None
+        signal_id, category = params.get("signal_id") or None, params.get("category") or None
         try:
             built = evidence.build(
                 Settings.from_env(),
-                alert_id=alert_id,
+                signal_id=signal_id,
                 week=params.get("week") or None,
                 category=category,
                 date_from=parse_day(params.get("date_from"), "date_from"),
                 date_to=parse_day(params.get("date_to"), "date_to"),
             )
         except NotFound as exc:
-            if alert_id or category:
+            if signal_id or category:
                 raise fail_fast(exc) from exc
-            raise AirflowSkipException(str(exc)) from exc  # no alerts that week: nothing to pack
+            raise AirflowSkipException(str(exc)) from exc  # no signal that week: nothing to pack
         except (SentinelError, ValueError) as exc:
             raise fail_fast(exc) from exc
         log.info("evidence pack %s (manifest sha256 %s)", built.path, built.manifest_sha256)

@@ -11,7 +11,7 @@ a migrated metadata DB and the ``sentinel_warehouse`` pool.
 (params, XCom, pools, asset events in the metadata DB), without a scheduler. ``--chain`` runs
 what the scheduler chains through assets in production, in the same order:
 ingest_daily -> code_and_cluster -> detect_weekly -> report_weekly, then evidence_pack for the
-week's top alert, and prints the paths of the weekly report and the evidence pack.
+week's top signal, and prints the paths of the weekly report and the evidence pack.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
 
     if last_week is None:
         last_week = detection.latest_week(Settings.from_env())
-    # Several weeks, so that alert statuses (new / ongoing / resolved) have a history.
+    # Several weeks, so that signal statuses (new / ongoing / quiet / resolved) have a history.
     step(
         "detect_weekly", {"week_from": add_weeks(last_week, 1 - detect_weeks), "week_to": last_week}
     )
@@ -159,7 +159,7 @@ def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
     print(f"weekly report ({report['week']}):")
     for key in sorted(report["paths"]):
         print(f"  {key:4} {report['paths'][key]}")
-    print(f"evidence pack of the top alert: {pack['verify']['path']}")
+    print(f"evidence pack of the top signal: {pack['verify']['path']}")
     return runs
 
 

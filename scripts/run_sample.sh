@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the shipped sample network, end to end through Airflow:
 #   ingest_daily -> code_and_cluster -> detect_weekly (last 8 weeks) -> report_weekly
-#   -> evidence_pack (the top alert), each a real DAG run (dag.test() on the SQLite metadata DB
+#   -> evidence_pack (the top signal), each a real DAG run (dag.test() on the SQLite metadata DB
 #   of airflow_home/, LocalExecutor settings of airflow.cfg), then prints the paths of the
 #   weekly report and the evidence pack.
 # SENTINEL_RUNNER=cli runs the same library calls through the `sentinel` CLI instead.

@@ -46,6 +46,7 @@ from pipeline.alerts.series import (
     load_review_pending,
     ordinals,
 )
+from pipeline.alerts.signals import SignalSettings, signal_week
 from pipeline.alerts.trends import alert_series
 from pipeline.detection.disproportionality import disproportionality
 from pipeline.detection.multiple_testing import bh_qvalues
@@ -479,8 +480,9 @@ def _detect_week(
     cfg: AlertSettings,
     cache: dict | None,
     pending: pd.DataFrame | None,
-) -> tuple[pd.DataFrame, WeeklySeries]:
-    """:func:`detect_week` and the series panel it evaluated."""
+) -> tuple[pd.DataFrame, WeeklySeries, pd.DataFrame]:
+    """:func:`detect_week`, the series panel it evaluated and the cases it saw (with the
+    review-pending ones)."""
     seen = as_of(cases, week)
     with_pending = (
         seen
@@ -523,7 +525,7 @@ def _detect_week(
         if not gone.empty:
             gone["week"], gone["status"], gone["rank"] = week, "resolved", None
             alerts = pd.concat([alerts, gone], ignore_index=True)
-    return alerts.reindex(columns=ALERT_COLUMNS), panel
+    return alerts.reindex(columns=ALERT_COLUMNS), panel, with_pending
 
 
 def default_week(con: duckdb.DuckDBPyConnection, today: date | None = None) -> str:
@@ -542,8 +544,10 @@ def run_weeks(
     weeks: list[str],
     cfg: AlertSettings = AlertSettings(),
     progress=None,
+    signal_cfg: SignalSettings = SignalSettings(),
 ) -> dict[str, int]:
-    """Detect and store the alerts of each week in order (re-running a week replaces it)."""
+    """Detect and store the alerts of each week in order, and the week's signals (re-running a
+    week replaces it). Returns the number of live alerts per week."""
     cases = load_cases(con)
     if cases.empty:
         raise NoCases(
@@ -554,8 +558,11 @@ def run_weeks(
     cache: dict = {}
     for week in weeks:
         previous = con.execute("SELECT * FROM alerts WHERE week = ?", [add_weeks(week, -1)]).df()
-        alerts, panel = _detect_week(cases, week, previous, cfg, cache, pending)
+        alerts, panel, seen = _detect_week(cases, week, previous, cfg, cache, pending)
         series = alert_series(alerts, panel, cases, cfg.alpha)
+        signals, members = signal_week(
+            alerts, _previous_signals(con, week, signal_cfg), seen, week, signal_cfg
+        )
         with transaction(con):
             con.execute("DELETE FROM alerts WHERE week = ?", [week])
             con.execute("DELETE FROM alert_series WHERE week = ?", [week])
@@ -567,7 +574,69 @@ def run_weeks(
                 con.register("_series", series)
                 con.execute("INSERT INTO alert_series BY NAME SELECT * FROM _series")
                 con.unregister("_series")
+            _store_signals(con, week, signals, members)
         counts[week] = int((alerts["status"] != "resolved").sum())
         if progress:
-            progress(f"{week}: {counts[week]} alerts")
+            active = int(signals["rank"].notna().sum()) if not signals.empty else 0
+            progress(f"{week}: {counts[week]} alerts in {active} signals")
+    return counts
+
+
+def _previous_signals(
+    con: duckdb.DuckDBPyConnection, week: str, cfg: SignalSettings
+) -> pd.DataFrame:
+    """Stored signal weeks that can carry into ``week`` (the reopen horizon and the quiet
+    weeks before it)."""
+    start = add_weeks(week, -(cfg.reopen_weeks + cfg.quiet_weeks + 1))
+    frame = con.execute("SELECT * FROM signal_weeks WHERE week < ?", [week]).df()
+    return (
+        frame[frame["week"].map(week_ordinal) >= week_ordinal(start)] if not frame.empty else frame
+    )
+
+
+def _store_signals(
+    con: duckdb.DuckDBPyConnection, week: str, signals: pd.DataFrame, members: pd.DataFrame
+) -> None:
+    con.execute("DELETE FROM signal_weeks WHERE week = ?", [week])
+    con.execute("DELETE FROM signal_alerts WHERE week = ?", [week])
+    for name, frame in (("signal_weeks", signals), ("signal_alerts", members)):
+        if frame.empty:
+            continue
+        con.register("_rows", frame)
+        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
+        con.unregister("_rows")
+
+
+def build_signals(
+    con: duckdb.DuckDBPyConnection,
+    weeks: list[str] | None = None,
+    signal_cfg: SignalSettings = SignalSettings(),
+    progress=None,
+) -> dict[str, int]:
+    """The signals of stored alert weeks (default: every week with alerts), in order, from the
+    stored alerts (no detector is re-run): for a warehouse whose alerts were detected before
+    signals existed. Returns the number of active signals per week."""
+    if weeks is None:
+        weeks = sorted(
+            (w for (w,) in con.execute("SELECT DISTINCT week FROM alerts").fetchall()),
+            key=week_ordinal,
+        )
+    cases = load_cases(con)
+    pending = load_review_pending(con)
+    everything = cases if pending.empty else pd.concat([cases, pending], ignore_index=True)
+    counts = {}
+    for week in weeks:
+        alerts = con.execute("SELECT * FROM alerts WHERE week = ?", [week]).df()
+        signals, members = signal_week(
+            alerts,
+            _previous_signals(con, week, signal_cfg),
+            as_of(everything, week),
+            week,
+            signal_cfg,
+        )
+        with transaction(con):
+            _store_signals(con, week, signals, members)
+        counts[week] = int(signals["rank"].notna().sum()) if not signals.empty else 0
+        if progress:
+            progress(f"{week}: {counts[week]} signals")
     return counts

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -137,3 +139,154 @@ class AuditEntry(Base):
         Index("ix_audit_log_object", "object_type", "object_id"),
         Index("ix_audit_log_actor", "actor_user_id"),
     )
+
+
+# --- Triage, follow-ups and notices (issue 15 item 3, issue 18): append-only, audited --------
+#
+# Every row is written once, together with one audit entry in the same transaction: the entry's
+# ``details["row"]`` holds the table, the row id and ``row_hash`` (SHA-256 of the row's content,
+# ``pipeline.appdb.records``), and the row keeps the entry's ``audit_seq``. Database triggers
+# refuse UPDATE and DELETE; ``sentinel audit verify`` recomputes every row's hash against its
+# entry, so a change made after dropping the triggers is still found. State (the current
+# decision, a notice's status) is the latest row, never an edited one.
+
+DECISION_VALUES = ("confirm", "dismiss", "watch")
+PRODUCT_ROLE_VALUES = ("caused", "contributed", "involved_not_causal", "unrelated", "undetermined")
+NOTICE_KINDS = ("risk-notice", "safety-warning", "recall-referral")
+NOTICE_ACTIONS = ("submit", "approve", "return")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class TriageDecision(Base):
+    """The decision facet of a signal: confirm, dismiss or watch (the latest row is current)."""
+
+    __tablename__ = "triage_decisions"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    signal_id: Mapped[str] = mapped_column(String(24), index=True)
+    week: Mapped[str] = mapped_column(String(10))  # the signal week the decision was made on
+    decision: Mapped[str] = mapped_column(String(16))
+    previous: Mapped[str | None] = mapped_column(String(16))  # the decision it replaced
+    reason: Mapped[str] = mapped_column(Text)  # scrubbed of identifiers
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_username: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(8))
+    legacy_actor: Mapped[str | None] = mapped_column(String(200))  # imported free text, scrubbed
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint(f"decision IN ({_in(DECISION_VALUES)})", name="decision"),
+        Index("ix_triage_decisions_signal_at", "signal_id", "recorded_at"),
+    )
+
+
+class FollowUp(Base):
+    """The investigation facet: one case of a signal selected for a follow-up call or visit."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    signal_id: Mapped[str] = mapped_column(String(24), index=True)
+    week: Mapped[str] = mapped_column(String(10))
+    hospital_code: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)  # what to find out; scrubbed
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    requested_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(8))
+    legacy_actor: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class FollowUpResult(Base):
+    """What a follow-up found; a later result supersedes an earlier one (both stay)."""
+
+    __tablename__ = "followup_results"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    followup_id: Mapped[str] = mapped_column(ForeignKey("followups.id"), index=True)
+    reached: Mapped[bool] = mapped_column(Boolean)
+    brand_verified: Mapped[str | None] = mapped_column(String(200))
+    model_verified: Mapped[str | None] = mapped_column(String(200))
+    batch_verified: Mapped[str | None] = mapped_column(String(200))
+    product_role: Mapped[str] = mapped_column(String(32))
+    conclusion: Mapped[str] = mapped_column(Text)
+    recorded_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(8))
+    legacy_actor: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint(f"product_role IN ({_in(PRODUCT_ROLE_VALUES)})", name="product_role"),
+    )
+
+
+class Notice(Base):
+    """One version of a document drafted from a signal (its rendered text is in
+    ``notice_documents``; ``content_sha256`` covers all of it). Status is its latest event."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    signal_id: Mapped[str] = mapped_column(String(24), index=True)
+    week: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    override_reason: Mapped[str | None] = mapped_column(Text)  # warning without finished follow-up
+    pack_id: Mapped[str | None] = mapped_column(String(120))  # the evidence pack it cites
+    pack_sha256: Mapped[str | None] = mapped_column(String(64))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    drafted_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    drafted_by: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(8))
+    drafted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(NOTICE_KINDS)})", name="kind"),
+        UniqueConstraint("signal_id", "kind", "version", name="uq_notices_signal_kind_version"),
+    )
+
+
+class NoticeDocument(Base):
+    """The rendered text of a notice version, per language and format (frozen with it)."""
+
+    __tablename__ = "notice_documents"
+
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8), primary_key=True)
+    fmt: Mapped[str] = mapped_column(String(8), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class NoticeEvent(Base):
+    """A step of a notice's approval: submitted, approved (frozen) or returned with a comment."""
+
+    __tablename__ = "notice_events"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))  # what was submitted / approved
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_username: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(8))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint(f"action IN ({_in(NOTICE_ACTIONS)})", name="action"),)

@@ -73,3 +73,22 @@ def parse_date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise BadInput(f"{option} {value!r} is not a date YYYY-MM-DD") from exc
+
+
+AS_USER_HELP = (
+    "The Sentinel user you act as (an enabled analyst or supervisor; recorded with channel "
+    "cli); default: $SENTINEL_USER."
+)
+
+
+def acting(as_user: str | None):  # type: ignore[no-untyped-def]
+    """The Actor of a command that records something (``--as`` / ``SENTINEL_USER``)."""
+    from pipeline.services import triage
+
+    return triage.acting_user(settings(), as_user)
+
+
+def lang_of(ctx: typer.Context) -> str:
+    """The user's language for command output (``sentinel --lang``, else the locale)."""
+    lang = ctx.meta.get("sentinel.lang")
+    return lang if lang in ("zh", "en") else "en"

@@ -21,11 +21,28 @@ def status() -> None:
 
 
 @app.command("upgrade")
-def upgrade() -> None:
-    """Apply pending migrations (each in one transaction), then publish a snapshot."""
-    from pipeline.services import db
+def upgrade(
+    as_user: str = typer.Option(
+        None,
+        "--as",
+        envvar="SENTINEL_USER",
+        help="The Sentinel user recorded as importing the warehouse's old triage records "
+        "(schema 5); default: the operating-system account, as os:<login>.",
+    ),
+) -> None:
+    """Apply pending migrations (each in one transaction), then publish a snapshot. Schema 5
+    first moves the warehouse's triage records to the application database."""
+    from pipeline.services import accounts, db
 
-    print_json(db.upgrade(settings(), progress=say))
+    current = settings()
+    actor = None
+    if as_user:
+        appdb = accounts.open_appdb(current)
+        try:
+            actor = accounts.cli_actor(appdb, as_user)
+        finally:
+            appdb.dispose()
+    print_json(db.upgrade(current, progress=say, actor=actor))
 
 
 def register(root: typer.Typer) -> None:

@@ -1,5 +1,5 @@
-"""``sentinel evidence-pack --alert ID | --category CODE --from D --to D`` and
-``sentinel evidence-pack verify ZIP``."""
+"""``sentinel evidence-pack --signal ID | --category CODE --from D --to D`` and
+``sentinel evidence-pack verify ZIP|PACK_ID``."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from pipeline.cli._common import parse_date, say, settings
 from pipeline.errors import NotFound
 
 app = typer.Typer(
-    help="Build an evidence pack (zip) for an alert or a product category, or verify one.\n\n"
-    "  sentinel evidence-pack --alert A1b2c3d4e5f6\n\n"
+    help="Build an evidence pack (zip) for a signal or a product category, or verify one.\n\n"
+    "  sentinel evidence-pack --signal S1b2c3d4e5f6\n\n"
     "  sentinel evidence-pack --category HA01 --from 2026-09-01 --to 2026-11-30\n\n"
-    "  sentinel evidence-pack [--week 2026-W47]   (the week's top-ranked alert)\n\n"
-    "  sentinel evidence-pack verify var/evidence/evidence-A...zip",
+    "  sentinel evidence-pack [--week 2026-W47]   (the week's top-ranked signal)\n\n"
+    "  sentinel evidence-pack verify var/evidence/evidence-S...zip (or its pack id)",
     invoke_without_command=True,
 )
 
@@ -24,14 +24,15 @@ app = typer.Typer(
 @app.callback()
 def evidence_pack(
     ctx: typer.Context,
-    alert_id: str = typer.Option(None, "--alert", help="Alert id (`sentinel alerts list`)."),
+    signal_id: str = typer.Option(None, "--signal", help="Signal id (`sentinel signals list`)."),
     week: str = typer.Option(
         None,
         "--week",
-        help="Week of the alert (default: its latest week in which it is not resolved).",
+        help="Week of the signal: the pack holds its cases from onset to this week "
+        "(default: its latest week).",
     ),
     category: str = typer.Option(
-        None, "--category", help="Product category code, e.g. HA01 (instead of --alert)."
+        None, "--category", help="Product category code, e.g. HA01 (instead of --signal)."
     ),
     date_from: str = typer.Option(None, "--from", help="First visit date, YYYY-MM-DD."),
     date_to: str = typer.Option(None, "--to", help="Last visit date, YYYY-MM-DD."),
@@ -39,13 +40,14 @@ def evidence_pack(
         None,
         "--out",
         help="Zip to write (default: "
-        "$SENTINEL_HOME/evidence/evidence-<alert>-<week>.zip or "
-        "evidence-<category>-<from>-<to>.zip).",
+        "$SENTINEL_HOME/evidence/evidence-<signal>-<week>-<manifest digest>.zip or "
+        "evidence-<category>-<from>-<to>-<digest>.zip); never overwritten.",
     ),
 ) -> None:
-    """Write a deterministic evidence pack: the same request on the same data gives the same
-    bytes. Without --alert or --category: the top-ranked alert of --week (default: the latest
-    week with alerts). Prints the path of the zip."""
+    """Write a deterministic, versioned evidence pack: the same request on the same data gives
+    the same bytes and the same file; new data gives a new file beside the old one. Without
+    --signal or --category: the top-ranked signal of --week (default: the latest week with
+    signals). Prints the path of the zip."""
     if ctx.invoked_subcommand is not None:
         return
     from pipeline.services import evidence
@@ -55,7 +57,7 @@ def evidence_pack(
     try:
         built = evidence.build(
             settings(),
-            alert_id=alert_id,
+            signal_id=signal_id,
             week=week,
             category=category,
             date_from=parse_date(date_from, "--from"),
@@ -63,26 +65,35 @@ def evidence_pack(
             out=out,
         )
     except NotFound as exc:
-        if not alert_id:
+        if not signal_id:
             raise
         raise NotFound(
-            f"{exc.detail} (`sentinel alerts list [--week W]` shows the alert ids)"
+            f"{exc.detail} (`sentinel signals list [--week W]` shows the signal ids)"
         ) from exc
-    if built.top_alert is not None:
-        top = built.top_alert
-        say(f"top alert of {top['week']}: {top['alert_id']} ({top['alert_type']} {top['subject']})")
+    if built.top_signal is not None:
+        top = built.top_signal
+        say(
+            f"top signal of {top['week']}: {top['signal_id']} ({top['anchor']}, "
+            f"{top['n_cases']} cases since {top['onset_week']})"
+        )
     say(
-        f"{built.size_bytes:,} bytes in {time.perf_counter() - started:.1f}s, "
-        f"manifest sha256 {built.manifest_sha256}"
+        f"pack {built.pack_id}: {built.size_bytes:,} bytes in "
+        f"{time.perf_counter() - started:.1f}s, manifest sha256 {built.manifest_sha256}"
     )
     typer.echo(str(built.path))
 
 
 @app.command("verify")
-def verify(zip_path: Path = typer.Argument(..., help="Evidence pack to check.")) -> None:
-    """Check a pack against its manifest: exit 0 when intact, 1 with the problems otherwise."""
+def verify(
+    reference: str = typer.Argument(
+        ..., help="Evidence pack to check: a zip file, or a pack id under the evidence folder."
+    ),
+) -> None:
+    """Check a pack against its manifest (and its name against the manifest hash): exit 0
+    when intact, 1 with the problems otherwise."""
     from pipeline.services import evidence
 
+    zip_path = evidence.resolve(settings(), reference)
     problems = evidence.verify(zip_path)
     if problems:
         for problem in problems:
@@ -90,6 +101,9 @@ def verify(zip_path: Path = typer.Argument(..., help="Evidence pack to check."))
         typer.echo(f"{zip_path}: {len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
     typer.echo(f"OK {zip_path}: every file matches manifest.json")
+    from pipeline.evidence.pack import manifest_digest
+
+    typer.echo(f"manifest sha256 {manifest_digest(zip_path)}")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,33 +1,47 @@
-"""Everything known about one alert (or one category over a date range), gathered once from the
-warehouse for the evidence pack and the notices.
+"""Everything known about one signal (or one category over a date range), gathered once from the
+published warehouse and the triage state for the evidence pack and the documents.
 
 Only de-identified data: the cases come from ``pipeline.reporting.context`` (no identifier
-pseudonyms); the rest is alert, triage, follow-up, coding and submission metadata. Nothing here
-depends on the wall clock, so the same request on the same data gives the same bundle.
+pseudonyms); the rest is signal, alert, triage, follow-up, coding and submission metadata.
+Nothing here depends on the wall clock, so the same request on the same data gives the same
+bundle.
+
+A signal's bundle holds **every case linked to the signal from its onset week to the week
+asked for** (``signal_weeks.case_keys``, docs/detection.md), states that window and counts over
+it; its trend is the stored series of the signal's leading member alert.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
 from pipeline import __version__ as sentinel_version
+from pipeline.alerts import signal_store
 from pipeline.errors import BadInput, NotFound
-from pipeline.isoweek import format_iso_week, week_range
+from pipeline.isoweek import format_iso_week, iso_week_monday, week_ordinal, week_range
+from pipeline.reporting import explain
 from pipeline.reporting.context import _plain as plain
-from pipeline.reporting.context import alert_cases, alert_trend, category_cases, load_alert
-from pipeline.triage.store import decision_history, followups
+from pipeline.reporting.context import (
+    category_cases,
+    signal_cases,
+    signal_trend,
+)
+from pipeline.reporting.labels import Labels
+from pipeline.triage.store import TriageState
 
-PACK_FORMAT = "sentinel-evidence-pack/1"
+PACK_FORMAT = "sentinel-evidence-pack/2"
 FOLLOWUP_EXPORT_COLUMNS = [
     "followup_id",
-    "alert_id",
+    "signal_id",
     "hospital_code",
     "case_id",
+    "note",
+    "requested_by",
     "requested_at",
     "due_date",
     "result_id",
@@ -37,16 +51,45 @@ FOLLOWUP_EXPORT_COLUMNS = [
     "batch_verified",
     "product_role",
     "conclusion",
+    "recorded_by",
     "recorded_at",
 ]
 TRIAGE_EXPORT_COLUMNS = [
-    "event_id",
-    "alert_id",
+    "decision_id",
+    "signal_id",
     "week",
     "decision",
+    "previous",
     "actor",
+    "channel",
+    "legacy_actor",
     "reason",
     "recorded_at",
+]
+MEMBER_EXPORT_COLUMNS = [
+    "week",
+    "alert_id",
+    "alert_type",
+    "subject",
+    "subject_en",
+    "subject_zh",
+    "category",
+    "pattern_id",
+    "region",
+    "term",
+    "method",
+    "observed",
+    "expected",
+    "threshold",
+    "pvalue",
+    "qvalue",
+    "n_hospitals",
+    "n_severe",
+    "n_admitted",
+    "n_died",
+    "rank",
+    "why_en",
+    "why_zh",
 ]
 
 
@@ -54,25 +97,32 @@ TRIAGE_EXPORT_COLUMNS = [
 class Bundle:
     """The request, the data it selected and where that data came from."""
 
-    kind: str  # "alert" | "category"
+    kind: str  # "signal" | "category"
     request: dict
     cases: pd.DataFrame
     trend: pd.DataFrame
     followups: pd.DataFrame
     triage: pd.DataFrame
-    alert: dict | None = None
+    signal: dict | None = None
+    members: pd.DataFrame = field(default_factory=pd.DataFrame)  # alert rows, newest first
+    lead: dict | None = None  # the member alert the trend and the detector figures come from
+    window: dict = field(default_factory=dict)  # onset week .. week, first and last day
     category: dict = field(default_factory=dict)
     hospitals: pd.DataFrame = field(default_factory=pd.DataFrame)
     labels: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    pattern: dict = field(default_factory=dict)  # hazard_patterns row of a pattern alert
+    patterns: list[dict] = field(default_factory=list)  # hazard_patterns rows of its members
     provenance: dict = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
-        if self.alert is not None:
-            return f"{self.alert['alert_id']}-{self.alert['week']}"
+        if self.signal is not None:
+            return f"{self.signal['signal_id']}-{self.signal['week']}"
         r = self.request
         return f"{r['category']}-{r['date_from']}-{r['date_to']}"
+
+    @property
+    def pattern(self) -> dict:
+        return self.patterns[0] if self.patterns else {}
 
     def label(self, codeset: str, code: object, lang: str = "en") -> str:
         """Code label from ref_codesets (the code itself when unknown)."""
@@ -89,37 +139,64 @@ class Bundle:
         )
 
 
-def load_alert_bundle(
-    con: duckdb.DuckDBPyConnection, alert_id: str, week: str | None = None, trend_weeks: int = 26
+def load_signal_bundle(
+    con: duckdb.DuckDBPyConnection,
+    signal_id: str,
+    week: str | None,
+    triage: TriageState,
+    trend_weeks: int = 26,
 ) -> Bundle:
-    """The alert (``week`` or its latest unresolved week), its cases and its history.
-
-    Raises LookupError when the alert does not exist.
-    """
-    alert = load_alert(con, alert_id, week)
-    cases = alert_cases(con, alert)
-    trend = alert_trend(con, alert, weeks=trend_weeks)
-    request = {"alert_id": alert["alert_id"], "week": alert["week"]}
+    """The signal (in ``week``, default its latest week), every case linked to it from its
+    onset to that week, its member alerts, trend, triage and follow-ups."""
+    signal = signal_store.load_signal(con, signal_id, week)
+    cases = signal_cases(con, signal)
+    members = signal_store.members(con, signal_id)
+    if not members.empty:  # the members up to the week asked for
+        cutoff = week_ordinal(signal["week"])
+        members = members[members["week"].map(week_ordinal) <= cutoff].reset_index(drop=True)
+    lead = signal_store.lead_alert(members)
+    trend = signal_trend(con, signal, lead, cases, trend_weeks)
+    if not members.empty:  # why each member fired, with names beside codes
+        labels = Labels(con)
+        rows = members.to_dict("records")
+        for lang in ("en", "zh"):
+            members[f"subject_{lang}"] = [explain.subject_label(a, labels, lang) for a in rows]
+            members[f"why_{lang}"] = [explain.alert_sentence(a, lang, labels) for a in rows]
+    window = {
+        "from_week": signal["onset_week"],
+        "to_week": signal["week"],
+        "from_date": iso_week_monday(signal["onset_week"]).isoformat(),
+        "to_date": (iso_week_monday(signal["week"]) + timedelta(days=6)).isoformat(),
+    }
+    request = {"signal_id": signal_id, "week": signal["week"]}
     query = (
-        "SELECT the alert's cases: alerts.case_keys of (alert_id, week) joined to "
-        "cases (status = 'active', current version), final category from "
-        "case_coding, pattern from case_patterns; identifier columns never selected"
+        "SELECT the signal's cases: signal_weeks.case_keys of (signal_id, week) - every case "
+        "from the onset week to the week that matches a member alert's subject - joined to "
+        "cases (status = 'active', current version), final category from case_coding, pattern "
+        "from case_patterns; identifier columns never selected"
     )
     bundle = Bundle(
-        kind="alert",
+        kind="signal",
         request=request,
         cases=cases,
         trend=trend,
-        followups=_followups(con, alert_id=alert["alert_id"]),
-        triage=_triage(con, alert["alert_id"]),
-        alert=alert,
+        followups=_followups(triage.followups_of(signal_id)),
+        triage=triage.decisions_of(signal_id).reindex(columns=TRIAGE_EXPORT_COLUMNS),
+        signal=signal,
+        members=members,
+        lead=lead,
+        window=window,
     )
-    _complete(con, bundle, alert.get("category"), query)
+    _complete(con, bundle, signal.get("category"), query, triage.audit_heads.get(signal_id))
     return bundle
 
 
 def load_category_bundle(
-    con: duckdb.DuckDBPyConnection, category: str, date_from: date, date_to: date
+    con: duckdb.DuckDBPyConnection,
+    category: str,
+    date_from: date,
+    date_to: date,
+    triage: TriageState,
 ) -> Bundle:
     """Cases of production hospitals whose final category is ``category``, visited in
     [``date_from``, ``date_to``]. Raises LookupError for an unknown category."""
@@ -146,7 +223,7 @@ def load_category_bundle(
     )
     trend = _weekly_trend(cases, date_from, date_to)
     keys = set(zip(cases["hospital_code"], cases["case_id"], strict=True))
-    follow = _followups(con)
+    follow = _followups(triage.followups)
     follow = follow[
         [(h, c) in keys for h, c in zip(follow["hospital_code"], follow["case_id"], strict=True)]
     ].reset_index(drop=True)
@@ -158,7 +235,7 @@ def load_category_bundle(
         followups=follow,
         triage=pd.DataFrame(columns=TRIAGE_EXPORT_COLUMNS),
     )
-    _complete(con, bundle, category, query)
+    _complete(con, bundle, category, query, None)
     return bundle
 
 
@@ -176,17 +253,16 @@ def _weekly_trend(cases: pd.DataFrame, date_from: date, date_to: date) -> pd.Dat
     )
 
 
-def _followups(con: duckdb.DuckDBPyConnection, alert_id: str | None = None) -> pd.DataFrame:
-    frame = followups(con, alert_id, as_of=date(1970, 1, 1))  # status is not exported
+def _followups(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reindex(columns=FOLLOWUP_EXPORT_COLUMNS).reset_index(drop=True)
 
 
-def _triage(con: duckdb.DuckDBPyConnection, alert_id: str) -> pd.DataFrame:
-    return decision_history(con, alert_id).reindex(columns=TRIAGE_EXPORT_COLUMNS)
-
-
 def _complete(
-    con: duckdb.DuckDBPyConnection, bundle: Bundle, category: str | None, query: str
+    con: duckdb.DuckDBPyConnection,
+    bundle: Bundle,
+    category: str | None,
+    query: str,
+    audit_head: str | None,
 ) -> None:
     """Reference labels, hospitals and provenance."""
     if category:
@@ -199,15 +275,18 @@ def _complete(
         "SELECT codeset, code, label_en, label_zh FROM ref_codesets"
     ).fetchall():
         bundle.labels.setdefault(codeset, {})[code] = (en, zh)
-    pattern_id = bundle.alert.get("pattern_id") if bundle.alert else None
-    if pattern_id:
+    pattern_ids = (
+        sorted({p for p in bundle.members.get("pattern_id", pd.Series(dtype=object)).dropna()})
+        if not bundle.members.empty
+        else []
+    )
+    if pattern_ids:
         rows = con.execute(
-            "SELECT pattern_id, label_en, label_zh, top_terms FROM "
-            "hazard_patterns WHERE pattern_id = ?",
-            [pattern_id],
+            "SELECT pattern_id, label_en, label_zh, top_terms FROM hazard_patterns "
+            "WHERE pattern_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY pattern_id",
+            [pattern_ids],
         ).df()
-        if not rows.empty:
-            bundle.pattern = rows.iloc[0].to_dict()
+        bundle.patterns = rows.to_dict("records")
     codes = sorted(set(bundle.cases["hospital_code"]))
     if codes:
         bundle.hospitals = con.execute(
@@ -215,7 +294,7 @@ def _complete(
             "WHERE hospital_code IN (SELECT unnest(?::VARCHAR[])) ORDER BY hospital_code",
             [codes],
         ).df()
-    bundle.provenance = _provenance(con, bundle, query)
+    bundle.provenance = _provenance(con, bundle, query, audit_head)
 
 
 def _plain(value: object) -> object:
@@ -229,7 +308,9 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _provenance(con: duckdb.DuckDBPyConnection, bundle: Bundle, query: str) -> dict:
+def _provenance(
+    con: duckdb.DuckDBPyConnection, bundle: Bundle, query: str, audit_head: str | None
+) -> dict:
     keys = bundle.cases[["hospital_code", "case_id"]].reset_index(drop=True)
     submissions = pd.DataFrame()
     coding = pd.DataFrame()
@@ -253,30 +334,42 @@ def _provenance(con: duckdb.DuckDBPyConnection, bundle: Bundle, query: str) -> d
                 GROUP BY ALL ORDER BY 1, 2, 3""").df()
         finally:
             con.unregister("_pack_keys")
-    detector = None
-    if bundle.alert is not None:
+    detectors = []
+    for member in (
+        bundle.members.drop_duplicates("method").to_dict("records")
+        if not (bundle.members.empty)
+        else []
+    ):
         try:
-            params = json.loads(bundle.alert.get("params") or "{}")
+            params = json.loads(member.get("params") or "{}")
         except (TypeError, ValueError):
-            params = {"raw": bundle.alert.get("params")}
-        detector = {
-            "method": bundle.alert.get("method"),
-            "version": params.get("version"),
-            "params": params,
-        }
+            params = {"raw": member.get("params")}
+        detectors.append(
+            {"method": member.get("method"), "version": params.get("version"), "params": params}
+        )
     received = [r for r in submissions.get("received_at", pd.Series(dtype=object)) if r is not None]
+    signal = (
+        {k: _plain(v) for k, v in bundle.signal.items() if k != "case_keys"}
+        if bundle.signal is not None
+        else None
+    )
     return {
         "format": PACK_FORMAT,
         "sentinel_version": sentinel_version,
         "request": bundle.request,
+        "window": bundle.window or None,
         "query": query,
         "n_cases": len(bundle.cases),
         "data_as_of": _plain(max(received)) if received else None,
-        "alert": (
-            {k: _plain(v) for k, v in bundle.alert.items()} if bundle.alert is not None else None
-        ),
-        "detector": detector,
+        "signal": signal,
+        "members": _records(bundle.members.reindex(columns=MEMBER_EXPORT_COLUMNS))
+        if not bundle.members.empty
+        else [],
+        "detectors": detectors,
         "coding_models": _records(coding),
         "submissions": _records(submissions),
         "triage": _records(bundle.triage),
+        # The audit entry of the signal's latest triage record ("SEQ:SHA256"): `sentinel audit
+        # verify --expect-head` proves that the history in this pack was not rewritten since.
+        "audit_chain_head": audit_head,
     }

@@ -1,15 +1,23 @@
-"""Evidence packs: one zip per alert (or per category and date range) that a recall officer can
-hand on, and that anyone can check later.
+"""Evidence packs: one zip per signal and week (or per category and date range) that a recall
+officer can hand on, and that anyone can check later.
 
-Contents (see docs/evidence.md): the de-identified case list as formula-safe CSV and as Parquet,
-the narratives (Markdown and plain text), counts by week / hospital / severity, SVG charts, a
-self-contained summary.html, follow-up results, provenance.json (alert, detector, coding models,
-contributing submissions with their checksums, the query) and manifest.json with the SHA-256
-and size of every other file.
+Contents (see docs/evidence.md): every case linked to the signal from its onset week to the
+week, de-identified, as formula-safe CSV and as Parquet, the narratives (Markdown and plain
+text), counts by week / hospital / severity, SVG charts, a self-contained summary.html, the
+member alerts, triage history and follow-up results, provenance.json (window, signal, members,
+detectors, coding models, contributing submissions with their checksums, the query, the audit
+chain head) and manifest.json with the SHA-256 and size of every other file.
 
 The same request on the same data gives a byte-identical zip: no wall-clock anywhere, a fixed
 file order, fixed zip timestamps (1980-01-01), permissions and compression level; Parquet is
-written without pandas metadata. The zip is written to a temporary file and renamed into place.
+written without pandas metadata.
+
+**Versions.** A pack is immutable: its file name carries the first 12 hex digits of the
+SHA-256 of its ``manifest.json`` (``evidence-<signal>-<week>-<digest>.zip``), which is also its
+*pack id*. New data or a new triage record gives a new manifest, hence a new file beside the
+old one; an existing file is never overwritten (the same content again is the same file). A
+referral cites the pack id and the full manifest hash, and ``verify`` works on any cited pack
+later: it re-hashes every member and checks that the name still matches the manifest.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 import zlib
@@ -31,18 +40,20 @@ import pyarrow.parquet as pq
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipeline.errors import BadInput, NotFound
+from pipeline.errors import EXIT_CODES, BadInput, NotFound, SentinelError
 from pipeline.escaping import md_escape, write_safe_csv
 from pipeline.evidence.bundle import (
     PACK_FORMAT,
     Bundle,
-    load_alert_bundle,
     load_category_bundle,
+    load_signal_bundle,
 )
+from pipeline.reporting import explain
 from pipeline.reporting.charts import bar_chart_svg, trend_chart_svg
-from pipeline.reporting.context import load_alert
 from pipeline.reporting.risk import suggested_risk_level
+from pipeline.triage.store import TriageState
 
+KNOWN_FORMATS = ("sentinel-evidence-pack/1", PACK_FORMAT)  # packs cited earlier still verify
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 9
 FILE_MODE = 0o644
@@ -53,30 +64,30 @@ CSV_FILES = (
     "counts_by_hospital.csv",
     "counts_by_severity.csv",
     "followups.csv",
+    "members.csv",
 )
+DIGEST_CHARS = 12
+_VERSIONED = re.compile(r"^(evidence-.+)-([0-9a-f]{12})\.zip$")
 
 
-def top_alert(con: duckdb.DuckDBPyConnection, week: str | None = None) -> dict | None:
-    """The rank-1 alert of ``week`` (default: the latest week with a ranked alert)."""
-    if week is None:
-        row = con.execute("SELECT max(week) FROM alerts WHERE rank IS NOT NULL").fetchone()
-        week = row[0] if row else None
-        if week is None:
-            return None
-    found = con.execute(
-        "SELECT alert_id FROM alerts WHERE week = ? AND rank IS NOT NULL "
-        "ORDER BY rank, alert_id LIMIT 1",
-        [week],
-    ).fetchone()
-    return load_alert(con, found[0], week) if found else None
+class PackExists(SentinelError, FileExistsError):
+    """A different file already has the name a pack would get: packs are never overwritten."""
+
+    kind = "exists"
+    exit_code = EXIT_CODES["exists"]
 
 
-def default_pack_path(evidence_dir: Path, bundle: Bundle) -> Path:
-    return evidence_dir / f"evidence-{bundle.slug}.zip"
+def pack_name(bundle: Bundle, manifest_sha256: str) -> str:
+    """``evidence-<signal>-<week>-<digest>.zip`` (or ``-<category>-<from>-<to>-``)."""
+    return f"evidence-{bundle.slug}-{manifest_sha256[:DIGEST_CHARS]}.zip"
+
+
+def pack_id(path: Path) -> str:
+    return path.name.removesuffix(".zip")
 
 
 def check_request(
-    alert_id: str | None,
+    signal_id: str | None,
     week: str | None,
     category: str | None,
     date_from: date | None,
@@ -84,38 +95,53 @@ def check_request(
 ) -> None:
     """Refuse an incomplete or contradictory request (BadInput)."""
     by_category = category is not None or date_from is not None or date_to is not None
-    if alert_id and by_category:
-        raise BadInput("give --alert, or --category with --from and --to, not both")
-    if not alert_id and not (category and date_from and date_to):
-        raise BadInput("give --alert ID, or --category CODE --from DATE --to DATE")
-    if week and not alert_id:
-        raise BadInput("--week goes with --alert")
+    if signal_id and by_category:
+        raise BadInput("give --signal, or --category with --from and --to, not both")
+    if not signal_id and not (category and date_from and date_to):
+        raise BadInput("give --signal ID, or --category CODE --from DATE --to DATE")
+    if week and not signal_id:
+        raise BadInput("--week goes with --signal")
 
 
 def load_bundle(
     con: duckdb.DuckDBPyConnection,
+    triage: TriageState,
     *,
-    alert_id: str | None = None,
+    signal_id: str | None = None,
     week: str | None = None,
     category: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> Bundle:
-    """What the pack of an alert (``alert_id``, optional ``week``) or of a category over a
+    """What the pack of a signal (``signal_id``, optional ``week``) or of a category over a
     visit-date range holds. Raises BadInput for an incomplete or contradictory request,
-    NotFound when the alert or category does not exist or the range holds no case."""
-    check_request(alert_id, week, category, date_from, date_to)
-    if alert_id:
-        return load_alert_bundle(con, alert_id, week)
-    bundle = load_category_bundle(con, category, date_from, date_to)  # type: ignore[arg-type]
+    NotFound when the signal or category does not exist or the range holds no case."""
+    check_request(signal_id, week, category, date_from, date_to)
+    if signal_id:
+        return load_signal_bundle(con, signal_id, week, triage)
+    bundle = load_category_bundle(con, category, date_from, date_to, triage)  # type: ignore[arg-type]
     if bundle.cases.empty:
         raise NotFound(f"no cases of category {category} visited between {date_from} and {date_to}")
     return bundle
 
 
-def write_pack(bundle: Bundle, path: Path) -> Path:
-    """Write the pack's zip atomically; returns its path."""
-    write_zip(path, pack_files(bundle))
+def write_pack(bundle: Bundle, directory: Path, out: Path | None = None) -> Path:
+    """Write the pack (under ``directory`` with its versioned name, or at ``out``) unless the
+    very same pack is already there; a different file at that path is refused (PackExists).
+    Returns the path."""
+    files = pack_files(bundle)
+    digest = hashlib.sha256(files[MANIFEST]).hexdigest()
+    path = Path(out) if out else directory / pack_name(bundle, digest)
+    data = zip_bytes(files)
+    if path.exists():
+        if path.read_bytes() == data:
+            return path
+        raise PackExists(
+            f"{path} already exists with other content; evidence packs are never overwritten "
+            "(write elsewhere with --out, or remove a file that is not a cited pack)",
+            detail_zh=f"{path} 已存在且内容不同；证据包从不覆盖（可用 --out 另存）",
+        )
+    write_zip(path, files, data)
     return path
 
 
@@ -131,7 +157,7 @@ def pack_files(bundle: Bundle) -> dict[str, bytes]:
     files["narratives.md"] = _narratives_md(bundle, md_escape).encode("utf-8")
     files["narratives.txt"] = _narratives_txt(bundle).encode("utf-8")
 
-    by_week = bundle.trend.copy()
+    by_week = bundle.trend.drop(columns=["signal_cases"], errors="ignore").copy()
     in_pack = cases["visit_week"].value_counts()
     by_week["cases_in_pack"] = [int(in_pack.get(w, 0)) for w in by_week["week"]]
     by_hospital = counts_by_hospital(bundle)
@@ -140,6 +166,8 @@ def pack_files(bundle: Bundle) -> dict[str, bytes]:
     files["counts_by_hospital.csv"] = _csv(by_hospital)
     files["counts_by_severity.csv"] = _csv(by_severity)
     files["followups.csv"] = _csv(bundle.followups)
+    if bundle.signal is not None:
+        files["members.csv"] = _csv(_members(bundle))
 
     title = _title(bundle)
     charts = {
@@ -163,10 +191,19 @@ def pack_files(bundle: Bundle) -> dict[str, bytes]:
 
 
 def _title(bundle: Bundle) -> str:
-    if bundle.alert is not None:
-        return f"Alert {bundle.alert['alert_id']} ({bundle.alert['week']})"
+    if bundle.signal is not None:
+        s = bundle.signal
+        name = bundle.category_name("en")
+        return f"Signal {s['signal_id']}{f' {name}' if name else ''} ({s['onset_week']} to {s['week']})"
     r = bundle.request
     return f"{r['category']} {r['date_from']}..{r['date_to']}"
+
+
+def _members(bundle: Bundle) -> pd.DataFrame:
+    """The signal's member alerts with a sentence each (why it fired)."""
+    from pipeline.evidence.bundle import MEMBER_EXPORT_COLUMNS
+
+    return bundle.members.reindex(columns=MEMBER_EXPORT_COLUMNS).reset_index(drop=True)
 
 
 def counts_by_hospital(bundle: Bundle) -> pd.DataFrame:
@@ -254,7 +291,7 @@ def _json(payload: object) -> bytes:
 
 
 def _case_header(bundle: Bundle, case: dict) -> str:
-    age = "" if _missing(case["age"]) else f"{float(case['age']):g} {case['age_unit'] or ''}"
+    age = "" if _missing(case["age"]) else explain.age_text(case["age"], case["age_unit"], "en")
     parts = [
         f"{case['hospital_code']}/{case['case_id']}",
         str(case["visit_date"] or ""),
@@ -326,11 +363,14 @@ def render_summary(
     by_severity: pd.DataFrame,
     file_names: list[str],
 ) -> str:
-    risk = suggested_risk_level(bundle.cases, bundle.alert) if bundle.alert else None
+    risk = suggested_risk_level(bundle.cases, bundle.lead or {}) if bundle.signal else None
     cases = [
         {
             **c,
             "header": _case_header(bundle, c),
+            "age_text": ""
+            if _missing(c["age"])
+            else explain.age_text(c["age"], c["age_unit"], "en"),
             "severity_label": bundle.label("severity", c["severity"]),
             "outcome_label": bundle.label("outcome", c["outcome"]),
             "relation_label": bundle.label("product_relation", c["product_relation"]),
@@ -343,7 +383,11 @@ def render_summary(
         .render(
             title=_title(bundle),
             bundle=bundle,
-            alert=bundle.alert,
+            signal=bundle.signal,
+            window=bundle.window,
+            window_en=explain.window_sentence(bundle.signal, "en") if bundle.signal else "",
+            window_zh=explain.window_sentence(bundle.signal, "zh") if bundle.signal else "",
+            members=bundle.members.to_dict("records"),
             risk=risk,
             cases=cases,
             # matplotlib escapes every text node of its SVG; the charts are our own markup.
@@ -396,10 +440,11 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def write_zip(path: Path, files: dict[str, bytes]) -> None:
-    """Atomically: a temporary file in the target directory, then rename."""
+def write_zip(path: Path, files: dict[str, bytes], data: bytes | None = None) -> None:
+    """Atomically: a temporary file in the target directory, then a hard link to the final
+    name, which fails instead of replacing a file that appeared meanwhile."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = zip_bytes(files)
+    data = zip_bytes(files) if data is None else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -407,10 +452,13 @@ def write_zip(path: Path, files: dict[str, bytes]) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            if path.read_bytes() != data:
+                raise PackExists(f"{path} appeared meanwhile with other content") from None
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def verify_evidence_pack(path: Path) -> list[str]:
@@ -432,8 +480,16 @@ def verify_evidence_pack(path: Path) -> list[str]:
             entries = {e["name"]: e for e in listed["files"]}
         except (ValueError, KeyError, TypeError, zipfile.BadZipFile, zlib.error) as exc:
             return problems + [f"{MANIFEST} is unreadable ({exc})"]
-        if listed.get("format") != PACK_FORMAT:
+        if listed.get("format") not in KNOWN_FORMATS:
             problems.append(f"unknown pack format {listed.get('format')!r}")
+        versioned = _VERSIONED.match(Path(path).name)
+        if versioned:
+            digest = hashlib.sha256(archive.read(MANIFEST)).hexdigest()
+            if not digest.startswith(versioned[2]):
+                problems.append(
+                    f"the name says manifest {versioned[2]}… but manifest.json hashes to "
+                    f"{digest[:DIGEST_CHARS]}… (renamed, or the manifest was changed)"
+                )
         for name in sorted(set(names) - set(entries) - {MANIFEST}):
             problems.append(f"{name}: not listed in the manifest")
         for name, entry in sorted(entries.items()):

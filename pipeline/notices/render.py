@@ -1,10 +1,16 @@
-"""Risk notice, consumer safety warning and recall referral for a confirmed alert.
+"""Risk notice, consumer safety warning and recall referral drafted from a confirmed signal.
 
 Each document is first built as plain data (title, key facts, sections of paragraphs, bullets
 and tables) in Chinese or English, then rendered by two generic templates: HTML with jinja2
 autoescape, and Markdown where every inserted value goes through ``md_escape`` (the
 environment's ``finalize``), so hostile text from a narrative or a brand field shows as text in
-both. Documents are refused unless the alert's current triage decision is ``confirm``.
+both.
+
+Every document covers the signal's whole evidence window (onset week to the week drafted) and
+says so; counts are over every case of that window. The consumer safety warning is written for
+consumers: the product, the hazard in plain words, what to do; it names only brands and models
+that a completed follow-up verified, and never a machine label (hazard-pattern label, detector
+term). Who may draft, and when, is ``pipeline.notices.workflow``.
 """
 
 from __future__ import annotations
@@ -13,16 +19,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.errors import BadInput
 from pipeline.escaping import md_escape
-from pipeline.evidence.bundle import Bundle, load_alert_bundle
-from pipeline.evidence.pack import default_pack_path, manifest_digest, verify_evidence_pack
+from pipeline.evidence.bundle import Bundle
+from pipeline.reporting import explain
 from pipeline.reporting.risk import suggested_risk_level
-from pipeline.triage.store import current_decisions
 
 KINDS = ("risk-notice", "safety-warning", "recall-referral")
 LANGS = ("zh", "en")
@@ -30,7 +34,8 @@ TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 
 class NoticeRefused(BadInput):
-    """The alert is not confirmed (or not found): no document may be issued."""
+    """The signal is not confirmed (or the warning lacks its follow-up): no document may be
+    drafted."""
 
 
 @dataclass
@@ -68,19 +73,36 @@ def _missing(value: object) -> bool:
 
 
 def _period(bundle: Bundle) -> tuple[str, str]:
-    dates = [d for d in bundle.cases["visit_date"] if not _missing(d)]
-    return (str(min(dates)), str(max(dates))) if dates else ("", "")
+    """The evidence window's first and last day (the signal's onset week to its week)."""
+    window = bundle.window
+    if window:
+        return window["from_date"], window["to_date"]
+    r = bundle.request
+    return str(r.get("date_from", "")), str(r.get("date_to", ""))
+
+
+def _window_text(bundle: Bundle, lang: str) -> str:
+    window = bundle.window
+    if not window:
+        start, end = _period(bundle)
+        return f"{start} – {end}"
+    if lang == "zh":
+        return (
+            f"{window['from_week']}（{window['from_date']}起）至 {window['to_week']}"
+            f"（{window['to_date']}止）"
+        )
+    return (
+        f"{window['from_week']} ({window['from_date']}) to {window['to_week']} "
+        f"({window['to_date']})"
+    )
 
 
 def _age_text(case: dict, lang: str) -> str:
-    if _missing(case.get("age")):
-        return _t(lang, "年龄不详", "age unknown")
-    age, unit = float(case["age"]), case.get("age_unit") or "years"
-    units = {"years": ("岁", "years"), "months": ("个月", "months"), "days": ("天", "days")}
-    zh, en = units.get(unit, (unit, unit))
-    if lang == "zh":
-        return f"{age:g}{zh}"
-    return f"{age:g} {en[:-1] if age == 1 and en.endswith('s') else en}"
+    return explain.age_text(case.get("age"), case.get("age_unit"), lang)
+
+
+def _n_en(n: int, one: str, many: str) -> str:
+    return explain.plural(n, one, many)
 
 
 def _years(case: dict) -> float | None:
@@ -112,30 +134,37 @@ def _top_labels(bundle: Bundle, column: str, codeset: str, lang: str, n: int = 3
     )
 
 
+def _terms(bundle: Bundle) -> list[str]:
+    if bundle.members.empty:
+        return []
+    terms = bundle.members[bundle.members["alert_type"].isin(("new_term", "category_term"))]
+    return sorted({str(t) for t in terms["term"].dropna()})
+
+
 def _hazard(bundle: Bundle, lang: str) -> str:
-    alert = bundle.alert or {}
-    category = bundle.category_name(lang) or alert.get("category") or ""
-    pattern = (
-        bundle.pattern.get("label_zh" if lang == "zh" else "label_en") if bundle.pattern else None
-    )
+    """The hazard for regulators: category, the automatic hazard-pattern labels and new terms
+    (named as such), main injuries and body regions."""
+    category = bundle.category_name(lang) or (bundle.signal or {}).get("category") or ""
+    patterns = [p.get("label_zh" if lang == "zh" else "label_en") for p in bundle.patterns]
+    terms = _terms(bundle)
     nature = _top_labels(bundle, "injury_nature", "injury_nature", lang)
     body = _top_labels(bundle, "body_region", "body_region", lang)
     if lang == "zh":
         text = f"{category}相关伤害"
-        if pattern:
-            text += f"（伤害模式：{pattern}）"
-        if alert.get("alert_type") == "new_term" and alert.get("term"):
-            text += f"；叙述中新出现的词语：“{alert['term']}”"
+        if patterns:
+            text += f"（系统自动归纳的伤害模式：{'；'.join(p for p in patterns if p)}）"
+        if terms:
+            text += f"；叙述中新出现的词语：{'、'.join(f'“{t}”' for t in terms)}"
         if nature:
             text += f"。主要伤害性质：{nature}"
         if body:
             text += f"；主要受伤部位：{body}"
         return text + "。"
     text = f"Injuries involving {category}"
-    if pattern:
-        text += f" (hazard pattern: {pattern})"
-    if alert.get("alert_type") == "new_term" and alert.get("term"):
-        text += f"; a new term in the narratives: \u201c{alert['term']}\u201d"
+    if patterns:
+        text += f" (automatic hazard pattern: {'; '.join(p for p in patterns if p)})"
+    if terms:
+        text += "; new terms in the narratives: " + ", ".join(f"\u201c{t}\u201d" for t in terms)
     if nature:
         text += f". Main injuries: {nature}"
     if body:
@@ -143,7 +172,55 @@ def _hazard(bundle: Bundle, lang: str) -> str:
     return text + "."
 
 
+def _top_codes(bundle: Bundle, column: str, n: int) -> list[str]:
+    counts = bundle.cases[column].dropna().value_counts()
+    counts = counts[~counts.index.isin(["other", "unknown", "multiple"])]
+    return [str(code) for code in counts.head(n).index]
+
+
+def _consumer_hazard(bundle: Bundle, lang: str) -> str:
+    """The hazard in plain words for consumers: how people were hurt and where on the body,
+    from the cases' coded mechanism, injury and body region (no machine label)."""
+    causes = (
+        [bundle.label("cause", c, lang) for c in _top_codes(bundle, "cause", 2)]
+        if ("cause" in bundle.cases.columns)
+        else []
+    )
+    natures = [
+        bundle.label("injury_nature", c, lang) for c in _top_codes(bundle, "injury_nature", 2)
+    ]
+    bodies = [bundle.label("body_region", c, lang) for c in _top_codes(bundle, "body_region", 2)]
+    if lang == "zh":
+        hurt = "、".join(dict.fromkeys(causes + natures)) or "受伤"
+        text = f"使用中发生的伤害主要是{hurt}"
+        if bodies:
+            text += f"，多伤及{'和'.join(bodies)}"
+        return text + "。"
+    hurt = ", ".join(dict.fromkeys(x.lower() for x in causes + natures)) or "injuries"
+    text = f"The injuries were mainly {hurt}"
+    if bodies:
+        text += f", most often to the {' and '.join(b.lower() for b in bodies)}"
+    return text + "."
+
+
+def _verified(bundle: Bundle) -> dict[str, list[str]]:
+    """Brands, models and batches that a completed follow-up verified on a case where the
+    product caused or contributed to the injury."""
+    follow = bundle.followups
+    out: dict[str, list[str]] = {"brand": [], "model": [], "batch": []}
+    if follow.empty:
+        return out
+    done = follow[
+        follow["result_id"].notna() & follow["product_role"].isin(("caused", "contributed"))
+    ]
+    for key in out:
+        values = [str(v).strip() for v in done[f"{key}_verified"] if not _missing(v)]
+        out[key] = sorted({v for v in values if v})
+    return out
+
+
 def _outcomes(bundle: Bundle) -> dict[str, int]:
+    """Counts over every case of the evidence window."""
     cases = bundle.cases
     return {
         "cases": len(cases),
@@ -159,6 +236,10 @@ def _outcomes(bundle: Bundle) -> dict[str, int]:
 def _confirmation(bundle: Bundle) -> dict:
     confirms = bundle.triage[bundle.triage["decision"] == "confirm"]
     return confirms.iloc[-1].to_dict() if not confirms.empty else {}
+
+
+def _role_text(role: object, lang: str) -> str:
+    return explain.role_text(role, lang)
 
 
 def _hospital_names(bundle: Bundle, lang: str) -> list[str]:
@@ -179,7 +260,7 @@ def _followup_section(bundle: Bundle, lang: str) -> Section:
         section.paragraphs.append(
             _t(
                 lang,
-                "尚未对本预警的病例开展追踪调查。",
+                "尚未对本信号的病例开展追踪调查。",
                 "No follow-up investigation was requested.",
             )
         )
@@ -191,13 +272,16 @@ def _followup_section(bundle: Bundle, lang: str) -> Section:
         _t(
             lang,
             f"共追踪{len(follow)}例，已完成{len(done)}例，其中联系到{reached}例。",
-            f"{len(follow)} cases followed up, {len(done)} completed, {reached} reached.",
+            f"{_n_en(len(follow), 'case', 'cases')} followed up, {len(done)} completed, "
+            f"{reached} reached.",
         )
     )
     if roles:
         section.paragraphs.append(
             _t(lang, "产品作用：", "Product's role: ")
-            + ", ".join(f"{role} ({n})" for role, n in sorted(roles.items()))
+            + _t(lang, "，", ", ").join(
+                f"{_role_text(role, lang)} ({n})" for role, n in sorted(roles.items())
+            )
         )
     section.columns = [
         _t(lang, "病例", "case"),
@@ -218,7 +302,7 @@ def _followup_section(bundle: Bundle, lang: str) -> Section:
                     "–" if _missing(f[k]) else str(f[k])
                     for k in ("brand_verified", "model_verified", "batch_verified")
                 ),
-                "" if _missing(f["product_role"]) else f["product_role"],
+                _role_text(f["product_role"], lang),
                 "" if _missing(f["conclusion"]) else f["conclusion"],
             ]
         )
@@ -307,16 +391,15 @@ LEVEL_NAMES = {
 
 
 def _common_facts(bundle: Bundle, lang: str) -> list[tuple[str, str]]:
-    alert = bundle.alert or {}
-    start, end = _period(bundle)
+    signal = bundle.signal or {}
     confirm = _confirmation(bundle)
     facts = [
-        (_t(lang, "预警编号", "Alert"), f"{alert.get('alert_id')} ({alert.get('week')})"),
+        (_t(lang, "信号编号", "Signal"), f"{signal.get('signal_id')} ({signal.get('week')})"),
         (
             _t(lang, "产品类别", "Product category"),
-            f"{bundle.category_name(lang)} ({alert.get('category') or '–'})",
+            f"{bundle.category_name(lang)} ({signal.get('category') or '–'})",
         ),
-        (_t(lang, "病例时间", "Cases between"), f"{start} – {end}"),
+        (_t(lang, "证据时间范围", "Evidence window"), _window_text(bundle, lang)),
     ]
     if confirm:
         facts.append(
@@ -328,33 +411,38 @@ def _common_facts(bundle: Bundle, lang: str) -> list[tuple[str, str]]:
     return facts
 
 
-def risk_notice(bundle: Bundle, lang: str) -> Document:
-    alert = bundle.alert or {}
-    risk = suggested_risk_level(bundle.cases, alert)
+def _evidence_paragraph(bundle: Bundle, lang: str) -> str:
     o = _outcomes(bundle)
+    hospitals = int(bundle.cases["hospital_code"].nunique())
+    window = _window_text(bundle, lang)
+    return _t(
+        lang,
+        f"{window}：{o['cases']}例病例，来自{hospitals}家哨点医院；重度{o['severe']}例，"
+        f"住院或转院{o['admitted']}例，死亡{o['died']}例，14岁以下儿童{o['children']}例。",
+        f"{window}: {_n_en(o['cases'], 'case', 'cases')} from "
+        f"{_n_en(hospitals, 'sentinel hospital', 'sentinel hospitals')}; {o['severe']} severe, "
+        f"{o['admitted']} admitted or transferred, {_n_en(o['died'], 'death', 'deaths')}, "
+        f"{_n_en(o['children'], 'child', 'children')} under 14.",
+    )
+
+
+def _why_bullets(bundle: Bundle, lang: str) -> list[str]:
+    """One sentence per member alert of the signal's latest alerting week."""
+    if bundle.members.empty:
+        return []
+    latest = bundle.members[bundle.members["week"] == bundle.members["week"].iloc[0]]
+    return [str(a[f"why_{lang}"]) for a in latest.to_dict("records")]
+
+
+def risk_notice(bundle: Bundle, lang: str) -> Document:
+    risk = suggested_risk_level(bundle.cases, bundle.lead or {})
     level_zh, level_en = LEVEL_NAMES.get(risk["level"], (risk["level"], risk["level"]))
     evidence = Section(_t(lang, "证据摘要", "Evidence summary"))
-    evidence.paragraphs.append(
-        _t(
-            lang,
-            f"{o['cases']}例病例，来自{alert.get('n_hospitals') or len(bundle.hospitals)}家哨点医院；"
-            f"重度{o['severe']}例，住院或转院{o['admitted']}例，死亡{o['died']}例，14岁以下儿童{o['children']}例。",
-            f"{o['cases']} cases from {alert.get('n_hospitals') or len(bundle.hospitals)} sentinel "
-            f"hospitals; {o['severe']} severe, {o['admitted']} admitted or transferred, "
-            f"{o['died']} death(s), {o['children']} children under 14.",
-        )
-    )
-    if alert.get("method"):
-        evidence.paragraphs.append(
-            _t(
-                lang,
-                f"检测方法{alert['method']}：本周观察{_n(alert.get('observed'))}例，期望"
-                f"{_n(alert.get('expected'), 1)}例，阈值{_n(alert.get('threshold'), 1)}，p={_p(alert.get('pvalue'))}。",
-                f"Detector {alert['method']}: observed {_n(alert.get('observed'))}, expected "
-                f"{_n(alert.get('expected'), 1)}, threshold {_n(alert.get('threshold'), 1)}, "
-                f"p = {_p(alert.get('pvalue'))}.",
-            )
-        )
+    evidence.paragraphs.append(_evidence_paragraph(bundle, lang))
+    why = _why_bullets(bundle, lang)
+    if why:
+        evidence.paragraphs.append(_t(lang, "预警依据：", "Why it was raised:"))
+        evidence.paragraphs += why
     evidence.bullets = _hospital_names(bundle, lang)
     risk_section = Section(
         _t(
@@ -405,42 +493,57 @@ def safety_warning(bundle: Bundle, lang: str) -> Document:
     o = _outcomes(bundle)
     start, end = _period(bundle)
     name = bundle.category_name(lang) or _t(lang, "该类产品", "this product")
-    seen = _product_seen(bundle)
     what = Section(_t(lang, "发生了什么", "What happened"))
     if lang == "zh":
         text = (
             f"{start}至{end}，我们的伤害监测医院接诊了{o['cases']}名因{name}受伤的人"
             + (f"，其中{o['children']}名是儿童" if o["children"] else "")
-            + f"。{o['admitted']}人需要住院治疗"
+            + (f"。{o['admitted']}人需要住院治疗" if o["admitted"] else "")
             + (f"，{o['died']}人死亡" if o["died"] else "")
             + "。"
         )
     else:
         text = (
             f"Between {start} and {end}, hospitals in our injury monitoring network treated "
-            f"{o['cases']} people injured by {name}"
-            + (f", {o['children']} of them children" if o["children"] else "")
-            + f". {o['admitted']} needed hospital care"
-            + (f" and {o['died']} died" if o["died"] else "")
+            f"{_n_en(o['cases'], 'person', 'people')} injured by {name}"
+            + (
+                f", {o['children']} of them {'a child' if o['children'] == 1 else 'children'}"
+                if o["children"]
+                else ""
+            )
+            + (
+                f". {_n_en(o['admitted'], 'person', 'people')} needed hospital care"
+                if o["admitted"]
+                else ""
+            )
+            + (f" and {_n_en(o['died'], 'person', 'people')} died" if o["died"] else "")
             + "."
         )
-    what.paragraphs = [text, _hazard(bundle, lang)]
+    what.paragraphs = [text, _consumer_hazard(bundle, lang)]
     products = Section(_t(lang, "涉及的产品", "Products involved"))
-    for column, (zh, en) in (
+    verified = _verified(bundle)
+    for key, (zh, en) in (
         ("brand", ("品牌", "Brands")),
         ("model", ("型号", "Models")),
         ("batch", ("批次", "Batches")),
     ):
-        if seen[column]:
-            products.bullets.append(
-                f"{_t(lang, zh, en)}: " + ", ".join(v for v, _ in seen[column][:10])
-            )
+        if verified[key]:
+            products.bullets.append(f"{_t(lang, zh, en)}: " + ", ".join(verified[key][:10]))
     if not products.bullets:
         products.paragraphs.append(
             _t(
                 lang,
-                "病例记录中未写明品牌或型号。",
-                "The case records do not name a brand or model.",
+                f"所有{name}都可能涉及；具体品牌和型号尚未经调查核实。",
+                f"Any {name} may be concerned; no brand or model has been verified by an "
+                "investigation yet.",
+            )
+        )
+    else:
+        products.paragraphs.append(
+            _t(
+                lang,
+                "以上品牌、型号和批次已由追踪调查核实。",
+                "These brands, models and batches were verified by follow-up investigations.",
             )
         )
     advice = Section(_t(lang, "您应该怎么做", "What you should do"))
@@ -486,7 +589,7 @@ def safety_warning(bundle: Bundle, lang: str) -> Document:
 
 
 def recall_referral(bundle: Bundle, lang: str, pack: dict | None = None) -> Document:
-    alert = bundle.alert or {}
+    signal = bundle.signal or {}
     o = _outcomes(bundle)
     serious = bundle.cases[bundle.cases["outcome"].isin(["admitted", "transferred", "died"])]
     harms = Section(
@@ -494,9 +597,10 @@ def recall_referral(bundle: Bundle, lang: str, pack: dict | None = None) -> Docu
         paragraphs=[
             _t(
                 lang,
-                f"共{o['cases']}例：住院或转院{o['admitted']}例，死亡{o['died']}例。",
-                f"{o['cases']} cases: {o['admitted']} admitted or "
-                f"transferred, {o['died']} death(s).",
+                f"{_window_text(bundle, lang)}共{o['cases']}例：住院或转院{o['admitted']}例，"
+                f"死亡{o['died']}例。",
+                f"{_window_text(bundle, lang)}: {_n_en(o['cases'], 'case', 'cases')}, "
+                f"{o['admitted']} admitted or transferred, {_n_en(o['died'], 'death', 'deaths')}.",
             )
         ],
         columns=[
@@ -522,15 +626,18 @@ def recall_referral(bundle: Bundle, lang: str, pack: dict | None = None) -> Docu
     evidence = Section(_t(lang, "证据清单", "List of evidence"))
     if pack:
         evidence.bullets.append(
-            _t(lang, "证据包", "Evidence pack") + f": {pack['name']} "
-            f"(manifest.json SHA-256 {pack['manifest_sha256']})"
+            _t(lang, "证据包", "Evidence pack") + f": {pack['pack_id']} "
+            f"(manifest.json SHA-256 {pack['manifest_sha256']}; "
+            + _t(lang, "核验：", "verify: ")
+            + f"sentinel evidence-pack verify {pack['pack_id']})"
         )
     else:
         evidence.bullets.append(
             _t(
                 lang,
-                f"证据包尚未生成：sentinel evidence-pack --alert {alert.get('alert_id')}",
-                f"Evidence pack not built yet: sentinel evidence-pack --alert {alert.get('alert_id')}",
+                f"证据包尚未生成：sentinel evidence-pack --signal {signal.get('signal_id')}",
+                f"Evidence pack not built yet: sentinel evidence-pack --signal "
+                f"{signal.get('signal_id')}",
             )
         )
     evidence.bullets += [
@@ -547,8 +654,10 @@ def recall_referral(bundle: Bundle, lang: str, pack: dict | None = None) -> Docu
         ),
         _t(
             lang,
-            f"检测方法与参数：{alert.get('method')}",
-            f"Detector and parameters: {alert.get('method')}",
+            "检测方法："
+            + "、".join(sorted(set(bundle.members.get("method", pd.Series(dtype=str))))),
+            "Detectors: "
+            + ", ".join(sorted(set(bundle.members.get("method", pd.Series(dtype=str))))),
         ),
     ]
     hospitals = Section(_t(lang, "哨点医院", "Hospitals"), bullets=_hospital_names(bundle, lang))
@@ -593,9 +702,9 @@ def _p(value: object) -> str:
 def _footer(bundle: Bundle, lang: str) -> str:
     return _t(
         lang,
-        "本文件由Sentinel产品伤害监测系统根据已确认的预警生成，不含患者身份信息。"
+        "本文件由Sentinel产品伤害监测系统根据已确认的信号生成，不含患者身份信息。"
         f"数据截至{bundle.provenance.get('data_as_of') or '–'}。",
-        "Generated by Sentinel product-injury surveillance from a confirmed alert; it holds "
+        "Generated by Sentinel product-injury surveillance from a confirmed signal; it holds "
         f"no patient identifiers. Data as of {bundle.provenance.get('data_as_of') or '–'}.",
     )
 
@@ -650,58 +759,22 @@ def check_request(kinds: tuple[str, ...], langs: tuple[str, ...]) -> None:
             raise BadInput(f"unknown language {lang!r} (zh or en)")
 
 
-def confirmed_bundle(
-    con: duckdb.DuckDBPyConnection, alert_id: str, week: str | None = None
-) -> Bundle:
-    """The bundle of an alert whose current decision is ``confirm``; NoticeRefused otherwise."""
-    decisions = current_decisions(con)
-    current = decisions[decisions["alert_id"] == alert_id]
-    if current.empty or current.iloc[0]["decision"] != "confirm":
-        state = (
-            "not triaged"
-            if current.empty
-            else f"its current decision is {current.iloc[0]['decision']}"
-        )
-        raise NoticeRefused(
-            f"alert {alert_id} is not confirmed ({state}); documents are issued only for "
-            f"confirmed alerts: sentinel alerts triage {alert_id} --decision confirm "
-            "--reason ..."
-        )
-    try:
-        return load_alert_bundle(con, alert_id, week)
-    except LookupError as exc:
-        raise NoticeRefused(str(exc)) from exc
-
-
-def write_documents(
+def render_documents(
     bundle: Bundle,
-    out_dir: Path,
-    kinds: tuple[str, ...] = KINDS,
+    kind: str,
     langs: tuple[str, ...] = LANGS,
     pack: dict | None = None,
-) -> list[Path]:
-    """Render the documents of a confirmed alert as HTML and Markdown under ``out_dir``
-    (``<kind>.<lang>.html|.md``); ``pack``: the verified evidence pack the referral cites."""
-    check_request(kinds, langs)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for kind in kinds:
-        for lang in langs:
-            document = (
-                recall_referral(bundle, lang, pack)
-                if kind == "recall-referral"
-                else BUILDERS[kind](bundle, lang)
-            )
-            for fmt in ("html", "md"):
-                path = out_dir / f"{kind}.{lang}.{fmt}"
-                path.write_text(render(document, fmt), encoding="utf-8")
-                paths.append(path)
-    return paths
-
-
-def pack_info(evidence_dir: Path, bundle: Bundle) -> dict | None:
-    """The alert's evidence pack, when it was built and verifies."""
-    path = default_pack_path(evidence_dir, bundle)
-    if not path.exists() or verify_evidence_pack(path):
-        return None
-    return {"name": path.name, "manifest_sha256": manifest_digest(path)}
+) -> list[tuple[str, str, str]]:
+    """(lang, fmt, text) of one kind of document in every language, HTML and Markdown;
+    ``pack``: the evidence pack the referral cites (``pack_id``, ``manifest_sha256``)."""
+    check_request((kind,), langs)
+    out = []
+    for lang in langs:
+        document = (
+            recall_referral(bundle, lang, pack)
+            if kind == "recall-referral"
+            else BUILDERS[kind](bundle, lang)
+        )
+        for fmt in ("html", "md"):
+            out.append((lang, fmt, render(document, fmt)))
+    return out

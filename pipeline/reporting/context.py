@@ -1,5 +1,8 @@
-"""What the reports, notices and evidence packs say about one alert: the alert row, its
+"""What the reports, notices and evidence packs say about one signal or alert: its
 de-identified cases and its weekly trend (as detection stored it in ``alert_series``).
+
+A signal's cases are every case linked to it from its onset week to the week shown
+(``signal_weeks.case_keys``); its trend is the stored series of its leading member alert.
 
 Cases come out de-identified: no patient-identifier pseudonyms (``IDENTIFIER_FIELDS``), no
 visit time of day, no submission bookkeeping; narratives were scrubbed at intake.
@@ -13,11 +16,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.alerts import signal_store
 from pipeline.alerts.series import load_cases
 from pipeline.alerts.trends import TREND_COLUMNS, TREND_WEEKS, case_keys, subject_trend
 from pipeline.contract import IDENTIFIER_FIELDS
 from pipeline.errors import NotFound
-from pipeline.isoweek import week_ordinal
+from pipeline.isoweek import add_weeks, week_ordinal, week_range
 
 CASE_COLUMNS = [
     "hospital_code",
@@ -28,6 +32,7 @@ CASE_COLUMNS = [
     "age",
     "age_unit",
     "residence_region",
+    "cause",
     "severity",
     "outcome",
     "injury_nature",
@@ -53,6 +58,8 @@ __all__ = [
     "case_keys",
     "category_cases",
     "load_alert",
+    "signal_cases",
+    "signal_trend",
 ]
 
 
@@ -91,7 +98,7 @@ def _select_cases(
     frame = con.execute(
         f"""
         SELECT c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
-               c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.severity,
+               c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.cause, c.severity,
                c.outcome, c.injury_nature, c.body_region, c.product_name, c.brand, c.model,
                c.batch, c.barcode, c.product_category, {FINAL_CATEGORY} AS category_code,
                cp.pattern_id AS pattern_id, c.product_relation, c.narrative
@@ -114,7 +121,17 @@ def _select_cases(
 def alert_cases(con: duckdb.DuckDBPyConnection, alert: dict) -> pd.DataFrame:
     """The alert's cases (current active versions), de-identified, sorted by
     (visit_date, hospital_code, case_id)."""
-    keys = pd.DataFrame(case_keys(alert), columns=["hospital_code", "case_id"])
+    return _cases_of(con, case_keys(alert))
+
+
+def signal_cases(con: duckdb.DuckDBPyConnection, signal: dict) -> pd.DataFrame:
+    """Every case linked to the signal from its onset week to its week (current active
+    versions), de-identified, sorted by (visit_date, hospital_code, case_id)."""
+    return _cases_of(con, signal_store.case_keys(signal))
+
+
+def _cases_of(con: duckdb.DuckDBPyConnection, pairs: list) -> pd.DataFrame:
+    keys = pd.DataFrame(pairs, columns=["hospital_code", "case_id"])
     if keys.empty:
         return pd.DataFrame(columns=CASE_COLUMNS)
     name = "_alert_keys"
@@ -178,3 +195,37 @@ def alert_trend(
         trend["alarm"] = trend["alarm"].astype(bool)
         return trend[TREND_COLUMNS]
     return subject_trend(load_cases(con) if cases is None else cases, alert, weeks)
+
+
+def signal_trend(
+    con: duckdb.DuckDBPyConnection,
+    signal: dict,
+    lead: dict | None,
+    cases: pd.DataFrame,
+    weeks: int = TREND_WEEKS,
+) -> pd.DataFrame:
+    """The ``weeks`` weeks up to the signal's week: the stored series of its leading member
+    alert (``lead``, with expected value and threshold where it has them) and, in
+    ``signal_cases``, how many of the signal's own cases fell in each week."""
+    span = week_range(add_weeks(signal["week"], -(weeks - 1)), signal["week"])
+    own = cases["visit_week"].value_counts() if not cases.empty else pd.Series(dtype=int)
+    if lead is not None:
+        trend = alert_trend(con, lead, weeks)
+        trend = (
+            trend.set_index("week").reindex(span).reset_index().rename(columns={"index": "week"})
+        )
+        trend["observed"] = trend["observed"].fillna(0.0)
+        trend["alarm"] = trend["alarm"].fillna(False).astype(bool)
+    else:
+        trend = pd.DataFrame(
+            {
+                "week": span,
+                "observed": [float(own.get(w, 0)) for w in span],
+                "expected": np.nan,
+                "upper": np.nan,
+                "alarm": [w == signal["week"] for w in span],
+            }
+        )
+    trend = trend[TREND_COLUMNS].copy()
+    trend["signal_cases"] = [int(own.get(w, 0)) for w in span]
+    return trend

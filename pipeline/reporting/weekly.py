@@ -4,12 +4,14 @@ The HTML embeds everything (inline CSS incl. print rules, inline SVG charts) and
 it works offline, from an e-mail attachment or a USB stick. Every value from the warehouse goes
 through Jinja2 autoescaping, so a narrative holding HTML or script shows as text.
 
-Contents: a summary table in detector rank order; per alert why it fired, a trend chart with
-the alarm threshold, hospitals and regions, severity / outcome / age mix, top terms, example
-narratives, a suggested Safety Gate risk level, the evidence-pack command and the current
-triage decision with follow-up results; the network-health section (monitoring-site
-supervision). The same warehouse content gives the same bytes (no wall clock: "data as of" is
-the latest file received).
+Contents: the week's signals in rank order (each signal groups the alerts of one hazard,
+docs/detection.md); per signal its evidence window and counts over it, why it was raised (one
+sentence per member alert), a trend chart with the alarm threshold of its leading alert,
+hospitals and regions, severity / outcome / age mix, top terms, example narratives, a suggested
+Safety Gate risk level, the evidence-pack command, and its triage: the decision and the
+follow-up investigation, read from the application database; quiet and resolved signals; the
+network-health section (monitoring-site supervision). The same warehouse and triage content
+gives the same bytes (no wall clock: "data as of" is the latest file received).
 """
 
 from __future__ import annotations
@@ -25,18 +27,22 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from pipeline.alerts import signal_store
 from pipeline.alerts.series import age_group, load_cases
+from pipeline.alerts.signals import ACTIVE_STATUSES
 from pipeline.alerts.weekly import default_week
 from pipeline.detection.new_terms import tokenize
 from pipeline.errors import BadInput
 from pipeline.isoweek import is_iso_week, iso_week_monday, week_ordinal
 from pipeline.privacy import scrub_text
+from pipeline.reporting import explain
 from pipeline.reporting.charts import trend_chart_svg
-from pipeline.reporting.context import alert_cases, alert_trend, load_alert
+from pipeline.reporting.context import signal_cases, signal_trend
 from pipeline.reporting.health import network_health
 from pipeline.reporting.labels import AGE_GROUPS, LANGS, UI, Labels
 from pipeline.reporting.risk import case_severity_level, suggested_risk_level
-from pipeline.triage import store
+from pipeline.reporting.signal_labels import SIGNAL_UI
+from pipeline.triage.store import TriageState
 
 TREND_WEEKS = 26
 MAX_EXAMPLES = 8
@@ -55,12 +61,10 @@ class ReportError(BadInput):
 
 
 def report_week(con: duckdb.DuckDBPyConnection) -> str:
-    """Default week: the latest week with stored alerts up to the detector's default week
-    (the last complete week with cases); without alerts, that default week."""
+    """Default week: the latest week with stored signals up to the detector's default week
+    (the last complete week with cases); without signals, that default week."""
     fallback = default_week(con)
-    weeks = sorted(
-        (w for (w,) in con.execute("SELECT DISTINCT week FROM alerts").fetchall()), key=week_ordinal
-    )
+    weeks = signal_store.signal_weeks(con)
     if not weeks:
         return fallback
     earlier = [w for w in weeks if week_ordinal(w) <= week_ordinal(fallback)]
@@ -164,24 +168,15 @@ def _examples(cases: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _triage(con: duckdb.DuckDBPyConnection, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Current decisions and follow-ups."""
-    decisions = store.current_decisions(con)
-    followups = store.followups(con, as_of=as_of)
-    return decisions, followups
-
-
-def _status_day(con: duckdb.DuckDBPyConnection, as_of: object, sunday: date) -> date:
+def _status_day(as_of: object, sunday: date, triage: TriageState) -> date:
     """The day follow-up statuses (open / overdue) are judged on: the latest of the week's
     end, the data's as-of day and the last triage or follow-up record - never the clock."""
     days = [sunday]
     if isinstance(as_of, date):
         days.append(as_of.date() if hasattr(as_of, "date") and callable(as_of.date) else as_of)
-    for table in ("alert_triage", "followups", "followup_results"):
-        column = "requested_at" if table == "followups" else "recorded_at"
-        latest = con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
-        if latest is not None:
-            days.append(latest.date())
+    latest = triage.latest_record()
+    if latest is not None:
+        days.append(latest.date() if hasattr(latest, "date") else latest)
     return max(days)
 
 
@@ -198,8 +193,150 @@ def _plain(value: object) -> object:
     return _plain(item()) if callable(item) and not isinstance(value, str) else value
 
 
-def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
-    """Everything the weekly report shows, language-neutral (codes, numbers), JSON-ready."""
+FOLLOWUP_FIELDS = (
+    "followup_id",
+    "hospital_code",
+    "case_id",
+    "due_date",
+    "status",
+    "reached",
+    "brand_verified",
+    "model_verified",
+    "batch_verified",
+    "product_role",
+    "conclusion",
+    "recorded_by",
+    "recorded_at",
+)
+MEMBER_FIELDS = (
+    "alert_id",
+    "week",
+    "alert_type",
+    "subject",
+    "category",
+    "pattern_id",
+    "region",
+    "term",
+    "method",
+    "status",
+    "rank",
+)
+
+
+def _member(alert: dict) -> dict:
+    """One member alert as data: its identity, its numbers (counts as integers) and the
+    number of its cases."""
+    return {
+        **{k: _plain(alert.get(k)) for k in MEMBER_FIELDS},
+        "observed": explain.count(alert.get("observed")),
+        "expected": explain.number(alert.get("expected")),
+        "threshold": explain.number(alert.get("threshold")),
+        "pvalue": explain.number(alert.get("pvalue")),
+        "qvalue": explain.number(alert.get("qvalue")),
+        "n_hospitals": explain.count(alert.get("n_hospitals")),
+        "n_cases": len(json.loads(alert.get("case_keys") or "[]")),
+        "alarm_from": explain.alarm_from(alert)
+        if alert.get("method") in explain.SERIES_METHODS + explain.RISE_METHODS
+        else None,
+    }
+
+
+def _signal_item(
+    con: duckdb.DuckDBPyConnection,
+    signal: dict,
+    triage: TriageState,
+    status_day: date,
+    cases_all: pd.DataFrame,
+) -> dict:
+    week = signal["week"]
+    members = signal_store.members(con, signal["signal_id"])
+    if not members.empty:
+        members = members[members["week"].map(week_ordinal) <= week_ordinal(week)]
+        members = members.reset_index(drop=True)
+    this_week = members[members["week"] == week] if not members.empty else members
+    lead = signal_store.lead_alert(members)
+    cases = signal_cases(con, signal)
+    trend = signal_trend(con, signal, lead, cases, TREND_WEEKS)
+    background = pd.DataFrame(columns=["narrative"])
+    category = signal.get("category")
+    if category and not cases_all.empty:
+        ordinal = cases_all["visit_week"].map(week_ordinal)
+        onset = week_ordinal(signal["onset_week"])
+        window = (ordinal < onset) & (ordinal >= onset - TERM_BACKGROUND_WEEKS)
+        background = cases_all[window & (cases_all["category"] == category)].tail(3000)
+    decision = triage.decision(signal["signal_id"])
+    follow = triage.followups_of(signal["signal_id"])
+    params = {}
+    if lead is not None:
+        try:
+            params = json.loads(lead.get("params") or "{}")
+        except ValueError:
+            params = {}
+    return {
+        **{
+            k: _plain(signal.get(k))
+            for k in (
+                "signal_id",
+                "week",
+                "rank",
+                "status",
+                "anchor",
+                "category",
+                "onset_week",
+                "first_week",
+                "last_alert_week",
+                "quiet_weeks",
+                "n_alerts",
+                "n_cases",
+                "n_hospitals",
+                "n_severe",
+                "n_admitted",
+                "n_died",
+                "priority",
+                "evidence_rule",
+            )
+        },
+        "detectors": list(signal.get("detectors") or []),
+        "members": [_member(m) for m in this_week.to_dict("records")],
+        "earlier_members": sorted(
+            {a for a in members["alert_id"]} - {a for a in this_week["alert_id"]}
+        )
+        if not members.empty
+        else [],
+        "lead": _member(lead) if lead else None,
+        "lead_series": bool(lead)
+        and lead.get("alert_type") in ("category", "pattern", "category_region"),
+        "settings": params,
+        "hospitals": _counts(cases["hospital_code"]),
+        "regions": _counts(
+            cases["residence_region"].map(
+                lambda r: f"{r[:4]}00" if isinstance(r, str) and len(r) == 6 else None
+            )
+        ),
+        "severity": _counts(cases["severity"], CODE_ORDER["severity"]),
+        "outcome": _counts(cases["outcome"], CODE_ORDER["outcome"]),
+        "age_groups": _counts(_age_groups(cases), CODE_ORDER["age_group"]),
+        "product_relation": _counts(cases["product_relation"]),
+        "top_terms": top_terms(cases, background),
+        "examples": _examples(cases),
+        "risk": suggested_risk_level(cases, lead or {}),
+        "evidence_command": f"sentinel evidence-pack --signal {signal['signal_id']} --week {week}",
+        "trend": [{k: _plain(v) for k, v in r.items()} for r in trend.to_dict("records")],
+        "triage": {k: _plain(v) for k, v in decision.items()} if decision else None,
+        "investigation": triage.investigation(signal["signal_id"]),
+        "followups": [
+            {k: _plain(v) for k, v in row.items() if k in FOLLOWUP_FIELDS}
+            for row in follow.to_dict("records")
+        ],
+    }
+
+
+def weekly_data(
+    con: duckdb.DuckDBPyConnection, week: str, triage: TriageState | None = None
+) -> dict:
+    """Everything the weekly report shows, language-neutral (codes, numbers), JSON-ready.
+    ``triage``: the decisions and follow-ups (application database; none: nothing triaged)."""
+    triage = triage or TriageState()
     monday = iso_week_monday(week)
     sunday = monday + timedelta(days=6)
     as_of = con.execute("SELECT max(received_at) FROM submissions").fetchone()[0]
@@ -208,126 +345,39 @@ def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
         "AND visit_week = ?",
         [week],
     ).fetchone()
-    alerts = con.execute(
-        "SELECT alert_id, status FROM alerts WHERE week = ? ORDER BY rank NULLS LAST, alert_id",
-        [week],
-    ).fetchall()
-    status_day = _status_day(con, as_of, sunday)
-    decisions, followups = _triage(con, status_day) if alerts else (pd.DataFrame(), pd.DataFrame())
-    cases_all = load_cases(con) if alerts else pd.DataFrame()
-    ordinal = cases_all["visit_week"].map(week_ordinal) if alerts else None
-    items, resolved = [], []
-    for alert_id, status in alerts:
-        alert = load_alert(con, alert_id, week)
-        if status == "resolved":
-            resolved.append(
-                {
-                    k: _plain(alert.get(k))
-                    for k in (
-                        "alert_id",
-                        "alert_type",
-                        "subject",
-                        "category",
-                        "pattern_id",
-                        "region",
-                        "term",
-                        "method",
-                    )
-                }
-            )
+    signals = signal_store.week_signals(con, week)
+    status_day = _status_day(as_of, sunday, triage)
+    if not signals.empty:
+        triage = _with_status(triage, status_day)
+    cases_all = load_cases(con) if not signals.empty else pd.DataFrame()
+    items, quiet, resolved = [], [], []
+    for row in signals.to_dict("records"):
+        signal = signal_store._record(row)
+        if signal["status"] in ACTIVE_STATUSES:
+            items.append(_signal_item(con, signal, triage, status_day, cases_all))
             continue
-        cases = alert_cases(con, alert)
-        trend = alert_trend(con, alert, TREND_WEEKS, cases=cases_all)
-        category = alert.get("category")
-        background = pd.DataFrame(columns=["narrative"])
-        if category and ordinal is not None:
-            now = week_ordinal(week)
-            window = (ordinal <= now - 4) & (ordinal > now - 4 - TERM_BACKGROUND_WEEKS)
-            background = cases_all[window & (cases_all["category"] == category)].tail(3000)
-        decision = None
-        if not decisions.empty:
-            match = decisions[decisions["alert_id"] == alert_id]
-            if not match.empty:
-                decision = {k: _plain(v) for k, v in match.iloc[0].items()}
-        follow = []
-        if not followups.empty:
-            for row in followups[followups["alert_id"] == alert_id].to_dict("records"):
-                follow.append(
-                    {
-                        k: _plain(v)
-                        for k, v in row.items()
-                        if k
-                        in (
-                            "followup_id",
-                            "hospital_code",
-                            "case_id",
-                            "due_date",
-                            "status",
-                            "reached",
-                            "brand_verified",
-                            "model_verified",
-                            "batch_verified",
-                            "product_role",
-                            "conclusion",
-                            "recorded_by",
-                            "recorded_at",
-                        )
-                    }
+        decision = triage.decision(signal["signal_id"])
+        summary = {
+            **{
+                k: _plain(signal.get(k))
+                for k in (
+                    "signal_id",
+                    "status",
+                    "category",
+                    "onset_week",
+                    "last_alert_week",
+                    "quiet_weeks",
+                    "n_cases",
+                    "n_died",
                 )
-        try:
-            params = json.loads(alert.get("params") or "{}")
-        except ValueError:
-            params = {}
-        items.append(
-            {
-                **{
-                    k: _plain(alert.get(k))
-                    for k in (
-                        "rank",
-                        "alert_id",
-                        "week",
-                        "alert_type",
-                        "subject",
-                        "category",
-                        "pattern_id",
-                        "region",
-                        "term",
-                        "method",
-                        "observed",
-                        "expected",
-                        "threshold",
-                        "score",
-                        "pvalue",
-                        "qvalue",
-                        "status",
-                        "n_hospitals",
-                        "n_severe",
-                        "n_admitted",
-                        "n_died",
-                        "priority",
-                    )
-                },
-                "params": params,
-                "n_cases": len(cases),
-                "hospitals": _counts(cases["hospital_code"]),
-                "regions": _counts(
-                    cases["residence_region"].map(
-                        lambda r: f"{r[:4]}00" if isinstance(r, str) and len(r) == 6 else None
-                    )
-                ),
-                "severity": _counts(cases["severity"], CODE_ORDER["severity"]),
-                "outcome": _counts(cases["outcome"], CODE_ORDER["outcome"]),
-                "age_groups": _counts(_age_groups(cases), CODE_ORDER["age_group"]),
-                "product_relation": _counts(cases["product_relation"]),
-                "top_terms": top_terms(cases, background),
-                "examples": _examples(cases),
-                "risk": suggested_risk_level(cases, alert),
-                "evidence_command": f"sentinel evidence-pack --alert {alert_id} --week {week}",
-                "trend": [{k: _plain(v) for k, v in r.items()} for r in trend.to_dict("records")],
-                "triage": decision,
-                "followups": follow,
-            }
-        )
+            },
+            "members": [
+                _member(m)
+                for m in signal_store.members(con, signal["signal_id"]).head(3).to_dict("records")
+            ],
+            "decision": decision["decision"] if decision else None,
+        }
+        (quiet if signal["status"] == "quiet" else resolved).append(summary)
     return {
         "report": "weekly-hazard-report",
         "week": week,
@@ -337,10 +387,22 @@ def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
         "status_as_of": status_day.isoformat(),
         "cases_in_week": int(week_totals[0]),
         "hospitals_in_week": int(week_totals[1]),
-        "alerts": items,
+        "signals": items,
+        "quiet": quiet,
         "resolved": resolved,
         "network_health": network_health(con, week),
     }
+
+
+def _with_status(triage: TriageState, day: date) -> TriageState:
+    """The follow-up statuses (open / overdue) judged on ``day``."""
+    follow = triage.followups.copy()
+    if not follow.empty:
+        follow["status"] = [
+            "completed" if isinstance(r, str) else "overdue" if day > d else "open"
+            for r, d in zip(follow["result_id"], follow["due_date"], strict=True)
+        ]
+    return TriageState(triage.decisions, triage.history, follow, triage.audit_heads, day)
 
 
 # ---- rendering ------------------------------------------------------------------------------
@@ -376,79 +438,121 @@ def _fmt_p(value: object) -> str:
 
 
 def _display(data: dict, labels: Labels, lang: str) -> dict:
-    """Names and charts for one language, added to a copy of the data."""
-    ui = UI[lang]
+    """Names, sentences and charts for one language, added to a copy of the data."""
+    ui, su = UI[lang], SIGNAL_UI[lang]
     out = dict(data)
-    out["alerts"] = []
-    for alert in data["alerts"]:
-        item = dict(alert)
-        item["subject_label"] = labels.subject(alert, lang)
-        item["type_label"] = ui.get(f"type_{alert['alert_type']}", alert["alert_type"])
-        item["status_label"] = ui.get(f"status_{alert['status']}", alert["status"])
-        item["risk_label"] = ui.get(f"level_{alert['risk']['level']}", alert["risk"]["level"])
-        item["risk_rationale"] = alert["risk"][f"rationale_{lang}"]
-        item["pattern_label"] = (
-            labels.pattern_name(alert.get("pattern_id"), lang) if alert.get("pattern_id") else None
+    out["signals"] = []
+    for signal in data["signals"]:
+        item = dict(signal)
+        members = signal["members"]
+        item["title"] = explain.signal_title(signal, members, labels, lang)
+        item["status_label"] = su.get(f"status_{signal['status']}", signal["status"])
+        item["risk_label"] = ui.get(f"level_{signal['risk']['level']}", signal["risk"]["level"])
+        item["risk_rationale"] = signal["risk"][f"rationale_{lang}"]
+        item["window_text"] = explain.window_sentence(signal, lang)
+        item["member_rows"] = [
+            {
+                "alert_id": m["alert_id"],
+                "type_label": ui.get(f"type_{m['alert_type']}", m["alert_type"]),
+                "subject_label": explain.subject_label(m, labels, lang),
+                "why": explain.alert_sentence(
+                    {**m, "params": json.dumps(signal["settings"])}, lang, labels
+                ),
+            }
+            for m in members
+        ]
+        item["types_label"] = " · ".join(
+            dict.fromkeys(ui.get(f"type_{m['alert_type']}", m["alert_type"]) for m in members)
         )
+        item["settings_text"] = explain.settings_sentence(signal["settings"], lang)
+        lead = signal.get("lead")
         trend = pd.DataFrame(
-            alert["trend"], columns=["week", "observed", "expected", "upper", "alarm"]
+            signal["trend"], columns=["week", "observed", "expected", "upper", "alarm"]
         )
-        title = item["subject_label"]
-        title = title if len(title) <= 64 else title[:63] + "…"  # the heading has it in full
+        if lead:
+            subject = explain.subject_label(lead, labels, lang)
+            method = explain.METHOD_NAMES[lang].get(lead["method"], lead["method"])
+            item["trend_caption"] = (
+                su["trend_caption"].format(subject=subject, method=method)
+                if signal.get("lead_series")
+                else su["trend_caption_plain"].format(subject=subject)
+            )
+        else:
+            subject = item["title"]
+            item["trend_caption"] = su["trend_caption_plain"].format(subject=subject)
+        title = subject if len(subject) <= 64 else subject[:63] + "…"
         item["chart"] = trend_chart_svg(trend, title, lang)
+        decision = signal.get("triage")
+        item["decision_label"] = explain.DECISION_NAMES[lang][
+            decision["decision"] if decision else None
+        ]
+        item["decision_text"] = (
+            su["decision_by"].format(
+                decision=item["decision_label"],
+                actor=decision["actor"],
+                day=str(decision["recorded_at"])[:10],
+            )
+            if decision
+            else su["not_triaged"]
+        )
+        inv = signal["investigation"]
+        item["investigation_label"] = explain.INVESTIGATION_NAMES[lang][inv["state"]]
+        item["investigation_text"] = (
+            su["followups_state"].format(
+                state=item["investigation_label"],
+                completed=inv["completed"],
+                ordered=inv["ordered"],
+            )
+            if inv["ordered"]
+            else su["no_followups"]
+        )
         item["hospital_rows"] = [
             {"label": f"{h['code']} {labels.hospital_name(h['code'], lang)}", "n": h["n"]}
-            for h in alert["hospitals"]
+            for h in signal["hospitals"]
         ]
         item["region_rows"] = [
-            {"label": labels.region_name(r["code"], lang), "n": r["n"]} for r in alert["regions"]
+            {"label": labels.region_name(r["code"], lang), "n": r["n"]} for r in signal["regions"]
         ]
         item["severity_rows"] = [
             {"label": labels.code("severity", r["code"], lang), "n": r["n"]}
-            for r in alert["severity"]
+            for r in signal["severity"]
         ]
         item["outcome_rows"] = [
             {"label": labels.code("outcome", r["code"], lang), "n": r["n"]}
-            for r in alert["outcome"]
+            for r in signal["outcome"]
         ]
         item["age_rows"] = [
             {"label": AGE_GROUPS[lang].get(r["code"], r["code"]), "n": r["n"]}
-            for r in alert["age_groups"]
+            for r in signal["age_groups"]
         ]
-        expected = _fmt_number(alert.get("expected"), 2)
-        threshold = _fmt_number(alert.get("threshold"), 2)
-        template = (
-            "fired_series"
-            if alert.get("expected") not in (None, 0.0)
-            or alert["alert_type"] in ("category", "pattern", "category_region")
-            else "fired_other"
-        )
-        item["why"] = ui[template].format(
-            observed=float(alert.get("observed") or 0),
-            expected=expected,
-            threshold=threshold,
-            method=alert.get("method") or "",
-        )
         item["examples"] = [
             dict(
                 e,
+                age_label=explain.age_text(e["age"], e["age_unit"], lang),
                 sex_label=labels.code("sex", e["sex"], lang),
-                unit_label=labels.code("age_unit", e["age_unit"], lang),
                 severity_label=labels.code("severity", e["severity"], lang),
                 outcome_label=labels.code("outcome", e["outcome"], lang),
             )
-            for e in alert["examples"]
+            for e in signal["examples"]
         ]
-        item["params_json"] = json.dumps(alert["params"], sort_keys=True, ensure_ascii=False)
-        out["alerts"].append(item)
-    out["resolved"] = [
-        dict(
-            r,
-            subject_label=labels.subject(r, lang),
-            type_label=ui.get(f"type_{r['alert_type']}", r["alert_type"]),
-        )
-        for r in data["resolved"]
-    ]
+        item["followup_rows"] = [
+            dict(
+                f,
+                role_label=explain.role_text(f.get("product_role"), lang),
+            )
+            for f in signal["followups"]
+        ]
+        out["signals"].append(item)
+    for key in ("quiet", "resolved"):
+        out[key] = [
+            dict(
+                r,
+                title=explain.signal_title(r, r["members"], labels, lang),
+                status_label=su.get(f"status_{r['status']}", r["status"]),
+                decision_label=explain.DECISION_NAMES[lang][r.get("decision")],
+            )
+            for r in data[key]
+        ]
     health = dict(data["network_health"])
     health["hospitals"] = [
         dict(h, label=f"{h['hospital_code']} {labels.hospital_name(h['hospital_code'], lang)}")
@@ -467,11 +571,11 @@ def render_weekly_html(data: dict, labels: Labels, lang: str) -> str:
     if lang not in LANGS:
         raise ReportError(f"language {lang!r} is not one of {', '.join(LANGS)}")
     view = _display(data, labels, lang)
-    for alert in view["alerts"]:
+    for signal in view["signals"]:
         # matplotlib escapes every text it writes into the SVG; nothing else is marked safe.
-        alert["chart"] = Markup(alert["chart"])
+        signal["chart"] = Markup(signal["chart"])
     template = _environment().get_template("weekly.html.j2")
-    return template.render(d=view, t=UI[lang], lang=lang)
+    return template.render(d=view, t=UI[lang], s=SIGNAL_UI[lang], lang=lang)
 
 
 def weekly_json(data: dict) -> str:
@@ -493,12 +597,13 @@ def write_weekly_report(
     reports_dir: Path,
     week: str | None = None,
     langs: tuple[str, ...] = ("zh", "en"),
+    triage: TriageState | None = None,
 ) -> dict[str, Path]:
     """Write ``<reports_dir>/<week>/weekly-report-<week>-<lang>.html`` per language and
     ``weekly-report-<week>.json``; returns {'zh': path, 'en': path, 'json': path}."""
     check_request(week, langs)
     week = week or report_week(con)
-    data = weekly_data(con, week)
+    data = weekly_data(con, week, triage)
     labels = Labels(con)
     out_dir = reports_dir / week
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.appdb.audit import Actor
 from pipeline.config import Settings
 from pipeline.errors import NotFound
 from pipeline.storage import publish, schema
@@ -42,9 +43,23 @@ def status(settings: Settings) -> dict:
     return out
 
 
-def upgrade(settings: Settings, progress: Progress | None = None) -> dict:
-    """Apply pending migrations (each in one transaction) and publish a snapshot."""
+def upgrade(
+    settings: Settings, progress: Progress | None = None, actor: Actor | None = None
+) -> dict:
+    """Apply pending migrations (each in one transaction) and publish a snapshot.
+
+    Schema 5 moves the warehouse's triage records to the application database: they are copied
+    there first (recorded as imported by ``actor``, default the operating-system account) and
+    the warehouse tables are dropped only once every row is accounted for."""
+    from pipeline.services import accounts, triage
+
     if not settings.warehouse_path.exists():
         raise NotFound(f"no warehouse at {settings.warehouse_path}: run `sentinel ingest` first")
-    publish_now(settings, progress)
+    if actor is None:
+        db = accounts.open_appdb(settings)
+        try:
+            actor = accounts.cli_actor(db, None)
+        finally:
+            db.dispose()
+    publish_now(settings, progress, move_out=triage.legacy_move_out(settings, actor))
     return status(settings)

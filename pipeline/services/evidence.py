@@ -1,7 +1,8 @@
-"""Evidence service: build (from the published snapshot) and verify evidence packs.
+"""Evidence service: build (from the published snapshot and the triage records) and verify
+evidence packs.
 
-The CLI and the ``evidence_pack`` DAG both call :func:`build` (the week's top alert when no
-alert or category is given) and :func:`verify`.
+The CLI, the ``evidence_pack`` DAG and the web app call :func:`build` (the week's top-ranked
+signal when no signal or category is given), :func:`verify` and :func:`packs`.
 """
 
 from __future__ import annotations
@@ -10,67 +11,110 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipeline.alerts import signal_store
 from pipeline.config import Settings
 from pipeline.errors import NotFound
 from pipeline.evidence.pack import (
     check_request,
-    default_pack_path,
     load_bundle,
     manifest_digest,
-    top_alert,
+    pack_id,
     verify_evidence_pack,
     write_pack,
 )
+from pipeline.services import triage
 from pipeline.storage.session import reader
 
 
 @dataclass(frozen=True)
 class BuiltPack:
     path: Path
+    pack_id: str  # the file name without .zip: evidence-<signal>-<week>-<digest12>
     manifest_sha256: str
     size_bytes: int
-    top_alert: dict | None  # the alert picked when none was asked for
+    top_signal: dict | None  # the signal picked when none was asked for
 
 
 def build(
     settings: Settings,
     *,
-    alert_id: str | None = None,
+    signal_id: str | None = None,
     week: str | None = None,
     category: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
     out: Path | None = None,
 ) -> BuiltPack:
-    """Write a deterministic pack: an alert (default: the top-ranked alert of ``week``, or of
-    the latest week with alerts), or a category over a visit-date range."""
+    """Write (or find, when the same pack exists) a deterministic, versioned pack: a signal
+    (default: the top-ranked signal of ``week``, or of the latest week with signals) with
+    every case linked to it from its onset to the week, or a category over a date range."""
     top = None
+    state = triage.state(settings, as_of=date(1970, 1, 1))  # follow-up status is not exported
     with reader(settings) as con:
-        if not (alert_id or category or date_from or date_to):
-            top = top_alert(con, week)
+        if not (signal_id or category or date_from or date_to):
+            top = signal_store.top_signal(con, week)
             if top is None:
                 raise NotFound(
-                    f"no ranked alerts in {f'week {week}' if week else 'the warehouse'}: "
-                    "give --alert or --category (or run `sentinel detect`)"
+                    f"no ranked signals in {f'week {week}' if week else 'the warehouse'}: "
+                    "give --signal or --category (or run `sentinel detect`)",
+                    detail_zh=f"{f'{week} ' if week else '数据仓库中'}没有排序的信号："
+                    "请指定 --signal 或 --category（或先运行 `sentinel detect`）",
                 )
-            alert_id, week = top["alert_id"], top["week"]
-        check_request(alert_id, week, category, date_from, date_to)
+            signal_id, week = top["signal_id"], top["week"]
+        check_request(signal_id, week, category, date_from, date_to)
         bundle = load_bundle(
             con,
-            alert_id=alert_id,
+            state,
+            signal_id=signal_id,
             week=week,
             category=category,
             date_from=date_from,
             date_to=date_to,
         )
-    path = write_pack(
-        bundle, Path(out) if out else default_pack_path(settings.evidence_dir, bundle)
+    path = write_pack(bundle, settings.evidence_dir, out)
+    return BuiltPack(path, pack_id(path), manifest_digest(path), path.stat().st_size, top)
+
+
+def resolve(settings: Settings, reference: str) -> Path:
+    """A pack by path, or by pack id (``evidence-...-<digest>``) under the evidence folder."""
+    path = Path(reference)
+    if path.exists():
+        return path
+    candidate = settings.evidence_dir / (reference.removesuffix(".zip") + ".zip")
+    if candidate.exists():
+        return candidate
+    raise NotFound(
+        f"no evidence pack {reference} (neither a file nor a pack id under "
+        f"{settings.evidence_dir})",
+        detail_zh=f"找不到证据包 {reference}（既不是文件，也不是 {settings.evidence_dir} 下的证据包编号）",
     )
-    return BuiltPack(path, manifest_digest(path), path.stat().st_size, top)
 
 
 def verify(path: Path) -> list[str]:
-    """Problems found in a pack (empty: every file matches its manifest)."""
+    """Problems found in a pack (empty: every file matches its manifest and its name)."""
     if not path.exists():
         raise NotFound(f"no such file: {path}")
     return verify_evidence_pack(path)
+
+
+def packs(settings: Settings, signal_id: str | None = None) -> list[dict]:
+    """Every pack under the evidence folder (optionally of one signal), newest name last, each
+    with its manifest hash and whether it verifies: what a recall officer's page lists."""
+    folder = settings.evidence_dir
+    if not folder.exists():
+        return []
+    prefix = f"evidence-{signal_id}-" if signal_id else "evidence-"
+    out = []
+    for path in sorted(folder.glob(f"{prefix}*.zip")):
+        problems = verify_evidence_pack(path)
+        out.append(
+            {
+                "pack_id": pack_id(path),
+                "path": path,
+                "size_bytes": path.stat().st_size,
+                "manifest_sha256": None if problems else manifest_digest(path),
+                "verified": not problems,
+                "problems": problems,
+            }
+        )
+    return out

@@ -20,10 +20,14 @@ def default_week(settings: Settings) -> str:
 def weekly(
     settings: Settings, week: str | None = None, langs: tuple[str, ...] = ("zh", "en")
 ) -> dict[str, Path]:
-    """Write the weekly report (HTML per language and JSON) under reports/<week>/."""
+    """Write the weekly report (HTML per language and JSON) under reports/<week>/; the
+    signals' decisions and follow-ups come from the application database."""
+    from pipeline.services import triage
+
     check_request(week, langs)
+    state = triage.state(settings)
     with reader(settings) as con:
-        return write_weekly_report(con, settings.reports_dir, week, langs)
+        return write_weekly_report(con, settings.reports_dir, week, langs, state)
 
 
 def quarterly(settings: Settings, quarter: str) -> dict[str, Path]:

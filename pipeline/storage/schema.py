@@ -8,6 +8,12 @@ To change the schema, add the next file (never edit one that has been released: 
 keeps each file's SHA-256 and refuses a warehouse whose applied migrations differ from the
 files). ``sentinel db upgrade`` applies what is pending; every writing command does it first.
 
+A migration that drops tables whose rows another store takes over says so in a header line
+``-- moves-out: table, table``. The runner applies it only when those tables are empty, or
+after the ``move_out`` hook (given by the service that owns the move, e.g. ``sentinel db
+upgrade`` moving triage records to the application database) has copied them; any other writer
+stops with a SchemaError that says to run ``sentinel db upgrade``.
+
 A warehouse created before versioning (main at 0caf446) has tables but no ``schema_version``:
 migration 1 is written to adopt it (``IF NOT EXISTS`` throughout), and after every upgrade the
 runner compares every table's columns with a fresh in-memory warehouse built from the same
@@ -31,6 +37,7 @@ from pipeline.storage.warehouse import refresh_reference_tables, transaction
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^([0-9]{4})_([a-z0-9_]+)\.sql$")
+_MOVES_OUT = re.compile(r"^-- moves-out: *(.+)$", re.MULTILINE)
 
 VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -50,6 +57,15 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
+
+    @property
+    def moves_out(self) -> tuple[str, ...]:
+        """Tables whose rows must be moved elsewhere before this migration drops them."""
+        match = _MOVES_OUT.search(self.sql)
+        return tuple(t.strip() for t in match[1].split(",")) if match else ()
+
+
+MoveOut = Callable[[duckdb.DuckDBPyConnection, Migration], None]
 
 
 @cache
@@ -118,10 +134,29 @@ def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
     return [m for m in migrations() if m.version not in done]
 
 
+def _rows_to_move(con: duckdb.DuckDBPyConnection, migration: Migration) -> dict[str, int]:
+    present = {
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
+    counts = {
+        t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
+        for t in migration.moves_out
+        if t in present
+    }
+    return {t: n for t, n in counts.items() if n}
+
+
 def upgrade(
-    con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None = None
+    con: duckdb.DuckDBPyConnection,
+    progress: Callable[[str], None] | None = None,
+    move_out: MoveOut | None = None,
 ) -> list[Migration]:
-    """Apply every pending migration, each in one transaction; returns those applied."""
+    """Apply every pending migration, each in one transaction; returns those applied.
+    ``move_out``: called before a migration that drops tables still holding rows (see the
+    module docstring); without it such a migration stops the upgrade."""
     todo = pending(con)
     if not todo:
         return []
@@ -135,6 +170,18 @@ def upgrade(
     for migration in todo:
         if progress:
             progress(f"schema: applying migration {migration.version:04d}_{migration.name}")
+        held = _rows_to_move(con, migration) if migration.moves_out else {}
+        if held:
+            if move_out is None:
+                listing = ", ".join(f"{t} ({n} rows)" for t, n in sorted(held.items()))
+                raise SchemaError(
+                    f"migration {migration.version:04d}_{migration.name} moves {listing} out of "
+                    "the warehouse: run `sentinel db upgrade`, which copies them to the "
+                    "application database first",
+                    detail_zh=f"迁移 {migration.version:04d}_{migration.name} 须先将 {listing} "
+                    "移出数据仓库：请运行 `sentinel db upgrade`，它会先将这些记录复制到应用数据库",
+                )
+            move_out(con, migration)
         try:
             with transaction(con):
                 con.execute(migration.sql)

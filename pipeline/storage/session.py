@@ -61,9 +61,11 @@ def writer(
     *,
     create: bool = False,
     publish_snapshot: bool = True,
+    move_out: schema.MoveOut | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The live warehouse for writing (see the module docstring). Only intake creates the
-    warehouse (``create=True``); every other writer needs one (NotFound otherwise)."""
+    warehouse (``create=True``); every other writer needs one (NotFound otherwise).
+    ``move_out``: see :func:`pipeline.storage.schema.upgrade` (``sentinel db upgrade``)."""
     if not create and not settings.warehouse_path.exists():
         raise _no_warehouse(settings)
     try:
@@ -75,7 +77,7 @@ def writer(
                 raise SchemaError(f"cannot open {settings.warehouse_path}: {exc}") from exc
             ok = False
             try:
-                schema.upgrade(con, progress)
+                schema.upgrade(con, progress, move_out)
                 version = schema.current_version(con)
                 yield con
                 con.execute("CHECKPOINT")
@@ -91,12 +93,16 @@ def writer(
         raise mapped from exc
 
 
-def publish_now(settings: Settings, progress: Progress | None = None) -> publish.Snapshot | None:
+def publish_now(
+    settings: Settings,
+    progress: Progress | None = None,
+    move_out: schema.MoveOut | None = None,
+) -> publish.Snapshot | None:
     """Upgrade the live warehouse and publish it (``sentinel db upgrade`` and the first read
     after an upgrade of Sentinel); None when there is no warehouse yet."""
     if not settings.warehouse_path.exists():
         return None
-    with writer(settings, progress, publish_snapshot=True):
+    with writer(settings, progress, publish_snapshot=True, move_out=move_out):
         pass
     path = publish.current(settings)
     seqs = publish.snapshots(settings)
