@@ -1,7 +1,17 @@
-"""How early are injected hazards alerted, and how many alerts are not tied to any hazard?
+"""How early are injected hazards raised, as how many signals, and how many alerts and signals
+are not tied to any hazard?
 
     python -m bench.alerts --home DIR [--truth DIR/ground_truth.json] [--out FILE.md]
                            [--from 2026-W30] [--to 2026-W47] [--label NAME]
+
+**Signals** (what analysts triage): per hazard, how many distinct signals were tied to it from
+its onset on (the goal: exactly one) and the delay from the onset to the first week an active
+signal was tied to it; per week, the active signals (new / ongoing / reopened) and how many are
+tied to no hazard. A signal-week is tied to a hazard when one of its member alerts that week is
+(the alert rule below) or when its evidence (``signal_weeks.case_keys``) shares a case with the
+hazard.
+
+**Alerts** (what the detectors raise), as before:
 
 Reads the ``alerts`` table of DIR's published snapshot (the session helper's ``reader``) and the
 generator's ground
@@ -107,6 +117,107 @@ def evaluate(
     return pd.DataFrame(hazard_rows), per_week
 
 
+def evaluate_signals(
+    signals: pd.DataFrame,
+    members: pd.DataFrame,
+    alerts: pd.DataFrame,
+    truth: dict,
+    weeks: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per hazard: signals tied from its onset, first tied week, delay; per week: active
+    signals and untied ones)."""
+    active = signals[signals["status"].isin(("new", "ongoing", "reopened"))]
+    active = active[active["week"].isin(weeks)]
+    by_alert = alerts.set_index(["week", "alert_id"]).to_dict("index")
+    member_rows: dict[tuple[str, str], list[dict]] = {}
+    for m in members.to_dict("records"):
+        row = by_alert.get((m["week"], m["alert_id"]))
+        if row is not None:
+            member_rows.setdefault((m["week"], m["signal_id"]), []).append(
+                {**row, "week": m["week"], "alert_id": m["alert_id"]}
+            )
+    records = active.to_dict("records")
+    tied_any = [False] * len(records)
+    rows = []
+    for hazard in truth["hazards"]:
+        keys = {f"{h}/{c}" for h, c in hazard["cases"]}
+        onset = week_ordinal(hazard["onset_week"])
+        tied_ids: list[str] = []
+        first = None
+        for i, signal in enumerate(records):
+            own = member_rows.get((signal["week"], signal["signal_id"]), [])
+            shared = set(json.loads(signal["case_keys"] or "[]")) & keys
+            if not (shared or any(_ties(a, hazard, keys) for a in own)):
+                continue
+            tied_any[i] = True
+            if week_ordinal(signal["week"]) < onset:
+                continue
+            if signal["signal_id"] not in tied_ids:
+                tied_ids.append(signal["signal_id"])
+            if first is None or week_ordinal(signal["week"]) < week_ordinal(first["week"]):
+                first = signal
+        delay = week_ordinal(first["week"]) - onset if first else None
+        rows.append(
+            {
+                "hazard": hazard["id"],
+                "category": hazard["category_code"],
+                "onset": hazard["onset_week"],
+                "signals": len(tied_ids),
+                "signal_ids": ", ".join(tied_ids),
+                "first_signal": first["week"] if first else None,
+                "delay_weeks": delay,
+                "on_time": delay is not None and delay <= MAX_DELAY,
+            }
+        )
+    active = active.assign(tied=tied_any)
+    per_week = (
+        active.groupby("week")
+        .agg(signals=("signal_id", "size"), untied=("tied", lambda t: int((~t).sum())))
+        .reindex(weeks, fill_value=0)
+        .reset_index()
+    )
+    untied = active[~active["tied"]]
+    per_week["untied_signals"] = [
+        ", ".join(f"{s}:{a}" for s, a in zip(g["signal_id"], g["anchor"], strict=True))
+        for g in (untied[untied["week"] == w] for w in weeks)
+    ]
+    return pd.DataFrame(rows), per_week
+
+
+def signal_markdown(hazards: pd.DataFrame, per_week: pd.DataFrame, label: str) -> str:
+    lines = [
+        f"## Signals vs ground truth: {label}",
+        "",
+        "| hazard | category | onset | signals | first signal | delay (weeks) | signal ids |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for h in hazards.to_dict("records"):
+        delay = "never" if pd.isna(h["delay_weeks"]) else str(int(h["delay_weeks"]))
+        first = h["first_signal"] if isinstance(h["first_signal"], str) else "-"
+        lines.append(
+            f"| {h['hazard']} | {h['category']} | {h['onset']} | {h['signals']} | {first} | "
+            f"{delay} | {h['signal_ids']} |"
+        )
+    exactly_one = int((hazards["signals"] == 1).sum())
+    untied = per_week["untied"]
+    lines += [
+        "",
+        f"Exactly one signal: {exactly_one}/{len(hazards)} hazards. On time (<= {MAX_DELAY} "
+        f"weeks): {int(hazards['on_time'].sum())}/{len(hazards)}. Active signals per week: "
+        f"mean {per_week['signals'].mean():.2f}, max {int(per_week['signals'].max())}. Untied "
+        f"signals per week: mean {untied.mean():.2f}, max {int(untied.max())}; total "
+        f"{int(untied.sum())}.",
+        "",
+        "| week | active signals | not tied to a hazard | untied signals |",
+        "|---|---|---|---|",
+    ]
+    for r in per_week.to_dict("records"):
+        lines.append(
+            f"| {r['week']} | {r['signals']} | {r['untied']} | {r['untied_signals'] or ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def markdown(hazards: pd.DataFrame, per_week: pd.DataFrame, label: str) -> str:
     lines = [
         f"## Alerts vs ground truth: {label}",
@@ -174,12 +285,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with reader(settings) as con:  # the published snapshot, like every reader
             alerts = con.execute("SELECT * FROM alerts").df()
+            signals = con.execute("SELECT * FROM signal_weeks").df()
+            members = con.execute("SELECT * FROM signal_alerts").df()
     except SentinelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     weeks = week_range(args.week_from, args.week_to)
+    label = args.label or str(args.home)
+    signal_hazards, signal_weeks = evaluate_signals(signals, members, alerts, truth, weeks)
     hazards, per_week = evaluate(alerts, truth, weeks)
-    text = markdown(hazards, per_week, args.label or str(args.home))
+    text = (
+        signal_markdown(signal_hazards, signal_weeks, label)
+        + "\n"
+        + markdown(hazards, per_week, label)
+    )
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@
 (:func:`pipeline.appdb.audit.append`, in the caller's transaction) with ``details["row"] =
 {"table", "id", "hash"}`` and stores the entry's sequence number and the hash on the row. The
 hash is the SHA-256 of the row's content (every column but ``audit_seq`` and ``row_hash``,
-canonical JSON). The database refuses UPDATE and DELETE on these tables (triggers of migration
+canonical JSON). The database refuses updates and deletions on these tables (triggers of migration
 0002); :func:`verify_rows` finds what someone changes anyway (after dropping the triggers): a
 row whose content no longer matches its entry, a row without an entry (inserted behind the
 application's back) and an entry whose row is gone (deleted).

@@ -11,7 +11,7 @@ import getpass
 from dataclasses import dataclass
 
 from pipeline import reference
-from pipeline.appdb import accounts, audit, auth, schema
+from pipeline.appdb import accounts, audit, auth, records, schema
 from pipeline.appdb.accounts import UserView
 from pipeline.appdb.audit import Actor, ChainHead, ChainReport
 from pipeline.appdb.db import AppDB
@@ -186,8 +186,11 @@ def create_demo_users(db: AppDB, settings: Settings, actor: Actor) -> list[DemoU
 
 
 def verify_audit(db: AppDB, expected_head: ChainHead | None = None) -> ChainReport:
+    """The hash chain, and every audited row (triage, follow-ups, notices) against its entry."""
     with db.transaction() as session:
-        return audit.verify_chain(session, expected_head)
+        report = audit.verify_chain(session, expected_head)
+        report.problems.extend(records.verify_rows(session))
+        return report
 
 
 def audit_head(db: AppDB) -> ChainHead:

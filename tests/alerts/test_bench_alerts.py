@@ -76,3 +76,54 @@ def test_delays_ties_and_untied_counts() -> None:
     text = markdown(hazards, per_week, "test")
     assert "| HZ01 | HA01 | step | 2026-W37 | 2026-W38 | 1 |" in text
     assert "On time (<= 2 weeks): 2/2 hazards" in text
+
+
+def test_signals_per_hazard_delay_and_untied_signals() -> None:
+    from bench.alerts.run import evaluate_signals, signal_markdown
+
+    def signal(week: str, sid: str, status: str, keys: list[str], anchor: str) -> dict:
+        return {
+            "week": week,
+            "signal_id": sid,
+            "status": status,
+            "anchor": anchor,
+            "case_keys": json.dumps(keys),
+        }
+
+    alerts = pd.DataFrame(
+        [
+            _alert("2026-W38", "pattern", "HA01-P005", "HA01", ["GZ001/c1"]),
+            _alert("2026-W39", "category", "HA01", "HA01", []),
+            _alert("2026-W42", "new_term", "自热火锅", "FD01", [], term="自热火锅"),
+            _alert("2026-W42", "category", "TX02", "TX02", ["GZ001/x"]),
+        ]
+    )
+    signals = pd.DataFrame(
+        [
+            signal("2026-W38", "S1", "new", ["GZ001/c1"], "HA01"),
+            signal("2026-W39", "S1", "ongoing", ["GZ001/c1", "SH001/c2"], "HA01"),
+            signal("2026-W40", "S1", "quiet", ["GZ001/c1", "SH001/c2"], "HA01"),  # not active
+            signal("2026-W41", "S2", "new", ["SH001/c2"], "HA01"),  # a second signal for HZ01
+            signal("2026-W42", "S3", "new", [], "FD01"),  # tied by its term member
+            signal("2026-W42", "S4", "new", ["GZ001/x"], "TX02"),  # untied
+        ]
+    )
+    members = pd.DataFrame(
+        [
+            {"week": "2026-W38", "signal_id": "S1", "alert_id": "pattern|HA01-P005"},
+            {"week": "2026-W39", "signal_id": "S1", "alert_id": "category|HA01"},
+            {"week": "2026-W42", "signal_id": "S3", "alert_id": "new_term|自热火锅"},
+            {"week": "2026-W42", "signal_id": "S4", "alert_id": "category|TX02"},
+        ]
+    )
+    weeks = [f"2026-W{w}" for w in range(36, 43)]
+    hazards, per_week = evaluate_signals(signals, members, alerts, TRUTH, weeks)
+    by = hazards.set_index("hazard")
+    assert by.loc["HZ01", "signals"] == 2 and by.loc["HZ01", "signal_ids"] == "S1, S2"
+    assert by.loc["HZ01", "delay_weeks"] == 1 and by.loc["HZ05", "delay_weeks"] == 1
+    assert by.loc["HZ05", "signals"] == 1
+    week = per_week.set_index("week")
+    assert week.loc["2026-W40", "signals"] == 0  # quiet signals are not active
+    assert week.loc["2026-W42", "signals"] == 2 and week.loc["2026-W42", "untied"] == 1
+    text = signal_markdown(hazards, per_week, "test")
+    assert "Exactly one signal: 1/2 hazards" in text

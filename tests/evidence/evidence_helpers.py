@@ -1,4 +1,4 @@
-"""Shared by tests/evidence and tests/notices: an alert over the small network's hostile cases,
+"""Shared by tests/evidence and tests/notices: a signal over the small network's hostile cases,
 and a byte scan for clear-text identifiers."""
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ import zipfile
 from pathlib import Path
 
 HOSTILE_ALERT = "AHOSTILE0001"
+HOSTILE_SIGNAL = "SHOSTILE0001"
 HOSTILE_KEYS = ["GZ001/HOSTILE1", "GZ001/HOSTILE2", "GZ001/HOSTILE3"]
 
 
-def add_hostile_alert(settings) -> str:  # type: ignore[no-untyped-def]
-    """A hand-made alert (week 2026-W47) whose cases are the three hostile-text cases."""
+def add_hostile_signal(settings) -> str:  # type: ignore[no-untyped-def]
+    """A hand-made alert (week 2026-W47) whose cases are the three hostile-text cases, and a
+    hand-made signal holding it."""
     from pipeline.storage.session import writer
 
     with writer(settings) as con:
@@ -29,7 +31,32 @@ def add_hostile_alert(settings) -> str:  # type: ignore[no-untyped-def]
                     0.001, 0.01, 'new', 1, 'GZ001', 0, 3, 0, 0.1, 99, ?, ?)""",
             [HOSTILE_ALERT, json.dumps(HOSTILE_KEYS), params],
         )
-    return HOSTILE_ALERT
+        subjects = [
+            {
+                "alert_type": "category",
+                "subject": "HA01",
+                "category": "HA01",
+                "pattern_id": None,
+                "region": None,
+                "term": None,
+            }
+        ]
+        con.execute(
+            """
+            INSERT INTO signal_weeks VALUES ('2026-W47', ?, 'new', 'HA01', 'HA01', '["HA01"]',
+                '2026-W47', '2026-W47', '2026-W47', 0, 1, ?, ?, '["auto-offset"]', 'category',
+                3, 1, 'GZ001', 0, 3, 0, 0.1, 99, ?)""",
+            [
+                HOSTILE_SIGNAL,
+                json.dumps([HOSTILE_ALERT]),
+                json.dumps(subjects),
+                json.dumps(HOSTILE_KEYS),
+            ],
+        )
+        con.execute(
+            "INSERT INTO signal_alerts VALUES ('2026-W47', ?, ?)", [HOSTILE_SIGNAL, HOSTILE_ALERT]
+        )
+    return HOSTILE_SIGNAL
 
 
 def identifier_needles(settings) -> dict[str, bytes]:  # type: ignore[no-untyped-def]

@@ -115,7 +115,7 @@ def test_dom_has_the_sections_and_hostile_text_is_text(rendered: dict, lang: str
         for tag, attrs in dom.tags
         if tag == "section" and "alert" in (attrs.get("class") or "")
     ]
-    assert alerts and all(a.startswith("alert-A") for a in alerts)
+    assert alerts and all(a.startswith("signal-S") for a in alerts)
     assert sum(1 for tag, _ in dom.tags if tag == "svg") >= len(alerts)
     tags = [tag for tag, _ in dom.tags]
     # The page has no script at all, and the narrative's <img onerror> never became one.

@@ -23,7 +23,9 @@ def outputs(small_network, tmp_path_factory: pytest.TempPathFactory) -> list[Pat
     return [*weekly.values(), *quarterly.values()]
 
 
-def test_every_alert_of_the_week_is_reported(small_network, outputs: list[Path]) -> None:  # type: ignore[no-untyped-def]
+def test_every_alert_of_the_week_is_reported_under_its_signal(
+    small_network, outputs: list[Path]
+) -> None:  # type: ignore[no-untyped-def]
     from pipeline.storage.warehouse import connect
 
     con = connect(small_network.warehouse_path, read_only=True)
@@ -34,12 +36,20 @@ def test_every_alert_of_the_week_is_reported(small_network, outputs: list[Path])
                 "SELECT alert_id FROM alerts WHERE week = '2026-W47' AND status <> 'resolved'"
             ).fetchall()
         }
+        signals = {
+            s
+            for (s,) in con.execute(
+                "SELECT signal_id FROM signal_weeks WHERE week = '2026-W47' AND rank IS NOT NULL"
+            ).fetchall()
+        }
     finally:
         con.close()
     data = json.loads(next(p for p in outputs if p.suffix == ".json").read_text("utf-8"))
-    assert {a["alert_id"] for a in data["alerts"]} == active
+    assert {s["signal_id"] for s in data["signals"]} == signals
+    assert {m["alert_id"] for s in data["signals"] for m in s["members"]} == active
     html = next(p for p in outputs if p.name.endswith("-zh.html")).read_text("utf-8")
-    assert all(f'id="alert-{a}"' in html for a in active)
+    assert all(f'id="signal-{s}"' in html for s in signals)
+    assert all(a in html for a in active)
     hospitals = {r["hospital_code"] for r in data["network_health"]["hospitals"]}
     assert len(hospitals) >= 4
 

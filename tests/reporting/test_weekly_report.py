@@ -1,21 +1,22 @@
-"""The weekly report on the tiny warehouse: content, ranking, determinism, inert hostile text,
-no identifiers, no external resources, triage and follow-up results."""
+"""The weekly report on the tiny warehouse: signals in rank order, what each says (numbers and
+words), determinism, inert hostile text, no identifiers, no external resources, the two triage
+facets and follow-up results read from the application database."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
-from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from triage_people import add_people_to_home
 
 from pipeline.config import Settings
 from pipeline.reporting.weekly import MAX_EXAMPLES, ReportError
+from pipeline.services import triage
 from pipeline.services.reporting import weekly as write_weekly_report
-from pipeline.storage.session import writer
 from pipeline.storage.warehouse import connect
 
 from .tinydata import HOSTILE
@@ -86,47 +87,77 @@ def test_paths_and_languages(report: dict[str, Path]) -> None:
     assert "Weekly product-injury hazard report" in report["en"].read_text(encoding="utf-8")
 
 
-def test_summary_follows_detector_rank_and_every_alert_has_its_section(
+def test_summary_follows_signal_rank_and_every_signal_has_its_section(
     tiny: Settings, report: dict[str, Path]
 ) -> None:
     con = connect(tiny.warehouse_path, read_only=True)
     try:
         expected = [
-            a
-            for (a,) in con.execute(
-                "SELECT alert_id FROM alerts WHERE week = ? AND status <> 'resolved' ORDER BY rank",
+            s
+            for (s,) in con.execute(
+                "SELECT signal_id FROM signal_weeks WHERE week = ? AND rank IS NOT NULL "
+                "ORDER BY rank",
                 [WEEK],
             ).fetchall()
         ]
+        live_alerts = con.execute(
+            "SELECT count(*) FROM alerts WHERE week = ? AND status <> 'resolved'", [WEEK]
+        ).fetchone()[0]
     finally:
         con.close()
     data = json.loads(report["json"].read_text(encoding="utf-8"))
-    assert [a["alert_id"] for a in data["alerts"]] == expected and expected
+    assert [s["signal_id"] for s in data["signals"]] == expected and expected
+    assert sum(len(s["members"]) for s in data["signals"]) == live_alerts  # none dropped
     html = report["en"].read_text(encoding="utf-8")
     summary = html[html.index('id="summary"') : html.index('class="alert"')]
-    assert [m for m in re.findall(r'href="#alert-(A[0-9a-f]+)"', summary)] == expected
-    for alert_id in expected:
-        assert f'<section class="alert" id="alert-{alert_id}">' in html
+    assert re.findall(r'href="#signal-(S[0-9a-f]+)"', summary) == expected
+    for signal_id in expected:
+        assert f'<section class="alert" id="signal-{signal_id}">' in html
     assert 'id="network-health"' in html and "Monitoring-site supervision" in html
 
 
-def test_each_alert_explains_itself(report: dict[str, Path]) -> None:
+def test_each_signal_explains_itself(report: dict[str, Path]) -> None:
     data = json.loads(report["json"].read_text(encoding="utf-8"))
     html = report["en"].read_text(encoding="utf-8")
-    top = data["alerts"][0]
-    assert top["subject"] == "HA01" and top["observed"] > top["threshold"]
+    top = data["signals"][0]
+    assert top["category"] == "HA01"
+    lead = top["lead"]
+    assert lead["alert_type"] in ("category", "pattern", "category_region")
+    assert lead["observed"] > lead["threshold"] and isinstance(lead["observed"], int)
     assert len(top["trend"]) == 26 and top["trend"][-1]["alarm"]
-    assert top["trend"][-1]["upper"] == pytest.approx(top["threshold"])
+    assert top["trend"][-1]["upper"] == pytest.approx(lead["threshold"])
     assert min(top["n_cases"], 5) <= len(top["examples"]) <= MAX_EXAMPLES
     assert sum(h["n"] for h in top["hospitals"]) == top["n_cases"]
+    assert sum(r["signal_cases"] for r in top["trend"]) <= top["n_cases"]
     assert top["risk"]["level"] in {"serious", "high", "medium", "low"}
-    assert (
-        top["evidence_command"] == f"sentinel evidence-pack --alert {top['alert_id']} --week {WEEK}"
+    assert top["evidence_command"] == (
+        f"sentinel evidence-pack --signal {top['signal_id']} --week {WEEK}"
     )
     assert top["evidence_command"] in html
-    assert html.count("<svg") >= len(data["alerts"])
-    assert "HA01 Rice cooker" in html and top["method"] in html
-    assert "Not triaged yet." in html
+    assert html.count("<svg") >= len(data["signals"])
+    assert "HA01 Rice cooker" in html
+    assert f"{top['onset_week']} to {WEEK}: {top['n_cases']} cases" in html
+    assert "Not triaged yet." in html and "No follow-up ordered." in html
+
+
+def test_numbers_and_words_not_codes_and_dumps(report: dict[str, Path]) -> None:
+    """Issue 15: `threshold 0.0`, `obs / exp 2 / 0.0`, a headline count that disagreed with
+    the explanation, `p = –` and a raw JSON dump of the detector parameters."""
+    data = json.loads(report["json"].read_text(encoding="utf-8"))
+    for lang in ("en", "zh"):
+        html = report[lang].read_text(encoding="utf-8")
+        assert "p = –" not in html and "p = —" not in html and "p=–" not in html
+        assert '"alpha"' not in html and "&#34;alpha&#34;" not in html and "{&#34;" not in html
+        assert "threshold 0.0" not in html and "/ 0.0" not in html
+    html = report["en"].read_text(encoding="utf-8")
+    assert "Detector settings: Weekly test auto-offset" in html
+    for signal in data["signals"]:
+        for member in signal["members"]:
+            # Every count is an integer; the sentence names the count and its span.
+            assert isinstance(member["observed"], int) and isinstance(member["n_cases"], int)
+            if member["alarm_from"] is not None:
+                assert f"had {member['observed']} case" in html
+                assert f"the alarm starts at {member['alarm_from']} case" in html
 
 
 def test_hostile_text_is_inert_and_nothing_is_loaded(report: dict[str, Path]) -> None:
@@ -164,46 +195,46 @@ def test_same_data_same_bytes(tiny: Settings, report: dict[str, Path], tmp_path:
         assert again[key].read_bytes() == report[key].read_bytes(), key
 
 
-def test_triage_decision_and_followup_results_appear(tiny: Settings, tmp_path: Path) -> None:
-    store = pytest.importorskip("pipeline.triage.store")
+def test_triage_facets_and_followup_results_appear(tiny: Settings, tmp_path: Path) -> None:
     shutil.copy(tiny.warehouse_path, tmp_path / "warehouse.duckdb")
     settings = tiny.with_overrides(home=tmp_path)
-    with writer(settings) as con:
-        alert_id, keys = con.execute(
-            "SELECT alert_id, case_keys FROM alerts WHERE week = ? AND rank = 1", [WEEK]
+    people = add_people_to_home(settings)
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        signal_id, keys = con.execute(
+            "SELECT signal_id, case_keys FROM signal_weeks WHERE week = ? AND rank = 1", [WEEK]
         ).fetchone()
-        case = json.loads(keys)[0]
-        written = store.record_decision(
-            con,
-            alert_id,
-            "follow_up",
-            "analyst.li",
-            "check the lid <b>latch</b>",
-            week=WEEK,
-            cases=[case],
-            at=datetime(2026, 5, 12, 9, 0),
-        )
-        store.record_followup_result(
-            con,
-            written["followup_ids"][0],
-            reached=True,
-            actor="officer.wang",
-            conclusion="lid latch broke; batch B-2026-04 =SUM(1)",
-            product_role="caused",
-            brand="厨乐宝",
-            model="CL-5",
-            batch="B-2026-04",
-            at=datetime(2026, 5, 14, 9, 0),
-        )
+    finally:
+        con.close()
+    case = json.loads(keys)[0]
+    triage.decide(settings, people["li.analyst"], signal_id, "confirm", "clear step <b>rise</b>")
+    ordered = triage.order_followups(
+        settings, people["li.analyst"], signal_id, [case], "check the lid <b>latch</b>"
+    )
+    triage.record_result(
+        settings,
+        people["wang.supervisor"],
+        ordered[0].followup_id,
+        reached=True,
+        conclusion="lid latch broke; batch B-2026-04 =SUM(1)",
+        product_role="caused",
+        brand="厨乐宝",
+        model="CL-5",
+        batch="B-2026-04",
+    )
     paths = write_weekly_report(settings, WEEK, langs=("en",))
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
-    top = data["alerts"][0]
-    assert top["triage"]["decision"] == "follow_up" and top["triage"]["actor"] == "analyst.li"
+    top = data["signals"][0]
+    # The follow-up did not replace the confirmation: two facets.
+    assert top["triage"]["decision"] == "confirm" and top["triage"]["actor"] == "li.analyst"
+    assert top["investigation"] == {"state": "complete", "ordered": 1, "completed": 1, "overdue": 0}
     assert top["followups"][0]["status"] == "completed"
     assert top["followups"][0]["product_role"] == "caused"
     html = paths["en"].read_text(encoding="utf-8")
-    assert "check the lid &lt;b&gt;latch&lt;/b&gt;" in html and "<b>latch" not in html
+    assert "clear step &lt;b&gt;rise&lt;/b&gt;" in html and "<b>rise" not in html
     assert "lid latch broke" in html and "厨乐宝 / CL-5 / B-2026-04" in html
+    assert "the product caused the injury" in html
+    assert "confirmed by li.analyst" in html and "follow-up complete: 1 of 1" in html
 
 
 def test_bad_input_is_refused(tiny: Settings) -> None:

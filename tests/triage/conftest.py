@@ -1,20 +1,37 @@
-"""A tiny hand-made warehouse: a handful of cases and two weeks of alerts."""
+"""A tiny hand-made warehouse (a handful of coded cases, three weeks of alerts and their
+signals) and an application database with an analyst, two supervisors and a coder, on SQLite
+and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from appdb_urls import BACKENDS, url_for
+from triage_people import add_people
+
+from pipeline.appdb import schema
+from pipeline.appdb.db import AppDB
 
 
-def _alert(week: str, alert_id: str, keys: list[str], status: str = "new", rank: int = 1) -> dict:
+def _alert(
+    week: str,
+    alert_id: str,
+    keys: list[str],
+    status: str = "new",
+    rank: int = 1,
+    category: str = "HA01",
+) -> dict:
     return {
         "week": week,
         "alert_id": alert_id,
         "alert_type": "category",
-        "subject": "HA01",
-        "category": "HA01",
+        "subject": category,
+        "category": category,
         "pattern_id": None,
         "region": None,
         "term": None,
@@ -38,9 +55,18 @@ def _alert(week: str, alert_id: str, keys: list[str], status: str = "new", rank:
     }
 
 
+CASES = [
+    ("GZ001", "C1", "HA01", "2026-W10"),
+    ("GZ001", "C2", "HA01", "2026-W10"),
+    ("SH001", "C3", "HA01", "2026-W10"),
+    ("SH001", "C9", "TY04", "2026-W11"),
+]
+
+
 @pytest.fixture
 def tiny_con(tmp_path):
-    from pipeline.alerts.weekly import ALERT_COLUMNS
+    """Signals of the tiny warehouse: S(HA01) with A1 in W10-W11, S(TY04) with A2 in W11."""
+    from pipeline.alerts.weekly import ALERT_COLUMNS, build_signals
     from pipeline.storage.schema import initialise
     from pipeline.storage.warehouse import connect
 
@@ -57,36 +83,82 @@ def tiny_con(tmp_path):
                 "submission_id": "S1",
                 "source_row": i,
                 "received_at": pd.Timestamp("2026-03-10"),
-                "visit_week": "2026-W10",
+                "visit_week": week,
+                "visit_datetime": pd.Timestamp("2026-03-03")
+                if week == "2026-W10"
+                else (pd.Timestamp("2026-03-10")),
                 "narrative": "scalded by kettle",
                 "severity": "moderate",
                 "outcome": "admitted",
+                "product_category": category,
             }
-            for i, (h, c) in enumerate(
-                [("GZ001", "C1"), ("GZ001", "C2"), ("SH001", "C3"), ("SH001", "C9")]
-            )
+            for i, (h, c, category, week) in enumerate(CASES)
         ]
     )
     con.register("_c", cases)
     con.execute("INSERT INTO cases BY NAME SELECT * FROM _c")
+    con.execute("""INSERT INTO case_coding BY NAME SELECT hospital_code, case_id,
+        version AS case_version, product_category AS category_code, true AS product_involved,
+        'hospital' AS source, 'tiny' AS model_name, 'v0' AS model_version,
+        product_category AS model_category, false AS needs_review, 'hospital_code' AS reason,
+        'x' AS input_hash, received_at AS coded_at FROM _c""")
     con.unregister("_c")
     alerts = pd.DataFrame(
         [
             _alert("2026-W10", "A1", ["GZ001/C1", "GZ001/C2", "SH001/C3"]),
             _alert("2026-W11", "A1", ["GZ001/C1", "GZ001/C2", "SH001/C3"], status="ongoing"),
-            _alert("2026-W11", "A2", ["SH001/C9"], rank=2),
+            _alert("2026-W11", "A2", ["SH001/C9"], rank=2, category="TY04"),
             _alert("2026-W12", "A1", ["GZ001/C1"], status="resolved"),
         ]
     ).reindex(columns=ALERT_COLUMNS)
     con.register("_a", alerts)
     con.execute("INSERT INTO alerts BY NAME SELECT * FROM _a")
     con.unregister("_a")
+    build_signals(con)
     yield con
     con.close()
 
 
+@pytest.fixture(scope="session")
+def appdb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An upgraded SQLite application database, copied by each test (Alembic once)."""
+    path = tmp_path_factory.mktemp("appdb-template") / "app.db"
+    schema.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def tiny_home(tiny_con, tmp_path):
-    """SENTINEL_HOME holding the tiny warehouse, closed so the CLI can open it."""
+def tiny_home(tiny_con, tmp_path, appdb_template) -> Path:
+    """SENTINEL_HOME holding the tiny warehouse (closed so the CLI can open it) and an
+    application database with the test users."""
     tiny_con.close()
+    shutil.copy(appdb_template, tmp_path / "app.db")
+    db = AppDB(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        add_people(db)
+    finally:
+        db.dispose()
     return tmp_path
+
+
+@pytest.fixture(params=BACKENDS)
+def app_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from url_for(request.param, tmp_path)
+
+
+@pytest.fixture
+def db(app_db_url: str, appdb_template: Path, tmp_path: Path) -> Iterator[AppDB]:
+    if app_db_url.startswith("sqlite"):
+        shutil.copy(appdb_template, tmp_path / "app.db")
+    else:
+        schema.upgrade(app_db_url)
+    database = AppDB(app_db_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def people(db: AppDB) -> dict:
+    return add_people(db)
