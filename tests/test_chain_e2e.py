@@ -4,7 +4,8 @@
 shared small network: ingest_daily -> code_and_cluster -> detect_weekly -> report_weekly ->
 evidence_pack, each a real ``dag.test()`` run on a migrated SQLite metadata DB. The
 ``small_network`` fixture built the same network through plain library calls, so the two
-warehouses must agree, and the evidence pack of the top alert must be byte-identical.
+warehouses must agree (alerts and signals included), and the evidence pack of the week's top
+signal must be byte-identical.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ COMPARED = (
     "hazard_patterns",
     "case_patterns",
     "alerts",
+    "alert_series",
+    "signal_weeks",
+    "signal_alerts",
 )
 
 
@@ -126,14 +130,20 @@ def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
     for value in HOSTILE_IDENTIFIERS.values():
         assert value.encode() not in everything
 
-    # Same request through the library on the network built without Airflow: same bytes.
-    from pipeline.evidence.pack import top_alert
+    # The pack of the week's top signal, with its versioned name; printed by the job.
+    from pipeline.alerts.signal_store import top_signal
     from pipeline.services import evidence
     from pipeline.storage.session import reader
 
     with reader(small_network) as con:
-        top = top_alert(con, DETECT_WEEKS[-1])
+        top = top_signal(con, DETECT_WEEKS[-1])
+    assert pack.name.startswith(f"evidence-{top['signal_id']}-{top['week']}-")
+    assert "evidence pack of the top signal" in proc.stdout
+    rows = zipfile.ZipFile(pack).read("cases.csv").decode("utf-8-sig").strip().splitlines()
+    assert len(rows) - 1 == top["n_cases"]  # every case since the signal's onset
+
+    # Same request through the library on the network built without Airflow: same bytes.
     again = evidence.build(
-        small_network, alert_id=top["alert_id"], week=top["week"], out=tmp_path / "library.zip"
+        small_network, signal_id=top["signal_id"], week=top["week"], out=tmp_path / "library.zip"
     ).path
     assert again.read_bytes() == pack.read_bytes()

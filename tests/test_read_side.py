@@ -170,6 +170,26 @@ def test_readers_succeed_while_another_process_writes(held, tmp_path):
     pack = _sentinel(held, "evidence-pack", "--week", week, "--out", str(tmp_path / "p.zip"))
     assert pack.returncode == 0, pack.stderr[-2000:]
     assert (tmp_path / "p.zip").exists()
+    # Triage reads the snapshot and writes the application database: it never waits either.
+    from triage_people import add_people_to_home
+
+    add_people_to_home(held)
+    signals = _sentinel(held, "signals", "list", "--week", week, "--json")
+    assert signals.returncode == 0, signals.stderr[-2000:]
+    first = json.loads(signals.stdout)[0]["signal_id"]
+    decided = _sentinel(
+        held,
+        "signals",
+        "decide",
+        first,
+        "--decision",
+        "watch",
+        "--reason",
+        "r",
+        "--as",
+        "li.analyst",
+    )
+    assert decided.returncode == 0, decided.stderr[-2000:]
 
 
 @pytest.mark.parametrize(
@@ -179,7 +199,7 @@ def test_readers_succeed_while_another_process_writes(held, tmp_path):
         ("detect", "--week", "2026-W47"),
         ("coding", "run"),
         ("patterns", "refresh"),
-        ("alerts", "triage", "A0", "--decision", "watch", "--reason", "r", "--actor", "x"),
+        ("db", "upgrade"),
     ],
 )
 def test_writers_wait_then_exit_busy_in_one_line(held, args):
