@@ -4,7 +4,7 @@
 old code ingested, coded, clustered, detected (four weeks) and triaged (see ``make.py`` there
 for how it was made). The test imports it, runs ``sentinel db upgrade``, and checks that every
 table keeps its rows and their content (the triage tables move to the application database,
-schema 5: every row of them is accounted for there, and the audit chain verifies), that the
+schema 6: every row of them is accounted for there, and the audit chain verifies), that the
 schema is the latest with no drift, that the readers work on it, and that re-detecting its last
 week with today's code gives the very alerts the old code stored (the detectors did not
 change).

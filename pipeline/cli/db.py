@@ -27,10 +27,10 @@ def upgrade(
         "--as",
         envvar="SENTINEL_USER",
         help="The Sentinel user recorded as importing the warehouse's old triage records "
-        "(schema 5); default: the operating-system account, as os:<login>.",
+        "(schema 6); default: the operating-system account, as os:<login>.",
     ),
 ) -> None:
-    """Apply pending migrations (each in one transaction), then publish a snapshot. Schema 5
+    """Apply pending migrations (each in one transaction), then publish a snapshot. Schema 6
     first moves the warehouse's triage records to the application database."""
     from pipeline.services import accounts, db
 

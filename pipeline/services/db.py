@@ -48,7 +48,7 @@ def upgrade(
 ) -> dict:
     """Apply pending migrations (each in one transaction) and publish a snapshot.
 
-    Schema 5 moves the warehouse's triage records to the application database: they are copied
+    Schema 6 moves the warehouse's triage records to the application database: they are copied
     there first (recorded as imported by ``actor``, default the operating-system account) and
     the warehouse tables are dropped only once every row is accounted for."""
     from pipeline.services import accounts, triage

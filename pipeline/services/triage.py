@@ -263,7 +263,7 @@ def _missing(value: object) -> bool:
         return False
 
 
-# ---- moving the warehouse's triage tables (schema 5) ---------------------------------------
+# ---- moving the warehouse's triage tables (schema 6) ---------------------------------------
 
 
 def legacy_move_out(settings: Settings, actor: Actor) -> MoveOut:

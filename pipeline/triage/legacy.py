@@ -1,6 +1,6 @@
-"""Moving the triage records of a warehouse from before schema 5 into the application database.
+"""Moving the triage records of a warehouse from before schema 6 into the application database.
 
-Until schema 4 the warehouse held ``alert_triage``, ``followups``, ``followup_results`` and
+Until schema 5 the warehouse held ``alert_triage``, ``followups``, ``followup_results`` and
 ``audit_log``, keyed by alert and with a free-text actor. :func:`import_legacy` copies every row
 (nothing is dropped; ``sentinel db upgrade`` drops the tables only afterwards):
 

@@ -1,4 +1,4 @@
--- Schema 4: signals, the alerts of one hazard grouped (written by pipeline.alerts.signals through
+-- Schema 5: signals, the alerts of one hazard grouped (written by pipeline.alerts.signals through
 -- pipeline.alerts.weekly.run_weeks, like the alerts of the same week; docs/detection.md).
 --
 -- signal_weeks: one row per (week, signal) for every signal that is open that week or resolves
