@@ -180,10 +180,12 @@ def alert_sentence(alert: dict, lang: str, labels: Labels | None = None) -> str:
     p, q = fmt_p(alert.get("pvalue")), fmt_p(alert.get("qvalue"))
     stats = ""
     if p is not None:
+        p_part = f"p < {p[1:]}" if p.startswith("<") else f"p = {p}"
+        q_part = "" if q is None else (f"q < {q[1:]}" if q.startswith("<") else f"q = {q}")
         stats = (
-            f"（p = {p}" + (f"，q = {q}" if q else "") + "）"
+            f"（{p_part}" + (f"，{q_part}" if q_part else "") + "）"
             if lang == "zh"
-            else (f" (p = {p}" + (f", q = {q}" if q else "") + ")")
+            else f" ({p_part}" + (f", {q_part}" if q_part else "") + ")"
         )
     if method in SERIES_METHODS + RISE_METHODS:
         start = alarm_from(alert)

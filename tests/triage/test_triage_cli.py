@@ -88,6 +88,17 @@ def test_triage_workflow_through_the_cli(tiny_home) -> None:
     assert owner == {"A1": ha01, "A2": ty04}
     shown_alert = _run(tiny_home, "alerts", "show", "A1", "--week", "2026-W11")
     assert shown_alert.exit_code == 0 and ha01 in shown_alert.stdout
+    # Issue 15: `alerts list` showed `threshold 0.0`, `obs / exp 2 / 0.0` and codes only.
+    table = _run(tiny_home, "alerts", "list", "--week", "2026-W11")
+    assert table.exit_code == 0, table.output
+    assert "HA01 Rice cooker" in table.stdout and "TY04 Magnetic toy" in table.stdout
+    assert ">= 4" in table.stdout  # the alarm starts at 4 cases (upper bound 3)
+    # Counts are integers: no "3.0" or "0.0" cell (p-values such as 0.001 are fine).
+    assert not re.search(r"(?<![\d.])(?:0|3)\.0(?!\d)", table.stdout), table.stdout
+    assert "obs / exp" not in table.stdout
+    first = json.loads(alerts.stdout)[0]
+    assert (first["week_count"], first["cases"], first["alarm_from"]) == (3, 3, 4)
+    assert isinstance(first["week_count"], int)
 
     audit = _run(tiny_home, "audit", "verify")
     assert audit.exit_code == 0 and "intact" in audit.stdout
