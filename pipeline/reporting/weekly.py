@@ -33,7 +33,7 @@ from pipeline.isoweek import is_iso_week, iso_week_monday, week_ordinal
 from pipeline.privacy import scrub_text
 from pipeline.reporting.charts import trend_chart_svg
 from pipeline.reporting.context import alert_cases, alert_trend, load_alert
-from pipeline.reporting.health import network_health
+from pipeline.reporting.health import data_as_of, network_health, week_totals
 from pipeline.reporting.labels import AGE_GROUPS, LANGS, UI, Labels
 from pipeline.reporting.risk import case_severity_level, suggested_risk_level
 from pipeline.triage import store
@@ -202,12 +202,8 @@ def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
     """Everything the weekly report shows, language-neutral (codes, numbers), JSON-ready."""
     monday = iso_week_monday(week)
     sunday = monday + timedelta(days=6)
-    as_of = con.execute("SELECT max(received_at) FROM submissions").fetchone()[0]
-    week_totals = con.execute(
-        "SELECT count(*), count(DISTINCT hospital_code) FROM cases WHERE status = 'active' "
-        "AND visit_week = ?",
-        [week],
-    ).fetchone()
+    as_of = data_as_of(con)  # production hospitals only, like every figure below
+    totals = week_totals(con, week)
     alerts = con.execute(
         "SELECT alert_id, status FROM alerts WHERE week = ? ORDER BY rank NULLS LAST, alert_id",
         [week],
@@ -335,8 +331,8 @@ def weekly_data(con: duckdb.DuckDBPyConnection, week: str) -> dict:
         "to": sunday.isoformat(),
         "data_as_of": _plain(as_of),
         "status_as_of": status_day.isoformat(),
-        "cases_in_week": int(week_totals[0]),
-        "hospitals_in_week": int(week_totals[1]),
+        "cases_in_week": totals["cases"],
+        "hospitals_in_week": totals["hospitals"],
         "alerts": items,
         "resolved": resolved,
         "network_health": network_health(con, week),
