@@ -367,7 +367,7 @@ def weighted_estimates(current: pd.DataFrame, labels: Labels) -> dict:
                     "label_zh": zh,
                     "label_en": en,
                     **{
-                        k: (_number(v, 4) if isinstance(v, float) else v)
+                        k: (_number(v, 6) if isinstance(v, float) else v)
                         for k, v in estimate.as_dict().items()
                     },
                 }
