@@ -23,11 +23,24 @@ def summary(
         "--landing",
         help="Landing directory (default: $SENTINEL_LANDING or the shipped sample).",
     ),
+    brief: bool = typer.Option(False, "--brief", help="One line instead of the table."),
 ) -> None:
     """Check the landing layout against the hospital registry and summarise each folder."""
     from pipeline.services import network
 
     folder, rows = network.summary(settings(), landing)
+    problems = sum(not row["registered"] for row in rows)
+    if brief:
+        tests = sum(row["is_test"] for row in rows)
+        typer.echo(
+            f"landing: {len(rows)} hospital folders ({tests} test), "
+            f"{sum(r['files'] for r in rows):,} files, "
+            f"{sum(r['bytes'] for r in rows) / 1e6:.1f} MB, "
+            + (f"{problems} NOT REGISTERED" if problems else "all registered")
+        )
+        if problems:
+            raise typer.Exit(1)
+        return
     out = Table(title=f"Landing zone {folder}")
     for column in ("hospital", "registered", "type", "files", "MB", "first file", "last file"):
         out.add_column(column)
@@ -42,7 +55,6 @@ def summary(
             terminal_text(row["last_file"]),
         )
     Console(width=160).print(out)
-    problems = sum(not row["registered"] for row in rows)
     if problems:
         say(f"{problems} folder(s) do not match a registered hospital")
         raise typer.Exit(1)
@@ -53,10 +65,9 @@ def _pct(value: object) -> str:
 
 
 def _hospital(row: dict) -> str:
-    name = row.get("name_en") or ""
+    """Code and city (the registry's English names; the full name is in --json / the web)."""
     city = row.get("city_en") or ""
-    label = f"{row['hospital_code']} {name}" + (f" ({city})" if city and city not in name else "")
-    return terminal_text(label.strip())
+    return terminal_text(f"{row['hospital_code']} {city}".strip())
 
 
 def _ledger_table(title: str, rows: list[dict], totals: dict | None = None) -> Table:
@@ -64,7 +75,9 @@ def _ledger_table(title: str, rows: list[dict], totals: dict | None = None) -> T
 
     out = Table(title=title)
     for key, header in HOSPITAL_COLUMNS:
-        out.add_column(header, justify="left" if key == "hospital" else "right")
+        out.add_column(
+            header, justify="left" if key == "hospital" else "right", no_wrap=key == "hospital"
+        )
     for row in rows:
         out.add_row(
             _hospital(row),
@@ -102,7 +115,11 @@ def _health_table(data: dict) -> Table:
         "code agreement",
         "flags",
     ):
-        out.add_column(header, justify="left" if header in ("hospital", "flags") else "right")
+        out.add_column(
+            header,
+            justify="left" if header in ("hospital", "flags") else "right",
+            no_wrap=header == "hospital",
+        )
 
     def cells(row: dict) -> list[str]:
         lag = row.get("median_lag_days")
@@ -140,6 +157,7 @@ def report(
     week: str = typer.Option(
         None, "--week", help="Supervision week, e.g. 2026-W47 (default: last complete week)."
     ),
+    brief: bool = typer.Option(False, "--brief", help="One line of totals instead of tables."),
 ) -> None:
     """What the warehouse holds (files, rows, cases and quarantine by hospital, all time) and
     the monitoring-site supervision figures of the four weeks ending with --week."""
@@ -147,6 +165,16 @@ def report(
 
     config = settings()
     data = network.report(config)
+    if brief:
+        t = data["totals"]
+        typer.echo(
+            f"warehouse: {t['hospitals']} production hospitals, {t['files']:,} files "
+            f"({t['rejected']:,} rejected, {t['duplicate']:,} duplicate), "
+            f"{t['rows_received']:,} rows received = {t['rows_stored']:,} stored + "
+            f"{t['rows_quarantined']:,} quarantined + {t['rows_duplicate']:,} duplicate; "
+            f"{t['active_cases']:,} active cases; unbalanced submissions: {data['unbalanced']}"
+        )
+        return
     console = Console(width=200)
     console.print(
         _ledger_table(

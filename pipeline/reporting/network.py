@@ -81,8 +81,8 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict:
         visits AS (
             SELECT hospital_code,
                    count(*) FILTER (WHERE status = 'active') AS active_cases,
-                   min(CAST(visit_datetime AS DATE)) AS first_visit,
-                   max(CAST(visit_datetime AS DATE)) AS last_visit
+                   CAST(min(CAST(visit_datetime AS DATE)) AS VARCHAR) AS first_visit,
+                   CAST(max(CAST(visit_datetime AS DATE)) AS VARCHAR) AS last_visit
             FROM cases GROUP BY 1)
         SELECT f.hospital_code, h.name_zh, h.name_en, h.city_zh, h.city_en,
                coalesce(h.is_test, 'False') <> 'False' AS is_test,

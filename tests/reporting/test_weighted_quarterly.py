@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from pipeline.config import Settings
@@ -35,7 +34,13 @@ PRODUCTS = {  # NEISS product -> (share, narrative)
     "4076": (0.12, "{age}YOM ROLLED OFF BED ONTO FLOOR DX: HEAD CONTUSION"),
     "1233": (0.03, "{age}YOM JUMPING ON TRAMPOLINE LANDED WRONG DX: KNEE SPRAIN"),
 }
-STRATA = {"C": (4, 4.851), "L": (3, 56.2517), "M": (3, 78.1602), "S": (5, 73.8005), "V": (4, 15.9992)}
+STRATA = {
+    "C": (4, 4.851),
+    "L": (3, 56.2517),
+    "M": (3, 78.1602),
+    "S": (5, 73.8005),
+    "V": (4, 15.9992),
+}
 
 
 def _neiss_file(rng: np.random.Generator, month: int, first: int) -> tuple[bytes, int]:
