@@ -188,9 +188,7 @@ def _health_expected(con: duckdb.DuckDBPyConnection, data: dict, problems: list[
     if health["window"]["from"] != start.isoformat() or health["window"]["to"] != end.isoformat():
         problems.append(f"window {health['window']} is not {start} .. {end}")
     per_hospital = _metrics(con, "hospital_code", start, end)
-    silent = [
-        s for s in _silent(con, end) if s["last_received"] is not None or s["last_visit"]
-    ]
+    silent = [s for s in _silent(con, end) if s["last_received"] is not None or s["last_visit"]]
     codes = sorted(set(per_hospital) | {s["hospital_code"] for s in silent})
     listed = [r["hospital_code"] for r in health["hospitals"]]
     if listed != codes:
@@ -367,10 +365,7 @@ def _alert_expected(
               AND k.category_code = $1 AND c.visit_week IN (SELECT unnest($2::VARCHAR[]))""",
             [
                 alert.get("category"),
-                [
-                    (_monday(week) - timedelta(weeks=w)).strftime("%G-W%V")
-                    for w in range(4, 4 + 52)
-                ],
+                [(_monday(week) - timedelta(weeks=w)).strftime("%G-W%V") for w in range(4, 4 + 52)],
             ],
         )
         bg_docs = [tokenize(r["narrative"]) for r in background]

@@ -77,9 +77,7 @@ def test_every_number_on_an_empty_week(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_every_number_with_alerts_on_the_tiny_warehouse(
-    tiny: Settings, tmp_path: Path
-) -> None:
+def test_every_number_with_alerts_on_the_tiny_warehouse(tiny: Settings, tmp_path: Path) -> None:
     shutil.copy(tiny.warehouse_path, tmp_path / "warehouse.duckdb")
     data, count = _checked(tiny.with_overrides(home=tmp_path), "2026-W20")
     assert data["alerts"] and count > 200
