@@ -52,14 +52,27 @@ def _weekly(network: Network, week: str = WEEK) -> dict:
     return data
 
 
-def test_weekly_report_on_a_network_without_a_silent_hospital(healthy: Network) -> None:
-    """Finding: `report weekly` crashed (KeyError 'hospital_code') when no hospital is silent."""
-    data = _weekly(healthy)
+def test_weekly_report_on_a_network_without_a_silent_hospital(tmp_path: Path) -> None:
+    """Finding: `report weekly` crashed (KeyError 'hospital_code') when every registered
+    hospital reports (the normal state of a complete network)."""
+    network = build_network(
+        tmp_path / "net",
+        [Hospital("GZ001"), Hospital("SH001", lag_hours=30), Hospital("WH001", per_day=1)],
+        "2026-W44",
+        WEEK,
+    )
+    data = _weekly(network)
     health = data["network_health"]
-    assert health["silent"] == []
+    assert health["silent"] == [] and health["never_reported"] == []
     assert not any(r["silent"] for r in health["hospitals"])
+    assert [r["hospital_code"] for r in health["hospitals"]] == ["GZ001", "SH001", "WH001"]
+    assert data["cases_in_week"] == 7 * 5
+
+
+def test_a_registered_hospital_that_never_reported_is_listed_apart(healthy: Network) -> None:
+    health = _weekly(healthy)["network_health"]
+    assert health["silent"] == [] and health["never_reported"] == ["BJ002"]
     assert [r["hospital_code"] for r in health["hospitals"]] == ["BJ001", "GZ001", "SH001", "WH001"]
-    assert health["never_reported"] == ["BJ002"]
 
 
 def test_test_hospitals_are_left_out_of_every_figure(healthy: Network) -> None:
