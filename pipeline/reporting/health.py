@@ -400,8 +400,10 @@ def network_health(
                 **{
                     k: (v.isoformat() if isinstance(v, date) else v)
                     for k, v in r.items()
-                    if k != "ever_reported"
+                    if k not in ("ever_reported", "days_silent")
                 },
+                # a count of days (the frame holds it as a float next to missing values)
+                "days_silent": None if pd.isna(r["days_silent"]) else int(r["days_silent"]),
                 **names.get(r["hospital_code"], {}),
             }
             for r in went_silent.to_dict("records")

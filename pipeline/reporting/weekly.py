@@ -455,6 +455,13 @@ def _display(data: dict, labels: Labels, lang: str) -> dict:
         for h in health["silent"]
     ]
     health["note"] = ui["health_note"].format(**health["window"])
+    health["network_label"] = ui["network_row"].format(n=health["network"]["hospitals_reporting"])
+    health["never_reported_labels"] = [
+        f"{code} {labels.hospital_name(code, lang)}" for code in health["never_reported"]
+    ]
+    health["test_labels"] = [
+        f"{code} {labels.hospital_name(code, lang)}" for code in health["test_hospitals"]
+    ]
     out["network_health"] = health
     return out
 

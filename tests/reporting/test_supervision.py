@@ -170,6 +170,8 @@ def test_report_on_an_empty_week(tmp_path: Path) -> None:
     rows = {r["hospital_code"]: r for r in health["hospitals"]}
     # SH001's last visit 11-01, last file 11-02: 20 days before 11-22 -> went silent.
     assert [s["hospital_code"] for s in health["silent"]] == ["SH001"]
+    days = health["silent"][0]["days_silent"]
+    assert days == 20 and isinstance(days, int)  # integers as integers ("19.0" before)
     # still a row of the window: its visits of 10-26 .. 11-01 (2 a day) count
     assert rows["SH001"]["silent"] and rows["SH001"]["cases"] == 14
     assert rows["GZ001"]["cases"] == 3 * 7 * 2 and not rows["GZ001"]["silent"]
