@@ -107,7 +107,7 @@ def _health_table(data: dict) -> Table:
         "complete",
         "files",
         "rejected files",
-        "rows in",
+        "rows in (no resends)",
         "quarantined rows",
         "rejected rows",
         "too short",
