@@ -366,7 +366,7 @@ def network_health(
     silent_codes = set(went_silent["hospital_code"])
     table = table.reindex(sorted(set(table.index) | silent_codes))
     # Nothing received or visited is a count of 0, not a blank.
-    for column in ("cases", "files", "files_rejected", "files_duplicate"):
+    for column in COUNT_COLUMNS:
         table[column] = table[column].fillna(0) if column in table else 0
     by_rule = {
         code: [{"rule": r, "rows": int(n)} for r, n in zip(g["rule"], g["rows"], strict=True)]
@@ -444,7 +444,7 @@ def _network_totals(
     record: dict = {
         column: _json_value(str(column), value) for column, value in table.iloc[0].items()
     }
-    for column in ("cases", "files", "files_rejected", "files_duplicate"):
+    for column in COUNT_COLUMNS:
         record[column] = record.get(column) or 0
     record["hospitals_reporting"] = int(cases["hospital_code"].nunique())
     record["hospitals_silent"] = len(silent)

@@ -40,6 +40,16 @@ SILENT_DAYS = 14
 WEEKS = 4
 LOCAL = "INTERVAL 8 HOUR"  # receipts are stored in UTC; hospitals are on UTC+8
 TREND_WEEKS = 26
+# counts are 0 (not blank) when nothing was visited, received or coded by the hospital
+COUNTS = (
+    "cases",
+    "files",
+    "files_rejected",
+    "files_duplicate",
+    "rows_received",
+    "rows_quarantined",
+    "hospital_coded",
+)
 
 
 def _monday(week: str) -> date:
@@ -195,7 +205,7 @@ def _health_expected(con: duckdb.DuckDBPyConnection, data: dict, problems: list[
         problems.append(f"hospitals listed {listed}, expected {codes}")
     for i, row in enumerate(health["hospitals"]):
         values = dict(per_hospital.get(row["hospital_code"], {}))
-        for column in ("cases", "files", "files_rejected", "files_duplicate"):
+        for column in COUNTS:
             values.setdefault(column, 0)
         for key, value in values.items():
             expected[(*base, "hospitals", i, key)] = value
@@ -218,7 +228,7 @@ def _health_expected(con: duckdb.DuckDBPyConnection, data: dict, problems: list[
                 rule["rule"]
             )
     network = _metrics(con, "'*'", start, end).get("*", {})
-    for column in ("cases", "files", "files_rejected", "files_duplicate"):
+    for column in COUNTS:
         network.setdefault(column, 0)
     network["hospitals_reporting"] = con.execute(
         f"""SELECT count(DISTINCT hospital_code) FROM cases WHERE status = 'active'
