@@ -170,7 +170,8 @@ def stage_line(dag_id: str, run: dict, before: tuple[int, int] = (0, 0)) -> str:
         coded = returns.get("code", {})
         patterns = returns.get("patterns", {})
         what = (
-            f"{_count(coded.get('cases', 0)):,} cases coded, "
+            f"{_count(coded.get('cases_coded', coded.get('cases', 0))):,} cases coded "
+            f"({_count(coded.get('reviews_opened', 0)):,} to review), "
             f"{_count(patterns.get('assigned', 0)):,} assigned to patterns"
         )
     elif dag_id == "detect_weekly":
@@ -178,6 +179,9 @@ def stage_line(dag_id: str, run: dict, before: tuple[int, int] = (0, 0)) -> str:
         what = f"{_count(weeks):,} alerts over {len(weeks)} weeks"
     elif dag_id == "report_weekly":
         what = f"report {returns.get('report', {}).get('week', '?')}"
+    elif dag_id == "evidence_pack":
+        problems = returns.get("verify", {}).get("problems")
+        what = "pack built, verified" if problems == [] else f"pack problems: {problems}"
     else:
         what = ", ".join(sorted(returns)) or "-"
     return f"{dag_id:<17} {run['seconds']:>7.1f} s  {what}"
@@ -295,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                 # the reason (a failed run) goes to the console too, not only to the log
                 print(exc, file=console, flush=True)
                 raise
-        pools = check_pools(CHAIN[0])
+            pools = check_pools(CHAIN[0])  # parses the DAGs again: its log lines go to the log
     else:
         pools = check_pools(args.dag_id)
         runs = [run_dag(args.dag_id, json.loads(c)) for c in (args.conf or ["{}"])]

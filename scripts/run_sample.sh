@@ -17,18 +17,19 @@ log="$(pwd)/var/logs/main-job-$(date -u +%Y%m%dT%H%M%SZ).log"
 echo "logs (Airflow task logs, setup, full tables): $log"
 started=$(date +%s)
 
-# stage NAME COMMAND...: run COMMAND with its output in the log; print NAME, the command's last
-# output line and the seconds it took (or the end of the log when it fails).
+# stage NAME COMMAND...: run COMMAND with its output in the log; print NAME, the seconds it took
+# and the command's last output line (or the end of the log when it fails).
 stage() {
   local name="$1" t0 out ms
   shift
   t0=$(date +%s%N)
   echo "==> $name: $*" >>"$log"
-  if ! out=$("$@" 2>>"$log" | tee -a "$log" | tail -n 1); then
+  if ! "$@" >>"$log" 2>&1; then
     printf '%-17s FAILED; the end of %s:\n' "$name" "$log"
     tail -n 20 "$log"
     exit 1
   fi
+  out=$(tail -n 1 "$log")
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   printf '%-17s %5d.%01d s  %s\n' "$name" $((ms / 1000)) $((ms % 1000 / 100)) "$out"
 }
