@@ -266,6 +266,39 @@ FIELDS: tuple[Field, ...] = (
         ("伤害经过", "简要描述", "伤害事件描述"),
         max_length=2000,
     ),
+    # Survey design of a weighted sample (NEISS: Weight, Stratum, PSU). Hospitals of the
+    # sentinel network do not send them; the NEISS reader fills them. Text here (the generic
+    # format / length rules check them); the warehouse stores the weight as a number.
+    _f(
+        "survey_weight",
+        "text",
+        False,
+        "Survey weight: how many cases nationally the case stands for (NEISS Weight).",
+        ("survey weight", "neiss weight"),
+        ("抽样权重", "调查权重"),
+        pattern=r"^[0-9]{1,7}(?:\.[0-9]{1,6})?$",
+        max_length=16,
+    ),
+    _f(
+        "survey_stratum",
+        "text",
+        False,
+        "Sampling stratum of the sending hospital (NEISS Stratum: C, L, M, S, V).",
+        ("survey stratum", "neiss stratum"),
+        ("抽样层",),
+        pattern=r"^[A-Za-z0-9]{1,8}$",
+        max_length=8,
+    ),
+    _f(
+        "survey_psu",
+        "text",
+        False,
+        "Primary sampling unit (NEISS PSU: the hospital), numbered within its stratum.",
+        ("survey psu", "psu"),
+        ("初级抽样单元",),
+        pattern=r"^[A-Za-z0-9]{1,8}$",
+        max_length=8,
+    ),
     _f(
         "patient_name",
         "text",
@@ -303,6 +336,8 @@ CASE_FIELD_NAMES: list[str] = [f.name for f in FIELDS]
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 IDENTIFIER_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.identifier)
 KEY_FIELDS: tuple[str, str] = ("hospital_code", "case_id")
+# The survey design fields: only weighted samples (NEISS files) carry them.
+SURVEY_FIELDS: tuple[str, ...] = ("survey_weight", "survey_stratum", "survey_psu")
 
 
 def normalise_header(header: str) -> str:

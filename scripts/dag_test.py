@@ -11,16 +11,21 @@ a migrated metadata DB and the ``sentinel_warehouse`` pool.
 (params, XCom, pools, asset events in the metadata DB), without a scheduler. ``--chain`` runs
 what the scheduler chains through assets in production, in the same order:
 ingest_daily -> code_and_cluster -> detect_weekly -> report_weekly, then evidence_pack for the
-week's top signal, and prints the paths of the weekly report and the evidence pack.
+week's top signal, and prints one line per stage (stage, what it processed, seconds) and the
+paths of the weekly report and the evidence pack. ``--log FILE`` sends Airflow's task logs
+there instead of the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 DAGS_DIR = Path(__file__).resolve().parent.parent / "dags"
 CHAIN = ("ingest_daily", "code_and_cluster", "detect_weekly", "report_weekly", "evidence_pack")
@@ -129,14 +134,105 @@ def _require_success(run: dict) -> dict:
     return run
 
 
-def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
-    """The whole pipeline through Airflow, in asset order; prints the outputs' paths."""
+def _count(value: object) -> int:
+    """Sum of the integers in a task's return value (a count or a dict of counts)."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dict):
+        return sum(_count(v) for v in value.values())
+    return 0
+
+
+def _ledger_rows() -> tuple[int, int]:
+    """(files, rows received) in the warehouse's ledger (0, 0 before the first ingest)."""
+    from pipeline.config import Settings
+    from pipeline.storage.session import reader
+
+    settings = Settings.from_env()
+    if not settings.warehouse_path.exists():
+        return 0, 0
+    with reader(settings) as con:  # the published snapshot, like every reader
+        files, rows = con.execute(
+            "SELECT count(*), coalesce(sum(rows_received), 0) FROM submissions"
+        ).fetchone()
+    return int(files), int(rows)
+
+
+def stage_line(dag_id: str, run: dict, before: tuple[int, int] = (0, 0)) -> str:
+    """One short line for a finished run: stage, what it processed, seconds."""
+    returns = run.get("returns", {})
+    if dag_id == "ingest_daily":
+        files, rows = _ledger_rows()
+        what = f"{files - before[0]:,} files, {rows - before[1]:,} rows"
+    elif dag_id == "code_and_cluster":
+        coded = returns.get("code", {})
+        patterns = returns.get("patterns", {})
+        what = (
+            f"{_count(coded.get('cases_coded', coded.get('cases', 0))):,} cases coded "
+            f"({_count(coded.get('reviews_opened', 0)):,} to review), "
+            f"{_count(patterns.get('assigned', 0)):,} assigned to patterns"
+        )
+    elif dag_id == "detect_weekly":
+        weeks = returns.get("detect", {})
+        what = f"{_count(weeks):,} alerts over {len(weeks)} weeks"
+    elif dag_id == "report_weekly":
+        what = f"report {returns.get('report', {}).get('week', '?')}"
+    elif dag_id == "evidence_pack":
+        problems = returns.get("verify", {}).get("problems")
+        what = "pack built, verified" if problems == [] else f"pack problems: {problems}"
+    else:
+        what = ", ".join(sorted(returns)) or "-"
+    return f"{dag_id:<17} {run['seconds']:>7.1f} s  {what}"
+
+
+@contextmanager
+def quiet(log_path: Path | None):
+    """Send everything written to stdout/stderr (Airflow's task logs included, at the file
+    descriptor level) to ``log_path``; yields a stream on the original stdout for progress
+    lines. Without a path, yields stdout and changes nothing."""
+    if log_path is None:
+        yield sys.stdout
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    console = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    with log_path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield console
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            console.close()
+
+
+def chain(
+    detect_weeks: int, last_week: str | None = None, console: TextIO | None = None
+) -> list[dict]:
+    """The whole pipeline through Airflow, in asset order; prints one line per stage and the
+    outputs' paths on ``console`` (default stdout)."""
     runs = []
+    out = console or sys.stdout
 
     def step(dag_id: str, conf: dict) -> dict:
         print(f"==> {dag_id} {json.dumps(conf) if conf else ''}", file=sys.stderr, flush=True)
-        run = _require_success(run_dag(dag_id, conf))
+        before = _ledger_rows() if dag_id == "ingest_daily" else (0, 0)
+        run = run_dag(dag_id, conf)
         print(f"<== {dag_id}: {run['state']} in {run['seconds']} s", file=sys.stderr, flush=True)
+        if run["state"] == "success":
+            print(stage_line(dag_id, run, before), file=out, flush=True)
+        else:
+            print(f"{dag_id:<17} FAILED ({run['state']}) after {run['seconds']} s", file=out)
+        run = _require_success(run)
         runs.append(run)
         return run
 
@@ -156,10 +252,10 @@ def chain(detect_weeks: int, last_week: str | None = None) -> list[dict]:
     )
     report = step("report_weekly", {"week": last_week})["returns"]["report"]
     pack = step("evidence_pack", {"week": report["week"]})["returns"]
-    print(f"weekly report ({report['week']}):")
+    print(f"weekly report ({report['week']}):", file=out)
     for key in sorted(report["paths"]):
-        print(f"  {key:4} {report['paths'][key]}")
-    print(f"evidence pack of the top signal: {pack['verify']['path']}")
+        print(f"  {key:4} {report['paths'][key]}", file=out)
+    print(f"evidence pack of the top signal: {pack['verify']['path']}", file=out, flush=True)
     return runs
 
 
@@ -186,12 +282,24 @@ def main(argv: list[str] | None = None) -> int:
         "(default: the last complete week with cases)",
     )
     parser.add_argument("--out", type=Path, help="write the runs as JSON here")
+    parser.add_argument(
+        "--log",
+        type=Path,
+        help="with --chain: append Airflow's task logs (everything on stdout/stderr) to this "
+        "file and print only one line per stage",
+    )
     args = parser.parse_args(argv)
     if args.chain == bool(args.dag_id):
         parser.error("give a DAG id or --chain")
     if args.chain:
-        runs = chain(args.detect_weeks, args.last_week)
-        pools = check_pools(CHAIN[0])
+        with quiet(args.log) as console:
+            try:
+                runs = chain(args.detect_weeks, args.last_week, console)
+            except SystemExit as exc:
+                # the reason (a failed run) goes to the console too, not only to the log
+                print(exc, file=console, flush=True)
+                raise
+            pools = check_pools(CHAIN[0])  # parses the DAGs again: its log lines go to the log
     else:
         pools = check_pools(args.dag_id)
         runs = [run_dag(args.dag_id, json.loads(c)) for c in (args.conf or ["{}"])]

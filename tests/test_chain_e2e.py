@@ -59,6 +59,10 @@ def _checksums(db: Path) -> dict[str, str]:
     return {t: sums.get(t) for t in COMPARED}
 
 
+def _tail(log: Path) -> str:
+    return log.read_text(encoding="utf-8", errors="replace")[-6000:] if log.exists() else ""
+
+
 def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
     home = tmp_path / "home"
     env = {
@@ -68,6 +72,7 @@ def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
         "SENTINEL_LANDING": str(small_network.landing_dir),
     }
     out = tmp_path / "chain.json"
+    log = tmp_path / "logs" / "main-job.log"
     proc = subprocess.run(
         [
             sys.executable,
@@ -79,6 +84,8 @@ def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
             DETECT_WEEKS[-1],
             "--out",
             str(out),
+            "--log",
+            str(log),
         ],
         capture_output=True,
         text=True,
@@ -86,8 +93,20 @@ def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
         env=env,
         cwd=tmp_path,
     )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-6000:]
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-6000:] + _tail(log)
     runs = {r["dag_id"]: r for r in json.loads(out.read_text())["runs"]}
+
+    # Main-job output (issue 15 item 7): one short line per stage (stage, seconds, what it
+    # processed) and the outputs' paths on the terminal; Airflow's task logs in the log file.
+    lines = proc.stdout.strip().splitlines()
+    stages = [line for line in lines if line.split()[0] in runs]
+    assert [line.split()[0] for line in stages] == list(runs), proc.stdout
+    assert all(line.split()[2] == "s" and float(line.split()[1]) > 0 for line in stages)
+    assert "files," in stages[0] and "rows" in stages[0]
+    assert len(lines) <= len(runs) + 6, proc.stdout
+    assert len(proc.stderr.splitlines()) <= 5, proc.stderr[-3000:]
+    logged = log.read_text(encoding="utf-8", errors="replace")
+    assert len(logged.splitlines()) > 100 and "ingest_daily" in logged and "Task" in logged
 
     # Every DAG of the chain ran, every task succeeded, and the assets chained them.
     assert list(runs) == [

@@ -4,7 +4,9 @@ NEISS codes are mapped onto the canonical record through the reference crosswalk
 no mechanism, intent or severity field: mechanism is derived from the diagnosis where the
 diagnosis implies it (burns, poisoning, ...) and is 'unknown' otherwise; severity is derived
 from the disposition (admitted/transferred/died = severe, held for observation = moderate,
-treated and released = mild). Ages 201-223 are 1-23 months; age 0 is unknown.
+treated and released = mild). Ages 201-223 are 1-23 months; age 0 is unknown. The survey
+design (``Weight``, ``Stratum``, ``PSU``) is kept in ``survey_weight``, ``survey_stratum`` and
+``survey_psu`` for the weighted estimates of the quarterly summary.
 """
 
 from __future__ import annotations
@@ -126,6 +128,14 @@ def neiss_to_canonical(
     if "narrative_2" in index:
         narrative = (narrative + " " + column("Narrative_2")).str.strip()
     frame["narrative"] = narrative.where(narrative != "", None)
+    # The survey design, kept for weighted national estimates (blank when the file has none).
+    for field, name in (
+        ("survey_weight", "Weight"),
+        ("survey_stratum", "Stratum"),
+        ("survey_psu", "PSU"),
+    ):
+        values = column(name)
+        frame[field] = values.where(values != "", None)
     frame = frame.astype(object).where(frame.notna(), None)
     frame["_row"] = np.asarray(raw.row_numbers, dtype="int64")
     frame["_extra_cells__ok"] = True

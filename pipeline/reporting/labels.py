@@ -218,9 +218,20 @@ UI: dict[str, dict[str, str]] = {
         "contents": "Contents",
         "actor": "By",
         "reason": "Reason",
-        "health_note": "Window: {from_week} to {to_week}. Flagged cells miss their target "
-        "(≤7 days ≥ 90%, completeness ≥ 80%, rejected rows ≤ 5%, too short "
+        "health_note": "Window: {from_week} to {to_week} ({from} to {to}): cases by visit day, "
+        "files by the local day they were received; lag from the visit to the case's first "
+        "receipt (hospital local time). Production hospitals only. Flagged cells miss their "
+        "target (≤7 days ≥ 90%, completeness ≥ 80%, rejected rows ≤ 5%, too short "
         "≤ 10%, templated ≤ 20%, code agreement ≥ 80%).",
+        "window_cases": "Cases (window)",
+        "files_received": "Files rejected / received",
+        "rows_quarantined": "Rows quarantined / received",
+        "network_row": "Network ({n} hospitals reporting)",
+        "quarantine_rules": "Quarantined rows by rule",
+        "rule": "Rule",
+        "rows": "Rows",
+        "test_hospitals": "Test hospitals (left out of every figure)",
+        "header_note": "production hospitals; test hospitals are not counted",
         "pattern_label": "Hazard pattern",
         "method_note": "Detector and parameters",
         "generated_for": "Sentinel product-injury surveillance",
@@ -319,9 +330,20 @@ UI: dict[str, dict[str, str]] = {
         "contents": "目录",
         "actor": "研判人",
         "reason": "理由",
-        "health_note": "统计窗口：{from_week} 至 {to_week}。标记的单元格未达到目标"
+        "health_note": "统计窗口：{from_week} 至 {to_week}（{from} 至 {to}）：病例按就诊日期，"
+        "文件按接收日期（当地时间）统计；报告延迟为就诊至病例首次接收的时间（医院当地时间）。"
+        "仅统计正式哨点医院。标记的单元格未达到目标"
         "（7天内报告 ≥ 90%，完整率 ≥ 80%，拒收行 ≤ 5%，过短 ≤ 10%，"
         "模板化 ≤ 20%，编码一致率 ≥ 80%）。",
+        "window_cases": "病例数（窗口内）",
+        "files_received": "拒收文件 / 接收文件",
+        "rows_quarantined": "隔离行 / 接收行",
+        "network_row": "全网（{n}家医院报告）",
+        "quarantine_rules": "按规则统计的隔离行",
+        "rule": "规则",
+        "rows": "行数",
+        "test_hospitals": "测试医院（不计入任何统计）",
+        "header_note": "正式哨点医院；测试医院不计入",
         "pattern_label": "伤害模式",
         "method_note": "检测方法与参数",
         "generated_for": "Sentinel 产品伤害监测",

@@ -38,7 +38,7 @@ from pipeline.privacy import scrub_text
 from pipeline.reporting import explain
 from pipeline.reporting.charts import trend_chart_svg
 from pipeline.reporting.context import signal_cases, signal_trend
-from pipeline.reporting.health import network_health
+from pipeline.reporting.health import data_as_of, network_health, week_totals
 from pipeline.reporting.labels import AGE_GROUPS, LANGS, UI, Labels
 from pipeline.reporting.risk import case_severity_level, suggested_risk_level
 from pipeline.reporting.signal_labels import SIGNAL_UI
@@ -339,12 +339,8 @@ def weekly_data(
     triage = triage or TriageState()
     monday = iso_week_monday(week)
     sunday = monday + timedelta(days=6)
-    as_of = con.execute("SELECT max(received_at) FROM submissions").fetchone()[0]
-    week_totals = con.execute(
-        "SELECT count(*), count(DISTINCT hospital_code) FROM cases WHERE status = 'active' "
-        "AND visit_week = ?",
-        [week],
-    ).fetchone()
+    as_of = data_as_of(con)  # production hospitals only, like every figure below
+    totals = week_totals(con, week)
     signals = signal_store.week_signals(con, week)
     status_day = _status_day(as_of, sunday, triage)
     if not signals.empty:
@@ -385,8 +381,8 @@ def weekly_data(
         "to": sunday.isoformat(),
         "data_as_of": _plain(as_of),
         "status_as_of": status_day.isoformat(),
-        "cases_in_week": int(week_totals[0]),
-        "hospitals_in_week": int(week_totals[1]),
+        "cases_in_week": totals["cases"],
+        "hospitals_in_week": totals["hospitals"],
         "signals": items,
         "quiet": quiet,
         "resolved": resolved,
@@ -563,6 +559,13 @@ def _display(data: dict, labels: Labels, lang: str) -> dict:
         for h in health["silent"]
     ]
     health["note"] = ui["health_note"].format(**health["window"])
+    health["network_label"] = ui["network_row"].format(n=health["network"]["hospitals_reporting"])
+    health["never_reported_labels"] = [
+        f"{code} {labels.hospital_name(code, lang)}" for code in health["never_reported"]
+    ]
+    health["test_labels"] = [
+        f"{code} {labels.hospital_name(code, lang)}" for code in health["test_hospitals"]
+    ]
     out["network_health"] = health
     return out
 

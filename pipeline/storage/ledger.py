@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import Settings
+from pipeline.contract import SURVEY_FIELDS
 from pipeline.intake.discover import LandingFile
 from pipeline.intake.receipts import build_receipt, render_markdown
 from pipeline.isoweek import format_iso_week
@@ -34,7 +35,9 @@ from pipeline.storage.warehouse import (
 )
 from pipeline.validation.staging import read_meta, read_staged, staged_submission_dirs
 
-CONTENT_FIELDS = [f for f in CASE_VALUE_FIELDS if f != "report_type"]
+# The survey design (NEISS weights) enters the hash only when a row has one, so the hashes of
+# every case stored before those fields existed stay what they were.
+CONTENT_FIELDS = [f for f in CASE_VALUE_FIELDS if f != "report_type" and f not in SURVEY_FIELDS]
 
 LOADER_RULES = {
     "key_exists": (
@@ -61,6 +64,9 @@ def _text(value: object) -> str | None:
 def content_hash(row: dict) -> str:
     """Hash of a row's values (report_type excluded): equal hashes mean an identical resend."""
     values = [_text(row[f]) for f in CONTENT_FIELDS]
+    survey = [_text(row.get(f)) for f in SURVEY_FIELDS]
+    if any(v is not None for v in survey):
+        values += survey
     return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -125,6 +131,7 @@ def _typed_versions(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("visit_datetime", "injury_datetime"):
         out[name] = pd.to_datetime(out[name], format="%Y-%m-%d %H:%M:%S", errors="coerce")
     out["age"] = pd.to_numeric(out["age"], errors="coerce")
+    out["survey_weight"] = pd.to_numeric(out.get("survey_weight"), errors="coerce")
     out["visit_week"] = out["visit_datetime"].map(format_iso_week)
     return out
 

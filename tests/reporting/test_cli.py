@@ -65,4 +65,5 @@ def test_quarterly_prints_paths(env: dict[str, str]) -> None:
         "quarterly-patterns-2026-Q1.csv",
         "quarterly-summary-2026-Q1.csv",
         "quarterly-summary-2026-Q1.html",
+        "quarterly-summary-2026-Q1.json",
     ]

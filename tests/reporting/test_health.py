@@ -148,7 +148,7 @@ def test_network_health_on_the_tiny_warehouse(tiny) -> None:  # type: ignore[no-
         "weeks": 4,
     }
     assert set(rows) == {"GZ001", "SH001", "BJ001", "BJ002"}
-    assert rows["BJ002"]["silent"] and rows["BJ002"]["cases"] is None
+    assert rows["BJ002"]["silent"] and rows["BJ002"]["cases"] == 0
     assert [s["hospital_code"] for s in health["silent"]] == ["BJ002"]
     assert "GZ002" in health["never_reported"]
     # SH001 quarantines one row per weekly file; the others none.

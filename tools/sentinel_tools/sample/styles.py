@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.contract import FIELDS
+from pipeline.contract import FIELDS, SURVEY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Style:
         return {"utf-8-sig": "utf-8-bom"}.get(self.encoding, self.encoding)
 
     def columns(self) -> list[str]:
-        return [f.name for f in FIELDS if f.name not in self.drop]
+        # Hospital extracts never carry a survey design (only NEISS files do).
+        return [f.name for f in FIELDS if f.name not in self.drop and f.name not in SURVEY_FIELDS]
 
     def header(self, field_name: str) -> str:
         f = next(x for x in FIELDS if x.name == field_name)
