@@ -66,12 +66,19 @@ def detect_weekly():
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[ALERTS_ASSET])
     def detect(params: dict | None = None, outlet_events=None) -> dict[str, int]:
         """Detect and store the alerts of the requested week(s)."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from pipeline.config import Settings
         from pipeline.errors import SentinelError
         from pipeline.services import detection
 
         params = params or {}
         settings = Settings.from_env()
+        requested = any(params.get(k) for k in ("week", "week_from", "week_to"))
+        if not requested and not settings.warehouse_path.exists():
+            # A fresh deployment: the Monday run (or the one Airflow starts on unpausing) comes
+            # before the first ingest. Nothing to detect is not a failure to page anyone about.
+            raise AirflowSkipException(f"no warehouse yet at {settings.warehouse_path}")
         try:
             weeks = detection.weeks_to_run(
                 settings,
