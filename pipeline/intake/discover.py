@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from pipeline.config import IntakeLimits
 from pipeline.escaping import one_line
 from pipeline.intake import landing as landing_zone
 from pipeline.intake.arrivals import Arrival, Arrivals, utc_now
@@ -69,15 +70,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan_landing(landing: Path, hospitals: set[str] | None = None) -> list[LandingFile]:
+def scan_landing(
+    landing: Path, hospitals: set[str] | None = None, limits: IntakeLimits | None = None
+) -> list[LandingFile]:
     """Every candidate file (and refusal) under ``landing``, in apply order. ``received_at``
-    is left empty: :func:`stamp_arrivals` fills it from the arrivals log."""
+    is left empty: :func:`stamp_arrivals` fills it from the arrivals log. A file over the size
+    limit is never read, not even to hash it: its ``sha256`` is a digest of what was listed."""
     root = Path(landing).resolve()
+    limits = limits or IntakeLimits()
     found: list[LandingFile] = []
     for entry in landing_zone.scan(root, hospitals):
         name = PurePosixPath(entry.relpath).name
         sha = None
         refusal = entry.refusal
+        if refusal is None and entry.size_bytes > limits.max_file_bytes:
+            refusal = "file_too_large"
         if refusal is None:
             try:
                 sha = landing_zone.sha256_of(root, entry.relpath, entry.identity)

@@ -244,6 +244,13 @@ FILE_RULES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ),
         _RESEND_CSV,
     ),
+    "undecodable_file.nul": (
+        (
+            "line {line} holds a NUL byte: the file is not plain text (saved as UTF-16?)",
+            "第 {line} 行含有空字节（NUL）：文件不是普通文本（是否保存成了 UTF-16？）",
+        ),
+        _RESEND_CSV,
+    ),
     "mixed_encoding": (
         (
             "part of the file is UTF-8 (line {utf8_line}) and part GB18030 (line {gb_line}): "
@@ -323,7 +330,7 @@ FILE_RULES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "other_hospital_rows": (
         (
-            "{count} rows name another hospital ({codes}) instead of {hospital}; the file looks "
+            "rows naming another hospital ({codes}) instead of {hospital}: {count}; the file looks "
             "misrouted",
             "有 {count} 行填写的是其他医院（{codes}），不是本院 {hospital}；文件可能报送错了",
         ),
@@ -357,8 +364,8 @@ FILE_RULES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "too_many_columns": (
         (
-            "line {line} has {count} cells, more than the limit of {limit}",
-            "第 {line} 行有 {count} 个单元格，超过上限 {limit} 个",
+            "line {line} has {count} columns, more than the limit of {limit}",
+            "第 {line} 行有 {count} 列，超过上限 {limit} 列",
         ),
         (
             "check that the extract has one column per field and no stray separators",

@@ -117,8 +117,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return text, encoding
     found = _control_character(text)
     if found is not None:
-        if "\x00" in text:  # e.g. UTF-16, or a binary file that happens to be valid UTF-8
-            raise FileRejected("undecodable_file")
+        nul = text.find("\x00")
+        if nul >= 0:  # e.g. UTF-16, or a binary file that happens to be valid UTF-8
+            line = text.count("\n", 0, nul) + 1
+            raise FileRejected("undecodable_file", variant="nul", line=line)
         raise FileRejected("control_characters", line=found[0], char=found[1])
     return text, encoding
 
@@ -134,9 +136,16 @@ def _read_delimited(text: str, delimiter: str, bounds: Bounds) -> list[tuple[int
     """(record number, cells) of every record, within the row and column limits."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
     try:
         for index, row in enumerate(reader):
-            bounds.row(len(row), reader.line_num)
+            if header is None and any(c.strip() for c in row):
+                header = row
+            try:
+                bounds.row(len(row), reader.line_num)
+            except FileRejected as exc:
+                exc.headers = header[: bounds.limits.max_columns] if header else None
+                raise
             records.append((index, row))
     except csv.Error as exc:
         problem = str(exc).lower()

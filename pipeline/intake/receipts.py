@@ -58,8 +58,8 @@ LABELS = {
         "none": "No row was rejected.",
         "unknown": "Columns ignored (not used by the network)",
         "hint": "What to do",
-        "bare": "Rows {rows} have no error of their own; they were not stored because the "
-        "whole file was rejected.",
+        "bare": "Not stored only because the whole file was rejected (no error of their own): "
+        "rows {rows}.",
         "all_bare": "No row has an error of its own; the rows were not stored because the "
         "whole file was rejected.",
     },
@@ -87,7 +87,7 @@ LABELS = {
         "none": "没有被拒收的行。",
         "unknown": "已忽略的列（监测网络不使用）",
         "hint": "处理建议",
-        "bare": "第 {rows} 行本身没有错误，因整份文件被拒收而未入库。",
+        "bare": "以下行本身没有错误，仅因整份文件被拒收而未入库：第 {rows} 行。",
         "all_bare": "各行本身没有错误，因整份文件被拒收而未入库。",
     },
 }
@@ -220,7 +220,8 @@ def render_markdown(receipt: dict) -> str:
     errors = receipt.get("errors") or []
     bare = receipt.get("rows_rejected_with_file") or []
     if not errors and not bare:
-        lines.append(t["none"])
+        rejected_rows = receipt.get("file_rule") and receipt.get("rows_quarantined")
+        lines.append(t["all_bare"] if rejected_rows else t["none"])
     if errors:
         lines.append(f"| {t['row']} | {t['field']} | {t['value']} | {t['message']} |")
         lines.append("|---|---|---|---|")

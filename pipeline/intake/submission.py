@@ -84,12 +84,12 @@ def read_submission(
             check_sender(f.hospital_code, registry, local_time(received).date())
         except FileRejected as exc:
             rejection = exc
+        Bounds(limits).file_size(f.size_bytes)  # before reading a byte
         if f.refusal:
             raise FileRejected(f.refusal)
         suffix = Path(f.relpath).suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
             raise FileRejected("unsupported_format", suffix=suffix or Path(f.relpath).name)
-        Bounds(limits).file_size(f.size_bytes)  # before reading a byte
         if data is None:
             data = _file_bytes(f, limits)
         raw = read_extract(Path(f.relpath), data, limits)

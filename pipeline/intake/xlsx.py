@@ -446,7 +446,13 @@ def read_xlsx(data: bytes, bounds: Bounds) -> SheetRows:
             strings = _read_shared_strings(archive, bounds)
             sheet = _Sheet(bounds, strings, dates, durations, epoch)
             part = _Part(archive, sheet_path, bounds, count_rows=True)
-            part.feed(_parser(sheet.start, sheet.end, sheet.text))
+            try:
+                part.feed(_parser(sheet.start, sheet.end, sheet.text))
+            except FileRejected as exc:
+                # Over a limit after the header row: the receipt can use its language.
+                header = next((cells for _, cells, _ in sheet.rows if any(cells)), None)
+                exc.headers = header[: bounds.limits.max_columns] if header else None
+                raise
         except FileRejected:
             raise
         except Exception as exc:  # expat, zlib, CRC (a part that lied about its size) ...

@@ -125,7 +125,9 @@ def _candidates(
     date_from: date | None,
     date_to: date | None,
 ) -> list[LandingFile]:
-    files = scan_landing(settings.landing_dir, set(hospitals) if hospitals else None)
+    files = scan_landing(
+        settings.landing_dir, set(hospitals) if hospitals else None, settings.intake
+    )
     return [f for f in files if _in_range(f, date_from, date_to)]
 
 
@@ -252,7 +254,9 @@ def dry_run_data(
     sha = sha256 or hashlib.sha256(data).hexdigest()
     source = None
     if received_at is None:
-        arrival = _arrivals(settings).by_content(hospital, sha)
+        log = _arrivals(settings)
+        name = Path(name).name
+        arrival = log.get(hospital, f"{hospital}/{name}", sha) or log.by_content(hospital, sha)
         received_at = arrival.received_at if arrival else utc_now()
         source = arrival.source if arrival else None
     received = normalise_time(received_at)

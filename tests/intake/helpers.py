@@ -423,3 +423,43 @@ def build_busy_landing(landing: Path) -> list[Path]:
         )
     )
     return written
+
+
+class AccessWatch:
+    """Every open or read of anything in ``directory`` by any process, seen by the kernel
+    (inotify): how a test proves that nothing outside the landing zone was read, whatever path
+    or descriptor the reader used."""
+
+    IN_ACCESS, IN_OPEN, IN_ISDIR = 0x1, 0x20, 0x40000000
+
+    def __init__(self, directory: Path) -> None:
+        import ctypes
+
+        self._libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        self.fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        assert self.fd >= 0, ctypes.get_errno()
+        wd = self._libc.inotify_add_watch(
+            self.fd, str(directory).encode(), self.IN_ACCESS | self.IN_OPEN
+        )
+        assert wd >= 0, ctypes.get_errno()
+
+    def events(self) -> list[tuple[str, str]]:
+        """(what, name) of each event since the watch began (or since the last call)."""
+        import struct
+
+        out = []
+        while True:
+            try:
+                buffer = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return out
+            offset = 0
+            while offset < len(buffer):
+                _wd, mask, _cookie, size = struct.unpack_from("iIII", buffer, offset)
+                name = buffer[offset + 16 : offset + 16 + size].rstrip(b"\0").decode()
+                what = "open" if mask & self.IN_OPEN else "read"
+                out.append((what + (" dir" if mask & self.IN_ISDIR else ""), name))
+                offset += 16 + size
+
+    def close(self) -> None:
+        os.close(self.fd)

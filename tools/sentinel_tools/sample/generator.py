@@ -803,7 +803,7 @@ def _clean(out_dir: Path) -> None:
         target = out_dir / name
         if target.exists():
             shutil.rmtree(target)
-    for name in ("ground_truth.json", "ground_truth_cases.csv", "README.md"):
+    for name in ("ground_truth.json", "ground_truth_cases.csv", "README.md", "arrivals.csv"):
         (out_dir / name).unlink(missing_ok=True)
 
 
@@ -837,7 +837,10 @@ def generate_network(
     if weeks < 1:
         raise ValueError("weeks must be at least 1")
     if not 0 <= daily_weeks <= weeks:
-        raise ValueError("daily_weeks must be between 0 and weeks")
+        raise ValueError(
+            f"--daily-weeks ({daily_weeks}) must be between 0 and --weeks ({weeks}): "
+            f"pass --daily-weeks {min(8, weeks)} or fewer"
+        )
     if scale <= 0:
         raise ValueError("scale must be positive")
     production = [h for h in refdata.hospital_list() if not h.is_test]
