@@ -16,6 +16,13 @@ bash scripts/setup.sh
 source scripts/airflow_env.sh
 started=$(date +%s)
 
+# Received times: when each file of the sample was meant to arrive (data/sample/arrivals.csv,
+# written by the generator). A fresh clone's file times mean nothing; a file found without a
+# recorded arrival would be received "now".
+manifest="$(dirname "$SENTINEL_LANDING")/arrivals.csv"
+if [ -f "$manifest" ]; then
+  sentinel arrivals import "$manifest"
+fi
 sentinel network summary
 if [ "${SENTINEL_RUNNER:-airflow}" = "cli" ]; then
   sentinel ingest

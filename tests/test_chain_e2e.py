@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -57,6 +58,9 @@ def _checksums(db: Path) -> dict[str, str]:
 
 def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
     home = tmp_path / "home"
+    # The same received times (the arrivals recorded when the files came in), so the two
+    # warehouses can be compared.
+    shutil.copytree(small_network.arrivals_dir, home / "arrivals")
     env = {
         **os.environ,
         "SENTINEL_HOME": str(home),

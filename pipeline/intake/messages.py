@@ -247,7 +247,7 @@ FILE_RULES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "undecodable_file.nul": (
         (
             "line {line} holds a NUL byte: the file is not plain text (saved as UTF-16?)",
-            "第 {line} 行含有空字节（NUL）：文件不是普通文本（是否保存成了 UTF-16？）",
+            "第 {line} 行含有空字节：文件不是普通文本（是否保存成了 UTF-16 编码？）",
         ),
         _RESEND_CSV,
     ),

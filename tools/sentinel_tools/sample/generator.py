@@ -228,6 +228,18 @@ class Context:
     active_cats: set[str]
 
 
+def late_senders(selected: list[Hospital], silent: set[str]) -> set[str]:
+    """Hospitals that upload their daily files once a week, on the Wednesday after the week
+    (the arrival manifest, ``arrivals.csv``): the first community hospital that is not the
+    silent one. Community hospitals without an automatic HIS export often send in batches;
+    the network report must show them as late (about 2 cases in 7 arrive after more than
+    7 days) and the others on time. Only arrival times differ: the files are the same."""
+    for h in selected:
+        if h.type == "community" and h.code not in silent:
+            return {h.code}
+    return set()
+
+
 # ----------------------------------------------------------------------------- case building
 
 

@@ -17,7 +17,13 @@ from pathlib import Path
 from pipeline.isoweek import format_iso_week as iso_week
 from sentinel_tools.sample import refdata
 from sentinel_tools.sample.faults import FILE_REJECTED, Fault
-from sentinel_tools.sample.generator import GENERATOR_VERSION, Context, OutFile, Row
+from sentinel_tools.sample.generator import (
+    GENERATOR_VERSION,
+    Context,
+    OutFile,
+    Row,
+    late_senders,
+)
 
 
 def _mtime(f: OutFile, ctx: Context) -> datetime:
@@ -27,6 +33,17 @@ def _mtime(f: OutFile, ctx: Context) -> datetime:
     return base + {"fix": timedelta(hours=9), "resend": timedelta(hours=10)}.get(
         f.kind, timedelta()
     )
+
+
+def _arrival(f: OutFile, ctx: Context, weekly: set[str]) -> datetime:
+    """When the file is meant to have reached Sentinel (UTC): the morning after its date
+    (09:30 China time); a weekly sender's daily files of one ISO week on the Wednesday of the
+    next week; a fix or a resend later that day."""
+    stamp = _mtime(f, ctx)
+    if f.day is not None and f.hosp.code in weekly:
+        wednesday = f.day + timedelta(days=7 - f.day.weekday() + 2)
+        stamp += timedelta(days=(wednesday - (f.day + timedelta(days=1))).days)
+    return stamp
 
 
 def _set_mtime(path: Path, stamp: datetime) -> None:
@@ -178,12 +195,13 @@ def _write_landing(
             f.data = f.copy_of.data
     landing_bytes = 0
     arrivals: list[tuple[str, bytes, datetime]] = []
+    weekly = late_senders(ctx.selected, set(ctx.silent))
     for f in all_files:
         path = out_dir / f.relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(f.data)
         _set_mtime(path, _mtime(f, ctx))
-        arrivals.append((f.relpath, f.data, _mtime(f, ctx)))
+        arrivals.append((f.relpath, f.data, _arrival(f, ctx, weekly)))
         landing_bytes += len(f.data)
     neiss_entries, neiss_payload = neiss
     n_files = len(all_files)
