@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli._common import say, settings
 from pipeline.escaping import terminal_text
@@ -32,14 +33,16 @@ def summary(
     for column in ("hospital", "registered", "type", "files", "MB", "first file", "last file"):
         out.add_column(column)
     for row in rows:
+        # Folder and file names are data: plain Text, never rich markup, control characters
+        # dropped ("[red]" in a name stays "[red]").
         out.add_row(
-            row["hospital"],
+            Text(terminal_text(row["hospital"])),
             "yes" if row["registered"] else "NO",
             row["type"] or "-",
             str(row["files"]),
             f"{row['bytes'] / 1e6:.1f}",
-            terminal_text(row["first_file"]),
-            terminal_text(row["last_file"]),
+            Text(terminal_text(row["first_file"])),
+            Text(terminal_text(row["last_file"])),
         )
     Console(width=160).print(out)
     problems = sum(not row["registered"] for row in rows)
@@ -61,13 +64,13 @@ def report() -> None:
     for column in HOSPITAL_COLUMNS:
         out.add_column(column, justify="right")
     for row in data["hospitals"]:
-        out.add_row(*["" if v is None else str(v) for v in row])
+        out.add_row(*[Text("" if v is None else terminal_text(v)) for v in row])
     console.print(out)
     rules = Table(title="Quarantined rows by rule")
     rules.add_column("rule")
     rules.add_column("rows", justify="right")
     for rule, n in data["rules"]:
-        rules.add_row(rule, str(n))
+        rules.add_row(Text(terminal_text(rule)), str(n))
     console.print(rules)
     console.print(
         f"submissions where received != stored + quarantined + duplicate: {data['unbalanced']}"

@@ -129,13 +129,18 @@ def stamp_arrivals(files: list[LandingFile], arrivals: Arrivals) -> list[Landing
     return out
 
 
-def plan_batches(files: list[LandingFile], max_files: int = 64) -> list[list[LandingFile]]:
-    """Group new files into batches of one hospital each (one file per batch in daily use)."""
+def plan_batches(
+    files: list[LandingFile], max_files: int = 64, by_hospital: bool = True
+) -> list[list[LandingFile]]:
+    """Group new files into batches: of one hospital each (the DAG's parallel stage tasks,
+    one file per batch in daily use), or, ``by_hospital=False``, up to ``max_files`` of any
+    hospitals (one validation run for many small files when staging runs in one process). The
+    outcome is the same: loading applies each hospital's files in their order either way."""
     batches: list[list[LandingFile]] = []
     for f in files:
         if (
             batches
-            and batches[-1][0].hospital_code == f.hospital_code
+            and (not by_hospital or batches[-1][0].hospital_code == f.hospital_code)
             and len(batches[-1]) < max_files
         ):
             batches[-1].append(f)

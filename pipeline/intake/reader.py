@@ -169,6 +169,11 @@ def read_extract(
     oversize_by_line: dict[int, set[int]] = {}
     if suffix == ".xlsx" or data.startswith(b"PK\x03\x04"):
         sheet = read_xlsx(data, bounds)
+        for number, cells, _ in sheet.rows:
+            # XML carries DEL and the C1 controls (U+0080-U+009F): refused as in text files.
+            found = next((f for f in map(_control_character, cells) if f), None)
+            if found is not None:
+                raise FileRejected("control_characters", line=number, char=found[1])
         table = [(number - 1, cells) for number, cells, _ in sheet.rows]
         oversize_by_line = {number - 1: over for number, _, over in sheet.rows if over}
         encoding, file_format = "xlsx", "xlsx"

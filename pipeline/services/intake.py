@@ -42,7 +42,7 @@ from pipeline.intake.receipts import build_receipt
 from pipeline.storage import ledger, publish
 from pipeline.storage.ledger import LoadSummary
 from pipeline.storage.session import Progress, reader, writer
-from pipeline.validation.dry_run import check_data
+from pipeline.validation.dry_run import Upload, check_uploads
 from pipeline.validation.runner import CaseValidator
 from pipeline.validation.staging import stage_batch
 
@@ -52,6 +52,8 @@ __all__ = [
     "discover",
     "dry_run",
     "dry_run_data",
+    "dry_run_files",
+    "dry_run_uploads",
     "import_arrivals",
     "ingest",
     "list_arrivals",
@@ -210,7 +212,9 @@ def ingest(
         ledger.check_key(con, key_fingerprint(key), record=False)
         files = ledger.new_files(con, _candidates(settings, hospitals, date_from, date_to))
         files = stamp_arrivals(files, _arrivals(settings))
-        batches = plan_batches(files)
+        # One process stages everything: batches across hospitals mean fewer GX runs (and Data
+        # Docs builds); the load order, hence the outcome, does not depend on batching.
+        batches = plan_batches(files, max_files=32, by_hospital=False)
         if progress:
             progress(
                 f"{len(files)} new files in {len(batches)} batches under {settings.landing_dir}"
@@ -220,8 +224,10 @@ def ingest(
         for i, batch in enumerate(batches, 1):
             stage(settings, batch, validator)
             if progress:
+                hospitals = len({f.hospital_code for f in batch})
                 progress(
-                    f"staged batch {i}/{len(batches)}: {batch[0].hospital_code}, {len(batch)} files"
+                    f"staged batch {i}/{len(batches)}: {len(batch)} files of {hospitals} "
+                    f"hospital{'s' if hospitals > 1 else ''}"
                 )
         summary = ledger.load_staged(settings, con)
     if progress:
@@ -230,6 +236,56 @@ def ingest(
 
 
 # ---- dry run ---------------------------------------------------------------------------------
+
+
+def _upload(
+    name: str,
+    data: bytes,
+    hospital: str,
+    settings: Settings,
+    received_at: str | datetime | None,
+    size_bytes: int | None = None,
+    sha256: str | None = None,
+) -> Upload:
+    """A file to dry-run, with its received time: ``received_at``, else the recorded arrival of
+    these bytes under this name (or under any name) from this hospital, else now."""
+    sha = sha256 or hashlib.sha256(data).hexdigest()
+    name = Path(name).name
+    source = None
+    if received_at is None:
+        log = _arrivals(settings)
+        arrival = log.get(hospital, f"{hospital}/{name}", sha) or log.by_content(hospital, sha)
+        received_at = arrival.received_at if arrival else utc_now()
+        source = arrival.source if arrival else None
+    return Upload(
+        name=name,
+        data=data,
+        hospital=hospital,
+        received_at=normalise_time(received_at),
+        arrival_source=source,
+        size_bytes=size_bytes,
+        sha256=sha,
+    )
+
+
+def dry_run_uploads(
+    uploads: list[Upload], settings: Settings, validator: CaseValidator | None = None
+) -> list[dict]:
+    """The receipts ingest would give these files, each as if it were the only file sent now
+    (one validation run for all; nothing stored). The checks against stored cases use the
+    published snapshot (duplicate file, ``key_exists``, corrections, voids), so each prediction
+    equals the ingest outcome for the state the snapshot shows. With a published warehouse the
+    pseudonym key is required and must be the warehouse's."""
+    registry = reference.load_hospitals(settings.hospital_registry)
+    if publish.current(settings) is None and not settings.warehouse_path.exists():
+        key = settings.pseudonym_key.encode() if settings.pseudonym_key else DRY_RUN_KEY
+        checked = check_uploads(uploads, settings, key=key, registry=registry, validator=validator)
+        return [_dry_receipt(None, c) for c in checked]
+    key = settings.require_pseudonym_key()
+    with reader(settings) as con:
+        ledger.check_key(con, key_fingerprint(key), record=False)
+        checked = check_uploads(uploads, settings, key=key, registry=registry, validator=validator)
+        return [_dry_receipt(con, c) for c in checked]
 
 
 def dry_run_data(
@@ -244,56 +300,11 @@ def dry_run_data(
     sha256: str | None = None,
 ) -> dict:
     """The receipt ingest would give ``data`` sent by ``hospital`` as ``name``; nothing is
-    stored (``size_bytes``/``sha256``: of a file too large to be read, ``data`` empty). The checks against stored cases use the published snapshot (duplicate file,
-    ``key_exists``, corrections, voids), so the prediction equals the ingest outcome for the
-    state the snapshot shows.
-
-    ``received_at``: default the recorded arrival of these bytes from this hospital, else now.
-    With a published warehouse the pseudonym key is required and must be the warehouse's.
-    """
-    sha = sha256 or hashlib.sha256(data).hexdigest()
-    source = None
-    if received_at is None:
-        log = _arrivals(settings)
-        name = Path(name).name
-        arrival = log.get(hospital, f"{hospital}/{name}", sha) or log.by_content(hospital, sha)
-        received_at = arrival.received_at if arrival else utc_now()
-        source = arrival.source if arrival else None
-    received = normalise_time(received_at)
-    registry = reference.load_hospitals(settings.hospital_registry)
-    if publish.current(settings) is None and not settings.warehouse_path.exists():
-        key = settings.pseudonym_key.encode() if settings.pseudonym_key else DRY_RUN_KEY
-        checked = check_data(
-            name,
-            data,
-            hospital,
-            settings,
-            received_at=received,
-            key=key,
-            registry=registry,
-            validator=validator,
-            arrival_source=source,
-            size_bytes=size_bytes,
-            sha256=sha,
-        )
-        return _dry_receipt(None, checked)
-    key = settings.require_pseudonym_key()
-    checked = check_data(
-        name,
-        data,
-        hospital,
-        settings,
-        received_at=received,
-        key=key,
-        registry=registry,
-        validator=validator,
-        arrival_source=source,
-        size_bytes=size_bytes,
-        sha256=sha,
-    )
-    with reader(settings) as con:
-        ledger.check_key(con, key_fingerprint(key), record=False)
-        return _dry_receipt(con, checked)
+    stored (see :func:`dry_run_uploads`). ``received_at``: default the recorded arrival of
+    these bytes from this hospital, else now. (``size_bytes``/``sha256``: of a file too large
+    to be read, ``data`` empty.)"""
+    upload = _upload(name, data, hospital, settings, received_at, size_bytes, sha256)
+    return dry_run_uploads([upload], settings, validator)[0]
 
 
 def _dry_receipt(con, checked) -> dict:  # type: ignore[no-untyped-def]
@@ -309,6 +320,29 @@ def _dry_receipt(con, checked) -> dict:  # type: ignore[no-untyped-def]
     return build_receipt(record, errors)
 
 
+def dry_run_files(
+    files: list[tuple[Path, str]],
+    settings: Settings,
+    validator: CaseValidator | None = None,
+    *,
+    received_at: str | datetime | None = None,
+) -> list[dict]:
+    """:func:`dry_run` of several (file, hospital) pairs in one validation run, each predicted
+    as if it were the only file sent now. A file over the size limit is refused unread."""
+    uploads = []
+    for path, hospital in files:
+        if not path.is_file():
+            raise NotFound(f"no such file: {path}")
+        size = path.stat().st_size
+        if size > settings.intake.max_file_bytes:
+            uploads.append(
+                _upload(path.name, b"", hospital, settings, received_at, size, sha256_file(path))
+            )
+        else:
+            uploads.append(_upload(path.name, path.read_bytes(), hospital, settings, received_at))
+    return dry_run_uploads(uploads, settings, validator)
+
+
 def dry_run(
     path: Path,
     hospital: str,
@@ -318,30 +352,8 @@ def dry_run(
     received_at: str | datetime | None = None,
 ) -> dict:
     """Validate one file as if sent by ``hospital``; stores nothing. Returns the receipt
-    (see :func:`dry_run_data`). A file over the size limit is refused without being read."""
-    if not path.is_file():
-        raise NotFound(f"no such file: {path}")
-    size = path.stat().st_size
-    if size > settings.intake.max_file_bytes:
-        digest = sha256_file(path)  # streamed
-        return dry_run_data(
-            path.name,
-            b"",
-            hospital,
-            settings,
-            received_at=received_at,
-            validator=validator,
-            size_bytes=size,
-            sha256=digest,
-        )
-    return dry_run_data(
-        path.name,
-        path.read_bytes(),
-        hospital,
-        settings,
-        received_at=received_at,
-        validator=validator,
-    )
+    (see :func:`dry_run_uploads`). A file over the size limit is refused without being read."""
+    return dry_run_files([(path, hospital)], settings, validator, received_at=received_at)[0]
 
 
 # ---- arrivals and receipts -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Check one file as intake would (read, prepare, validate), storing nothing.
+"""Check files as intake would (read, prepare, validate), storing nothing.
 
 The checks against stored cases (duplicate file, ``key_exists``, corrections, voids) need the
 ledger: :func:`pipeline.services.intake.dry_run` adds them from the published snapshot, so
@@ -8,6 +8,7 @@ ledger: :func:`pipeline.services.intake.dry_run` adds them from the published sn
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import pandas as pd
@@ -19,36 +20,47 @@ from pipeline.validation.runner import CaseValidator
 from pipeline.validation.staging import Checked, check_files
 
 
-def check_data(
-    name: str,
-    data: bytes,
-    hospital: str,
+@dataclass(frozen=True)
+class Upload:
+    """A file to check as ``<hospital>/<name>``, received at ``received_at`` (UTC, ISO).
+    ``size_bytes``/``sha256`` describe a file over the size limit passed without its bytes
+    (``data`` empty): it is refused before reading."""
+
+    name: str
+    data: bytes
+    hospital: str
+    received_at: str
+    arrival_source: str | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+
+
+def check_uploads(
+    uploads: list[Upload],
     settings: Settings,
     *,
-    received_at: str,
     key: bytes,
     registry: pd.DataFrame,
     validator: CaseValidator | None = None,
-    arrival_source: str | None = None,
-    size_bytes: int | None = None,
-    sha256: str | None = None,
-) -> Checked:
-    """Read and validate ``data`` as the file ``<hospital>/<name>`` received at
-    ``received_at`` (UTC, ISO): the staged form ingest would write, nothing stored.
-    (``size_bytes`` and ``sha256`` describe a file over the size limit, passed without its
-    bytes: it is refused before reading.)"""
-    name = PurePosixPath(name).name or "upload"
-    item = LandingFile(
-        hospital_code=hospital,
-        path=name,
-        relpath=f"{hospital}/{name}",
-        sha256=sha256 or hashlib.sha256(data).hexdigest(),
-        size_bytes=len(data) if size_bytes is None else size_bytes,
-        received_at=received_at,
-        order_key=file_order_key(name),
-        arrival_source=arrival_source,
-    )
-    staged = read_submission(item, registry, key, limits=settings.intake, data=data)
+) -> list[Checked]:
+    """Read every upload and validate them in one Great Expectations run: the staged form
+    ingest would write for each, nothing stored."""
+    staged = []
+    for upload in uploads:
+        name = PurePosixPath(upload.name).name or "upload"
+        item = LandingFile(
+            hospital_code=upload.hospital,
+            path=name,
+            relpath=f"{upload.hospital}/{name}",
+            sha256=upload.sha256 or hashlib.sha256(upload.data).hexdigest(),
+            size_bytes=len(upload.data) if upload.size_bytes is None else upload.size_bytes,
+            received_at=upload.received_at,
+            order_key=file_order_key(name),
+            arrival_source=upload.arrival_source,
+        )
+        staged.append(
+            read_submission(item, registry, key, limits=settings.intake, data=upload.data)
+        )
     # A dry run stores nothing, so it writes no Data Docs either.
     validator = validator or CaseValidator(data_docs_dir=None)
-    return check_files([staged], settings, validator)[0]
+    return check_files(staged, settings, validator)

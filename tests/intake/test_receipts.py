@@ -416,3 +416,29 @@ def test_finding5_validate_predicts_stored_state_checks(settings, validator):
         "duplicate",
         h.submission(settings, "GZ001/GZ001_20260210.csv")["submission_id"],
     )
+
+
+def test_operations_doc_lists_every_rule_limit_and_exit_code():
+    """docs/operations.md lists every limit, rule and exit code an operator can meet."""
+    from pipeline.config import REPO_ROOT
+    from pipeline.errors import EXIT_CODES
+    from pipeline.validation.suite import load_suite_dict
+
+    text = (REPO_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    rules = {key.split(".")[0] for key in messages.FILE_RULES}
+    rules |= {e["meta"]["rule"] for e in load_suite_dict()["expectations"]}
+    rules |= {"cell_too_large", "key_exists", "correction_unknown_case", "void_unknown_case"}
+    rules |= {"case_voided"}
+    missing = sorted(rule for rule in rules if f"`{rule}`" not in text)
+    assert missing == []
+    for variable in (
+        "SENTINEL_MAX_FILE_MB",
+        "SENTINEL_MAX_UNPACKED_MB",
+        "SENTINEL_MAX_ROWS",
+        "SENTINEL_MAX_COLUMNS",
+        "SENTINEL_MAX_CELL_CHARS",
+        "SENTINEL_EARLIEST_DATE",
+    ):
+        assert f"`{variable}`" in text, variable
+    for code in EXIT_CODES.values():
+        assert f"\n| {code} | " in text, code
