@@ -137,10 +137,14 @@ def ingest_daily():
         """Apply every staged submission (single writer) and write the receipts."""
         from airflow.sdk.exceptions import AirflowSkipException
 
+        from pipeline.errors import KeyMismatch
         from pipeline.services import intake
 
         settings = settings_from_params(params)
-        summary = intake.load(settings, progress=log.info)
+        try:
+            summary = intake.load(settings, progress=log.info)
+        except KeyMismatch as exc:  # staged with another pseudonym key: a retry cannot fix it
+            raise fail_fast(exc) from exc
         log.info(
             "loaded %d submissions into %s: %s",
             len(summary.loaded),

@@ -6,13 +6,23 @@ Nothing else in the library reads environment variables; callers build a ``Setti
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from pipeline.errors import ConfigError
 
-__all__ = ["PSEUDONYM_KEY_ENV", "REPO_ROOT", "SAMPLE_DIR", "ConfigError", "Settings"]
+__all__ = [
+    "PSEUDONYM_KEY_ENV",
+    "REPO_ROOT",
+    "SAMPLE_DIR",
+    "ConfigError",
+    "IntakeLimits",
+    "Settings",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
@@ -75,6 +85,53 @@ class WebSettings:
         )
 
 
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Bounds on what one hospital file may hold (docs/operations.md, "Intake limits").
+
+    Each is checked before reading where it can be (file size, a workbook's declared unpacked
+    size) and again while reading, so a hostile file is refused without being held in memory;
+    a file over a limit is rejected with that limit's own rule, and a cell over
+    ``max_cell_chars`` quarantines its row only. The checks apply per chunk of rows as well as
+    per file (a chunked reader passes one :class:`pipeline.intake.bounds.Bounds` along).
+    """
+
+    max_file_bytes: int = 512 * MIB  # SENTINEL_MAX_FILE_MB: the file as sent
+    max_unpacked_bytes: int = 1024 * MIB  # SENTINEL_MAX_UNPACKED_MB: an XLSX's parts, unpacked
+    max_rows: int = 1_048_576  # SENTINEL_MAX_ROWS: data rows (Excel's own sheet limit)
+    max_columns: int = 256  # SENTINEL_MAX_COLUMNS: cells in any row, header included
+    max_cell_chars: int = 32_767  # SENTINEL_MAX_CELL_CHARS: characters in one cell (Excel's)
+    # SENTINEL_EARLIEST_DATE: visit and injury dates before it are implausible (rule
+    # date_too_early); set it to the network's start date, or the earliest history accepted.
+    earliest_date: date = date(2000, 1, 1)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> IntakeLimits:
+        default = cls()
+        raw_date = env.get("SENTINEL_EARLIEST_DATE", "").strip()
+        try:
+            earliest = date.fromisoformat(raw_date) if raw_date else default.earliest_date
+        except ValueError:
+            raise ConfigError(
+                f"SENTINEL_EARLIEST_DATE must be a date YYYY-MM-DD, got {raw_date!r}"
+            ) from None
+        return cls(
+            max_file_bytes=_env_int(env, "SENTINEL_MAX_FILE_MB", default.max_file_bytes // MIB)
+            * MIB,
+            max_unpacked_bytes=_env_int(
+                env, "SENTINEL_MAX_UNPACKED_MB", default.max_unpacked_bytes // MIB
+            )
+            * MIB,
+            max_rows=_env_int(env, "SENTINEL_MAX_ROWS", default.max_rows),
+            max_columns=_env_int(env, "SENTINEL_MAX_COLUMNS", default.max_columns),
+            max_cell_chars=_env_int(env, "SENTINEL_MAX_CELL_CHARS", default.max_cell_chars),
+            earliest_date=earliest,
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where Sentinel reads and writes. ``home`` holds everything the pipeline produces."""
@@ -93,6 +150,7 @@ class Settings:
     # labelled narratives for training the product coder: calibration.csv (confidence model)
     # and the evaluation sets (measured only); None: the repository's tests/data/coding/
     coding_data_root: Path | None = None  # SENTINEL_CODING_DATA
+    intake: IntakeLimits = field(default_factory=IntakeLimits)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -121,6 +179,7 @@ class Settings:
             lake_uri=lake_uri,
             failure_emails=tuple(e for e in emails if e),
             coding_data_root=Path(coding_data).resolve() if coding_data else None,
+            intake=IntakeLimits.from_env(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -154,6 +213,11 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.home / "outbox"
+
+    @property
+    def arrivals_dir(self) -> Path:
+        """When each landing file arrived (pipeline/intake/arrivals.py): outside the landing."""
+        return self.home / "arrivals"
 
     @property
     def staging_dir(self) -> Path:
@@ -198,6 +262,13 @@ class Settings:
                 "docs/operations.md）；它用于患者假名化，绝不提交到代码库",
             )
         return self.pseudonym_key.encode("utf-8")
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A fingerprint of the pseudonym key, safe to store and show: an HMAC of a fixed label
+    under the key (it reveals nothing about the key, and no pseudonym can be computed from it).
+    The warehouse keeps it so that ingest refuses a different key (exit code 8)."""
+    return hmac.new(key, b"sentinel pseudonym key fingerprint v1", hashlib.sha256).hexdigest()
 
 
 def _number(env: dict[str, str], name: str, default: float, kind: type) -> float:

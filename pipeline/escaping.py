@@ -8,7 +8,8 @@ reasons) is hostile until it is escaped for the place it is written to:
 * spreadsheets: :func:`safe_cell` / :func:`write_safe_csv` prefix a cell that a spreadsheet would
   run as a formula with ``'`` (OWASP "CSV injection"; full-width forms count too);
 * terminals: :func:`terminal_text` drops control characters, so a narrative cannot move the
-  cursor or recolour the screen.
+  cursor or recolour the screen; :func:`one_line` shows every control character (line breaks
+  included) as an escape, so a file name cannot add a line of its own to a log.
 
 HTML is escaped by Jinja2's autoescape in the templates (reports, notices, evidence summary);
 nothing here marks text as safe.
@@ -129,3 +130,14 @@ def terminal_text(value: object, width: int | None = None) -> str:
     if width and len(text) > width:
         text = text[: width - 1] + "…"
     return text
+
+
+_ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(value: object) -> str:
+    """Text for one log line: every control character (line breaks, tabs, escape sequences)
+    shown as ``\\n``, ``\\t`` or ``\\xNN``, so the value stays on its line and inert."""
+    if value is None:
+        return ""
+    return _ANY_CONTROL_RE.sub(lambda m: repr(m.group())[1:-1], str(value))

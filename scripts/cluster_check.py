@@ -62,6 +62,7 @@ RUN_TIMES = {
     "coding_review": ("opened_at", "resolved_at"),
     "hazard_patterns": ("updated_at",),
     "pattern_refreshes": ("processed_at",),
+    "pseudonym_key": ("recorded_at",),
 }
 
 
@@ -523,6 +524,7 @@ WORKERS = ("worker-default", "worker-warehouse")
 def reference_run(work: Path, landing: Path, logs: Path) -> Path:
     """The same DAGs through dag.test() (SQLite metadata DB, local lake); returns its home."""
     home = work / "reference_home"
+    import_arrivals(home, landing)
     env = airflow_env(
         work / "reference_airflow",
         {
@@ -602,6 +604,15 @@ def compare(cluster_home: Path, reference_home: Path, s3_endpoint: str) -> list[
     return lines
 
 
+def import_arrivals(home: Path, landing: Path) -> None:
+    """The generator's intended arrival times into ``home`` (both runs get the same received
+    times; without them each run would record its own first sighting)."""
+    run(
+        [str(VENV_BIN / "sentinel"), "arrivals", "import", str(landing.parent / "arrivals.csv")],
+        {**os.environ, "SENTINEL_HOME": str(home)},
+    )
+
+
 def generate_network(work: Path) -> Path:
     out = work / "sample"
     run(
@@ -654,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         broker = start_redis(procs, logs)
         s3 = start_s3(procs, logs, REPO / ".venv-moto" / "bin" / "moto_server")
         cluster_home = work / "cluster_home"
+        import_arrivals(cluster_home, landing)
         sentinel = {
             "SENTINEL_HOME": str(cluster_home),
             "SENTINEL_LANDING": str(landing),

@@ -40,6 +40,13 @@ stage setup bash scripts/setup.sh
 # shellcheck source=scripts/airflow_env.sh
 source scripts/airflow_env.sh
 
+# Received times: when each file of the sample was meant to arrive (data/sample/arrivals.csv,
+# written by the generator). A fresh clone's file times mean nothing; a file found without a
+# recorded arrival would be received "now".
+manifest="$(dirname "$SENTINEL_LANDING")/arrivals.csv"
+if [ -f "$manifest" ]; then
+  stage arrivals sentinel arrivals import "$manifest"
+fi
 stage landing sentinel network summary --brief
 if [ "${SENTINEL_RUNNER:-airflow}" = "cli" ]; then
   stage ingest sentinel ingest

@@ -9,8 +9,8 @@ session (about half a minute); tests that write must work on ``copy_network``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-import os
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -97,8 +97,6 @@ def _hostile_extract(landing: Path) -> Path:
     writer.writerows(rows)
     path = landing / "GZ001" / "GZ001_20261121_extra.csv"
     path.write_bytes(buffer.getvalue().encode("utf-8"))
-    received = datetime(2026, 11, 21, 8, 0, tzinfo=UTC).timestamp()
-    os.utime(path, (received, received))
     return path
 
 
@@ -119,8 +117,17 @@ def build_small_network(root: Path) -> Settings:
         daily_weeks=2,
         scale=0.12,
     )
-    _hostile_extract(sample / "landing")
+    extra = _hostile_extract(sample / "landing")
     settings = Settings(home=root / "home", landing_dir=sample / "landing", pseudonym_key=KEY)
+    # Received times: the generator's intended arrivals, and the extra file's upload.
+    intake.import_arrivals(settings, sample / "arrivals.csv")
+    intake.record_arrival(
+        settings,
+        "GZ001",
+        extra.name,
+        hashlib.sha256(extra.read_bytes()).hexdigest(),
+        received_at=datetime(2026, 11, 21, 8, 0, tzinfo=UTC),
+    )
     intake.ingest(settings)
     coding.run(settings)
     clustering.refresh_patterns(settings)

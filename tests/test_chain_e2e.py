@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -65,6 +66,9 @@ def _tail(log: Path) -> str:
 
 def test_main_job_chain_through_airflow(small_network, airflow_home, tmp_path):
     home = tmp_path / "home"
+    # The same received times (the arrivals recorded when the files came in), so the two
+    # warehouses can be compared.
+    shutil.copytree(small_network.arrivals_dir, home / "arrivals")
     env = {
         **os.environ,
         "SENTINEL_HOME": str(home),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from conftest_airflow import run_dag_tests
 pytestmark = pytest.mark.slow  # see tests/conftest.py
 
 KEY = "dag-e2e-test-pseudonym-key-0123456789"
-RECEIVED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # file mtime = received_at
+RECEIVED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # recorded arrival = received_at
 HEADERS = [
     "hospital_code",
     "case_id",
@@ -78,6 +77,21 @@ def case(hospital: str, case_id: str, **overrides: str) -> dict:
     return row
 
 
+def record_arrival(path: Path) -> None:
+    """What the submission API does at upload: the file's arrival (its received time) in
+    ``<tmp>/sentinel/arrivals``, the home of this test."""
+    import hashlib
+
+    from pipeline.intake.arrivals import Arrival, Arrivals, normalise_time
+
+    landing = path.parents[1]
+    relpath = path.relative_to(landing).as_posix()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    Arrivals(landing.parent / "sentinel" / "arrivals").record(
+        [Arrival(path.parent.name, relpath, digest, normalise_time(RECEIVED), "api")]
+    )
+
+
 def write_extract(path: Path, rows: list[dict]) -> Path:
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=HEADERS, lineterminator="\r\n")
@@ -85,7 +99,7 @@ def write_extract(path: Path, rows: list[dict]) -> Path:
     writer.writerows(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue().encode("utf-8"))
-    os.utime(path, (RECEIVED.timestamp(), RECEIVED.timestamp()))
+    record_arrival(path)
     return path
 
 
@@ -133,7 +147,7 @@ def test_ingest_daily_end_to_end(tmp_path, monkeypatch, airflow_home):
     )
     resend = landing / "SH001" / "SH001_20260210_resend.csv"
     resend.write_bytes(sh001.read_bytes())  # the same file sent again under another name
-    os.utime(resend, (RECEIVED.timestamp(), RECEIVED.timestamp()))
+    record_arrival(resend)
     monkeypatch.setenv("SENTINEL_HOME", str(home))
     monkeypatch.setenv("SENTINEL_PSEUDONYM_KEY", KEY)
     monkeypatch.setenv("SENTINEL_LANDING", str(tmp_path / "does-not-exist"))  # param wins

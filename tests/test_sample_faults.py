@@ -18,7 +18,7 @@ import pytest
 from pipeline import reference
 from pipeline.config import SAMPLE_DIR, Settings
 from pipeline.contract import FIELD_BY_NAME
-from pipeline.services.intake import ingest
+from pipeline.services.intake import import_arrivals, ingest
 from pipeline.storage.warehouse import connect
 
 pytestmark = pytest.mark.slow  # see tests/conftest.py
@@ -148,6 +148,7 @@ def fault_warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPy
     settings = Settings(
         home=root / "home", landing_dir=root / "landing", pseudonym_key="test-key-0123456789abcdef"
     )
+    import_arrivals(settings, SAMPLE_DIR / "arrivals.csv")  # the received times
     ingest(settings)
     con = connect(settings.warehouse_path, read_only=True)
     yield con

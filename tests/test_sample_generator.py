@@ -572,3 +572,57 @@ def test_contract_fields_are_the_columns(net):
         assert set(hosp["canonical_columns"]) <= set(names)
         assert {f.name for f in FIELDS if f.required} <= set(hosp["canonical_columns"])
         assert [canonical_field(h) for h in hosp["columns"]] == hosp["canonical_columns"]
+
+
+# ----------------------------------------------------------------------------- issue 16, probe 13
+
+
+def test_probe13_short_network_uses_fewer_daily_weeks(tmp_path):
+    """``sentinel sample generate --hospitals 3 --weeks 6`` (as the help suggests) failed on
+    main: "daily_weeks must be between 0 and weeks". The default now adapts; an explicit value
+    that does not fit names both flags."""
+    out = tmp_path / "short"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["generate", "--out", str(out), "--hospitals", "3", "--weeks", "6", "--scale", "0.1"]
+    )
+    assert result.exit_code == 0, result.output
+    gt = json.loads((out / "ground_truth.json").read_text(encoding="utf-8"))
+    assert gt["generator"]["arguments"]["daily_weeks"] == 6
+    assert (out / "arrivals.csv").exists()
+    result = runner.invoke(
+        app,
+        ["generate", "--out", str(tmp_path / "bad"), "--weeks", "6", "--daily-weeks", "8"],
+    )
+    assert result.exit_code == 2
+    assert "--daily-weeks (8)" in result.output and "--weeks (6)" in result.output
+
+
+def test_arrival_manifest_lists_every_file_at_its_intended_time(net):
+    """arrivals.csv: every landing file once, with its SHA-256; daily files the morning after
+    their date (09:30 China time), the weekly sender's on the Wednesday after their week."""
+    from sentinel_tools.sample.generator import late_senders
+
+    from pipeline.intake.arrivals import read_manifest
+
+    out, gt, _ = net
+    listed = {a.relpath: a for a in read_manifest(out / "arrivals.csv")}
+    files = {
+        p.relative_to(out / "landing").as_posix(): p
+        for p in (out / "landing").rglob("*")
+        if p.is_file()
+    }
+    assert set(listed) == set(files)
+    selected = [h for h in refdata.hospital_list() if h.code in gt["hospitals"]]
+    weekly = late_senders(selected, {s["hospital"] for s in gt["silent_periods"]})
+    for relpath, arrival in listed.items():
+        assert arrival.sha256 == hashlib.sha256(files[relpath].read_bytes()).hexdigest()
+        match = re.search(r"_(\d{8})(_v2|_resend)?\.", relpath)
+        if not match or "neiss" in relpath:
+            continue
+        day = datetime.strptime(match.group(1), "%Y%m%d")
+        received = datetime.fromisoformat(arrival.received_at)
+        if arrival.hospital_code in weekly:
+            assert received.weekday() == 2 and 3 <= (received - day).days <= 10, relpath
+        else:
+            assert (received - day).days == 1 and received.hour in (1, 10, 11), relpath

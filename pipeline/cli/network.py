@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli._common import say, settings
 from pipeline.escaping import terminal_text
@@ -45,14 +46,16 @@ def summary(
     for column in ("hospital", "registered", "type", "files", "MB", "first file", "last file"):
         out.add_column(column)
     for row in rows:
+        # Folder and file names are data: plain Text, never rich markup, control characters
+        # dropped ("[red]" in a name stays "[red]").
         out.add_row(
-            row["hospital"],
+            Text(terminal_text(row["hospital"])),
             ("yes (test)" if row["is_test"] else "yes") if row["registered"] else "NO",
             row["type"] or "-",
             str(row["files"]),
             f"{row['bytes'] / 1e6:.1f}",
-            terminal_text(row["first_file"]),
-            terminal_text(row["last_file"]),
+            Text(terminal_text(row["first_file"])),
+            Text(terminal_text(row["last_file"])),
         )
     Console(width=160).print(out)
     if problems:
@@ -192,7 +195,11 @@ def report(
     rules.add_column("fields")
     rules.add_column("rows", justify="right")
     for rule in data["rules"]:
-        rules.add_row(rule["rule"], terminal_text(rule["fields"] or ""), str(rule["rows"]))
+        rules.add_row(
+            Text(terminal_text(rule["rule"])),
+            Text(terminal_text(rule["fields"] or "")),
+            str(rule["rows"]),
+        )
     console.print(rules)
     console.print(
         f"submissions where received != stored + quarantined + duplicate: {data['unbalanced']}"

@@ -1,18 +1,26 @@
 """Find new files in the landing zone and group them into intake batches.
 
-Landing layout: ``<landing>/<HOSPITAL_CODE>/<file>``. A file is new when the ledger has no
-submission with the same hospital, relative path and SHA-256. Files of one hospital are applied
-in the order of the date in their name (``YYYYMMDD`` or ``YYYYMM``), then by name, so the
-outcome never depends on file-system timestamps or listing order.
+Landing layout: ``<landing>/<HOSPITAL_CODE>/<file>``, listed without following any link
+(:mod:`pipeline.intake.landing`: links and anything that is not an ordinary file are refused
+with a rule and get a receipt). A file is new when the ledger has no submission with the same
+hospital, relative path and SHA-256. Files of one hospital are applied in the order of the date
+in their name (``YYYYMMDD`` or ``YYYYMM``), then by name, so the outcome never depends on
+file-system timestamps or listing order. Its received time is its arrival
+(:mod:`pipeline.intake.arrivals`), never its modification time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path, PurePosixPath
+
+from pipeline.config import IntakeLimits
+from pipeline.escaping import one_line
+from pipeline.intake import landing as landing_zone
+from pipeline.intake.arrivals import Arrival, Arrivals, utc_now
+from pipeline.intake.bounds import FileRejected
 
 SUPPORTED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls"}
 _NAME_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})([01][0-9])([0-3][0-9])?(?![0-9])")
@@ -21,17 +29,28 @@ _NAME_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})([01][0-9])([0-3][0-9])?(?![0-9]
 @dataclass(frozen=True)
 class LandingFile:
     hospital_code: str
-    path: str  # absolute path
+    path: str  # landing directory / relpath (never resolved through a link)
     relpath: str  # relative to the landing directory, POSIX style
     sha256: str
     size_bytes: int
-    received_at: str  # ISO timestamp (UTC, naive) of the file's arrival (its mtime)
+    received_at: str  # ISO timestamp (UTC, naive) of the file's arrival (see arrivals.py)
     order_key: str
+    refusal: str | None = None  # a rule of landing.REFUSALS: listed, never read
+    arrival_source: str | None = None  # api | manifest | scan | cli
+    identity: str | None = None  # what the listing saw (device, inode, size, mtime)
+    landing: str | None = None  # the landing directory
 
     @property
     def submission_id(self) -> str:
         digest = hashlib.sha256(f"{self.hospital_code}\0{self.relpath}\0{self.sha256}".encode())
         return "S" + digest.hexdigest()[:15]
+
+    @property
+    def landing_dir(self) -> Path:
+        if self.landing:
+            return Path(self.landing)
+        depth = len(PurePosixPath(self.relpath).parts)
+        return Path(self.path).parents[depth - 1]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,40 +70,77 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan_landing(landing: Path, hospitals: set[str] | None = None) -> list[LandingFile]:
-    """Every candidate file under ``landing`` (optionally only some hospitals), in apply order."""
-    if not landing.is_dir():
-        raise FileNotFoundError(f"landing directory {landing} does not exist")
+def scan_landing(
+    landing: Path, hospitals: set[str] | None = None, limits: IntakeLimits | None = None
+) -> list[LandingFile]:
+    """Every candidate file (and refusal) under ``landing``, in apply order. ``received_at``
+    is left empty: :func:`stamp_arrivals` fills it from the arrivals log. A file over the size
+    limit is never read, not even to hash it: its ``sha256`` is a digest of what was listed."""
+    root = Path(landing).resolve()
+    limits = limits or IntakeLimits()
     found: list[LandingFile] = []
-    for folder in sorted(p for p in landing.iterdir() if p.is_dir()):
-        if hospitals and folder.name not in hospitals:
-            continue
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or path.name.startswith("."):
-                continue
-            stat = path.stat()
-            received = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
-            found.append(
-                LandingFile(
-                    hospital_code=folder.name,
-                    path=str(path.resolve()),
-                    relpath=path.relative_to(landing).as_posix(),
-                    sha256=sha256_file(path),
-                    size_bytes=stat.st_size,
-                    received_at=received.isoformat(timespec="seconds"),
-                    order_key=file_order_key(path.name),
-                )
+    for entry in landing_zone.scan(root, hospitals):
+        name = PurePosixPath(entry.relpath).name
+        sha = None
+        refusal = entry.refusal
+        if refusal is None and entry.size_bytes > limits.max_file_bytes:
+            refusal = "file_too_large"
+        if refusal is None:
+            try:
+                sha = landing_zone.sha256_of(root, entry.relpath, entry.identity)
+            except FileRejected as exc:
+                if exc.rule == "file_changed":
+                    continue  # changed since listing (still being written): next run
+                refusal = exc.rule
+        if sha is None:
+            sha = landing_zone.refusal_digest(entry)
+        found.append(
+            LandingFile(
+                hospital_code=entry.hospital_code,
+                path=str(root / entry.relpath),
+                relpath=entry.relpath,
+                sha256=sha,
+                size_bytes=entry.size_bytes,
+                received_at="",
+                order_key=file_order_key(name),
+                refusal=refusal,
+                identity=entry.identity,
+                landing=str(root),
             )
+        )
     return sorted(found, key=lambda f: (f.hospital_code, f.order_key))
 
 
-def plan_batches(files: list[LandingFile], max_files: int = 64) -> list[list[LandingFile]]:
-    """Group new files into batches of one hospital each (one file per batch in daily use)."""
+def stamp_arrivals(files: list[LandingFile], arrivals: Arrivals) -> list[LandingFile]:
+    """Each file with its received time from the arrivals log; a file seen for the first time
+    is recorded now (source "scan"), so its received time never changes afterwards."""
+    now = utc_now()
+    first_seen = [
+        Arrival(f.hospital_code, f.relpath, f.sha256, now, "scan", f.size_bytes)
+        for f in files
+        if arrivals.get(f.hospital_code, f.relpath, f.sha256) is None
+    ]
+    arrivals.record(first_seen)
+    out = []
+    for f in files:
+        arrival = arrivals.get(f.hospital_code, f.relpath, f.sha256)
+        assert arrival is not None  # recorded just above
+        out.append(replace(f, received_at=arrival.received_at, arrival_source=arrival.source))
+    return out
+
+
+def plan_batches(
+    files: list[LandingFile], max_files: int = 64, by_hospital: bool = True
+) -> list[list[LandingFile]]:
+    """Group new files into batches: of one hospital each (the DAG's parallel stage tasks,
+    one file per batch in daily use), or, ``by_hospital=False``, up to ``max_files`` of any
+    hospitals (one validation run for many small files when staging runs in one process). The
+    outcome is the same: loading applies each hospital's files in their order either way."""
     batches: list[list[LandingFile]] = []
     for f in files:
         if (
             batches
-            and batches[-1][0].hospital_code == f.hospital_code
+            and (not by_hospital or batches[-1][0].hospital_code == f.hospital_code)
             and len(batches[-1]) < max_files
         ):
             batches[-1].append(f)
@@ -94,8 +150,10 @@ def plan_batches(files: list[LandingFile], max_files: int = 64) -> list[list[Lan
 
 
 def batch_label(batch: list[LandingFile]) -> str:
-    """A readable name for a batch (used as the Airflow map index label)."""
+    """A readable name for a batch (the Airflow map index label): names are data, so control
+    characters (a newline in a file name) are dropped."""
     first, last = Path(batch[0].relpath).name, Path(batch[-1].relpath).name
+    code = one_line(batch[0].hospital_code)
     if len(batch) == 1:
-        return f"{batch[0].hospital_code}: {first}"
-    return f"{batch[0].hospital_code}: {len(batch)} files {first} .. {last}"
+        return f"{code}: {one_line(first)}"
+    return f"{code}: {len(batch)} files {one_line(first)} .. {one_line(last)}"

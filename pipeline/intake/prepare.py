@@ -10,12 +10,13 @@ flag, so validation can quarantine the row and tell the sender exactly what was 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 
 from pipeline import reference
+from pipeline.config import IntakeLimits
 from pipeline.contract import (
     FIELDS,
     IDENTIFIER_FIELDS,
@@ -23,6 +24,7 @@ from pipeline.contract import (
     canonical_field,
     header_language,
 )
+from pipeline.intake import messages
 from pipeline.intake.neiss import neiss_to_canonical
 from pipeline.intake.reader import FileRejected, RawExtract
 from pipeline.privacy import pseudonymise, scrub_columns
@@ -60,6 +62,9 @@ class PreparedExtract:
     header_language: str
     unknown_columns: list[str] = field(default_factory=list)
     missing_required: list[str] = field(default_factory=list)
+    # Row errors found while reading (a cell over the length limit): same columns as the
+    # validator's errors, without _submission_id.
+    row_errors: list[dict] = field(default_factory=list)
 
 
 def map_headers(headers: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
@@ -74,10 +79,7 @@ def map_headers(headers: list[str]) -> tuple[dict[int, str], list[str], list[str
                 unknown.append(header)
             continue
         if name in seen:
-            raise FileRejected(
-                "ambiguous_columns",
-                f"columns '{seen[name]}' and '{header}' both mean field '{name}'",
-            )
+            raise FileRejected("ambiguous_columns", first=seen[name], second=header, field=name)
         seen[name] = header
         mapping[position] = name
     missing = [f for f in REQUIRED_FIELDS if f not in seen]
@@ -125,10 +127,20 @@ def to_canonical_frame(
 
 
 def prepare_extract(
-    raw: RawExtract, *, sender: str, received_at: datetime, key: bytes
+    raw: RawExtract,
+    *,
+    sender: str,
+    received_at: datetime,
+    key: bytes,
+    earliest_date: date | None = None,
 ) -> PreparedExtract:
-    """Canonicalise, normalise, pseudonymise and flag a RawExtract from hospital ``sender``."""
+    """Canonicalise, normalise, pseudonymise and flag a RawExtract from hospital ``sender``.
+
+    ``earliest_date``: visit and injury dates before it are flagged (rule date_too_early);
+    default: ``IntakeLimits().earliest_date``."""
+    earliest = pd.Timestamp(earliest_date or IntakeLimits().earliest_date)
     frame, language, unknown, missing = to_canonical_frame(raw, sender)
+    oversize_errors = _oversize_errors(raw)
     for f in FIELDS:
         if f.name not in frame.columns:
             frame[f.name] = None
@@ -163,6 +175,11 @@ def prepare_extract(
             for p, v in zip(parsed, frame[name], strict=True)
         ]
         frame[f"_{name.removesuffix('_datetime')}_at"] = parsed
+        frame[f"{name}__not_early"] = pd.Series(
+            [None if pd.isna(p) else bool(p >= earliest) for p in parsed],
+            index=frame.index,
+            dtype=object,
+        )
     # received_at is UTC (the file's mtime); visit and injury times are hospital local time.
     frame["_received_at"] = pd.Series(
         pd.Timestamp(local_time(received_at)), index=frame.index, dtype="datetime64[us]"
@@ -178,8 +195,37 @@ def prepare_extract(
         frame["product_category"], frame["_visit_at"]
     )
     return PreparedExtract(
-        frame=frame, header_language=language, unknown_columns=unknown, missing_required=missing
+        frame=frame,
+        header_language=language,
+        unknown_columns=unknown,
+        missing_required=missing,
+        row_errors=oversize_errors,
     )
+
+
+def _oversize_errors(raw: RawExtract) -> list[dict]:
+    """One ``cell_too_large`` error per oversized cell (the reader cut it at the limit): the
+    row is quarantined, the rest of the file is kept."""
+    if not raw.oversize:
+        return []
+    errors = []
+    for position, columns in sorted(raw.oversize.items()):
+        for column in sorted(columns):
+            header = raw.headers[column] if column < len(raw.headers) else ""
+            name = canonical_field(header) or "*"
+            errors.append(
+                {
+                    "_row": int(raw.row_numbers[position]),
+                    "field": name,
+                    # Not echoed: the value is the problem, and it may be anything (an
+                    # identifier in an ignored column).
+                    "value": None,
+                    "rule": "cell_too_large",
+                    "message_en": messages.row_message("cell_too_large", name, "en"),
+                    "message_zh": messages.row_message("cell_too_large", name, "zh"),
+                }
+            )
+    return errors
 
 
 def _ok_flag(values: pd.Series, ok: pd.Series) -> pd.Series:

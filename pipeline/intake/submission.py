@@ -1,19 +1,24 @@
 """Read one landing file as a submission: sender checks, reading, preparation (no database).
 
-A whole-file rejection still keeps every readable row (they go to quarantine with the file's
-reason), so nothing the sender sent is lost. Validation of the rows (Great Expectations) and
-staging are the next step (:mod:`pipeline.validation.staging`).
+A whole-file rejection still keeps every readable row (they go to quarantine: with their own
+row errors where they have any, else with the file's reason), so nothing the sender sent is
+lost and the receipt lists every error found, not only the file's. Validation of the rows
+(Great Expectations) and staging are the next step (:mod:`pipeline.validation.staging`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.contract import CASE_FIELD_NAMES
+from pipeline.config import IntakeLimits
+from pipeline.contract import CASE_FIELD_NAMES, header_language
+from pipeline.intake import landing
+from pipeline.intake.bounds import Bounds
 from pipeline.intake.discover import SUPPORTED_SUFFIXES, LandingFile
 from pipeline.intake.prepare import local_time, prepare_extract
 from pipeline.intake.reader import FileRejected, read_extract
@@ -23,82 +28,115 @@ from pipeline.intake.reader import FileRejected, read_extract
 class StagedFile:
     meta: dict
     frame: pd.DataFrame | None
+    row_errors: list[dict] = field(default_factory=list)  # found while reading (cell limit)
 
 
 def check_sender(hospital_code: str, registry: pd.DataFrame, received: date) -> None:
     """The landing folder must be a registered hospital, active when the file arrived."""
     rows = registry[registry["hospital_code"] == hospital_code]
     if rows.empty:
-        raise FileRejected(
-            "unknown_sender", f"'{hospital_code}' is not a registered sentinel hospital"
-        )
+        raise FileRejected("unknown_sender", hospital=hospital_code)
     row = rows.iloc[0]
     start, end = row["active_from"], row["active_to"]  # active_to: last active day
     if received < start or (end is not None and received > end):
-        raise FileRejected(
-            "inactive_sender",
-            f"hospital {hospital_code} is not active in the network on {received}",
-        )
+        raise FileRejected("inactive_sender", hospital=hospital_code, date=received.isoformat())
 
 
-def read_submission(f: LandingFile, registry: pd.DataFrame, key: bytes) -> StagedFile:
-    """Read and prepare one file. A whole-file rejection still keeps every readable row (they
-    go to quarantine with the file's reason), so nothing the sender sent is lost."""
+def _file_bytes(f: LandingFile, limits: IntakeLimits) -> bytes:
+    """The file's bytes, read inside the landing zone; they must be the ones discovered."""
+    data = landing.read_bytes(f.landing_dir, f.relpath, f.identity, limits)
+    if hashlib.sha256(data).hexdigest() != f.sha256:
+        raise FileRejected("file_changed")
+    return data
+
+
+def read_submission(
+    f: LandingFile,
+    registry: pd.DataFrame,
+    key: bytes,
+    *,
+    limits: IntakeLimits | None = None,
+    data: bytes | None = None,
+) -> StagedFile:
+    """Read and prepare one file (``data``: its bytes when already in hand, e.g. a dry run of
+    an upload). A whole-file rejection still keeps every readable row."""
+    limits = limits or IntakeLimits()
     received = datetime.fromisoformat(f.received_at)
     meta = {
         **f.to_dict(),
         "submission_id": f.submission_id,
         "file_rule": None,
-        "file_message": None,
-        "file_detail": None,
-        "header_language": "zh",
+        "file_params": {},
+        "file_message": None,  # English, for logs; receipts render the rule in their language
+        "header_language": None,  # unknown until a header row is read
         "file_format": None,
         "encoding": None,
         "unknown_columns": [],
+        "missing_columns": [],
         "rows_received": 0,
         "rows_duplicate_in_file": 0,
     }
     rejection: FileRejected | None = None
     frame: pd.DataFrame | None = None
+    row_errors: list[dict] = []
     try:
         try:
             check_sender(f.hospital_code, registry, local_time(received).date())
         except FileRejected as exc:
             rejection = exc
-        if Path(f.path).suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise FileRejected(
-                "unsupported_format",
-                f"files of type '{Path(f.path).suffix}' are not accepted",
-                "send CSV, XLSX or NEISS tab-separated text",
-            )
-        raw = read_extract(Path(f.path))
-        meta.update(file_format=raw.file_format, encoding=raw.encoding, rows_received=len(raw.rows))
-        prepared = prepare_extract(raw, sender=f.hospital_code, received_at=received, key=key)
-        frame = prepared.frame
+        Bounds(limits).file_size(f.size_bytes)  # before reading a byte
+        if f.refusal:
+            raise FileRejected(f.refusal)
+        suffix = Path(f.relpath).suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise FileRejected("unsupported_format", suffix=suffix or Path(f.relpath).name)
+        if data is None:
+            data = _file_bytes(f, limits)
+        raw = read_extract(Path(f.relpath), data, limits)
         meta.update(
-            header_language=prepared.header_language, unknown_columns=prepared.unknown_columns
+            file_format=raw.file_format,
+            encoding=raw.encoding,
+            rows_received=len(raw.rows),
+            header_language=raw.language,
+        )
+        prepared = prepare_extract(
+            raw,
+            sender=f.hospital_code,
+            received_at=received,
+            key=key,
+            earliest_date=limits.earliest_date,
+        )
+        frame = prepared.frame
+        row_errors = prepared.row_errors
+        meta.update(
+            header_language=prepared.header_language,
+            unknown_columns=prepared.unknown_columns,
+            missing_columns=prepared.missing_required,
         )
         if rejection is None and prepared.missing_required:
             rejection = FileRejected(
                 "missing_required_columns",
-                "required columns are missing: " + ", ".join(prepared.missing_required),
-                "accepted headers for each field are listed in docs/data-dictionary.md",
+                fields=prepared.missing_required,
+                accepted=prepared.missing_required,
             )
-        others = sorted(
-            set(frame["hospital_code"].dropna())
-            & (set(registry["hospital_code"]) - {f.hospital_code})
-        )
-        if rejection is None and others:
+        others = set(registry["hospital_code"]) - {f.hospital_code}
+        naming_others = frame["hospital_code"].isin(others)
+        if rejection is None and naming_others.any():
             rejection = FileRejected(
                 "other_hospital_rows",
-                f"rows name another hospital ({', '.join(others)}); the file looks misrouted",
-                f"only cases of {f.hospital_code} may be sent from this account",
+                count=int(naming_others.sum()),
+                codes=sorted(set(frame.loc[naming_others, "hospital_code"])),
+                hospital=f.hospital_code,
             )
     except FileRejected as exc:
         rejection = rejection or exc
+        if exc.headers and meta["header_language"] is None:
+            meta["header_language"] = header_language(exc.headers)
     if rejection is not None:
         meta.update(
-            file_rule=rejection.rule, file_message=rejection.message, file_detail=rejection.detail
+            file_rule=rejection.rule,
+            file_params=rejection.params,
+            file_message=rejection.message,
         )
     if frame is None:
         return StagedFile(meta=meta, frame=None)
@@ -107,4 +145,4 @@ def read_submission(f: LandingFile, registry: pd.DataFrame, key: bytes) -> Stage
     # An exact repeat of an earlier row in the same file is a duplicate, not an error.
     frame["_duplicate"] = frame.duplicated(subset=CASE_FIELD_NAMES, keep="first")
     meta["rows_duplicate_in_file"] = int(frame["_duplicate"].sum())
-    return StagedFile(meta=meta, frame=frame)
+    return StagedFile(meta=meta, frame=frame, row_errors=row_errors)

@@ -3,25 +3,46 @@
 ``sentinel ingest`` calls :func:`ingest` (one writer session for the whole run); the
 ``ingest_daily`` DAG calls :func:`check_request` and :func:`discover` (reads the published
 ledger), :func:`stage` once per batch in parallel (no database) and :func:`load` once (the
-writer); ``sentinel validate`` calls :func:`dry_run`.
+writer); ``sentinel validate`` calls :func:`dry_run`; ``sentinel arrivals`` calls
+:func:`record_arrival`, :func:`import_arrivals` and :func:`list_arrivals`.
+
+For the submission API (issue 19), per upload, in this order:
+
+1. :func:`record_arrival` (hospital, ``<HOSPITAL>/<name>``, SHA-256 and size of the bytes,
+   ``source="api"``) *before* the file is renamed into ``<landing>/<HOSPITAL>/`` (written to a
+   dot-name first: ingest skips dot-names), so the received time is the upload time and ingest
+   never sees the file without it;
+2. :func:`dry_run_data` for ``POST /api/v1/validate`` (the same prediction as ``sentinel
+   validate``, from the bytes, nothing written);
+3. :func:`receipt` for ``GET /api/v1/submissions/{id}`` once loaded: the receipt as JSON in the
+   hospital's language (:mod:`pipeline.intake.receipts`), from the published snapshot.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from pipeline import reference
-from pipeline.config import Settings
-from pipeline.errors import BadInput, NotFound
-from pipeline.intake.discover import LandingFile, plan_batches, scan_landing
-from pipeline.storage import ledger
+from pipeline.config import Settings, key_fingerprint
+from pipeline.errors import BadInput, NotFound, from_os_error
+from pipeline.intake.arrivals import Arrival, Arrivals, normalise_time, read_manifest, utc_now
+from pipeline.intake.discover import (
+    LandingFile,
+    plan_batches,
+    scan_landing,
+    sha256_file,
+    stamp_arrivals,
+)
+from pipeline.intake.receipts import build_receipt
+from pipeline.storage import ledger, publish
 from pipeline.storage.ledger import LoadSummary
 from pipeline.storage.session import Progress, reader, writer
-from pipeline.validation.dry_run import check_file
+from pipeline.validation.dry_run import Upload, check_uploads
 from pipeline.validation.runner import CaseValidator
 from pipeline.validation.staging import stage_batch
 
@@ -30,12 +51,21 @@ __all__ = [
     "check_request",
     "discover",
     "dry_run",
+    "dry_run_data",
+    "dry_run_files",
+    "dry_run_uploads",
+    "import_arrivals",
     "ingest",
+    "list_arrivals",
     "load",
     "read_plan",
+    "receipt",
+    "record_arrival",
     "stage",
     "write_plan",
 ]
+
+DRY_RUN_KEY = b"dry-run-only-key!"  # no warehouse, no key: pseudonyms are thrown away
 
 
 @dataclass
@@ -45,19 +75,37 @@ class IngestResult:
     summary: LoadSummary
 
 
+def _arrivals(settings: Settings) -> Arrivals:
+    try:
+        return Arrivals(settings.arrivals_dir)
+    except OSError as exc:
+        raise from_os_error(exc, settings.home) or exc from exc
+
+
+def _published_key_check(settings: Settings, key: bytes) -> None:
+    """Refuse early (before anything is staged) a key the published warehouse was not built
+    with."""
+    if publish.current(settings) is None:
+        return
+    with reader(settings) as con:
+        ledger.check_key(con, key_fingerprint(key), record=False)
+
+
 def check_request(
     settings: Settings,
     hospitals: list[str] | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> list[str]:
-    """Refuse a request no retry can fix (no key, no landing directory, dates the wrong way
-    round); returns warnings (a requested hospital without a folder)."""
-    settings.require_pseudonym_key()
+    """Refuse a request no retry can fix (no key or another key than the warehouse's, no
+    landing directory, dates the wrong way round); returns warnings (a requested hospital
+    without a folder)."""
+    key = settings.require_pseudonym_key()
     if date_from and date_to and date_from > date_to:
         raise BadInput(f"date_from {date_from} is after date_to {date_to}")
     if not settings.landing_dir.is_dir():
         raise NotFound(f"landing directory {settings.landing_dir} does not exist")
+    _published_key_check(settings, key)
     return [
         f"hospital {code} has no folder under {settings.landing_dir}"
         for code in hospitals or []
@@ -79,7 +127,9 @@ def _candidates(
     date_from: date | None,
     date_to: date | None,
 ) -> list[LandingFile]:
-    files = scan_landing(settings.landing_dir, set(hospitals) if hospitals else None)
+    files = scan_landing(
+        settings.landing_dir, set(hospitals) if hospitals else None, settings.intake
+    )
     return [f for f in files if _in_range(f, date_from, date_to)]
 
 
@@ -90,13 +140,14 @@ def discover(
     date_to: date | None = None,
     max_files: int = 64,
 ) -> list[list[LandingFile]]:
-    """New files (not in the published ledger) grouped into batches. A file loaded by a run
+    """New files (not in the published ledger) grouped into batches, each with its received
+    time (a file seen for the first time is recorded as arrived now). A file loaded by a run
     that has not published yet is staged again and skipped by :func:`load`."""
     files = _candidates(settings, hospitals, date_from, date_to)
     if settings.warehouse_path.exists():
         with reader(settings) as con:
             files = ledger.new_files(con, files)
-    return plan_batches(files, max_files=max_files)
+    return plan_batches(stamp_arrivals(files, _arrivals(settings)), max_files=max_files)
 
 
 def write_plan(settings: Settings, batches: list[list[LandingFile]]) -> list[str]:
@@ -130,7 +181,11 @@ def stage(
 def _loaded(progress: Progress | None):  # type: ignore[no-untyped-def]
     if progress is None:
         return None
-    return lambda meta: progress(f"loaded {meta['hospital_code']}/{Path(meta['relpath']).name}")
+    from pipeline.escaping import one_line  # noqa: PLC0415
+
+    return lambda meta: progress(
+        f"loaded {one_line(meta['hospital_code'])}/{one_line(Path(meta['relpath']).name)}"
+    )
 
 
 def load(settings: Settings, progress: Progress | None = None) -> LoadSummary:
@@ -148,13 +203,18 @@ def ingest(
     validator: CaseValidator | None = None,
 ) -> IngestResult:
     """Process every new landing file: stage all batches, then load; one writer session, so a
-    second ingest waits (bounded) instead of staging the same files at the same time.
+    second ingest waits (bounded) instead of staging the same files at the same time. A key
+    other than the warehouse's stops the run before anything is staged (exit code 8).
 
     ``validator``: reuse a CaseValidator (default: a new one writing Data Docs under home)."""
-    settings.require_pseudonym_key()
+    key = settings.require_pseudonym_key()
     with writer(settings, progress, create=True) as con:
+        ledger.check_key(con, key_fingerprint(key), record=False)
         files = ledger.new_files(con, _candidates(settings, hospitals, date_from, date_to))
-        batches = plan_batches(files)
+        files = stamp_arrivals(files, _arrivals(settings))
+        # One process stages everything: batches across hospitals mean fewer GX runs (and Data
+        # Docs builds); the load order, hence the outcome, does not depend on batching.
+        batches = plan_batches(files, max_files=32, by_hospital=False)
         if progress:
             progress(
                 f"{len(files)} new files in {len(batches)} batches under {settings.landing_dir}"
@@ -164,8 +224,10 @@ def ingest(
         for i, batch in enumerate(batches, 1):
             stage(settings, batch, validator)
             if progress:
+                hospitals = len({f.hospital_code for f in batch})
                 progress(
-                    f"staged batch {i}/{len(batches)}: {batch[0].hospital_code}, {len(batch)} files"
+                    f"staged batch {i}/{len(batches)}: {len(batch)} files of {hospitals} "
+                    f"hospital{'s' if hospitals > 1 else ''}"
                 )
         summary = ledger.load_staged(settings, con)
     if progress:
@@ -173,10 +235,183 @@ def ingest(
     return IngestResult(batches=len(batches), files=len(files), summary=summary)
 
 
-def dry_run(
-    path: Path, hospital: str, settings: Settings, validator: CaseValidator | None = None
+# ---- dry run ---------------------------------------------------------------------------------
+
+
+def _upload(
+    name: str,
+    data: bytes,
+    hospital: str,
+    settings: Settings,
+    received_at: str | datetime | None,
+    size_bytes: int | None = None,
+    sha256: str | None = None,
+) -> Upload:
+    """A file to dry-run, with its received time: ``received_at``, else the recorded arrival of
+    these bytes under this name (or under any name) from this hospital, else now."""
+    sha = sha256 or hashlib.sha256(data).hexdigest()
+    name = Path(name).name
+    source = None
+    if received_at is None:
+        log = _arrivals(settings)
+        arrival = log.get(hospital, f"{hospital}/{name}", sha) or log.by_content(hospital, sha)
+        received_at = arrival.received_at if arrival else utc_now()
+        source = arrival.source if arrival else None
+    return Upload(
+        name=name,
+        data=data,
+        hospital=hospital,
+        received_at=normalise_time(received_at),
+        arrival_source=source,
+        size_bytes=size_bytes,
+        sha256=sha,
+    )
+
+
+def dry_run_uploads(
+    uploads: list[Upload], settings: Settings, validator: CaseValidator | None = None
+) -> list[dict]:
+    """The receipts ingest would give these files, each as if it were the only file sent now
+    (one validation run for all; nothing stored). The checks against stored cases use the
+    published snapshot (duplicate file, ``key_exists``, corrections, voids), so each prediction
+    equals the ingest outcome for the state the snapshot shows. With a published warehouse the
+    pseudonym key is required and must be the warehouse's."""
+    registry = reference.load_hospitals(settings.hospital_registry)
+    if publish.current(settings) is None and not settings.warehouse_path.exists():
+        key = settings.pseudonym_key.encode() if settings.pseudonym_key else DRY_RUN_KEY
+        checked = check_uploads(uploads, settings, key=key, registry=registry, validator=validator)
+        return [_dry_receipt(None, c) for c in checked]
+    key = settings.require_pseudonym_key()
+    with reader(settings) as con:
+        ledger.check_key(con, key_fingerprint(key), record=False)
+        checked = check_uploads(uploads, settings, key=key, registry=registry, validator=validator)
+        return [_dry_receipt(con, c) for c in checked]
+
+
+def dry_run_data(
+    name: str,
+    data: bytes,
+    hospital: str,
+    settings: Settings,
+    *,
+    received_at: str | datetime | None = None,
+    validator: CaseValidator | None = None,
+    size_bytes: int | None = None,
+    sha256: str | None = None,
 ) -> dict:
-    """Validate one file as if sent by ``hospital``; stores nothing. Returns the receipt."""
-    if not path.is_file():
-        raise NotFound(f"no such file: {path}")
-    return check_file(path, hospital, settings, validator)
+    """The receipt ingest would give ``data`` sent by ``hospital`` as ``name``; nothing is
+    stored (see :func:`dry_run_uploads`). ``received_at``: default the recorded arrival of
+    these bytes from this hospital, else now. (``size_bytes``/``sha256``: of a file too large
+    to be read, ``data`` empty.)"""
+    upload = _upload(name, data, hospital, settings, received_at, size_bytes, sha256)
+    return dry_run_uploads([upload], settings, validator)[0]
+
+
+def _dry_receipt(con, checked) -> dict:  # type: ignore[no-untyped-def]
+    outcome = ledger.plan_submission(con, checked.meta, checked.rows, checked.errors)
+    record = ledger.submission_record(checked.meta, outcome, datetime.now())
+    record["unknown_columns"] = checked.meta["unknown_columns"]
+    errors = [
+        {k: (None if v != v else v) for k, v in e.items()}  # NaN -> None
+        for e in outcome.quarantine[
+            ["source_row", "field", "value", "rule", "message_en", "message_zh"]
+        ].to_dict("records")
+    ]
+    return build_receipt(record, errors)
+
+
+def dry_run_files(
+    files: list[tuple[Path, str]],
+    settings: Settings,
+    validator: CaseValidator | None = None,
+    *,
+    received_at: str | datetime | None = None,
+) -> list[dict]:
+    """:func:`dry_run` of several (file, hospital) pairs in one validation run, each predicted
+    as if it were the only file sent now. A file over the size limit is refused unread."""
+    uploads = []
+    for path, hospital in files:
+        if not path.is_file():
+            raise NotFound(f"no such file: {path}")
+        size = path.stat().st_size
+        if size > settings.intake.max_file_bytes:
+            uploads.append(
+                _upload(path.name, b"", hospital, settings, received_at, size, sha256_file(path))
+            )
+        else:
+            uploads.append(_upload(path.name, path.read_bytes(), hospital, settings, received_at))
+    return dry_run_uploads(uploads, settings, validator)
+
+
+def dry_run(
+    path: Path,
+    hospital: str,
+    settings: Settings,
+    validator: CaseValidator | None = None,
+    *,
+    received_at: str | datetime | None = None,
+) -> dict:
+    """Validate one file as if sent by ``hospital``; stores nothing. Returns the receipt
+    (see :func:`dry_run_uploads`). A file over the size limit is refused without being read."""
+    return dry_run_files([(path, hospital)], settings, validator, received_at=received_at)[0]
+
+
+# ---- arrivals and receipts -----------------------------------------------------------------
+
+
+def record_arrival(
+    settings: Settings,
+    hospital: str,
+    name: str,
+    sha256: str,
+    size_bytes: int | None = None,
+    received_at: str | datetime | None = None,
+    source: str = "api",
+) -> Arrival:
+    """Record that ``<hospital>/<name>`` with these bytes arrived (now by default). Returns the
+    arrival in force: an earlier record of the same file wins (idempotent)."""
+    arrival = Arrival(
+        hospital_code=hospital,
+        relpath=f"{hospital}/{name}",
+        sha256=sha256.lower(),
+        received_at=normalise_time(received_at) if received_at else utc_now(),
+        source=source,
+        size_bytes=size_bytes,
+    )
+    try:
+        return _arrivals(settings).record([arrival])[0]
+    except OSError as exc:
+        raise from_os_error(exc, settings.home) or exc from exc
+
+
+def import_arrivals(settings: Settings, manifest: Path) -> tuple[int, int]:
+    """Record the arrivals listed in a manifest (CSV: file, sha256, received_at[, bytes]);
+    returns (listed, newly recorded)."""
+    if not manifest.is_file():
+        raise NotFound(f"no such manifest: {manifest}")
+    try:
+        listed = read_manifest(manifest)
+    except ValueError as exc:
+        raise BadInput(f"manifest {manifest}: {exc}") from exc
+    log = _arrivals(settings)
+    before = len(log.all())
+    try:
+        log.record(listed)
+    except OSError as exc:
+        raise from_os_error(exc, settings.home) or exc from exc
+    return len(listed), len(log.all()) - before
+
+
+def list_arrivals(settings: Settings, hospital: str | None = None) -> list[Arrival]:
+    return [a for a in _arrivals(settings).all() if hospital is None or a.hospital_code == hospital]
+
+
+def receipt(settings: Settings, submission_id: str) -> dict:
+    """The receipt of a loaded submission (JSON form) from the published snapshot."""
+    with reader(settings) as con:
+        found = con.execute(
+            "SELECT count(*) FROM submissions WHERE submission_id = ?", [submission_id]
+        ).fetchone()[0]
+        if not found:
+            raise NotFound(f"no submission {submission_id}")
+        return ledger.receipt_from_warehouse(con, submission_id)

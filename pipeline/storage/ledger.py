@@ -4,6 +4,14 @@ Per submission, in the hospital's file order: lake files are written first (dete
 so a re-run rewrites the same bytes), then the whole ledger/versions/cases/quarantine change is
 one DuckDB transaction, then the receipt is written and the staging directory removed. A crash
 anywhere leaves a state that the next run completes to exactly the uninterrupted result.
+
+What a submission *would* do is decided by :func:`plan_submission` from a connection that may
+be read-only: ingest applies the plan, ``sentinel validate`` reports it from the published
+snapshot, so a dry run predicts the checks against stored cases (duplicate file, ``key_exists``,
+corrections, voids) exactly as ingest will make them.
+
+The ledger also owns the pseudonym key's fingerprint (table ``pseudonym_key``): the first ingest
+records it, and any later ingest or dry run with a different key stops (``KeyMismatch``).
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ import pandas as pd
 
 from pipeline.config import Settings
 from pipeline.contract import SURVEY_FIELDS
+from pipeline.errors import KeyMismatch
+from pipeline.escaping import one_line
+from pipeline.intake import messages
 from pipeline.intake.discover import LandingFile
 from pipeline.intake.receipts import build_receipt, render_markdown
 from pipeline.isoweek import format_iso_week
@@ -40,15 +51,47 @@ from pipeline.validation.staging import read_meta, read_staged, staged_submissio
 CONTENT_FIELDS = [f for f in CASE_VALUE_FIELDS if f != "report_type" and f not in SURVEY_FIELDS]
 
 LOADER_RULES = {
-    "key_exists": (
-        "case_id is already stored with different contents; send it with "
-        "report_type=correction to change it",
-        "该病例编号已存在且内容不同；如需修改请以 report_type=correction 报送",
-    ),
-    "correction_unknown_case": ("correction for a case that was never stored", "更正的病例不存在"),
-    "void_unknown_case": ("void for a case that was never stored", "作废的病例不存在"),
-    "case_voided": ("correction for a case that was voided", "更正的病例已作废"),
+    rule: (
+        messages.row_message(rule, "report_type", "en"),
+        messages.row_message(rule, "report_type", "zh"),
+    )
+    for rule in ("key_exists", "correction_unknown_case", "void_unknown_case", "case_voided")
 }
+QUARANTINE_COLUMNS = [
+    "submission_id",
+    "hospital_code",
+    "source_row",
+    "case_id",
+    "field",
+    "value",
+    "rule",
+    "message_en",
+    "message_zh",
+    "row_json",
+]
+SUBMISSION_COLUMNS = [
+    "submission_id",
+    "hospital_code",
+    "file_name",
+    "sha256",
+    "size_bytes",
+    "received_at",
+    "processed_at",
+    "file_format",
+    "encoding",
+    "header_language",
+    "status",
+    "rows_received",
+    "rows_stored",
+    "rows_quarantined",
+    "rows_duplicate",
+    "file_rule",
+    "file_message",
+    "file_detail",
+    "duplicate_of",
+    "unknown_columns",
+    "arrival_source",
+]
 
 
 @dataclass
@@ -87,21 +130,7 @@ def _quarantine_records(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame) ->
                 "row_json": "{}" if row is None else _row_json(row),
             }
         )
-    return pd.DataFrame.from_records(
-        records,
-        columns=[
-            "submission_id",
-            "hospital_code",
-            "source_row",
-            "case_id",
-            "field",
-            "value",
-            "rule",
-            "message_en",
-            "message_zh",
-            "row_json",
-        ],
-    )
+    return pd.DataFrame.from_records(records, columns=QUARANTINE_COLUMNS)
 
 
 def _row_json(row: pd.Series) -> str:
@@ -112,18 +141,25 @@ def _row_json(row: pd.Series) -> str:
     )
 
 
-def _file_errors(meta: dict, rows: pd.DataFrame) -> pd.DataFrame:
-    """Every readable row of a wholly rejected file, with the file's reason."""
-    return pd.DataFrame(
+def _file_errors(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows of a file rejected whole: each row's own errors, and the file's reason for
+    every row without one (so each row is quarantined and the receipt hides no row error)."""
+    own = errors if errors is not None else pd.DataFrame(columns=["_row"])
+    bare = rows.loc[~rows["_row"].isin(set(own["_row"])), "_row"]
+    params = meta.get("file_params") or {}
+    reason = pd.DataFrame(
         {
-            "_row": rows["_row"],
+            "_row": bare,
             "field": "*",
             "value": None,
             "rule": meta["file_rule"],
-            "message_en": meta["file_message"],
-            "message_zh": meta["file_message"],
+            "message_en": messages.file_message(meta["file_rule"], "en", params),
+            "message_zh": messages.file_message(meta["file_rule"], "zh", params),
         }
     )
+    columns = ["_row", "field", "value", "rule", "message_en", "message_zh"]
+    parts = [frame[columns] for frame in (own, reason) if not frame.empty]
+    return pd.concat(parts, ignore_index=True) if parts else reason[columns]
 
 
 def _typed_versions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -136,28 +172,60 @@ def _typed_versions(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def apply_submission(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
+@dataclass
+class Outcome:
+    """What a staged submission does to the warehouse (decided, not yet written)."""
+
+    status: str
+    stored: int
+    quarantined: int
+    duplicate: int
+    duplicate_of: str | None
+    language: str
+    versions: pd.DataFrame
+    quarantine: pd.DataFrame
+    events: list[tuple[str, str | None]]
+
+
+def receipt_language(con: duckdb.DuckDBPyConnection | None, meta: dict) -> str:
+    """The language of the file's headers; for a file whose header row could not be read,
+    that of the hospital's latest submission; else Chinese."""
+    if meta.get("header_language"):
+        return messages.receipt_language(meta["header_language"])
+    if con is not None:
+        row = con.execute(
+            "SELECT header_language FROM submissions WHERE hospital_code = ? AND "
+            "header_language IS NOT NULL ORDER BY received_at DESC, file_name DESC LIMIT 1",
+            [meta["hospital_code"]],
+        ).fetchone()
+        if row:
+            return messages.receipt_language(row[0])
+    return "zh"
+
+
+def plan_submission(
+    con: duckdb.DuckDBPyConnection | None,
     meta: dict,
     rows: pd.DataFrame | None,
     errors: pd.DataFrame | None,
-) -> str:
-    """Apply one staged submission in one transaction; returns its status."""
+) -> Outcome:
+    """Decide what one staged submission does. ``con`` may be read-only (a published snapshot,
+    for a dry run) or None (no warehouse yet: nothing stored)."""
     sid, hospital = meta["submission_id"], meta["hospital_code"]
     received_at = datetime.fromisoformat(meta["received_at"])
-    processed_at = datetime.now(UTC).replace(tzinfo=None)
-    events: list[tuple[str, str]] = [("received", meta["relpath"])]
-    quarantine = pd.DataFrame()
+    events: list[tuple[str, str | None]] = [("received", one_line(meta["relpath"]))]
+    quarantine = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     versions = pd.DataFrame()
     stored = duplicate = 0
     duplicate_of = None
 
-    original = con.execute(
-        "SELECT submission_id FROM submissions WHERE hospital_code=? AND sha256=? "
-        "AND status <> 'duplicate' ORDER BY received_at, file_name LIMIT 1",
-        [hospital, meta["sha256"]],
-    ).fetchone()
+    original = None
+    if con is not None:
+        original = con.execute(
+            "SELECT submission_id FROM submissions WHERE hospital_code=? AND sha256=? "
+            "AND status <> 'duplicate' ORDER BY received_at, file_name LIMIT 1",
+            [hospital, meta["sha256"]],
+        ).fetchone()
     if original:
         status, duplicate_of = "duplicate", original[0]
         duplicate = meta["rows_received"]
@@ -165,8 +233,8 @@ def apply_submission(
     elif meta["file_rule"]:
         status = "rejected"
         if rows is not None:
-            quarantine = _quarantine_records(meta, rows, _file_errors(meta, rows))
-        events.append(("rejected", f"{meta['file_rule']}: {meta['file_message']}"))
+            quarantine = _quarantine_records(meta, rows, _file_errors(meta, rows, errors))
+        events.append(("rejected", one_line(f"{meta['file_rule']}: {meta['file_message']}")))
     else:
         assert rows is not None and errors is not None
         duplicate = int(rows["_duplicate"].sum())
@@ -174,7 +242,9 @@ def apply_submission(
         candidates = rows[~rows["_duplicate"] & ~rows["_row"].isin(failed)]
         versions, loader_errors, dup_rows = _decide_versions(con, sid, candidates, received_at)
         duplicate += dup_rows
-        all_errors = pd.concat([errors, loader_errors], ignore_index=True)
+        all_errors = pd.concat(
+            [e for e in (errors, loader_errors) if not e.empty] or [errors], ignore_index=True
+        )
         quarantine = _quarantine_records(meta, rows, all_errors)
         stored = len(versions)
         n_bad = quarantine["source_row"].nunique() if not quarantine.empty else 0
@@ -192,44 +262,86 @@ def apply_submission(
         # Rows read but not kept (e.g. ambiguous columns) still count: received = stored +
         # quarantined + duplicate holds for every submission.
         quarantined = max(quarantined, meta["rows_received"] - duplicate - stored)
-    lake.write_submission_versions(settings.lake_location, sid, versions)
+    return Outcome(
+        status=status,
+        stored=stored,
+        quarantined=int(quarantined),
+        duplicate=int(duplicate),
+        duplicate_of=duplicate_of,
+        language=receipt_language(con, meta),
+        versions=versions,
+        quarantine=quarantine,
+        events=events,
+    )
+
+
+def submission_record(meta: dict, outcome: Outcome, processed_at: datetime) -> dict:
+    """The ledger row of a planned submission (file-level texts in the receipt's language)."""
+    rule, params = meta["file_rule"], meta.get("file_params") or {}
+    lang = outcome.language
+    return {
+        "submission_id": meta["submission_id"],
+        "hospital_code": meta["hospital_code"],
+        "file_name": meta["relpath"],
+        "sha256": meta["sha256"],
+        "size_bytes": meta["size_bytes"],
+        "received_at": datetime.fromisoformat(meta["received_at"]),
+        "processed_at": processed_at,
+        "file_format": meta["file_format"],
+        "encoding": meta["encoding"],
+        "header_language": lang,
+        "status": outcome.status,
+        "rows_received": meta["rows_received"],
+        "rows_stored": outcome.stored,
+        "rows_quarantined": outcome.quarantined,
+        "rows_duplicate": outcome.duplicate,
+        "file_rule": rule if outcome.status != "duplicate" else None,
+        "file_message": (
+            messages.file_message(rule, lang, params)
+            if rule and outcome.status != "duplicate"
+            else None
+        ),
+        "file_detail": (
+            messages.file_advice(rule, lang, params)
+            if rule and outcome.status != "duplicate"
+            else None
+        ),
+        "duplicate_of": outcome.duplicate_of,
+        "unknown_columns": json.dumps(meta["unknown_columns"], ensure_ascii=False),
+        "arrival_source": meta.get("arrival_source"),
+    }
+
+
+def apply_submission(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    meta: dict,
+    rows: pd.DataFrame | None,
+    errors: pd.DataFrame | None,
+) -> str:
+    """Apply one staged submission in one transaction; returns its status."""
+    sid = meta["submission_id"]
+    processed_at = datetime.now(UTC).replace(tzinfo=None)
+    outcome = plan_submission(con, meta, rows, errors)
+    record = submission_record(meta, outcome, processed_at)
+    lake.write_submission_versions(settings.lake_location, sid, outcome.versions)
     with transaction(con):
         con.execute(
-            "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                sid,
-                hospital,
-                meta["relpath"],
-                meta["sha256"],
-                meta["size_bytes"],
-                received_at,
-                processed_at,
-                meta["file_format"],
-                meta["encoding"],
-                meta["header_language"],
-                status,
-                meta["rows_received"],
-                stored,
-                quarantined,
-                duplicate,
-                meta["file_rule"],
-                meta["file_message"],
-                meta["file_detail"],
-                duplicate_of,
-                json.dumps(meta["unknown_columns"], ensure_ascii=False),
-            ],
+            f"INSERT INTO submissions ({', '.join(SUBMISSION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in SUBMISSION_COLUMNS)})",
+            [record[c] for c in SUBMISSION_COLUMNS],
         )
-        for seq, (event, detail) in enumerate(events):
+        for seq, (event, detail) in enumerate(outcome.events):
             con.execute(
                 "INSERT INTO submission_events VALUES (?,?,?,?,?)",
                 [sid, seq, event, processed_at, detail],
             )
-        if not quarantine.empty:
-            con.register("_q", quarantine)
+        if not outcome.quarantine.empty:
+            con.register("_q", outcome.quarantine)
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _q")
             con.unregister("_q")
-        if not versions.empty:
-            con.register("_v", versions)
+        if not outcome.versions.empty:
+            con.register("_v", outcome.versions)
             con.execute("INSERT INTO case_versions BY NAME SELECT * EXCLUDE (status) FROM _v")
             con.execute(
                 "INSERT OR REPLACE INTO cases BY NAME SELECT * FROM _v "
@@ -237,27 +349,30 @@ def apply_submission(
                 "ORDER BY version DESC) = 1"
             )
             con.unregister("_v")
-    return status
+    return outcome.status
 
 
 def _decide_versions(
-    con: duckdb.DuckDBPyConnection, sid: str, rows: pd.DataFrame, received_at: datetime
+    con: duckdb.DuckDBPyConnection | None, sid: str, rows: pd.DataFrame, received_at: datetime
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """New, correction and void rows against the current cases: versions to store, loader
     errors (quarantined) and the number of rows identical to what is stored."""
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame(), 0
     hospital = rows["hospital_code"].iloc[0]
-    con.register("_ids", pd.DataFrame({"case_id": rows["case_id"].unique()}))
-    current = {
-        cid: (ver, st, h)
-        for cid, ver, st, h in con.execute(
-            "SELECT c.case_id, c.version, c.status, c.content_hash FROM cases c "
-            "JOIN _ids USING (case_id) WHERE c.hospital_code = ?",
-            [hospital],
-        ).fetchall()
-    }
-    con.unregister("_ids")
+    current: dict[str, tuple[int, str, str]] = {}
+    if con is not None:
+        # A parameter, not a registered frame: the connection may be a read-only snapshot.
+        ids = [str(c) for c in rows["case_id"].dropna().unique()]
+        current = {
+            cid: (ver, st, h)
+            for cid, ver, st, h in con.execute(
+                "SELECT c.case_id, c.version, c.status, c.content_hash FROM cases c "
+                "JOIN (SELECT unnest(?::VARCHAR[]) AS case_id) USING (case_id) "
+                "WHERE c.hospital_code = ?",
+                [ids, hospital],
+            ).fetchall()
+        }
     keep, errs = [], []
     duplicates = 0
     for row in rows.sort_values("_row").to_dict("records"):
@@ -320,19 +435,55 @@ def _decide_versions(
     return versions, pd.DataFrame.from_records(errs), duplicates
 
 
+# ---- the pseudonym key's fingerprint ---------------------------------------------------------
+
+
+def stored_key_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("SELECT fingerprint FROM pseudonym_key LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def check_key(con: duckdb.DuckDBPyConnection, fingerprint: str, *, record: bool) -> None:
+    """Refuse a key other than the one the warehouse was built with (``KeyMismatch``, exit 8);
+    with ``record``, a warehouse without a fingerprint yet takes this one (the first ingest, or
+    a warehouse from before fingerprints: its stored pseudonyms are assumed to use this key)."""
+    stored = stored_key_fingerprint(con)
+    if stored is None:
+        if record:
+            with transaction(con):
+                con.execute(
+                    "INSERT INTO pseudonym_key VALUES (?, ?)",
+                    [fingerprint, datetime.now(UTC).replace(tzinfo=None)],
+                )
+        return
+    if stored != fingerprint:
+        raise KeyMismatch(
+            f"this warehouse was built with the key of fingerprint {stored[:12]}, but "
+            f"SENTINEL_PSEUDONYM_KEY has fingerprint {fingerprint[:12]}: set the key the "
+            "warehouse was built with (pseudonyms made with another key would not link to the "
+            "stored ones; docs/operations.md, section 3); nothing was changed",
+            detail_zh=f"此数据仓库使用的密钥指纹为 {stored[:12]}，而 SENTINEL_PSEUDONYM_KEY 的"
+            f"指纹为 {fingerprint[:12]}：请设置建库时使用的密钥（用其他密钥生成的假名无法与已存"
+            "的假名关联；见 docs/operations.md 第 3 节）；未做任何改动",
+        )
+
+
 def load_staged(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
     progress: Callable[[dict], None] | None = None,
 ) -> LoadSummary:
-    """Apply every staged submission, oldest first per hospital."""
-    with transaction(con):
-        refresh_reference_tables(con, settings.hospital_registry)
+    """Apply every staged submission, oldest first per hospital. Staged files keyed with
+    another pseudonym key than the warehouse's are refused before anything is applied."""
     summary = LoadSummary()
     staged = []
     for directory in staged_submission_dirs(settings):
         meta = read_meta(directory)
         staged.append((meta["hospital_code"], meta["order_key"], directory, meta))
+    for fingerprint in sorted({m["key_fingerprint"] for *_, m in staged if "key_fingerprint" in m}):
+        check_key(con, fingerprint, record=True)
+    with transaction(con):
+        refresh_reference_tables(con, settings.hospital_registry)
     known = {sid for (sid,) in con.execute("SELECT submission_id FROM submissions").fetchall()}
     lake.remove_orphans(
         settings.lake_location, keep=known | {m["submission_id"] for *_, m in staged}
@@ -384,7 +535,7 @@ def receipt_from_warehouse(con: duckdb.DuckDBPyConnection, submission_id: str) -
     )
     names = [d[0] for d in cursor.description]
     errors = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    return build_receipt(submission, errors, submission.get("file_detail"))
+    return build_receipt(submission, errors)
 
 
 def write_receipt(con: duckdb.DuckDBPyConnection, settings: Settings, submission_id: str) -> Path:

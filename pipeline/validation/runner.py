@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.intake.messages import fill
 from pipeline.validation.suite import SUITE_PATH, load_suite_dict
 
 
@@ -92,8 +93,14 @@ class CaseValidator:
             )
         )
 
-    def validate(self, frame: pd.DataFrame) -> ValidationOutcome:
-        """Validate a prepared frame (helper columns included); rows are addressed by _idx."""
+    def validate(
+        self, frame: pd.DataFrame, params: dict[str, object] | None = None
+    ) -> ValidationOutcome:
+        """Validate a prepared frame (helper columns included); rows are addressed by _idx.
+
+        ``params`` fill the messages' per-file placeholders (``{earliest_date}``); ``{sender}``
+        is each row's sending hospital."""
+        params = dict(params or {})
         frame = frame.reset_index(drop=True)
         frame["_idx"] = range(len(frame))
         with warnings.catch_warnings():
@@ -127,6 +134,7 @@ class CaseValidator:
                 for idx in indexes:
                     row = frame.iloc[int(idx)]
                     value = row[field] if field in frame.columns else None
+                    values = {**params, "sender": row.get("_sender", "")}
                     records.append(
                         {
                             "_submission_id": row["_submission_id"],
@@ -134,8 +142,8 @@ class CaseValidator:
                             "field": field,
                             "value": None if pd.isna(value) else str(value),
                             "rule": meta.get("rule", item.expectation_config.type),
-                            "message_en": meta.get("message_en", ""),
-                            "message_zh": meta.get("message_zh", ""),
+                            "message_en": fill(meta.get("message_en", ""), values),
+                            "message_zh": fill(meta.get("message_zh", ""), values),
                         }
                     )
         errors = pd.DataFrame.from_records(records, columns=ERROR_COLUMNS)

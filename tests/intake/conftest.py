@@ -1,7 +1,8 @@
 """Shared fixtures for the intake tests.
 
-``helpers.py`` is registered as the module ``intake_helpers`` so that it cannot collide with a
-``helpers`` module of another test folder (the test folders are not packages).
+``helpers.py`` and ``hostile.py`` (the hostile-input corpus of issue 16) are registered as the
+modules ``intake_helpers`` and ``intake_hostile`` so that they cannot collide with a module of
+another test folder (the test folders are not packages).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-if "intake_helpers" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(
-        "intake_helpers", Path(__file__).with_name("helpers.py")
-    )
-    assert _spec and _spec.loader
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules["intake_helpers"] = _module
-    _spec.loader.exec_module(_module)
+for _name, _file in (("intake_helpers", "helpers.py"), ("intake_hostile", "hostile.py")):
+    if _name not in sys.modules:
+        _spec = importlib.util.spec_from_file_location(_name, Path(__file__).with_name(_file))
+        assert _spec and _spec.loader
+        _module = importlib.util.module_from_spec(_spec)
+        sys.modules[_name] = _module
+        _spec.loader.exec_module(_module)
 
 import intake_helpers as h  # noqa: E402
 

@@ -204,18 +204,47 @@ def neiss_bytes(rows: Iterable[dict]) -> bytes:
 
 
 def write(path: Path, data: bytes, received: datetime = RECEIVED) -> Path:
-    """Write ``data`` to ``path`` with mtime ``received`` (the file's received_at)."""
+    """Write ``data`` to ``path`` and, when ``path`` lies in a landing zone ``<root>/landing``,
+    record its arrival at ``received`` in ``<root>/home`` (what the submission API does at
+    upload; ``make_settings(root)`` uses that home). The modification time is set to a
+    different moment on purpose: Sentinel must never take it for the received time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    stamp = received.timestamp() if received.tzinfo else _utc_timestamp(received)
-    os.utime(path, (stamp, stamp))
+    os.utime(path, (MISLEADING_MTIME, MISLEADING_MTIME))
+    record_arrival(path, received)
     return path
 
 
-def _utc_timestamp(naive: datetime) -> float:
-    from datetime import UTC
+MISLEADING_MTIME = datetime(2031, 1, 1).timestamp()  # far from any received time in the tests
 
-    return naive.replace(tzinfo=UTC).timestamp()
+
+def landing_root(path: Path) -> Path | None:
+    """The landing directory ``path`` lies in (a folder named ``landing``), if any."""
+    for parent in path.parents:
+        if parent.name == "landing":
+            return parent
+    return None
+
+
+def record_arrival(path: Path, received: datetime, home: Path | None = None) -> None:
+    """Record that the landing file ``path`` arrived at ``received`` (UTC when naive)."""
+    import hashlib
+
+    from pipeline.intake.arrivals import Arrival, Arrivals, normalise_time
+
+    landing = landing_root(path)
+    if landing is None:
+        return
+    relpath = path.relative_to(landing).as_posix()
+    arrival = Arrival(
+        hospital_code=relpath.split("/", 1)[0],
+        relpath=relpath,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        received_at=normalise_time(received),
+        source="manifest",
+        size_bytes=path.stat().st_size,
+    )
+    Arrivals((home or landing.parent / "home") / "arrivals").record([arrival])
 
 
 def make_settings(root: Path, landing: Path | None = None) -> Settings:
@@ -229,11 +258,19 @@ def make_settings(root: Path, landing: Path | None = None) -> Settings:
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    """Copy a landing zone keeping mtimes (received_at is the file's mtime)."""
-    shutil.copytree(src, dst, copy_function=shutil.copy2)
+    """Copy a landing zone ``<root>/landing`` and the arrivals recorded for it in
+    ``<root>/home/arrivals`` (its files' received times)."""
+    shutil.copytree(src, dst, copy_function=shutil.copy2, symlinks=True)
+    arrivals = src.parent / "home" / "arrivals"
+    if arrivals.exists():
+        shutil.copytree(arrivals, dst.parent / "home" / "arrivals", dirs_exist_ok=True)
 
 
-VOLATILE = {"submissions": ("processed_at",), "submission_events": ("event_at",)}
+VOLATILE = {
+    "submissions": ("processed_at",),
+    "submission_events": ("event_at",),
+    "pseudonym_key": ("recorded_at",),
+}
 
 
 def snapshot(settings: Settings) -> dict:
@@ -386,3 +423,43 @@ def build_busy_landing(landing: Path) -> list[Path]:
         )
     )
     return written
+
+
+class AccessWatch:
+    """Every open or read of anything in ``directory`` by any process, seen by the kernel
+    (inotify): how a test proves that nothing outside the landing zone was read, whatever path
+    or descriptor the reader used."""
+
+    IN_ACCESS, IN_OPEN, IN_ISDIR = 0x1, 0x20, 0x40000000
+
+    def __init__(self, directory: Path) -> None:
+        import ctypes
+
+        self._libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        self.fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        assert self.fd >= 0, ctypes.get_errno()
+        wd = self._libc.inotify_add_watch(
+            self.fd, str(directory).encode(), self.IN_ACCESS | self.IN_OPEN
+        )
+        assert wd >= 0, ctypes.get_errno()
+
+    def events(self) -> list[tuple[str, str]]:
+        """(what, name) of each event since the watch began (or since the last call)."""
+        import struct
+
+        out = []
+        while True:
+            try:
+                buffer = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return out
+            offset = 0
+            while offset < len(buffer):
+                _wd, mask, _cookie, size = struct.unpack_from("iIII", buffer, offset)
+                name = buffer[offset + 16 : offset + 16 + size].rstrip(b"\0").decode()
+                what = "open" if mask & self.IN_OPEN else "read"
+                out.append((what + (" dir" if mask & self.IN_ISDIR else ""), name))
+                offset += 16 + size
+
+    def close(self) -> None:
+        os.close(self.fd)

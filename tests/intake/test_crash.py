@@ -22,6 +22,8 @@ import pytest
 
 SEED = 20260301
 LANDED: dict[int, dict[str, int]] = {}  # kill number -> what the killed run had done
+RANDOM_KILLS = 20  # issue 16: at least 20 iterations at random moments
+RANDOM_LANDED: dict[int, tuple[float, dict[str, int]]] = {}
 pytestmark = pytest.mark.slow  # see tests/conftest.py
 
 KILLS_WHILE_STAGING = 2
@@ -206,3 +208,33 @@ def test_kills_landed_in_every_phase():
         pytest.skip("needs every kill test of this module")
     assert any(p["receipts"] == 0 for p in LANDED.values()), LANDED
     assert any(0 < p["receipts"] < 14 for p in LANDED.values()), LANDED
+
+
+@pytest.mark.parametrize("kill", range(RANDOM_KILLS))
+def test_killed_at_a_random_moment_completes_to_the_same_result(tmp_path, source, reference, kill):
+    """SIGKILL at a moment drawn uniformly over a whole run (seeded, so CI repeats it), not
+    only the phases chosen above; the rerun must end byte for byte where an uninterrupted run
+    ends. With the fixed kills above, every phase is hit (see the test below)."""
+    rng = random.Random(SEED * 1000 + kill)
+    delay = rng.uniform(0.05, reference["duration"] * 1.05)
+    h.copy_tree(source, tmp_path / "landing")
+    killed, rerun = Worker(tmp_path), Worker(tmp_path)
+    code = killed.kill_after(delay)
+    assert code in (None, -signal.SIGKILL)
+    RANDOM_LANDED[kill] = (delay, _progress(tmp_path))
+    rerun.finish()
+    context = (
+        f"killed {delay:.2f}s after go (a run takes {reference['duration']:.2f}s), having done "
+        f"{RANDOM_LANDED[kill][1]}"
+    )
+    _assert_same(h.make_settings(tmp_path), reference["snapshot"], context)
+
+
+def test_random_kills_spread_over_the_run():
+    """The random kills fell before any receipt, among the receipts, and after the run."""
+    if len(RANDOM_LANDED) < RANDOM_KILLS:
+        pytest.skip("needs every random kill test of this module")
+    done = [p for _, p in RANDOM_LANDED.values()]
+    assert any(p["receipts"] == 0 for p in done), RANDOM_LANDED
+    assert any(p["receipts"] > 0 for p in done), RANDOM_LANDED
+    print("random kills (delay s, state reached):", sorted(RANDOM_LANDED.values()))

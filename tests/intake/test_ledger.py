@@ -235,7 +235,13 @@ def test_unknown_case_and_key_clash_are_quarantined(settings, validator):
         (2, "report_type", "void", "void_unknown_case"),
         (3, "report_type", "new", "key_exists"),
     ]
-    assert all(e["message_en"] and e["message_zh"] for e in receipt["errors"])
+    assert all(e["message"] for e in receipt["errors"])  # in the receipt's language
+    stored = h.query(
+        settings,
+        "SELECT message_en, message_zh FROM quarantine WHERE submission_id = ?",
+        [sub["submission_id"]],
+    )
+    assert len(stored) == 3 and all(en and zh for en, zh in stored)  # both kept
     _assert_accounting(settings)
 
 

@@ -296,7 +296,8 @@ def test_validate_cli_output_holds_no_identifier(tmp_path):
         timeout=300,
     )
     assert result.returncode == 1, result.stderr  # some rows fail
-    assert "| sex |" in result.stdout and "too_long" in result.stdout
+    # Chinese headers, a Chinese receipt: field labels and messages, no internal names.
+    assert "| 性别 |" in result.stdout and "超过 2000 个字符" in result.stdout
     assert _leaks(result.stdout) == []
     assert _leaks(result.stderr) == []
     assert not (tmp_path / "home").exists()  # a dry run stores nothing

@@ -216,6 +216,7 @@ ANY_FILE = st.one_of(
 
 
 def _landing_file(path: Path, hospital: str = h.HOSPITAL) -> LandingFile:
+    """``path`` is ``<landing>/<hospital>/<name>``."""
     return LandingFile(
         hospital_code=hospital,
         path=str(path),
@@ -224,6 +225,7 @@ def _landing_file(path: Path, hospital: str = h.HOSPITAL) -> LandingFile:
         size_bytes=path.stat().st_size,
         received_at=h.RECEIVED.isoformat(timespec="seconds"),
         order_key=f"9|{path.name}",
+        landing=str(path.parent.parent),
     )
 
 
@@ -240,7 +242,8 @@ def _check_staged(staged) -> None:
 
 
 def _read(tmp: Path, suffix: str, data: bytes):
-    path = tmp / f"extract{suffix}"
+    path = tmp / h.HOSPITAL / f"extract{suffix}"
+    path.parent.mkdir(exist_ok=True)
     path.write_bytes(data)
     staged = _read_one(_landing_file(path), REGISTRY, h.KEY.encode())
     _check_staged(staged)
@@ -357,7 +360,7 @@ def test_ingest_never_crashes(validator, files, valid):
             assert receipt["status"] == status
             for error in receipt["errors"]:
                 assert error["row"] >= 1 and error["field"] and error["rule"]
-                assert error["message_en"] and error["message_zh"]
+                assert error["message"] and error["field_label"]
         assert list(settings_.staging_dir.iterdir()) == []
 
 

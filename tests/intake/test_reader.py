@@ -138,11 +138,14 @@ def test_mixed_encodings_are_rejected_not_garbled():
     with pytest.raises(FileRejected) as info:
         decode_text(head + tail)
     assert info.value.rule == "mixed_encoding"
-    # ... and when the UTF-8 part is not even valid GB18030 the file is undecodable.
+    # ... and when the UTF-8 part is not even valid GB18030 it is still the documented
+    # mixed_encoding, naming a line of each part (issue 16, probe 12: it used to be reported
+    # as undecodable_file).
     head = "hospital_code,case_id,narrative\r\nGZ001,C1,儿童自行车摔倒骨折\r\n".encode()
     with pytest.raises(FileRejected) as info:
         decode_text(head + tail)
-    assert info.value.rule == "undecodable_file"
+    assert info.value.rule == "mixed_encoding"
+    assert info.value.params == {"utf8_line": 2, "gb_line": 3}
 
 
 def test_tab_separated_text(tmp_path):

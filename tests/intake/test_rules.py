@@ -84,6 +84,26 @@ CASES: dict[str, tuple[dict, set[tuple[str, str]], object]] = {
         "2026-12-01 10:00:00",
     ),
     "report_type": ({"report_type": "update"}, {("report_type", "code_set")}, "update"),
+    # Issue 16, probe 6: implausibly early dates (before SENTINEL_EARLIEST_DATE, 2000-01-01).
+    "date_too_early": (
+        {"visit_datetime": "1900-01-01", "injury_datetime": "", "product_category": ""},
+        {("visit_datetime", "date_too_early")},
+        "1900-01-01 00:00:00",
+    ),
+    "date_too_early_1753": (
+        {
+            "visit_datetime": "1753-01-01 08:00",
+            "injury_datetime": "1753-01-01 07:00",
+            "product_category": "",
+        },
+        {("visit_datetime", "date_too_early"), ("injury_datetime", "date_too_early")},
+        ...,
+    ),
+    "injury_too_early": (
+        {"injury_datetime": "1900-01-01 08:00"},
+        {("injury_datetime", "date_too_early")},
+        "1900-01-01 08:00:00",
+    ),
 }
 ACCEPTED = {
     "lower_case_hospital": {"hospital_code": "gz001"},
@@ -137,7 +157,7 @@ def receipt(tmp_path_factory, validator):
     table = h.rows_table(rows)
     table.append([*h.rows_table([h.case_row("EXTRA-CELLS")])[1], "", "surplus"])
     path = h.write(tmp / h.HOSPITAL / "rules.csv", h.table_bytes(table))
-    result = dry_run(path, h.HOSPITAL, settings, validator=validator)
+    result = dry_run(path, h.HOSPITAL, settings, validator=validator, received_at=h.RECEIVED)
     result["_rows"] = {r["case_id"]: i for i, r in enumerate(rows, 1)}
     result["_rows"]["EXTRA-CELLS"] = len(rows) + 1
     return result
@@ -167,8 +187,11 @@ def test_rule_fails_with_row_field_value_rule_message(receipt, name):
     if len(expected) == 1:
         assert first["value"] == value
     for error in errors:
-        assert error["message_en"] and error["message_zh"]
-        assert error["field"] in error["message_en"]
+        # One language (the headers' English), placeholders filled, the field named by the
+        # label a clerk knows (issue 15: no internal field names).
+        assert error["message"] and "{" not in error["message"]
+        assert error["field"] == "*" or error["field_label"].lower() in error["message"].lower()
+        assert "_" not in error["field"] or error["field"] not in error["message"]
 
 
 def test_duplicate_key_flags_both_rows(receipt):
@@ -208,8 +231,16 @@ def test_every_suite_rule_is_exercised(receipt):
 def test_markdown_receipt_lists_each_error(receipt):
     text = render_markdown({k: v for k, v in receipt.items() if not k.startswith("_")})
     row = receipt["_rows"]["code-set"]
-    assert f"| {row} | cause | bogus | code_set | cause must be one of: traffic" in text
-    assert text.count("| code_set |") == sum(e["rule"] == "code_set" for e in receipt["errors"])
+    assert (
+        f"| {row} | injury cause | bogus | Injury cause must be one of: Traffic (traffic), "
+        "Fall (fall)"
+    ) in text
+    assert text.count(" must be one of: ") == sum(
+        e["rule"] == "code_set" for e in receipt["errors"]
+    )
+    assert len([line for line in text.splitlines() if line.startswith("| ")]) == 1 + len(
+        receipt["errors"]
+    )
 
 
 @pytest.mark.slow
@@ -254,10 +285,10 @@ def test_visit_times_are_local_but_receipt_time_is_utc(tmp_path, settings, valid
         h.case_row("C1", visit_datetime="2026-02-11 00:10", injury_datetime="2026-02-11 00:01"),
         h.case_row("C2", visit_datetime="2026-02-11 00:40", injury_datetime=""),
     ]
-    path = h.write(
-        tmp_path / h.HOSPITAL / "x.csv", h.csv_bytes(rows), received=datetime(2026, 2, 10, 16, 30)
+    path = h.write(tmp_path / h.HOSPITAL / "x.csv", h.csv_bytes(rows))
+    receipt = dry_run(
+        path, h.HOSPITAL, settings, validator=validator, received_at=datetime(2026, 2, 10, 16, 30)
     )
-    receipt = dry_run(path, h.HOSPITAL, settings, validator=validator)
     assert [(e["row"], e["rule"]) for e in receipt["errors"]] == [(2, "visit_after_receipt")]
 
 
@@ -267,13 +298,10 @@ def test_sender_activity_uses_the_local_date(tmp_path, settings):
     rows = [
         h.case_row("C1", hospital="XA002", visit_datetime="2025-08-31 20:00", injury_datetime="")
     ]
-    early = h.write(
-        tmp_path / "XA002" / "a.csv", h.csv_bytes(rows), received=datetime(2025, 8, 31, 15, 0)
-    )
-    late = h.write(
-        tmp_path / "XA002" / "b.csv", h.csv_bytes(rows), received=datetime(2025, 8, 31, 17, 0)
-    )
-    assert dry_run(early, "XA002", settings)["file_rule"] == "inactive_sender"
+    early = h.write(tmp_path / "XA002" / "a.csv", h.csv_bytes(rows))
+    late = h.write(tmp_path / "XA002" / "b.csv", h.csv_bytes(rows))
+    receipt = dry_run(early, "XA002", settings, received_at=datetime(2025, 8, 31, 15, 0))
+    assert receipt["file_rule"] == "inactive_sender"
     from pipeline import reference
     from pipeline.intake.discover import LandingFile, sha256_file
     from pipeline.intake.submission import read_submission as _read_one
@@ -296,7 +324,9 @@ def test_chinese_receipt_for_chinese_headers(tmp_path, settings, validator):
         (2, "sex", "外星人", "code_set")
     ]
     text = render_markdown(receipt)
-    assert "报送回执" in text and "部分接收" in text and "sex 必须是代码表 sex 中的值" in text
+    # Issue 15: the Chinese wrong-code message names the allowed values by their labels.
+    assert "报送回执" in text and "部分接收" in text
+    assert "| 2 | 性别 | 外星人 | “性别”只能填写：男、女、未知 |" in text
 
 
 @pytest.mark.slow

@@ -34,8 +34,9 @@ def generate(
         ...,
         "--out",
         help="Output directory; receives landing/<hospital>/, "
-        "ground_truth.json, ground_truth_cases.csv and README.md (those are "
-        "replaced, nothing else is touched).",
+        "ground_truth.json, ground_truth_cases.csv, README.md and arrivals.csv (each file's "
+        "intended arrival: `sentinel arrivals import OUT/arrivals.csv` before ingest); those "
+        "are replaced, nothing else is touched.",
     ),
     seed: int = typer.Option(20261122, help="Random seed; different seeds give different data."),
     hospitals: int = typer.Option(8, help="Use the first H production hospitals of the registry."),
@@ -47,7 +48,9 @@ def generate(
         help="Last day of the data; must be a Sunday.",
     ),
     daily_weeks: int = typer.Option(
-        8, help="The last N weeks arrive as daily files; earlier weeks as monthly backfill files."
+        None,
+        help="The last N weeks arrive as daily files; earlier weeks as monthly backfill files "
+        "(default: 8, or --weeks when that is shorter).",
     ),
     scale: float = typer.Option(
         0.45,
@@ -60,6 +63,8 @@ def generate(
     from sentinel_tools.sample.generator import generate_network  # noqa: PLC0415
 
     started = time.monotonic()
+    if daily_weeks is None:
+        daily_weeks = min(8, weeks)
 
     def progress(message: str) -> None:
         if not quiet:

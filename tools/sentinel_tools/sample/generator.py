@@ -228,6 +228,18 @@ class Context:
     active_cats: set[str]
 
 
+def late_senders(selected: list[Hospital], silent: set[str]) -> set[str]:
+    """Hospitals that upload their daily files once a week, on the Wednesday after the week
+    (the arrival manifest, ``arrivals.csv``): the first community hospital that is not the
+    silent one. Community hospitals without an automatic HIS export often send in batches;
+    the network report must show them as late (about 2 cases in 7 arrive after more than
+    7 days) and the others on time. Only arrival times differ: the files are the same."""
+    for h in selected:
+        if h.type == "community" and h.code not in silent:
+            return {h.code}
+    return set()
+
+
 # ----------------------------------------------------------------------------- case building
 
 
@@ -803,7 +815,7 @@ def _clean(out_dir: Path) -> None:
         target = out_dir / name
         if target.exists():
             shutil.rmtree(target)
-    for name in ("ground_truth.json", "ground_truth_cases.csv", "README.md"):
+    for name in ("ground_truth.json", "ground_truth_cases.csv", "README.md", "arrivals.csv"):
         (out_dir / name).unlink(missing_ok=True)
 
 
@@ -837,7 +849,10 @@ def generate_network(
     if weeks < 1:
         raise ValueError("weeks must be at least 1")
     if not 0 <= daily_weeks <= weeks:
-        raise ValueError("daily_weeks must be between 0 and weeks")
+        raise ValueError(
+            f"--daily-weeks ({daily_weeks}) must be between 0 and --weeks ({weeks}): "
+            f"pass --daily-weeks {min(8, weeks)} or fewer"
+        )
     if scale <= 0:
         raise ValueError("scale must be positive")
     production = [h for h in refdata.hospital_list() if not h.is_test]

@@ -1,4 +1,5 @@
-"""Write the landing files, ``ground_truth.json``, ``ground_truth_cases.csv`` and ``README.md``."""
+"""Write the landing files, ``ground_truth.json``, ``ground_truth_cases.csv``, ``README.md`` and
+``arrivals.csv`` (when each file is meant to have arrived: ``sentinel arrivals import``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ from pathlib import Path
 from pipeline.isoweek import format_iso_week as iso_week
 from sentinel_tools.sample import refdata
 from sentinel_tools.sample.faults import FILE_REJECTED, Fault
-from sentinel_tools.sample.generator import GENERATOR_VERSION, Context, OutFile, Row
+from sentinel_tools.sample.generator import (
+    GENERATOR_VERSION,
+    Context,
+    OutFile,
+    Row,
+    late_senders,
+)
 
 
 def _mtime(f: OutFile, ctx: Context) -> datetime:
@@ -28,9 +35,43 @@ def _mtime(f: OutFile, ctx: Context) -> datetime:
     )
 
 
+def _arrival(f: OutFile, ctx: Context, weekly: set[str]) -> datetime:
+    """When the file is meant to have reached Sentinel (UTC): the morning after its date
+    (09:30 China time); a weekly sender's daily files of one ISO week on the Wednesday of the
+    next week; a fix or a resend later that day."""
+    stamp = _mtime(f, ctx)
+    if f.day is not None and f.hosp.code in weekly:
+        wednesday = f.day + timedelta(days=7 - f.day.weekday() + 2)
+        stamp += timedelta(days=(wednesday - (f.day + timedelta(days=1))).days)
+    return stamp
+
+
 def _set_mtime(path: Path, stamp: datetime) -> None:
     ts = calendar.timegm(stamp.timetuple())
     os.utime(path, (ts, ts))
+
+
+ARRIVALS = "arrivals.csv"
+
+
+def _write_arrivals(out_dir: Path, arrivals: list[tuple[str, bytes, datetime]]) -> None:
+    """The intended arrival of every landing file (UTC): the received time a sentinel network
+    would have recorded at upload. A file's modification time cannot carry it (a copy or a
+    checkout changes it), so the sample runner and the tests import this manifest before
+    ingest (``sentinel arrivals import data/sample/arrivals.csv``)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["file", "sha256", "bytes", "received_at"])
+    for relpath, data, stamp in sorted(arrivals, key=lambda a: a[0]):
+        writer.writerow(
+            [
+                relpath.removeprefix("landing/"),
+                hashlib.sha256(data).hexdigest(),
+                len(data),
+                stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ]
+        )
+    (out_dir / ARRIVALS).write_bytes(buffer.getvalue().encode("utf-8"))
 
 
 def write_outputs(
@@ -153,11 +194,14 @@ def _write_landing(
         if f.copy_of is not None:
             f.data = f.copy_of.data
     landing_bytes = 0
+    arrivals: list[tuple[str, bytes, datetime]] = []
+    weekly = late_senders(ctx.selected, set(ctx.silent))
     for f in all_files:
         path = out_dir / f.relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(f.data)
         _set_mtime(path, _mtime(f, ctx))
+        arrivals.append((f.relpath, f.data, _arrival(f, ctx, weekly)))
         landing_bytes += len(f.data)
     neiss_entries, neiss_payload = neiss
     n_files = len(all_files)
@@ -166,12 +210,15 @@ def _write_landing(
         path = out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        _set_mtime(path, datetime.combine(ctx.end + timedelta(days=1), time(3, 0)))
+        stamp = datetime.combine(ctx.end + timedelta(days=1), time(3, 0))
+        _set_mtime(path, stamp)
+        arrivals.append((rel, data, stamp))
         landing_bytes += len(data)
         n_files += 1
         for e in neiss_entries:
             e["sha256"] = hashlib.sha256(data).hexdigest()
             e["bytes"] = len(data)
+    _write_arrivals(out_dir, arrivals)
     return landing_bytes, n_files, neiss_entries
 
 
