@@ -466,15 +466,14 @@ def run_chain(api: Api, procs: Processes, timeout: float) -> dict[str, dict]:
         if state != seen:
             say(state)
             seen = state
-        if len(done) == len(CHAIN):
-            # Runs started alongside (a scheduled run, the assets it updated) end before the
-            # comparison reads the warehouse; a failed one fails the check above.
-            if not any(
-                dr["state"] in ("queued", "running")
-                for dag_id in CHAIN
-                for dr in api.call("GET", f"/dags/{dag_id}/dagRuns?limit=20").get("dag_runs", [])
-            ):
-                return done
+        # Runs started alongside (a scheduled run, the assets it updated) end before the
+        # comparison reads the warehouse; a failed one fails the check above.
+        if len(done) == len(CHAIN) and not any(
+            dr["state"] in ("queued", "running")
+            for dag_id in CHAIN
+            for dr in api.call("GET", f"/dags/{dag_id}/dagRuns?limit=20").get("dag_runs", [])
+        ):
+            return done
         time.sleep(3)
     raise TimeoutError(f"the chain did not finish within {timeout:.0f} s (done: {sorted(done)})")
 
