@@ -236,3 +236,40 @@ NOT_NAMES_EN = frozenset(
         "Giant Tikes Furniture Beach Collection Trampolines Classic"
     )
 )
+
+# ---- cues of the name model (``names.py``) -------------------------------------------------
+
+# Words before a name that the role list does not hold: people described by what they are or
+# did, and words that introduce one of several people ("其中", "之一", "之女").
+MODEL_LEFT_WORDS_ZH = words(
+    "学生 小学生 中学生 大学生 研究生 留学生 孕妇 产妇 老伴 工友 工人 员工 职工 村民 居民 市民 "
+    "港澳居民 外籍患者 队友 群主 园长 校长 院长 收件人 寄件人 购买人 买家 死者 受害者 伤者 当事人 "
+    "驾驶员 骑手 乘客 租户 房主 户主 老人 小朋友 男孩 女孩 学员 会员 顾客 客户 消费者 投诉人 "
+    "举报人 申请人 代理人 负责人 经办人 之一 其中 之子 之女 之母 之父 之妻 之夫 之孙 本人 以及 "
+    "到 及 或 与其 找到 联系到 叫 名叫 是"
+)
+# Words right after a name: speech, contact and what happened to the person.
+MODEL_RIGHT_STRONG_ZH = words(
+    " ".join(VERBS_AFTER_NAME)
+    + " 接听 接电话 死亡 身亡 去世 受伤 烫伤 摔伤 烧伤 割伤 一例 两例 之子 之女 之母 之父 之妻 之夫 "
+    "本人 电话 手机 微信 邮箱 身份证 护照 证件 住址 家住 愿意 自行 同意 签收 签名 打来 夫妇 一家 等人 "
+    "家属 告诉 发现 送 送医 陪 负责 联系 购买 买的 提供 表示 回忆 描述 解释 承认 否认 确认 补充 "
+    "核实 拒绝 回电 回复 代答 转告 介绍 QQ qq 扣扣 邮件"
+)
+# Short particles after a name; common after ordinary words too (the model weighs them less).
+MODEL_RIGHT_WEAK_ZH = words("的 在 被 用 和 与 及 跟 已 于 从 将 把 对 给 为 也 都 因 今 昨 当 时 还 又 就 说")
+# Chinese brands whose first character is also a surname: never a person in the model.
+BRANDS_ZH = words(
+    "苏泊尔 九阳 美的 格力 小米 米家 长城 金龙鱼 公牛 海尔 雅迪 艾美特 先锋 华为 方太 老板电器 万家乐 "
+    "欧普 雷士 松下 飞利浦 史密斯 爱玛 台铃 绿源 小天鹅 荣事达 奥克斯 志高 康佳 创维 海信 贝亲 好孩子 "
+    "花王 帮宝适 全棉时代 乐高 安踏 特步 鸿星尔克 晨光 得力 齐心 戴森 飞鹤 伊利 蒙牛 君乐宝 雀巢 旺旺 "
+    "徐福记 良品铺子 百草味 洽洽 卫龙 农夫山泉 怡宝 康师傅 娃哈哈 加多宝 龙头 童星 宝宝树 孩子王 "
+    "席梦思 顾家 林氏木业 全友 曲美 左右沙发 居然之家 红星美凯龙 宜家 沃尔玛 屈臣氏 万达 苏宁 国美 "
+    "京东 拼多多 淘宝 天猫 闲鱼 快手 抖音 滴滴 哈啰 美团 饿了么 金山 金龙 金牛 宝马 奔驰 丰田 本田 "
+    "长安 吉利 比亚迪 五菱 江淮 东风 解放 福田 雷克萨斯 路虎 小牛 九号 凤凰 永久 飞鸽 喜德盛 捷安特 "
+    "狼爪 骆驼 李宁 安德玛 罗莱 水星家纺 富安娜 梦洁 博洋 恒源祥 南极人 俞兆林 红豆 海澜之家 雅戈尔 "
+    "鄂尔多斯 童泰 巴拉巴拉 安奈儿 戴维贝拉 麦当劳 肯德基 华莱士 德克士 蜜雪冰城 喜茶 奈雪 瑞幸 星巴克"
+)
+# Words that end a name candidate only when it is not a name: nationality, place, brand and
+# model suffixes.
+NOT_NAME_FINAL = "籍省市区县镇乡村路街巷号栋楼室牌型款店厂司院科部局"

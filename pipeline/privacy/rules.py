@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pipeline.privacy import lexicon as L
+from pipeline.privacy import names as N
 
 # ---- placeholders --------------------------------------------------------------------------
 
@@ -470,6 +471,8 @@ class Rule:
     pattern: re.Pattern[str]
     trigger: str
     span: Span
+    # A rule that is not one pattern (the name model): text, placeholder -> scrubbed text.
+    apply: Callable[[str, str], str] | None = None
 
 
 def _group(name: str | int = 0, keep: Callable[[re.Match[str]], bool] | None = None) -> Span:
@@ -526,6 +529,25 @@ def _address_is_place(m: re.Match[str]) -> bool:
     return False
 
 
+# Words a Chinese address pattern may take for the start of a place name: time words and
+# labels ("与上月郑州市…", "地点湖北省…", "宿舍成都市…"). They stay in the text.
+_ADDRESS_LEAD = re.compile(
+    "^(?:" + "|".join(sorted(L.words(
+        "上月 本月 当月 上周 本周 去年 今年 前年 昨天 今天 前天 当天 当时 此前 之前 近日 日前 地点 "
+        "事发地点 事发地 宿舍 住址 地址 现场 位于 住在 家在 曾在 就在 在 到 回"
+    ), key=len, reverse=True)) + ")+"
+)
+
+
+def _address_span(m: re.Match[str]) -> tuple[int, int] | None:
+    if _address_is_place(m):
+        return None
+    lead = _ADDRESS_LEAD.match(m.group(0))
+    if lead and _ADDRESS_MARK.search(m.group(0)[lead.end() :]):
+        return m.start() + lead.end(), m.end()
+    return m.span()
+
+
 def _context_address_is_not(m: re.Match[str]) -> bool:
     value = m.group("v")
     return not _ADDRESS_MARK.search(value) or value in _NOT_ADDRESS
@@ -577,6 +599,22 @@ def _zh_name_is_word(m: re.Match[str]) -> bool:
     if _in_brand(m.string, m.start("v"), m.end("v")):
         return True
     return value[0] == "于" and "姓名" not in m.group(0)
+
+
+# A name found by a rule does not end with the first character of the word after it:
+# "其子苟建电话…" is 苟建, not 苟建电.
+_WORD_AFTER_NAME = frozenset(
+    L.words("电话 手机 微信 邮箱 身份 联系 住址 地址 护照 家住 陪同 接听 来电 本人 夫妇 一家")
+)
+
+
+def _zh_name_span(m: re.Match[str]) -> tuple[int, int] | None:
+    if _zh_name_is_word(m):
+        return None
+    start, end = m.span("v")
+    if end - start >= 3 and m.string[end - 1 : end + 1] in _WORD_AFTER_NAME:
+        end -= 1
+    return start, end
 
 
 def _zh_titled_span(m: re.Match[str]) -> tuple[int, int] | None:
@@ -673,6 +711,19 @@ def _rule(name: str, kind: str, pattern: str, trigger: str, span: Span | None = 
     return Rule(name, kind, re.compile(pattern), _re2(trigger), span or _group())
 
 
+def _model_names(text: str, placeholder: str) -> str:
+    """Names the statistical model finds (``names.py``), each replaced by ``placeholder``."""
+    spans = N.name_spans(text)
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        out += [text[pos:start], placeholder]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 _ROLES_ZH = _alternation(L.ROLE_WORDS_ZH)
 # Name triggers use character classes, not the surname and first-name alternations: RE2's
 # automaton for a union of alternations outgrows its memory and falls back to a slow path.
@@ -727,7 +778,7 @@ RULES: tuple[Rule, ...] = (
         f"[{_ZH_NUMERALS}A-Za-z甲乙丙丁东西南北]{_RE2_SP}?(?:{_BLOCK_WORD}|[号號])"
         f"|[0-9０-９][\\-－][0-9０-９]|{_alternation(_VILLAGE_SUFFIX)}"
         f"|{_alternation(_ESTATE_SUFFIX)}{_RE2_SP}?[0-9０-９]",
-        _group(0, _address_is_place),
+        _address_span,
     ),
     _rule(
         "address_after_word",
@@ -770,57 +821,57 @@ RULES: tuple[Rule, ...] = (
         f"{_ROLES_ZH}[:： \u00a0\u3000是叫为]{{0,3}}"
         f"(?:[{_SURNAME_CHARS}{GIVEN}阿]{_SCG}|{_CJK_ANY}{{1,6}}[·•・]|"
         f"{_alternation(L.MINORITY_NAME_PARTS)})",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_compound_name",
         "name",
         ZH_COMPOUND_NAME,
         f"{_alternation(L.SURNAMES_2_ANYWHERE)}{_GIVEN}|{_alternation(L.MINORITY_NAME_PARTS)}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_name_before_verb",
         "name",
         ZH_NAME_BEFORE_VERB,
         f"{_SC}{_SCG}{{1,3}}{_alternation(L.VERBS_AFTER_NAME)}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_name_after_verb",
         "name",
         ZH_NAME_AFTER_VERB,
         f"{_alternation(L.BEFORE_NAME)}{_NAME2}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_name_token",
         "name",
         ZH_NAME_TOKEN,
         f" {_SC}{_SCG}{{1,3}} ",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_nickname_opening",
         "name",
         ZH_NICKNAME_OPENING,
         f"(?:^|[。；;\n])[小阿{GIVEN}]{_GIVEN}[，,]*{_RE2_WS}*(?:[0-9０-９]|[男女][，,]|[男女]{_RE2_WS}|（|\\()",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
-    _rule("zh_a_nickname", "name", ZH_A_NICKNAME, f"阿[{_A_NICK}]", _group("v", _zh_name_is_word)),
+    _rule("zh_a_nickname", "name", ZH_A_NICKNAME, f"阿[{_A_NICK}]", _zh_name_span),
     _rule(
         "zh_name_after_en_role",
         "name",
         ZH_NAME_AFTER_EN_ROLE,
         f"{_EN_ROLE}(?:'s|'S)?[,:]?[ \u00a0\u3000]?{_NAME2}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "en_first_zh_surname",
         "name",
         EN_FIRST_ZH_SURNAME,
         f"[A-Z][a-z]+{_RE2_SP}?{_SC}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "en_name_with_title",
@@ -858,12 +909,20 @@ RULES: tuple[Rule, ...] = (
         "[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \t\u00a0][\"“'‘][A-Z][a-z]+[\"”'’])?[ \t\u00a0]+[A-Z]",
         _en_full_name_span,
     ),
+    Rule(
+        "zh_name_model",
+        "name",
+        re.compile(N.trigger(r"\s")),
+        _re2(N.trigger(_RE2_WS)),
+        _group(),
+        _model_names,
+    ),
     _rule(
         "name_in_brackets",
         "name",
         NAME_IN_BRACKETS,
         f"[（(](?:大名|小名|本名|英文名|中文名)?[:：]?[ \t\u00a0]?(?:{_NAME2}|[A-Z][a-z])",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
 )
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(rule.trigger for rule in RULES))
@@ -886,6 +945,7 @@ _GROUPS_BY_RULE = (
     ("id_after_word",),
     ("en_name_with_title",),
     ("zh_name_token",),
+    ("zh_name_model",),
 )  # fmt: skip
 # A first, coarse pass: three small automata whose union matches every text any trigger
 # matches (a superset, checked by a test). On realistic narratives they let through about a
@@ -915,6 +975,7 @@ GATES: tuple[str, ...] = tuple(
                 f"(?:[{_SURNAME_CHARS}{GIVEN}小阿]{_SCG}|[A-Z][a-z])",
                 f"{_SCG}{_A(L.VERBS_AFTER_NAME)}", f"{_A(L.BEFORE_NAME)}{_SC}", f" {_SC}",
                 next(r.trigger for r in RULES if r.name == "zh_nickname_opening"),
+                next(r.trigger for r in RULES if r.name == "zh_name_model"),
             )
         ),
         "|".join(
@@ -936,8 +997,12 @@ TRIGGER_GROUPS: tuple[tuple[int, ...], ...] = tuple(
 assert sorted(i for g in TRIGGER_GROUPS for i in g) == list(range(len(TRIGGERS)))
 
 
-def _replacer(rule: Rule, zh: bool) -> Callable[[re.Match[str]], str]:
+def _replacer(rule: Rule, zh: bool) -> Callable[[str], str]:
+    """The rule as a function of the text."""
     placeholder = PLACEHOLDERS[rule.kind][0 if zh else 1]
+    if rule.apply is not None:
+        apply = rule.apply
+        return lambda text: apply(text, placeholder)
     span = rule.span
 
     def replace(m: re.Match[str]) -> str:
@@ -947,9 +1012,9 @@ def _replacer(rule: Rule, zh: bool) -> Callable[[re.Match[str]], str]:
         whole, start = m.group(0), m.start()
         return whole[: found[0] - start] + placeholder + whole[found[1] - start :]
 
-    return replace
+    return lambda text: rule.pattern.sub(replace, text)
 
 
-_REPLACERS: dict[bool, tuple[tuple[re.Pattern[str], Callable], ...]] = {
-    zh: tuple((rule.pattern, _replacer(rule, zh)) for rule in RULES) for zh in (True, False)
+_REPLACERS: dict[bool, tuple[Callable[[str], str], ...]] = {
+    zh: tuple(_replacer(rule, zh) for rule in RULES) for zh in (True, False)
 }
