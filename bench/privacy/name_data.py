@@ -49,6 +49,20 @@ PRIVACY = ROOT / "tests" / "data" / "privacy"
 TRAIN_SOURCES = ("independent_dev.jsonl", "independent_test.jsonl")  # never test2
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 LATIN_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'\-]+$")
+# The single surnames of the Hundred Family Surnames (百家姓, a classic text), and modern
+# surnames it lacks.
+BAIJIAXING = (
+    "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛奚范彭郎"
+    "鲁韦昌马苗凤花方俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞齐康伍余元卜顾孟平"
+    "黄和穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵席季麻强贾路娄危江童"
+    "颜郭梅盛林刁钟徐邱骆高夏蔡田樊胡凌霍虞万支柯昝管卢莫经房裘缪干解应宗丁宣贲邓郁单杭洪包诸左石崔"
+    "吉钮龚程嵇邢滑裴陆荣翁荀羊於惠甄曲家封芮羿储靳汲邴糜松井段富巫乌焦巴弓牧隗山谷车侯宓蓬全郗班仰"
+    "秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍赖卓蔺屠蒙池乔阴"
+    "鬱胥能苍双闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍郤璩桑桂濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连"
+    "茹习宦艾鱼容向古易慎戈廖庾终暨居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷"
+    "訾辛阚那简饶空曾毋沙乜养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公"
+    "闫佘覃冼禤佴谯谌邝亓苟付佟栗鄢粟"
+)
 FAKER_LOCALES = (
     "en_US en_GB en_IE es_ES es_MX pt_BR pt_PT fr_FR de_DE it_IT nl_NL tr_TR pl_PL sv_SE da_DK "
     "fi_FI cs_CZ ro_RO hu_HU id_ID"
@@ -115,7 +129,7 @@ def build_tables(sources: Path, dictionary: Path) -> None:
     faker_zh = dict(_faker(sources, "zh_CN").last_names)
     rare = min(faker_zh.values()) / 2
     surnames = dict(faker_zh)
-    for s in (*L.SURNAMES_1, *L.SURNAMES_2):
+    for s in (*L.SURNAMES_1, *L.SURNAMES_2, *BAIJIAXING):
         surnames.setdefault(s, rare)
     _write(OUT / "zh_surnames.tsv", sorted(surnames.items(), key=lambda kv: (-kv[1], kv[0])))
 

@@ -33,6 +33,10 @@ SURNAMES_1 = "".join(
         "司卓古吉缪简项芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬卞姬师仇栾隋商刁沙荣巫"
         "寇桑郎甄丛仲虞敖巩明佘池苑迟邝车包关查单井全伏竺鄢隆应蔺练郁冼禤佴訾谯谌亓宓阙芮巴晋楚"
         "闻聂甘涂揭封危扈邸党蓟钭厉鞠眭"
+        # from the Hundred Family Surnames, those that are rare in ordinary text, and modern
+        # surnames the classic lacks
+        "奚凤酆廉萧湛禹狄贝茅昝裘贲杭钮嵇荀於惠羿汲邴糜隗蓬郗戎韶郜邰屠鬱胥苍莘逄堵宰郦雍郤璩濮"
+        "寿燕冀郏浦阎慕茹宦戈庾暨弘匡禄殳沃蔚夔厍晁阚毋乜巢蒯逯桓佟栗鄢粟"
     )
 )
 # ---- Chinese given names -------------------------------------------------------------------
@@ -205,14 +209,16 @@ ROLE_WORDS_EN = words(
     "nanny teacher coach boyfriend girlfriend roommate witness caller contact spouse partner "
     "sibling child toddler infant baby boy girl owner landlord landlady driver named called "
     "name informant reporter stepmother stepfather stepmom stepdad niece nephew fiance fiancee "
-    "classmate coworker co-worker employer family reached spoke with "
+    "classmate coworker co-worker employer family reached spoke with kids kid children twins "
+    "siblings foreman supervisor manager boss technician installer seller vendor tenant "
 )
 # After these (weak) role words one capitalised word is a name only if it is a known first
 # name ("Son Ken", but "boy Scout").
 WEAK_ROLES_EN = frozenset(
     words(
         "child boy girl son daughter toddler infant baby contact caller owner driver partner "
-        "friend called name with reached spoke"
+        "friend called name with reached spoke kids kid children twins siblings foreman "
+        "supervisor manager boss technician installer seller vendor tenant"
     )
 )
 NOT_NAMES_EN = frozenset(
@@ -273,3 +279,27 @@ BRANDS_ZH = words(
 # Words that end a name candidate only when it is not a name: nationality, place, brand and
 # model suffixes.
 NOT_NAME_FINAL = "籍省市区县镇乡村路街巷号栋楼室牌型款店厂司院科部局"
+# Capitalised words of the first-name lists that stand for places, brands, products or
+# seasons far more often than for a person when they stand alone.
+EN_NOT_BARE = frozenset(
+    words(
+        "Jordan Austin Dallas Houston Phoenix Brooklyn Chelsea Florence Victoria Orlando Aurora "
+        "Sydney Paris London Lincoln Washington Jackson Madison Denver Tyler Charlotte Savannah "
+        "Georgia Carolina Virginia Dakota Indiana Montana Nevada Cheyenne Laramie Eugene Helena "
+        "Augusta Camden Salem Troy Columbus Raleigh Mercedes Tesla Dyson Ford Chevy Nike Adidas "
+        "Lego Barbie Elmo Alexa Siri Cortana Peloton Ninja Shark Graco Chicco Britax Evenflo "
+        "Fisher Philips Braun Oster Vitamix Cuisinart Keurig Kenmore Maytag Whirlpool Samsung "
+        "Apple Sony Dell Hoover Dewalt Ryobi Makita Milwaukee Stihl Husqvarna Honda Toyota Kia "
+        "Hyundai Segway Razor Gotrax Lime Bird Uber Lyft Christmas Easter Halloween Santa God "
+        "Jesus Allah Mary's Summer Autumn Winter Spring Sunday Monday Crystal Amber Ruby Jade "
+        "Pearl Ginger Candy Honey Brandy Sherry Champagne Diamond Sterling Royal Regal Prince "
+        "Duke Earl Baron King Queen Angel Angels Jewel Star Sky Ocean River Forest Storm Rain "
+        "Irish Scottish Welsh English French German Spanish Italian Dutch Swiss Russian Polish "
+        "Turkish Greek Arabic Korean Japanese Chinese Indian Thai Vietnamese Filipino Brazil "
+        "China Japan Korea India Canada Mexico Texas Florida Ohio Iowa Utah Kansas Alabama Maine "
+        "Hong Kong Macau Taiwan Beijing Shanghai Guangzhou Shenzhen Dayton Boston Chicago Miami "
+        "Memphis Nashville Atlanta Portland Seattle Reno Vegas Tucson Omaha Tulsa Wichita Ames "
+        "Model Lot Unit Room Suite Page Case Item Serial Batch Code Type Size Max Mini Pro Plus "
+        "Ultra Lite Air Neo Nova Alpha Beta Delta Sigma Omega Echo Kindle Nest Ring Roku Xbox"
+    )
+)

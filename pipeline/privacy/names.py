@@ -95,9 +95,12 @@ _STOP = frozenset(
 ) | frozenset(
     L.words(
         "微信 微信号 威信 电话 手机 座机 邮箱 地址 住址 地点 身份证 证件 护照 号码 联系方式 联系 本人 "
-        "家里 家中 自己 自家 孩子 对方 大家 别人 他人 家人 亲属 两人 三人 多人 一人 有人 某人"
+        "家里 家中 自己 自家 孩子 对方 大家 别人 他人 家人 亲属 两人 三人 多人 一人 有人 某人 原话 口述 "
+        "代述 陈述 所述 自诉 主诉 诉说 品牌 牌子 商标"
     )
 )
+_BRAND_CUE = re.compile(r"品牌|牌子|商标|厂家|厂商|brand", re.IGNORECASE)
+_BRAND_AFTER = re.compile(r"[”\"」』]?(?:牌|品牌|商标|公司|厂)")
 _BRANDS = re.compile(
     "|".join(
         re.escape(b) for b in sorted({*L.BRANDS_ZH, *L.NAME_BRANDS}, key=len, reverse=True)
@@ -198,6 +201,11 @@ FEATURES = (
 )
 
 
+def word_freq(word: str) -> int:
+    """How often ``word`` occurs as a word (0 when it is not in the list)."""
+    return tables()["words"].get(word, 0)
+
+
 def _wf(words: dict[str, int], w: str) -> float:
     return math.log1p(words.get(w, 0))
 
@@ -213,6 +221,8 @@ def features(text: str, start: int, surname_len: int, end: int) -> list[float] |
     left, right = left_class(text, start), right_class(text, end)
     if left == "other" or right == "other":
         return None
+    if _BRAND_CUE.search(text[max(0, start - 5) : start]) or _BRAND_AFTER.match(text, end):
+        return None  # "品牌“贝贝乐”", "“乐图”牌": a brand
     t = tables()
     sur, given = text[start : start + surname_len], text[start + surname_len : end]
     sl, gl, tl = t["surname_logp"], t["given_logp"], t["text_logp"]
@@ -283,3 +293,30 @@ def name_spans(text: str) -> list[tuple[int, int]]:
             continue
         chosen.append((s, e))
     return sorted(chosen[brands:])
+
+
+# ---- English names ---------------------------------------------------------------------------
+
+
+@cache
+def en_names() -> tuple[dict[str, bool], dict[str, bool]]:
+    """First and last names (Latin script) -> whether the name is also an ordinary lower-case
+    English word ("Will", "Mason", "Rose")."""
+    first = {n: flag == "1" for n, flag in _read_tsv("en_first.tsv")}
+    last = {n: flag == "1" for n, flag in _read_tsv("en_last.tsv")}
+    return first, last
+
+
+def is_first_name(word: str) -> bool:
+    return word.title() in en_names()[0] or word in en_names()[0]
+
+
+def is_plain_first_name(word: str) -> bool:
+    """A first name that is not also an ordinary word."""
+    first = en_names()[0]
+    return first.get(word) is False or first.get(word.title()) is False
+
+
+def is_last_name(word: str) -> bool:
+    last = en_names()[1]
+    return word in last or word.title() in last
