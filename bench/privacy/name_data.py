@@ -179,15 +179,24 @@ def build_tables(sources: Path, dictionary: Path) -> None:
         w.strip() for w in dictionary.read_text(encoding="utf-8").splitlines() if w.islower()
     }
     first, last = set(L.FIRST_NAMES), set()
+    us = set(L.FIRST_NAMES) | set(_names(_faker(sources, "en_US").first_names))
     for locale in FAKER_LOCALES:
         provider = _faker(sources, locale)
         first.update(n for n in _names(getattr(provider, "first_names", ())))
         last.update(n for n in _names(getattr(provider, "last_names", ())))
-    for name, values in (("en_first.tsv", first), ("en_last.tsv", last)):
-        rows = sorted(
-            (n, int(n.lower() in lower_words)) for n in values if LATIN_NAME.match(n)
-        )
-        _write(OUT / name, rows)
+    # first names: name, also an English word, a common US first name (used in upper case)
+    _write(
+        OUT / "en_first.tsv",
+        sorted(
+            (n, int(n.lower() in lower_words), int(n in us))
+            for n in first
+            if LATIN_NAME.match(n)
+        ),
+    )
+    _write(
+        OUT / "en_last.tsv",
+        sorted((n, int(n.lower() in lower_words)) for n in last if LATIN_NAME.match(n)),
+    )
     print(
         f"surnames {len(surnames)}, characters {len(chars)}, words {len(words)}, "
         f"first names {len(first)}, last names {len(last)}"

@@ -252,7 +252,7 @@ MODEL_LEFT_WORDS_ZH = words(
     "港澳居民 外籍患者 队友 群主 园长 校长 院长 收件人 寄件人 购买人 买家 死者 受害者 伤者 当事人 "
     "驾驶员 骑手 乘客 租户 房主 户主 老人 小朋友 男孩 女孩 学员 会员 顾客 客户 消费者 投诉人 "
     "举报人 申请人 代理人 负责人 经办人 之一 其中 之子 之女 之母 之父 之妻 之夫 之孙 本人 以及 "
-    "到 及 或 与其 找到 联系到 叫 名叫 是"
+    "及 或 与其 找到 联系到 叫 名叫 是"
 )
 # Words right after a name: speech, contact and what happened to the person.
 MODEL_RIGHT_STRONG_ZH = words(
@@ -262,8 +262,6 @@ MODEL_RIGHT_STRONG_ZH = words(
     "家属 告诉 发现 送 送医 陪 负责 联系 购买 买的 提供 表示 回忆 描述 解释 承认 否认 确认 补充 "
     "核实 拒绝 回电 回复 代答 转告 介绍 QQ qq 扣扣 邮件"
 )
-# Short particles after a name; common after ordinary words too (the model weighs them less).
-MODEL_RIGHT_WEAK_ZH = words("的 在 被 用 和 与 及 跟 已 于 从 将 把 对 给 为 也 都 因 今 昨 当 时 还 又 就 说")
 # Chinese brands whose first character is also a surname: never a person in the model.
 BRANDS_ZH = words(
     "苏泊尔 九阳 美的 格力 小米 米家 长城 金龙鱼 公牛 海尔 雅迪 艾美特 先锋 华为 方太 老板电器 万家乐 "

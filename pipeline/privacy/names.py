@@ -84,9 +84,11 @@ LEFT_WORDS = L.words(
     " ".join((*L.ROLE_WORDS_ZH, *L.MODEL_LEFT_WORDS_ZH, *L.BEFORE_NAME))
 )
 RIGHT_STRONG = frozenset(L.MODEL_RIGHT_STRONG_ZH)
-RIGHT_WEAK = frozenset(L.MODEL_RIGHT_WEAK_ZH)
+_PUNCT = frozenset(PUNCT)
 _LEFT_ROLE = frozenset((*L.ROLE_WORDS_ZH, *L.MODEL_LEFT_WORDS_ZH))
 _LEFT_OBJECT = frozenset(L.BEFORE_NAME)
+_LEFT_LAST = frozenset(w[-1] for w in LEFT_WORDS) | frozenset(PUNCT) | frozenset("（(")
+_LEFT_LEN = max(len(w) for w in LEFT_WORDS)
 _TITLES = frozenset(L.TITLES_ZH)
 # The cue words themselves and the label words of other identifiers are never a name
 # ("孙女", "微信号", "原话" after 患者 is not one either, but that is the model's to judge).
@@ -119,6 +121,39 @@ def surname_chars() -> str:
     return "".join(sorted({row[0][0] for row in _read_tsv("zh_surnames.tsv")}))
 
 
+# How much more likely a character must be as a surname than as a character of text (log
+# ratio, by the tables) to start a candidate: after mere punctuation a surname must be more
+# frequent as a surname ("，王芳，" may be a name, "，左手，" not); after a role or object word
+# it may be rarer, but not one of the commonest characters ("据家长", "同学相撞", "向后").
+_PLAIN_MARGIN, _ROLE_MARGIN = 0.0, -1.5
+
+
+def _surnames_over(margin: float) -> frozenset[str]:
+    t = tables()
+    sl, tl = t["surname_logp"], t["text_logp"]
+    return frozenset(
+        s for s in sl if s and (len(s) == 2 or sl[s] - tl.get(s, tl[""]) > margin)
+    )
+
+
+@cache
+def plain_surnames() -> frozenset[str]:
+    """Surnames that may start a candidate after punctuation or at the start."""
+    return _surnames_over(_PLAIN_MARGIN)
+
+
+@cache
+def role_surnames() -> frozenset[str]:
+    """Surnames that may start a candidate after a role or object word."""
+    return _surnames_over(_ROLE_MARGIN)
+
+
+def _surname_pattern(surnames: frozenset[str]) -> str:
+    single = "".join(sorted(s for s in surnames if len(s) == 1))
+    double = "|".join(sorted(s for s in surnames if len(s) == 2))
+    return f"(?:[{single}]|{double})"
+
+
 @cache
 def candidate_pattern() -> re.Pattern[str]:
     """A surname and 1-3 following characters, looked at, not consumed (candidates overlap;
@@ -137,10 +172,12 @@ def left_class(text: str, start: int) -> str:
         return "space"
     if prev in "]】":
         return "other"  # right after a placeholder: nothing new may appear on a second pass
-    if prev in PUNCT:
+    if prev in _PUNCT:
         return "punct"
-    head = text[max(0, start - 6) : start]
-    for n in range(min(6, len(head)), 0, -1):
+    if prev not in _LEFT_LAST:
+        return "other"
+    head = text[max(0, start - _LEFT_LEN) : start]
+    for n in range(len(head), 0, -1):
         word = head[-n:]
         if word in _LEFT_OBJECT:
             return "object"
@@ -160,32 +197,31 @@ def right_class(text: str, end: int) -> str:
         return "other" if text[end + 1 : end + 2] in ("性", "士", "孩", "童", "儿", "生") else "sex"
     if nxt in DIGITS:
         return "digit"
-    if nxt.isspace() or nxt in PUNCT:
+    if nxt.isspace() or nxt in _PUNCT:
         return "punct"
     ahead = text[end : end + 4]
     for n in range(min(4, len(ahead)), 0, -1):
         if ahead[:n] in RIGHT_STRONG:
             return "strong"
-    for n in range(min(3, len(ahead)), 0, -1):
-        if ahead[:n] in RIGHT_WEAK:
-            return "weak"
     if ahead[:2] in _TITLES or ahead[:1] in _TITLES:
         return "title"
     return "other"
 
 
 def trigger(ws: str) -> str:
-    """An RE2 pattern matching every text in which the model can find a name (a superset):
-    a left cue, a surname and 1-3 characters, a right cue. ``ws``: RE2's class of whitespace."""
-    right = (*RIGHT_STRONG, *RIGHT_WEAK, *_TITLES)
+    """An RE2 pattern matching every text in which the model can find a name (a superset): a
+    role or object word and a surname; or punctuation (or the start), a plain surname and 1-3
+    characters, and a right cue. ``ws``: the engine's class of whitespace."""
+    right = (*RIGHT_STRONG, *_TITLES)
     return (
-        f"(?:^|{char_class(PUNCT)}|{ws}|{_alt(LEFT_WORDS)})[{surname_chars()}][{_CJK}]{{1,3}}"
+        f"{_alt(LEFT_WORDS)}{_surname_pattern(role_surnames())}"
+        f"|(?:^|{char_class(PUNCT)}|{ws}){_surname_pattern(plain_surnames())}[{_CJK}]{{1,3}}"
         f"(?:$|{char_class(PUNCT + DIGITS + '男女')}|{ws}|{_alt(right)})"
     )
 
 
 LEFT_CLASSES = ("start", "bracket", "space", "punct", "object", "role")
-RIGHT_CLASSES = ("end", "bracket", "sex", "digit", "punct", "strong", "weak", "title")
+RIGHT_CLASSES = ("end", "bracket", "sex", "digit", "punct", "strong", "title")
 FEATURES = (
     "bias",
     "llr",
@@ -218,8 +254,14 @@ def features(text: str, start: int, surname_len: int, end: int) -> list[float] |
         return None
     if cand[-1] in L.NOT_NAME_FINAL or (cand[-1] in "男女" and len(cand) == 3):
         return None  # "韩国籍", "马力男33岁": a nationality, a place, the sex after a name
-    left, right = left_class(text, start), right_class(text, end)
-    if left == "other" or right == "other":
+    left = left_class(text, start)
+    if left == "other":
+        return None
+    allowed = role_surnames() if left in ("object", "role") else plain_surnames()
+    if text[start : start + surname_len] not in allowed:
+        return None
+    right = right_class(text, end)
+    if right == "other":
         return None
     if _BRAND_CUE.search(text[max(0, start - 5) : start]) or _BRAND_AFTER.match(text, end):
         return None  # "品牌“贝贝乐”", "“乐图”牌": a brand
@@ -302,7 +344,7 @@ def name_spans(text: str) -> list[tuple[int, int]]:
 def en_names() -> tuple[dict[str, bool], dict[str, bool]]:
     """First and last names (Latin script) -> whether the name is also an ordinary lower-case
     English word ("Will", "Mason", "Rose")."""
-    first = {n: flag == "1" for n, flag in _read_tsv("en_first.tsv")}
+    first = {row[0]: row[1] == "1" for row in _read_tsv("en_first.tsv")}
     last = {n: flag == "1" for n, flag in _read_tsv("en_last.tsv")}
     return first, last
 
@@ -320,3 +362,10 @@ def is_plain_first_name(word: str) -> bool:
 def is_last_name(word: str) -> bool:
     last = en_names()[1]
     return word in last or word.title() in last
+
+
+@cache
+def us_first_names() -> tuple[str, ...]:
+    """Common US first names that are not ordinary words: in upper-case text (NEISS) a name
+    after a role word must be one of these."""
+    return tuple(row[0] for row in _read_tsv("en_first.tsv") if len(row) > 2 and row[2] == "1" and row[1] == "0")

@@ -489,7 +489,7 @@ NICKNAME_BEFORE_BRACKET = (
 )
 _EN_NOT_NAMES = L.NOT_NAMES_EN
 _FIRST = _alternation(L.FIRST_NAMES)
-_FIRST_UPPER = _alternation(n.upper() for n in L.FIRST_NAMES)
+_FIRST_UPPER = _alternation(n.upper() for n in (*L.FIRST_NAMES, *N.us_first_names()))
 # Latin letters with the accents of European names (Öztürk, José), upper and lower case.
 _UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
 _EN_WORD = (
@@ -510,7 +510,7 @@ _EN_ROLE = _alternation(
 EN_NAME_AFTER_ROLE = (
     rf"(?P<kw>(?<![A-Za-z]){_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0]\(?(?:(?:to|with|w/|of) )?)"
     rf"(?P<v>{_EN_WORD}{_NICK}(?:[ \t\u00a0](?:[A-Z]\.?[ \t\u00a0])?{_EN_WORD}){{0,2}}"
-    rf"|{_EN_CAPS}(?:[ \t\u00a0][A-Z]\.?)?(?:[ \t\u00a0]{_EN_CAPS}){{0,2}})"
+    rf"|{_FIRST_UPPER}(?:[ \t\u00a0][A-Z]\.?)?(?:[ \t\u00a0]{_EN_CAPS}){{0,2}})"
     r"(?![A-Za-z])"
 )
 # A first name (of the name lists) and a capitalised word, wherever it stands: "Reached Amber
@@ -1117,7 +1117,7 @@ RULES: tuple[Rule, ...] = (
         "name",
         EN_NAME_AFTER_ROLE,
         f"{_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0]\\(?(?:to |with |w/ |of )?"
-        f"(?:[{_UP}][{_LO}]|[A-Z]['’][A-Z]|[A-Z]{{2}})",
+        f"(?:[{_UP}][{_LO}]|[A-Z]['’][A-Z]|{_FIRST_UPPER}(?:[^A-Za-z]|$))",
         _en_name_span,
     ),
     _rule(
@@ -1217,7 +1217,6 @@ GATES: tuple[str, ...] = tuple(
                 f"(?:[{_SURNAME_CHARS}{GIVEN}小阿]{_SCG}|{_SC}{_CJK_ANY}|[A-Z][a-z])",
                 f"{_SCG}{_A(L.VERBS_AFTER_NAME)}", f"{_A(L.BEFORE_NAME)}{_SC}", f" {_SC}",
                 next(r.trigger for r in RULES if r.name == "zh_nickname_opening"),
-                next(r.trigger for r in RULES if r.name == "zh_name_model"),
                 next(r.trigger for r in RULES if r.name == "nickname_before_bracket"),
             )
         ),
@@ -1225,9 +1224,13 @@ GATES: tuple[str, ...] = tuple(
             (
                 f"{_A(_EN_TITLES)}\\.?[ \t\u00a0]?(?:[A-Z]|{_SC})",
                 f"{_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0\u3000]?\\(?(?:to |with |w/ |of )?"
-                f"(?:[A-Z]['’][A-Z]|[A-Z]{{2}}|{_SC})", f"[{_UP}][{_LO}]",
+                f"(?:[A-Z]['’][A-Z]|{_FIRST_UPPER}(?:[^A-Za-z]|$)|{_SC})", f"[{_UP}][{_LO}]",
                 "[A-Z][a-z]+[ \t\u00a0\\-]+[\"“'‘]?[A-Z]", f"[A-Z][a-z]+[ \t\u00a0]?{_SC}",
                 f"[A-Z],[ \t\u00a0]{_FIRST_UPPER}(?:[^A-Za-z]|$)|[a-z],[ \t\u00a0][A-Z][a-z]",
+                # the name model's trigger: with the English ones it costs nothing more; in a
+                # union with the other name triggers RE2's automaton outgrows its memory and
+                # falls back to a path a thousand times slower
+                next(r.trigger for r in RULES if r.name == "zh_name_model"),
             )
         ),
     )
