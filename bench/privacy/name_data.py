@@ -63,10 +63,28 @@ BAIJIAXING = (
     "訾辛阚那简饶空曾毋沙乜养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公"
     "闫佘覃冼禤佴谯谌邝亓苟付佟栗鄢粟"
 )
-FAKER_LOCALES = (
-    "en_US en_GB en_IE es_ES es_MX pt_BR pt_PT fr_FR de_DE it_IT nl_NL tr_TR pl_PL sv_SE da_DK "
-    "fi_FI cs_CZ ro_RO hu_HU id_ID"
-).split()
+FAKER_LOCALES = [
+    "en_US",
+    "en_GB",
+    "en_IE",
+    "es_ES",
+    "es_MX",
+    "pt_BR",
+    "pt_PT",
+    "fr_FR",
+    "de_DE",
+    "it_IT",
+    "nl_NL",
+    "tr_TR",
+    "pl_PL",
+    "sv_SE",
+    "da_DK",
+    "fi_FI",
+    "cs_CZ",
+    "ro_RO",
+    "hu_HU",
+    "id_ID",
+]
 
 
 # ---- clinical text ---------------------------------------------------------------------------
@@ -188,9 +206,7 @@ def build_tables(sources: Path, dictionary: Path) -> None:
     _write(
         OUT / "en_first.tsv",
         sorted(
-            (n, int(n.lower() in lower_words), int(n in us))
-            for n in first
-            if LATIN_NAME.match(n)
+            (n, int(n.lower() in lower_words), int(n in us)) for n in first if LATIN_NAME.match(n)
         ),
     )
     _write(
@@ -276,7 +292,9 @@ def train(precision_goal: float) -> None:
     cut = ok.max() if len(ok) else 0
     threshold = float(oof[order][cut])
     recall = tp[cut] / y.sum()
-    print(f"threshold {threshold:.3f}: out-of-fold precision {precision[cut]:.3f}, recall {recall:.3f}")
+    print(
+        f"threshold {threshold:.3f}: out-of-fold precision {precision[cut]:.3f}, recall {recall:.3f}"
+    )
     model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
     weights = [float(model.intercept_[0] + model.coef_[0][0])] + [
         float(w) for w in model.coef_[0][1:]

@@ -332,7 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", default="templates,dev,test")
     parser.add_argument("--rows", type=int, default=1_000_000, help="throughput rows")
     parser.add_argument("--no-speed", action="store_true", help="skip the throughput run")
-    parser.add_argument("--show", choices=("templates", "dev", "test"), help="list misses and false scrubs")
+    parser.add_argument(
+        "--show", choices=("templates", "dev", "test"), help="list misses and false scrubs"
+    )
     args = parser.parse_args(argv)
 
     report: dict = {

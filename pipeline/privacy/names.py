@@ -71,7 +71,7 @@ def _log_probs(counts: dict[str, float], floor: float) -> dict:
 _CJK = "\u4e00-\u9fff"
 # Characters that close a clause or stand around a name (whitespace counts too): punctuation,
 # brackets, quotes.
-PUNCT = "，,。．.；;：:！!？?、（()）“”\"「」『』【】[]《》<>/&+~～—-"
+PUNCT = '，,。．.；;：:！!？?、（()）“”"「」『』【】[]《》<>/&+~～—-'
 DIGITS = "0123456789０１２３４５６７８９"
 
 
@@ -80,9 +80,7 @@ def char_class(chars: str) -> str:
     return "[" + "".join("\\" + c if c in "\\]^-[" else c for c in chars) + "]"
 
 
-LEFT_WORDS = L.words(
-    " ".join((*L.ROLE_WORDS_ZH, *L.MODEL_LEFT_WORDS_ZH, *L.BEFORE_NAME))
-)
+LEFT_WORDS = L.words(" ".join((*L.ROLE_WORDS_ZH, *L.MODEL_LEFT_WORDS_ZH, *L.BEFORE_NAME)))
 RIGHT_STRONG = frozenset(L.MODEL_RIGHT_STRONG_ZH)
 _PUNCT = frozenset(PUNCT)
 _LEFT_ROLE = frozenset((*L.ROLE_WORDS_ZH, *L.MODEL_LEFT_WORDS_ZH))
@@ -92,9 +90,7 @@ _LEFT_LEN = max(len(w) for w in LEFT_WORDS)
 _TITLES = frozenset(L.TITLES_ZH)
 # The cue words themselves and the label words of other identifiers are never a name
 # ("孙女", "微信号", "原话" after 患者 is not one either, but that is the model's to judge).
-_STOP = frozenset(
-    (*LEFT_WORDS, *RIGHT_STRONG, *_TITLES, *L.NOT_NICKNAMES)
-) | frozenset(
+_STOP = frozenset((*LEFT_WORDS, *RIGHT_STRONG, *_TITLES, *L.NOT_NICKNAMES)) | frozenset(
     L.words(
         "微信 微信号 威信 电话 手机 座机 邮箱 地址 住址 地点 身份证 证件 护照 号码 联系方式 联系 本人 "
         "家里 家中 自己 自家 孩子 对方 大家 别人 他人 家人 亲属 两人 三人 多人 一人 有人 某人 原话 口述 "
@@ -105,7 +101,8 @@ _BRAND_CUE = re.compile(r"品牌|牌子|商标|厂家|厂商|brand", re.IGNORECA
 _BRAND_AFTER = re.compile(r"[”\"」』]?(?:牌|品牌|商标|公司|厂)")
 _BRANDS = re.compile(
     "|".join(
-        re.escape(b) for b in sorted({*L.BRANDS_ZH, *L.NAME_BRANDS}, key=len, reverse=True)
+        re.escape(b)
+        for b in sorted({*L.BRANDS_ZH, *L.NAME_BRANDS}, key=len, reverse=True)
         if re.search("[\u4e00-\u9fff]", b)
     )
 )
@@ -131,9 +128,7 @@ _PLAIN_MARGIN, _ROLE_MARGIN = 0.0, -1.5
 def _surnames_over(margin: float) -> frozenset[str]:
     t = tables()
     sl, tl = t["surname_logp"], t["text_logp"]
-    return frozenset(
-        s for s in sl if s and (len(s) == 2 or sl[s] - tl.get(s, tl[""]) > margin)
-    )
+    return frozenset(s for s in sl if s and (len(s) == 2 or sl[s] - tl.get(s, tl[""]) > margin))
 
 
 @cache
@@ -368,4 +363,8 @@ def is_last_name(word: str) -> bool:
 def us_first_names() -> tuple[str, ...]:
     """Common US first names that are not ordinary words: in upper-case text (NEISS) a name
     after a role word must be one of these."""
-    return tuple(row[0] for row in _read_tsv("en_first.tsv") if len(row) > 2 and row[2] == "1" and row[1] == "0")
+    return tuple(
+        row[0]
+        for row in _read_tsv("en_first.tsv")
+        if len(row) > 2 and row[2] == "1" and row[1] == "0"
+    )

@@ -279,7 +279,9 @@ _IM_NOT_IDS = frozenset(
 _IM_WORD_AT_START = re.compile(
     rf"^(?:{_alternation(_IM_WORDS_ZH)}|{_alternation(_IM_WORDS_LATIN)})"
 )
-_IM_NEAR_NOT = re.compile(r"型号|批号|批次|编号|货号|条码|序列号|model|lot|batch|serial|sn\b|#", re.I)
+_IM_NEAR_NOT = re.compile(
+    r"型号|批号|批次|编号|货号|条码|序列号|model|lot|batch|serial|sn\b|#", re.I
+)
 
 # ---- addresses -----------------------------------------------------------------------------
 
@@ -322,7 +324,9 @@ BUILDING = (
     rf"(?:{PCL}{{1,14}}?(?={SP}?(?:{NUM}|[A-Za-z]{{1,2}}[0-9]{{0,3}}){SP}?{_STRONG_BLOCK_WORD}"
     rf"|{DASH_FORM}))"
 )
-VILLAGE = rf"(?:{_FAMILY_PLACE}{PC}{{1,6}}?{_alternation(_VILLAGE_SUFFIX)}(?:{PC}{{0,3}}?[村组屯])?)"
+VILLAGE = (
+    rf"(?:{_FAMILY_PLACE}{PC}{{1,6}}?{_alternation(_VILLAGE_SUFFIX)}(?:{PC}{{0,3}}?[村组屯])?)"
+)
 # "11号之二", "174号附12号": a sub-number of the house.
 HOUSE = (
     rf"(?:{SP}?(?:{NUM}{SP}?(?:弄|巷|支弄){SP}?)*{NUM}{SP}?[号號](?:院)?"
@@ -426,9 +430,7 @@ _ZH_NAME_SEP = f"(?:{SP}?[:：]{SP}?|{SP}|是|叫|为)?"
 _DOT_NAME = r"[\u4e00-\u9fff]{1,6}[·•・][\u4e00-\u9fff]{1,8}"  # 阿里木·吐尔逊
 # A name's last character may be any one when the clause ends right after it ("家长蒙德才 身份证",
 # "婴儿邓子默，"): uncommon given-name characters.
-_CLOSING_CHAR = (
-    r"(?![男女])[\u4e00-\u9fff](?=[，,。．；;、\s）)]|$|[男女0-9０-９]|电话|手机|身份|微信|联系|陪同|接听)"
-)
+_CLOSING_CHAR = r"(?![男女])[\u4e00-\u9fff](?=[，,。．；;、\s）)]|$|[男女0-9０-９]|电话|手机|身份|微信|联系|陪同|接听)"
 # A name after a role word or a name label: "其母王秀英", "患儿父亲李强", "姓名：诸葛小明",
 # "患儿小明", "患儿乐乐", "患者巴特尔". The role word stays, the name goes.
 ZH_NAME_AFTER_ROLE = (
@@ -492,9 +494,7 @@ _FIRST = _alternation(L.FIRST_NAMES)
 _FIRST_UPPER = _alternation(n.upper() for n in (*L.FIRST_NAMES, *N.us_first_names()))
 # Latin letters with the accents of European names (Öztürk, José), upper and lower case.
 _UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
-_EN_WORD = (
-    rf"(?:[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:['’\-][{_UP}]?[{_LO}]+)?|[{_UP}]['’][{_UP}][{_LO}]+)"
-)
+_EN_WORD = rf"(?:[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:['’\-][{_UP}]?[{_LO}]+)?|[{_UP}]['’][{_UP}][{_LO}]+)"
 _EN_CAPS = r"(?:[A-Z]{2,}(?:['’\-][A-Z]{2,})?|[A-Z]['’][A-Z]{2,})"
 _NICK = r"(?:[ \t\u00a0][\"“'‘][A-Z][a-z]+[\"”'’])?"  # Robert "Bobby" Chen
 _EN_TITLES = L.words("Mr Mrs Ms Miss Mx Dr Prof Mister Madam MR MRS MS DR")
@@ -644,10 +644,18 @@ def _address_is_place(m: re.Match[str]) -> bool:
 # Words a Chinese address pattern may take for the start of a place name: time words and
 # labels ("与上月郑州市…", "地点湖北省…", "宿舍成都市…"). They stay in the text.
 _ADDRESS_LEAD = re.compile(
-    "^(?:" + "|".join(sorted(L.words(
-        "上月 本月 当月 上周 本周 去年 今年 前年 昨天 今天 前天 当天 当时 此前 之前 近日 日前 地点 "
-        "事发地点 事发地 宿舍 住址 地址 现场 位于 住在 家在 曾在 就在 在 到 回"
-    ), key=len, reverse=True)) + ")+"
+    "^(?:"
+    + "|".join(
+        sorted(
+            L.words(
+                "上月 本月 当月 上周 本周 去年 今年 前年 昨天 今天 前天 当天 当时 此前 之前 近日 日前 地点 "
+                "事发地点 事发地 宿舍 住址 地址 现场 位于 住在 家在 曾在 就在 在 到 回"
+            ),
+            key=len,
+            reverse=True,
+        )
+    )
+    + ")+"
 )
 
 
@@ -797,11 +805,7 @@ def _en_name_span(m: re.Match[str], weak_needs_first: bool = True) -> tuple[int,
     role = (kw or "").strip(" \t\u00a0,:").lower().removesuffix("'s").split()[-1:] or [""]
     if first.isupper() and len(first) > 1 and not N.is_first_name(first):
         return None  # an all-capitals word after a role word is a name only if a first name
-    if (
-        len(kept) == 1
-        and first.lower().endswith(("ed", "ing"))
-        and not N.is_first_name(first)
-    ):
+    if len(kept) == 1 and first.lower().endswith(("ed", "ing")) and not N.is_first_name(first):
         return None  # "Mother Noticed", "Dad Driving"
     if (
         weak_needs_first
