@@ -33,6 +33,10 @@ SURNAMES_1 = "".join(
         "司卓古吉缪简项芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬卞姬师仇栾隋商刁沙荣巫"
         "寇桑郎甄丛仲虞敖巩明佘池苑迟邝车包关查单井全伏竺鄢隆应蔺练郁冼禤佴訾谯谌亓宓阙芮巴晋楚"
         "闻聂甘涂揭封危扈邸党蓟钭厉鞠眭"
+        # from the Hundred Family Surnames, those that are rare in ordinary text, and modern
+        # surnames the classic lacks
+        "奚凤酆廉萧湛禹狄贝茅昝裘贲杭钮嵇荀於惠羿汲邴糜隗蓬郗戎韶郜邰屠鬱胥苍莘逄堵宰郦雍郤璩濮"
+        "寿燕冀郏浦阎慕茹宦戈庾暨弘匡禄殳沃蔚夔厍晁阚毋乜巢蒯逯桓佟栗鄢粟"
     )
 )
 # ---- Chinese given names -------------------------------------------------------------------
@@ -205,14 +209,16 @@ ROLE_WORDS_EN = words(
     "nanny teacher coach boyfriend girlfriend roommate witness caller contact spouse partner "
     "sibling child toddler infant baby boy girl owner landlord landlady driver named called "
     "name informant reporter stepmother stepfather stepmom stepdad niece nephew fiance fiancee "
-    "classmate coworker co-worker employer family reached spoke with "
+    "classmate coworker co-worker employer family reached spoke with kids kid children twins "
+    "siblings foreman supervisor manager boss technician installer seller vendor tenant "
 )
 # After these (weak) role words one capitalised word is a name only if it is a known first
 # name ("Son Ken", but "boy Scout").
 WEAK_ROLES_EN = frozenset(
     words(
         "child boy girl son daughter toddler infant baby contact caller owner driver partner "
-        "friend called name with reached spoke"
+        "friend called name with reached spoke kids kid children twins siblings foreman "
+        "supervisor manager boss technician installer seller vendor tenant"
     )
 )
 NOT_NAMES_EN = frozenset(
@@ -234,5 +240,64 @@ NOT_NAMES_EN = frozenset(
         "Mobile Cell Fax Email Mail Mailing Lives Living DOB SSN MRN ER ED ICU PICU EMS PT DX "
         "Pt Dx Hx Rx Tx Sx F/u Medical Center Clinic Elementary High Middle University College "
         "Giant Tikes Furniture Beach Collection Trampolines Classic"
+    )
+)
+
+# ---- cues of the name model (``names.py``) -------------------------------------------------
+
+# Words before a name that the role list does not hold: people described by what they are or
+# did, and words that introduce one of several people ("其中", "之一", "之女").
+MODEL_LEFT_WORDS_ZH = words(
+    "学生 小学生 中学生 大学生 研究生 留学生 孕妇 产妇 老伴 工友 工人 员工 职工 村民 居民 市民 "
+    "港澳居民 外籍患者 队友 群主 园长 校长 院长 收件人 寄件人 购买人 买家 死者 受害者 伤者 当事人 "
+    "驾驶员 骑手 乘客 租户 房主 户主 老人 小朋友 男孩 女孩 学员 会员 顾客 客户 消费者 投诉人 "
+    "举报人 申请人 代理人 负责人 经办人 之一 其中 之子 之女 之母 之父 之妻 之夫 之孙 本人 以及 "
+    "及 或 与其 找到 联系到 叫 名叫 是"
+)
+# Words right after a name: speech, contact and what happened to the person.
+MODEL_RIGHT_STRONG_ZH = words(
+    " ".join(VERBS_AFTER_NAME)
+    + " 接听 接电话 死亡 身亡 去世 受伤 烫伤 摔伤 烧伤 割伤 一例 两例 之子 之女 之母 之父 之妻 之夫 "
+    "本人 电话 手机 微信 邮箱 身份证 护照 证件 住址 家住 愿意 自行 同意 签收 签名 打来 夫妇 一家 等人 "
+    "家属 告诉 发现 送 送医 陪 负责 联系 购买 买的 提供 表示 回忆 描述 解释 承认 否认 确认 补充 "
+    "核实 拒绝 回电 回复 代答 转告 介绍 QQ qq 扣扣 邮件"
+)
+# Chinese brands whose first character is also a surname: never a person in the model.
+BRANDS_ZH = words(
+    "苏泊尔 九阳 美的 格力 小米 米家 长城 金龙鱼 公牛 海尔 雅迪 艾美特 先锋 华为 方太 老板电器 万家乐 "
+    "欧普 雷士 松下 飞利浦 史密斯 爱玛 台铃 绿源 小天鹅 荣事达 奥克斯 志高 康佳 创维 海信 贝亲 好孩子 "
+    "花王 帮宝适 全棉时代 乐高 安踏 特步 鸿星尔克 晨光 得力 齐心 戴森 飞鹤 伊利 蒙牛 君乐宝 雀巢 旺旺 "
+    "徐福记 良品铺子 百草味 洽洽 卫龙 农夫山泉 怡宝 康师傅 娃哈哈 加多宝 龙头 童星 宝宝树 孩子王 "
+    "席梦思 顾家 林氏木业 全友 曲美 左右沙发 居然之家 红星美凯龙 宜家 沃尔玛 屈臣氏 万达 苏宁 国美 "
+    "京东 拼多多 淘宝 天猫 闲鱼 快手 抖音 滴滴 哈啰 美团 饿了么 金山 金龙 金牛 宝马 奔驰 丰田 本田 "
+    "长安 吉利 比亚迪 五菱 江淮 东风 解放 福田 雷克萨斯 路虎 小牛 九号 凤凰 永久 飞鸽 喜德盛 捷安特 "
+    "狼爪 骆驼 李宁 安德玛 罗莱 水星家纺 富安娜 梦洁 博洋 恒源祥 南极人 俞兆林 红豆 海澜之家 雅戈尔 "
+    "鄂尔多斯 童泰 巴拉巴拉 安奈儿 戴维贝拉 麦当劳 肯德基 华莱士 德克士 蜜雪冰城 喜茶 奈雪 瑞幸 星巴克"
+)
+# Words that end a name candidate only when it is not a name: nationality, place, brand and
+# model suffixes.
+NOT_NAME_FINAL = "籍省市区县镇乡村路街巷号栋楼室牌型款店厂司院科部局"
+# Capitalised words of the first-name lists that stand for places, brands, products or
+# seasons far more often than for a person when they stand alone.
+EN_NOT_BARE = frozenset(
+    words(
+        "Jordan Austin Dallas Houston Phoenix Brooklyn Chelsea Florence Victoria Orlando Aurora "
+        "Sydney Paris London Lincoln Washington Jackson Madison Denver Tyler Charlotte Savannah "
+        "Georgia Carolina Virginia Dakota Indiana Montana Nevada Cheyenne Laramie Eugene Helena "
+        "Augusta Camden Salem Troy Columbus Raleigh Mercedes Tesla Dyson Ford Chevy Nike Adidas "
+        "Lego Barbie Elmo Alexa Siri Cortana Peloton Ninja Shark Graco Chicco Britax Evenflo "
+        "Fisher Philips Braun Oster Vitamix Cuisinart Keurig Kenmore Maytag Whirlpool Samsung "
+        "Apple Sony Dell Hoover Dewalt Ryobi Makita Milwaukee Stihl Husqvarna Honda Toyota Kia "
+        "Hyundai Segway Razor Gotrax Lime Bird Uber Lyft Christmas Easter Halloween Santa God "
+        "Jesus Allah Mary's Summer Autumn Winter Spring Sunday Monday Crystal Amber Ruby Jade "
+        "Pearl Ginger Candy Honey Brandy Sherry Champagne Diamond Sterling Royal Regal Prince "
+        "Duke Earl Baron King Queen Angel Angels Jewel Star Sky Ocean River Forest Storm Rain "
+        "Irish Scottish Welsh English French German Spanish Italian Dutch Swiss Russian Polish "
+        "Turkish Greek Arabic Korean Japanese Chinese Indian Thai Vietnamese Filipino Brazil "
+        "China Japan Korea India Canada Mexico Texas Florida Ohio Iowa Utah Kansas Alabama Maine "
+        "Hong Kong Macau Taiwan Beijing Shanghai Guangzhou Shenzhen Dayton Boston Chicago Miami "
+        "Memphis Nashville Atlanta Portland Seattle Reno Vegas Tucson Omaha Tulsa Wichita Ames "
+        "Model Lot Unit Room Suite Page Case Item Serial Batch Code Type Size Max Mini Pro Plus "
+        "Ultra Lite Air Neo Nova Alpha Beta Delta Sigma Omega Echo Kindle Nest Ring Roku Xbox"
     )
 )

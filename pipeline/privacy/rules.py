@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pipeline.privacy import lexicon as L
+from pipeline.privacy import names as N
 
 # ---- placeholders --------------------------------------------------------------------------
 
@@ -114,6 +115,19 @@ LANDLINE = (
     + EXTENSION
     + NOT_D_AFTER
 )
+# A Chinese landline written with the country code, the area code without its 0:
+# "0086-21-6321 8876", "+86 10 8765 4321".
+LANDLINE_CC = (
+    NOT_D_BEFORE
+    + rf"(?:[+＋]|00|００){SP}?(?:86|８６){SEP}"
+    + rf"[(（]?(?:{_d('1')}{_d('0')}|{_d('2')}{D}|{_d('3-9')}{D}{D})[)）]?{SEP}"
+    + _d("1-9")
+    + _more_digits("6,7")
+    + EXTENSION
+    + NOT_D_AFTER
+)
+# A North American number written as ten bare digits ("Mom's #: 5553104478").
+US_PLAIN = r"(?<![0-9A-Za-z\-_])[2-9][0-9]{2}[2-9][0-9]{6}(?![0-9A-Za-z])"
 US_PHONE = (
     r"(?<![0-9A-Za-z])(?:\+?1[ .\-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[ .\-])"
     r"[0-9]{3}[ .\-][0-9]{4}(?: ?(?:x|ext\.?) ?[0-9]{1,5})?(?![0-9])"
@@ -242,6 +256,32 @@ IM_ID = (
     r"(?![A-Za-z0-9_\-])"
 )
 WXID = r"wxid_[A-Za-z0-9_\-]{4,24}"
+# An id a few words after the IM word ("加我微信吧，qiaoqiao-mom", "WeChat (ahmed_sayed_90)",
+# "Prefers WeChat for contact: meilin_huang", "vxgeming45"): it must look like an id (letters
+# with digits, underscores or hyphens), and nothing may end the sentence in between.
+IM_NEAR = (
+    rf"(?P<kw>(?:{_alternation(_IM_WORDS_ZH)}|(?<![A-Za-z]){_alternation(_IM_WORDS_LATIN)}"
+    r"(?![a-z]))(?:[^。；;！!？?\n\[\]]|\[[^\]\n]{1,6}\]){0,24}?"
+    r"|(?<![A-Za-z])(?:vx|wx|VX|WX|Vx|Wx)(?=[a-z0-9_]*[0-9_]))"
+    r"(?P<v>(?<![A-Za-z0-9_\-@.])[A-Za-z][A-Za-z0-9]*(?:[_\-.][A-Za-z0-9]+)+"
+    r"|(?<![A-Za-z0-9_\-@.])[A-Za-z][A-Za-z]*[0-9][A-Za-z0-9_]*"
+    r"|(?<=vx|wx|VX|WX|Vx|Wx)[a-z0-9_]{4,24})"
+    r"(?![A-Za-z0-9_\-@＠]|[.．][A-Za-z])"
+)
+# English words that follow an IM word and are not an id ("WeChat group", "微信 follow-up").
+_IM_NOT_IDS = frozenset(
+    L.words(
+        "group groups chat chats message messages call calls video voice follow-up followup "
+        "contact contacts account friend friends only please moments pay payment photo photos "
+        "picture pictures number user name later instead too also first"
+    )
+)
+_IM_WORD_AT_START = re.compile(
+    rf"^(?:{_alternation(_IM_WORDS_ZH)}|{_alternation(_IM_WORDS_LATIN)})"
+)
+_IM_NEAR_NOT = re.compile(
+    r"型号|批号|批次|编号|货号|条码|序列号|model|lot|batch|serial|sn\b|#", re.I
+)
 
 # ---- addresses -----------------------------------------------------------------------------
 
@@ -259,38 +299,49 @@ _ADMIN_SUFFIX = L.words(
 _ROAD_SUFFIX = L.words("大道 大街 胡同 路 街 巷 弄 道 里")
 _ESTATE_SUFFIX = L.words(
     "小区 花园 公寓 大厦 新村 家园 广场 大楼 商厦 花苑 雅苑 名苑 嘉园 佳园 华庭 山庄 公馆 宿舍 大院 "
-    "社区 新城 校区 家属区 家属院 城 苑 府 庭 园 湾 居 坊 阁 邸 里"
+    "社区 新城 校区 家属区 家属院 城 苑 府 庭 园 湾 居 坊 阁 邸 里 大学 学院 工业区 工业园 产业园 "
+    "科技园 厂区"
 )
 _VILLAGE_SUFFIX = ("村", "屯", "寨", "庄")
 # Atomic: once an administrative unit has matched ("广州市") the engine does not try other ways
 # to split the same characters, which keeps long runs of place characters linear.
-ADMIN = rf"(?>{PC}{{1,7}}?{_alternation(_ADMIN_SUFFIX)})"
+# 家 stops a place name ("家住…"), but "石家庄市" and "马家沟村" are one name.
+_FAMILY_PLACE = f"(?:[{L.SURNAMES_1}]家)?"
+ADMIN = rf"(?>{_FAMILY_PLACE}{PC}{{1,7}}?{_alternation(_ADMIN_SUFFIX)})"
 ROAD = rf"(?:{PC}{{1,8}}?{_alternation(_ROAD_SUFFIX)}(?:[东西南北中]段|{ZH_NUM}段)?)"
-_BLOCK_WORDS = L.words("号楼 号院 栋 幢 座 单元 楼 层 室 房 户 号 # ＃ 组 队 区 社")
+_BLOCK_WORDS = L.words("号楼 号院 栋 幢 座 单元 楼 层 室 房 户 号 # ＃ 组 队 区 社 门 期 舍 塔")
 _BLOCK_WORD = _alternation(_BLOCK_WORDS)
 BLOCK_PART = rf"(?:{SP}?(?:{NUM}|[A-Za-z]{{1,2}}[0-9]{{0,3}}|[甲乙丙丁东西南北]){SP}?{_BLOCK_WORD})"
-DASH_FORM = rf"(?:{SP}?{D}{{1,3}}(?:[\-－]{D}{{1,4}}){{1,3}})"
+DASH_FORM = rf"(?:{SP}?(?:[A-Za-z]|{D}{{1,3}})(?:[\-－]{D}{{1,4}}){{1,3}})"
 # A room number written bare at the end ("6栋703", "公寓2808"), not a date, age or count.
 BARE_ROOM = (
     rf"(?:{SP}?{D}{{3,4}}(?![0-9０-９])(?!{SP}?[年月日号岁时分秒点个人次元班级届])(?:室|房|户)?)"
 )
 ESTATE = rf"(?:{PCL}{{1,10}}?{_alternation(_ESTATE_SUFFIX)})"
-_STRONG_BLOCK_WORD = "(?:号楼|号院|栋|幢|座|单元|楼|层|室)"
+_STRONG_BLOCK_WORD = "(?:号楼|号院|栋|幢|座|单元|楼|层|室|期|舍|塔)"
 # A building named after the house number, before its block number ("88号金域中央3栋1505").
 BUILDING = (
     rf"(?:{PCL}{{1,14}}?(?={SP}?(?:{NUM}|[A-Za-z]{{1,2}}[0-9]{{0,3}}){SP}?{_STRONG_BLOCK_WORD}"
     rf"|{DASH_FORM}))"
 )
-VILLAGE = rf"(?:{PC}{{1,6}}?{_alternation(_VILLAGE_SUFFIX)}(?:{PC}{{0,3}}?[村组屯])?)"
-HOUSE = rf"(?:{SP}?(?:{NUM}{SP}?(?:弄|巷|支弄){SP}?)*{NUM}{SP}?[号號](?:院)?)"
+VILLAGE = (
+    rf"(?:{_FAMILY_PLACE}{PC}{{1,6}}?{_alternation(_VILLAGE_SUFFIX)}(?:{PC}{{0,3}}?[村组屯])?)"
+)
+# "11号之二", "174号附12号": a sub-number of the house.
+HOUSE = (
+    rf"(?:{SP}?(?:{NUM}{SP}?(?:弄|巷|支弄){SP}?)*{NUM}{SP}?[号號](?:院)?"
+    rf"(?:之{ZH_NUM}{{1,2}}|附{NUM}{SP}?[号號])?)"
+)
 _NAMED_ESTATE = L.words(
     "小区 花园 公寓 大厦 新村 家园 山庄 宿舍 大院 花苑 雅苑 名苑 嘉园 佳园 华庭 公馆"
 )
 ZH_ADDRESS = (
     rf"{ADMIN}{{0,6}}(?:"
-    rf"(?P<road>{ROAD}{HOUSE}(?:{BUILDING}|{ESTATE})?(?:{BLOCK_PART}|{DASH_FORM})*{BARE_ROOM}?)"
+    rf"(?P<road>{ROAD}{HOUSE}(?:{BLOCK_PART}|{DASH_FORM})*"
+    rf"(?:(?:{BUILDING}|{ESTATE})(?:{BLOCK_PART}|{DASH_FORM})*){{0,2}}"
+    rf"{BARE_ROOM}?)"
     rf"|(?P<estate>{ESTATE})(?:(?:{BLOCK_PART}|{DASH_FORM})+{BARE_ROOM}?|{BARE_ROOM})"
-    rf"|(?P<village>{VILLAGE}){BLOCK_PART}*"
+    rf"|(?P<village>{VILLAGE})(?:{ESTATE}(?={SP}?(?:{NUM}|[A-Za-z]))?{BLOCK_PART}+)?{BLOCK_PART}*"
     r")"
     # an estate named with its city or district, without building or room
     rf"|{ADMIN}{{1,6}}(?P<named>{PCL}{{1,10}}?{_alternation(_NAMED_ESTATE)})"
@@ -336,7 +387,25 @@ _EN_ADDRESS_BODY = (
     + _EN_UNIT
     + _EN_CITY_TAIL
 )
-EN_ADDRESS = rf"(?<![A-Za-z0-9])[0-9]{{1,6}}[A-Z]?{_EN_ADDRESS_BODY}"
+# A unit or a named building before the house number: "Room 1412, 700 Main St",
+# "Wilson Hall Rm 312, 1200 Campus Dr", "Flat 6B, 88 Queen's Road".
+_EN_UNIT_BEFORE = (
+    r"(?:(?<![A-Za-z])(?:(?:[A-Z][a-z]+[ \t\u00a0]){1,2}(?:Hall|House|Tower|Building|Bldg|Court|"
+    r"Residence|Dorm)[ \t\u00a0,]+)?(?:Apt|Apartment|Unit|Suite|Ste|Rm|Room|Flat|FLAT|APT|UNIT)"
+    r"\.?[ \t\u00a0]*#?[0-9A-Z][0-9A-Za-z\-]{0,5},?[ \t\u00a0]+)?"
+)
+# Roads named by a number ("County Road 9", "Route 66") and Hong Kong districts after the
+# street ("88 Queen's Road, Central, Hong Kong").
+_EN_ROAD_NUMBER = r"(?:(?:(?<=Road)|(?<=Route)|(?<=Highway))[ \t\u00a0][0-9]{1,4}[A-Z]?\b)?"
+_HK_TAIL = (
+    r"(?:(?:,[ \t\u00a0]*[A-Z][a-z]+(?:[ \t\u00a0][A-Z][a-z]+)?){0,2},[ \t\u00a0]*"
+    r"(?:Hong Kong|HK|Kowloon|New Territories|Macau|Macao)\b)?"
+)
+EN_ADDRESS = (
+    rf"{_EN_UNIT_BEFORE}(?<![A-Za-z0-9])[0-9]{{1,6}}[A-Z]?"
+    + _EN_ADDRESS_BODY.replace(rf"{_EN_STREET_RE}\b", rf"{_EN_STREET_RE}\b{_EN_ROAD_NUMBER}")
+    + _HK_TAIL
+)
 # Hong Kong flats: "Flat 12B, 8/F, Block 3, Taikoo Shing".
 HK_FLAT = (
     r"(?<![A-Za-z])(?:Flat|FLAT|Rm|Room|Unit)\.? ?[0-9A-Z]{1,5},? ?[0-9]{1,2}/F"
@@ -359,11 +428,15 @@ _MINORITY = (
 )
 _ZH_NAME_SEP = f"(?:{SP}?[:：]{SP}?|{SP}|是|叫|为)?"
 _DOT_NAME = r"[\u4e00-\u9fff]{1,6}[·•・][\u4e00-\u9fff]{1,8}"  # 阿里木·吐尔逊
+# A name's last character may be any one when the clause ends right after it ("家长蒙德才 身份证",
+# "婴儿邓子默，"): uncommon given-name characters.
+_CLOSING_CHAR = r"(?![男女])[\u4e00-\u9fff](?=[，,。．；;、\s）)]|$|[男女0-9０-９]|电话|手机|身份|微信|联系|陪同|接听)"
 # A name after a role word or a name label: "其母王秀英", "患儿父亲李强", "姓名：诸葛小明",
 # "患儿小明", "患儿乐乐", "患者巴特尔". The role word stays, the name goes.
 ZH_NAME_AFTER_ROLE = (
     rf"(?P<kw>(?<!\[){_alternation(L.ROLE_WORDS_ZH)}{_ZH_NAME_SEP})"
-    rf"(?P<v>{_DOT_NAME}|{_MINORITY}|{_SURNAME}{_GIVEN}{{1,2}}|[小阿]{_GIVEN}{{1,2}}"
+    rf"(?P<v>{_DOT_NAME}|{_MINORITY}|{_SURNAME}{_GIVEN}(?:{_GIVEN}|{_CLOSING_CHAR})?"
+    rf"|{_SURNAME}{_CLOSING_CHAR}|[小阿]{_GIVEN}{{1,2}}"
     rf"|(?P<dup>{_GIVEN})(?P=dup))"
 )
 # A surname (with or without a given name) and a title: "张阿姨", "王秀英女士", "老刘".
@@ -407,10 +480,21 @@ NAME_IN_BRACKETS = (
     r"(?P<kw>(?:\[姓名\]|\[NAME\])\s?[（(](?:大名|小名|本名|英文名|中文名)?[:：]?\s?)"
     rf"(?P<v>{_SURNAME}{_GIVEN}{{1,2}}|[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){{1,2}})(?=[）)])"
 )
+# A nickname or English name right before a bracket that holds the person's name or says what
+# the word is: "小明（刘子明）", "Mary（王美丽）", "米粒（小名）", "牛牛（大名…）". Runs after the
+# name in the bracket was replaced.
+_NICK_LABELS = "小名|乳名|大名|昵称|英文名|中文名|本名|学名"
+NICKNAME_BEFORE_BRACKET = (
+    r"(?:^|(?<=[，,。；;：:\s“\"「（(]))(?P<v>[\u4e00-\u9fff]{2,3}|[A-Z][a-z]+)"
+    rf"(?=[（(](?:{_NICK_LABELS})?[:：]?(?:\[姓名\]|\[NAME\])"
+    rf"|[（(](?:{_NICK_LABELS})[）)，,])"
+)
 _EN_NOT_NAMES = L.NOT_NAMES_EN
 _FIRST = _alternation(L.FIRST_NAMES)
-_FIRST_UPPER = _alternation(n.upper() for n in L.FIRST_NAMES)
-_EN_WORD = r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’\-][A-Z][a-z]+)?|[A-Z]['’][A-Z][a-z]+)"
+_FIRST_UPPER = _alternation(n.upper() for n in (*L.FIRST_NAMES, *N.us_first_names()))
+# Latin letters with the accents of European names (Öztürk, José), upper and lower case.
+_UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+_EN_WORD = rf"(?:[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?(?:['’\-][{_UP}]?[{_LO}]+)?|[{_UP}]['’][{_UP}][{_LO}]+)"
 _EN_CAPS = r"(?:[A-Z]{2,}(?:['’\-][A-Z]{2,})?|[A-Z]['’][A-Z]{2,})"
 _NICK = r"(?:[ \t\u00a0][\"“'‘][A-Z][a-z]+[\"”'’])?"  # Robert "Bobby" Chen
 _EN_TITLES = L.words("Mr Mrs Ms Miss Mx Dr Prof Mister Madam MR MRS MS DR")
@@ -424,16 +508,24 @@ _EN_ROLE = _alternation(
 )
 # A name after an English role word: "Dad Chris Baker", "MOTHER AMBER COLLINS", "Son Ken".
 EN_NAME_AFTER_ROLE = (
-    rf"(?P<kw>(?<![A-Za-z]){_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0](?:(?:to|with|w/) )?)"
+    rf"(?P<kw>(?<![A-Za-z]){_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0]\(?(?:(?:to|with|w/|of) )?)"
     rf"(?P<v>{_EN_WORD}{_NICK}(?:[ \t\u00a0](?:[A-Z]\.?[ \t\u00a0])?{_EN_WORD}){{0,2}}"
     rf"|{_FIRST_UPPER}(?:[ \t\u00a0][A-Z]\.?)?(?:[ \t\u00a0]{_EN_CAPS}){{0,2}})"
     r"(?![A-Za-z])"
 )
-# A known first name and a capitalised word, wherever it stands: "Reached Amber Collins at".
+# A first name (of the name lists) and a capitalised word, wherever it stands: "Reached Amber
+# Collins at", "Unable to reach Ricky Vasquez"; the span function checks the words.
 EN_FULL_NAME = (
-    rf"(?P<v>(?<![A-Za-z]){_FIRST}(?:-[A-Z][a-z]+)?{_NICK}(?:[ \t\u00a0][A-Z]\.?)?[ \t\u00a0]{_EN_WORD}"
-    rf"(?:[ \t\u00a0]{_EN_WORD})?(?![A-Za-z]))"
+    rf"(?P<v>(?<![A-Za-z]){_EN_WORD}{_NICK}(?:[ \t\u00a0][A-Z]\.?)?[ \t\u00a0]{_EN_WORD}"
+    rf"(?:[ \t\u00a0]{_EN_WORD}){{0,2}}(?![A-Za-z]))"
 )
+# Another name joined to a name already replaced: "[NAME] & Bianca", "[NAME] and Olga Petrov".
+EN_NAME_AFTER_NAME = (
+    r"(?P<kw>\[(?:NAME|姓名)\](?:,| &| and|、|和|与)[ \t\u00a0]?)"
+    rf"(?P<v>{_EN_WORD}(?:[ \t\u00a0]{_EN_WORD})?)(?![A-Za-z])"
+)
+# A first name standing alone in mixed-case text: "child (Emma, 18 mo)", "a Derek in Dayton".
+EN_BARE_FIRST = rf"(?<![A-Za-z'’\-.])(?P<v>[{_UP}][{_LO}]+)(?![A-Za-z'’\-])"
 # Registration copies: "PARKER, DONNA L", "Holloway, Janet M".
 EN_LAST_FIRST = (
     rf"(?P<v>(?<![A-Za-z])(?:{_EN_CAPS},[ \t\u00a0]{_FIRST_UPPER}|{_EN_WORD},[ \t\u00a0]{_FIRST})"
@@ -470,6 +562,8 @@ class Rule:
     pattern: re.Pattern[str]
     trigger: str
     span: Span
+    # A rule that is not one pattern (the name model): text, placeholder -> scrubbed text.
+    apply: Callable[[str, str], str] | None = None
 
 
 def _group(name: str | int = 0, keep: Callable[[re.Match[str]], bool] | None = None) -> Span:
@@ -503,6 +597,27 @@ def _is_record_number(m: re.Match[str]) -> bool:
     return bool(_RECORD_BEFORE.search(m.string[max(0, m.start() - 16) : m.start()]))
 
 
+def _us_plain_is_not(m: re.Match[str]) -> bool:
+    """Ten bare digits are a number of another kind after a record or barcode word, and a
+    timestamp when they read as a date (2026011512)."""
+    value = m.group(0)
+    if value[:2] in ("19", "20") and "01" <= value[4:6] <= "12":
+        return True
+    return _is_record_number(m) or _is_barcode(m)
+
+
+def _im_near_is_not(m: re.Match[str]) -> bool:
+    """An id-looking token near an IM word that is a product code ("XR-2000" after 型号), or
+    a hyphenated word without digits ("follow-up") that does not follow the IM word closely."""
+    value, gap = m.group("v"), m.group("kw")
+    if _IM_NEAR_NOT.search(gap) or (value.isupper() and "-" in value and len(gap) > 8):
+        return True
+    if re.search(r"[0-9_]", value):
+        return False
+    between = _IM_WORD_AT_START.sub("", gap)
+    return not re.fullmatch(r"[\s，,:：;；（(“\"「吧呀啊是为的]{0,4}", between)
+
+
 def _not_a_document(m: re.Match[str]) -> bool:
     value = m.group("v")
     return sum(ch.isdigit() for ch in value) < 5 or bool(_BARCODE_BEFORE.search(m.group("kw")))
@@ -524,6 +639,33 @@ def _address_is_place(m: re.Match[str]) -> bool:
         has_number = m.end() > m.end("village")
         return not (has_admin or has_number or len(village) >= 3)
     return False
+
+
+# Words a Chinese address pattern may take for the start of a place name: time words and
+# labels ("与上月郑州市…", "地点湖北省…", "宿舍成都市…"). They stay in the text.
+_ADDRESS_LEAD = re.compile(
+    "^(?:"
+    + "|".join(
+        sorted(
+            L.words(
+                "上月 本月 当月 上周 本周 去年 今年 前年 昨天 今天 前天 当天 当时 此前 之前 近日 日前 地点 "
+                "事发地点 事发地 宿舍 住址 地址 现场 位于 住在 家在 曾在 就在 在 到 回"
+            ),
+            key=len,
+            reverse=True,
+        )
+    )
+    + ")+"
+)
+
+
+def _address_span(m: re.Match[str]) -> tuple[int, int] | None:
+    if _address_is_place(m):
+        return None
+    lead = _ADDRESS_LEAD.match(m.group(0))
+    if lead and _ADDRESS_MARK.search(m.group(0)[lead.end() :]):
+        return m.start() + lead.end(), m.end()
+    return m.span()
 
 
 def _context_address_is_not(m: re.Match[str]) -> bool:
@@ -579,6 +721,34 @@ def _zh_name_is_word(m: re.Match[str]) -> bool:
     return value[0] == "于" and "姓名" not in m.group(0)
 
 
+# A name found by a rule does not end with the first character of the word after it:
+# "其子苟建电话…" is 苟建, not 苟建电.
+_WORD_AFTER_NAME = frozenset(
+    L.words("电话 手机 微信 邮箱 身份 联系 住址 地址 护照 家住 陪同 接听 来电 本人 夫妇 一家")
+)
+
+
+def _zh_name_span(m: re.Match[str]) -> tuple[int, int] | None:
+    if _zh_name_is_word(m):
+        return None
+    start, end = m.span("v")
+    if end - start >= 3 and m.string[end - 1 : end + 1] in _WORD_AFTER_NAME:
+        end -= 1
+    return start, end
+
+
+def _nickname_is_word(value: str) -> bool:
+    """Role, kinship and ordinary words before a bracket ("患儿（…）", "说老人（…）", "Mom (…)")."""
+    return (
+        value[-2:] in L.ROLE_WORDS_ZH
+        or value[-2:] in N.LEFT_WORDS
+        or value in N.LEFT_WORDS
+        or value.lower() in L.ROLE_WORDS_EN
+        or value in _EN_NOT_NAMES
+        or value in L.NOT_NAMES
+    )
+
+
 def _zh_titled_span(m: re.Match[str]) -> tuple[int, int] | None:
     """ "张阿姨" (a surname and a title) is one name; in "王秀英女士" the title stays."""
     if _in_brand(m.string, *m.span(0)):
@@ -592,6 +762,13 @@ def _zh_titled_span(m: re.Match[str]) -> tuple[int, int] | None:
         return None  # one-character titles only right after a surname: 刘婶, 王姐, 郝总
     if value[0] == "于":
         return None  # 于 is the preposition far more often than the surname
+    at = m.start("v")
+    if at > 0 and len(m.group("v")) == 1 and N.word_freq(m.string[at - 1 : at + 1]) >= 100:
+        # the "surname" ends a word ("班主任金老师", "太阳工业区"): the name, if any, follows
+        given = m.group("given")
+        if given and given[0] in SURNAMES_1:
+            return m.start("given"), m.end(0)
+        return None
     start = _after_overlap(m, "v")
     if start > m.start("v"):
         # the compound surname was a word's end: the surname is its second character
@@ -599,6 +776,11 @@ def _zh_titled_span(m: re.Match[str]) -> tuple[int, int] | None:
             return None
         return start, m.end(0)
     return (m.start("v"), m.end("given")) if m.group("given") else m.span(0)
+
+
+_EN_LEADING_ROLES = frozenset(L.ROLE_WORDS_EN) | frozenset(
+    L.words("rn lpn cna np pa md do aunt auntie uncle grandma grandpa nana papa")
+)
 
 
 def _en_name_span(m: re.Match[str], weak_needs_first: bool = True) -> tuple[int, int] | None:
@@ -612,37 +794,113 @@ def _en_name_span(m: re.Match[str], weak_needs_first: bool = True) -> tuple[int,
         if w.group(0).strip("\"“”'‘’.,") in _EN_NOT_NAMES:
             break
         kept.append(w)
+    while kept and kept[0].group(0).strip(",.:").lower() in _EN_LEADING_ROLES:
+        kept.pop(0)  # "Guardian Aunt Tasha", "CONTACT RN JANE DOE": the name is what follows
     if not kept:
         return None
+    base = start
+    start = base + kept[0].start()
     first = kept[0].group(0)
     kw = m.groupdict().get("kw")
     role = (kw or "").strip(" \t\u00a0,:").lower().removesuffix("'s").split()[-1:] or [""]
-    if first.isupper() and len(first) > 1 and first.title() not in L.FIRST_NAMES:
+    if first.isupper() and len(first) > 1 and not N.is_first_name(first):
         return None  # an all-capitals word after a role word is a name only if a first name
-    if (
-        len(kept) == 1
-        and first.lower().endswith(("ed", "ing"))
-        and first.title() not in L.FIRST_NAMES
-    ):
+    if len(kept) == 1 and first.lower().endswith(("ed", "ing")) and not N.is_first_name(first):
         return None  # "Mother Noticed", "Dad Driving"
     if (
         weak_needs_first
         and role[0] in L.WEAK_ROLES_EN
         and len(kept) < 2
-        and first.title() not in L.FIRST_NAMES
+        and not N.is_first_name(first)
     ):
         return None
-    if _in_brand(m.string, start, start + kept[-1].end()):
+    if _in_brand(m.string, start, base + kept[-1].end()):
         return None
-    return start, start + kept[-1].end()
+    return start, base + kept[-1].end()
+
+
+_BEFORE_PLACE = re.compile(r"(?:St|Saint|San|Santa|Fort|Mount|Mt|Lake|Port|Camp)\.?[ \t\u00a0]$")
+_INSTITUTION = L.words(
+    "Hospital Medical Center Centre Clinic General Memorial Health Elementary Middle High School "
+    "Academy University College Institute Children's Childrens Church Park Street Avenue Road "
+    "County City Mall Plaza Hotel Inn Store Company Inc Corp LLC Ltd Collection Brand Beach "
+    "Pharmacy Foundation Department Dept Hall Library Stadium Airport Station"
+)
 
 
 def _en_full_name_span(m: re.Match[str]) -> tuple[int, int] | None:
-    found = _en_name_span(m, weak_needs_first=False)
-    if found is None:
+    """A first name followed by a name ("Ricky Vasquez"), after dropping the capitalised
+    words before it that are not first names ("Reached Amber Collins")."""
+    words = list(re.finditer(r"[^\s]+", m.group("v")))
+    while len(words) >= 2 and not N.is_first_name(words[0].group(0)):
+        words.pop(0)
+    if len(words) < 2 or any(w.group(0) in _INSTITUTION for w in words):
         return None
-    value = m.string[found[0] : found[1]]
-    return found if len(value.split()) >= 2 else None
+    start = m.start("v") + words[0].start()
+    if _BEFORE_PLACE.search(m.string[max(0, start - 8) : start]):
+        return None  # St. Jude, Fort Worth
+    kept = [words[0]]
+    for w in words[1:]:
+        if w.group(0).strip("\"“”'‘’.,") in _EN_NOT_NAMES:
+            break
+        kept.append(w)
+    if len(kept) < 2:
+        return None
+    first = kept[0].group(0)
+    second = kept[1].group(0).strip("\"“”'‘’").removesuffix("'s").removesuffix("’s")
+    if not N.is_plain_first_name(first) and not N.is_last_name(second):
+        return None  # "Grace Hospital", "Will Call": an ambiguous first name needs a surname
+    end = m.start("v") + kept[-1].end()
+    if first in _EN_NOT_NAMES or _in_brand(m.string, start, end):
+        return None
+    return start, end
+
+
+_BARE_CONTEXT = re.compile(
+    r"(?:(?<![A-Za-z])(?:of|old|kids?|named|called|and|with|w/|boy|girl|son|daughter|child|baby|"
+    r"toddler|infant|brother|sister|twin|nephew|niece|grandson|granddaughter)|[(&,])[ \t\u00a0]*$",
+    re.IGNORECASE,
+)
+_AGE_AFTER = re.compile(r"[ \t\u00a0]*[,(（][ \t\u00a0]*[0-9]|[ \t\u00a0]*[（(][\[\u4e00-\u9fff]")
+
+
+_PRODUCT_AFTER = re.compile(
+    r"[ \t\u00a0(\-]*(?:brand|furniture|model|store|stores|product|products|toys?|ladders?|"
+    r"bikes?|scooters?|appliances?|kitchen|heater|stroller|crib|mattress)\b",
+    re.IGNORECASE,
+)
+
+
+def _mostly_upper(text: str) -> bool:
+    letters = [ch for ch in text if ch.isascii() and ch.isalpha()]
+    return sum(ch.isupper() for ch in letters) > 0.7 * len(letters)
+
+
+def _en_bare_first_span(m: re.Match[str]) -> tuple[int, int] | None:
+    """A first name alone in mixed-case text. A name that is also an ordinary word ("Mason",
+    "Will") needs a cue: a kinship word, "of", "named", "(" before it, or an age after it."""
+    value, text = m.group("v"), m.string
+    if value in _EN_NOT_NAMES or value in L.EN_NOT_BARE or not N.is_first_name(value):
+        return None
+    if re.match(r"[ \t\u00a0]+[A-Z]", text[m.end() :]):
+        return None  # a capitalised word follows: a full name or an institution, not this rule
+    before = text[max(0, m.start() - 12) : m.start()]
+    if _BEFORE_PLACE.search(before) or re.search(r"(?:Dr|Mr|Mrs|Ms)\.?[ \t\u00a0]*$", before):
+        return None
+    if _PRODUCT_AFTER.match(text, m.end()):
+        return None  # "Werner brand", "Ashley (furniture)"
+    plain = N.is_plain_first_name(value)
+    cued = bool(_BARE_CONTEXT.search(before) or _AGE_AFTER.match(text, m.end()))
+    if not (plain or cued) or _mostly_upper(text) or _in_brand(text, *m.span()):
+        return None
+    return m.span("v")
+
+
+def _en_name_after_name_span(m: re.Match[str]) -> tuple[int, int] | None:
+    first = m.group("v").split()[0]
+    if first in _EN_NOT_NAMES or not N.is_first_name(first):
+        return None
+    return m.span("v")
 
 
 def _en_title_span(m: re.Match[str]) -> tuple[int, int] | None:
@@ -673,6 +931,19 @@ def _rule(name: str, kind: str, pattern: str, trigger: str, span: Span | None = 
     return Rule(name, kind, re.compile(pattern), _re2(trigger), span or _group())
 
 
+def _model_names(text: str, placeholder: str) -> str:
+    """Names the statistical model finds (``names.py``), each replaced by ``placeholder``."""
+    spans = N.name_spans(text)
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        out += [text[pos:start], placeholder]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 _ROLES_ZH = _alternation(L.ROLE_WORDS_ZH)
 # Name triggers use character classes, not the surname and first-name alternations: RE2's
 # automaton for a union of alternations outgrows its memory and falls back to a slow path.
@@ -695,7 +966,14 @@ RULES: tuple[Rule, ...] = (
         "im_id",
         IM_ID,
         f"{_alternation(_IM_WORDS_ZH)}|{_alternation(_IM_WORDS_LATIN)}",
-        _group("v"),
+        _group("v", lambda m: m.group("v").lower() in _IM_NOT_IDS),
+    ),
+    _rule(
+        "im_near",
+        "im_id",
+        IM_NEAR,
+        f"{_alternation(_IM_WORDS_ZH)}|{_alternation(_IM_WORDS_LATIN)}",
+        _group("v", _im_near_is_not),
     ),
     _rule("id18", "id_number", ID18, _NUMBER_TRIGGER),
     _rule("passport", "document", PASSPORT, _NUMBER_TRIGGER),
@@ -707,10 +985,12 @@ RULES: tuple[Rule, ...] = (
         _alternation(_ID_WORDS),
         _group("v", _not_a_document),
     ),
+    _rule("intl_phone", "phone", INTL_PHONE, _NUMBER_TRIGGER),
     _rule("us_phone", "phone", US_PHONE, _NUMBER_TRIGGER),
+    _rule("landline_cc", "phone", LANDLINE_CC, _NUMBER_TRIGGER),
     _rule("mobile", "phone", MOBILE, _NUMBER_TRIGGER),
     _rule("landline", "phone", LANDLINE, _NUMBER_TRIGGER, _group(0, _is_barcode)),
-    _rule("intl_phone", "phone", INTL_PHONE, _NUMBER_TRIGGER),
+    _rule("us_plain", "phone", US_PLAIN, _NUMBER_TRIGGER, _group(0, _us_plain_is_not)),
     _rule("long_number", "id_number", LONG_NUMBER, _NUMBER_TRIGGER, _group(0, _is_record_number)),
     _rule(
         "phone_after_word",
@@ -727,7 +1007,7 @@ RULES: tuple[Rule, ...] = (
         f"[{_ZH_NUMERALS}A-Za-z甲乙丙丁东西南北]{_RE2_SP}?(?:{_BLOCK_WORD}|[号號])"
         f"|[0-9０-９][\\-－][0-9０-９]|{_alternation(_VILLAGE_SUFFIX)}"
         f"|{_alternation(_ESTATE_SUFFIX)}{_RE2_SP}?[0-9０-９]",
-        _group(0, _address_is_place),
+        _address_span,
     ),
     _rule(
         "address_after_word",
@@ -768,59 +1048,59 @@ RULES: tuple[Rule, ...] = (
         "name",
         ZH_NAME_AFTER_ROLE,
         f"{_ROLES_ZH}[:： \u00a0\u3000是叫为]{{0,3}}"
-        f"(?:[{_SURNAME_CHARS}{GIVEN}阿]{_SCG}|{_CJK_ANY}{{1,6}}[·•・]|"
+        f"(?:[{_SURNAME_CHARS}{GIVEN}阿]{_SCG}|{_SC}{_CJK_ANY}|{_CJK_ANY}{{1,6}}[·•・]|"
         f"{_alternation(L.MINORITY_NAME_PARTS)})",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_compound_name",
         "name",
         ZH_COMPOUND_NAME,
         f"{_alternation(L.SURNAMES_2_ANYWHERE)}{_GIVEN}|{_alternation(L.MINORITY_NAME_PARTS)}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_name_before_verb",
         "name",
         ZH_NAME_BEFORE_VERB,
         f"{_SC}{_SCG}{{1,3}}{_alternation(L.VERBS_AFTER_NAME)}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_name_after_verb",
         "name",
         ZH_NAME_AFTER_VERB,
         f"{_alternation(L.BEFORE_NAME)}{_NAME2}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_name_token",
         "name",
         ZH_NAME_TOKEN,
         f" {_SC}{_SCG}{{1,3}} ",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "zh_nickname_opening",
         "name",
         ZH_NICKNAME_OPENING,
         f"(?:^|[。；;\n])[小阿{GIVEN}]{_GIVEN}[，,]*{_RE2_WS}*(?:[0-9０-９]|[男女][，,]|[男女]{_RE2_WS}|（|\\()",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
-    _rule("zh_a_nickname", "name", ZH_A_NICKNAME, f"阿[{_A_NICK}]", _group("v", _zh_name_is_word)),
+    _rule("zh_a_nickname", "name", ZH_A_NICKNAME, f"阿[{_A_NICK}]", _zh_name_span),
     _rule(
         "zh_name_after_en_role",
         "name",
         ZH_NAME_AFTER_EN_ROLE,
         f"{_EN_ROLE}(?:'s|'S)?[,:]?[ \u00a0\u3000]?{_NAME2}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "en_first_zh_surname",
         "name",
         EN_FIRST_ZH_SURNAME,
         f"[A-Z][a-z]+{_RE2_SP}?{_SC}",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
     _rule(
         "en_name_with_title",
@@ -840,8 +1120,8 @@ RULES: tuple[Rule, ...] = (
         "en_name_after_role",
         "name",
         EN_NAME_AFTER_ROLE,
-        f"{_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0](?:to |with |w/ )?"
-        f"(?:[A-Z][a-z]|[A-Z]['’][A-Z]|{_FIRST_UPPER}(?:[^A-Za-z]|$))",
+        f"{_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0]\\(?(?:to |with |w/ |of )?"
+        f"(?:[{_UP}][{_LO}]|[A-Z]['’][A-Z]|{_FIRST_UPPER}(?:[^A-Za-z]|$))",
         _en_name_span,
     ),
     _rule(
@@ -855,15 +1135,38 @@ RULES: tuple[Rule, ...] = (
         "en_full_name",
         "name",
         EN_FULL_NAME,
-        "[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:[ \t\u00a0][\"“'‘][A-Z][a-z]+[\"”'’])?[ \t\u00a0]+[A-Z]",
+        f"[{_UP}][{_LO}]",
         _en_full_name_span,
+    ),
+    Rule(
+        "zh_name_model",
+        "name",
+        re.compile(N.trigger(r"\s")),
+        _re2(N.trigger(_RE2_WS)),
+        _group(),
+        _model_names,
+    ),
+    _rule(
+        "en_name_after_name",
+        "name",
+        EN_NAME_AFTER_NAME,
+        f"(?:&| and|、|和|与)[ \t\u00a0]?[{_UP}][{_LO}]",
+        _en_name_after_name_span,
+    ),
+    _rule("en_bare_first", "name", EN_BARE_FIRST, f"[{_UP}][{_LO}]", _en_bare_first_span),
+    _rule(
+        "nickname_before_bracket",
+        "name",
+        NICKNAME_BEFORE_BRACKET,
+        f"[（(](?:{_NICK_LABELS}|{_NAME2}|[A-Z][a-z]|\\[(?:姓名|NAME)\\])",
+        _group("v", lambda m: _nickname_is_word(m.group("v"))),
     ),
     _rule(
         "name_in_brackets",
         "name",
         NAME_IN_BRACKETS,
         f"[（(](?:大名|小名|本名|英文名|中文名)?[:：]?[ \t\u00a0]?(?:{_NAME2}|[A-Z][a-z])",
-        _group("v", _zh_name_is_word),
+        _zh_name_span,
     ),
 )
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(rule.trigger for rule in RULES))
@@ -879,13 +1182,16 @@ _GROUPS_BY_RULE = (
      "zh_address"),
     ("zh_compound_name", "en_address", "en_first_zh_surname", "po_box", "address_after_word",
      "en_full_name"),
-    ("zh_name_after_en_role", "en_name_after_role", "email", "zh_a_nickname"),
+    ("zh_name_after_en_role", "en_name_after_role", "email", "zh_a_nickname",
+     "en_name_after_name"),
+    ("nickname_before_bracket",),
     ("zh_name_with_title",),
     ("en_name_after_zh_role", "wxid"),
     ("en_last_first",),
     ("id_after_word",),
     ("en_name_with_title",),
     ("zh_name_token",),
+    ("zh_name_model",),
 )  # fmt: skip
 # A first, coarse pass: three small automata whose union matches every text any trigger
 # matches (a superset, checked by a test). On realistic narratives they let through about a
@@ -912,18 +1218,23 @@ GATES: tuple[str, ...] = tuple(
                 _A(L.SURNAMES_2_ANYWHERE), _A(L.MINORITY_NAME_PARTS), "[·•・]",
                 next(r.trigger for r in RULES if r.name == "name_in_brackets"),
                 f"{_A(L.ROLE_WORDS_ZH)}[:： \u00a0\u3000是叫为]{{0,3}}"
-                f"(?:[{_SURNAME_CHARS}{GIVEN}小阿]{_SCG}|[A-Z][a-z])",
+                f"(?:[{_SURNAME_CHARS}{GIVEN}小阿]{_SCG}|{_SC}{_CJK_ANY}|[A-Z][a-z])",
                 f"{_SCG}{_A(L.VERBS_AFTER_NAME)}", f"{_A(L.BEFORE_NAME)}{_SC}", f" {_SC}",
                 next(r.trigger for r in RULES if r.name == "zh_nickname_opening"),
+                next(r.trigger for r in RULES if r.name == "nickname_before_bracket"),
             )
         ),
         "|".join(
             (
                 f"{_A(_EN_TITLES)}\\.?[ \t\u00a0]?(?:[A-Z]|{_SC})",
-                f"{_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0\u3000]?(?:to |with |w/ )?"
-                f"(?:[A-Z][a-z]|[A-Z]['’][A-Z]|{_FIRST_UPPER}(?:[^A-Za-z]|$)|{_SC})",
+                f"{_EN_ROLE}(?:'s|'S)?(?:,|:| w/)?[ \t\u00a0\u3000]?\\(?(?:to |with |w/ |of )?"
+                f"(?:[A-Z]['’][A-Z]|{_FIRST_UPPER}(?:[^A-Za-z]|$)|{_SC})", f"[{_UP}][{_LO}]",
                 "[A-Z][a-z]+[ \t\u00a0\\-]+[\"“'‘]?[A-Z]", f"[A-Z][a-z]+[ \t\u00a0]?{_SC}",
                 f"[A-Z],[ \t\u00a0]{_FIRST_UPPER}(?:[^A-Za-z]|$)|[a-z],[ \t\u00a0][A-Z][a-z]",
+                # the name model's trigger: with the English ones it costs nothing more; in a
+                # union with the other name triggers RE2's automaton outgrows its memory and
+                # falls back to a path a thousand times slower
+                next(r.trigger for r in RULES if r.name == "zh_name_model"),
             )
         ),
     )
@@ -936,8 +1247,12 @@ TRIGGER_GROUPS: tuple[tuple[int, ...], ...] = tuple(
 assert sorted(i for g in TRIGGER_GROUPS for i in g) == list(range(len(TRIGGERS)))
 
 
-def _replacer(rule: Rule, zh: bool) -> Callable[[re.Match[str]], str]:
+def _replacer(rule: Rule, zh: bool) -> Callable[[str], str]:
+    """The rule as a function of the text."""
     placeholder = PLACEHOLDERS[rule.kind][0 if zh else 1]
+    if rule.apply is not None:
+        apply = rule.apply
+        return lambda text: apply(text, placeholder)
     span = rule.span
 
     def replace(m: re.Match[str]) -> str:
@@ -947,9 +1262,9 @@ def _replacer(rule: Rule, zh: bool) -> Callable[[re.Match[str]], str]:
         whole, start = m.group(0), m.start()
         return whole[: found[0] - start] + placeholder + whole[found[1] - start :]
 
-    return replace
+    return lambda text: rule.pattern.sub(replace, text)
 
 
-_REPLACERS: dict[bool, tuple[tuple[re.Pattern[str], Callable], ...]] = {
-    zh: tuple((rule.pattern, _replacer(rule, zh)) for rule in RULES) for zh in (True, False)
+_REPLACERS: dict[bool, tuple[Callable[[str], str], ...]] = {
+    zh: tuple(_replacer(rule, zh) for rule in RULES) for zh in (True, False)
 }

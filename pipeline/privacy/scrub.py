@@ -120,8 +120,7 @@ def _scrub_one(text: str, names: Sequence[str], rules: Iterable[int]) -> str:
     zh = bool(_CJK.search(text))
     replacers = _REPLACERS[zh]
     for i in rules:
-        pattern, replace = replacers[i]
-        text = pattern.sub(replace, text)
+        text = replacers[i](text)
     if names and _may_hold(text, names):
         text = _remove_known_names(text, names, PLACEHOLDERS["name"][0 if zh else 1])
     return text

@@ -340,13 +340,15 @@ def test_negatives_survive(text):
 def test_known_names_are_removed_literally_and_only_as_whole_words():
     names = pd.Series(["王秀英", "John Smith", "Li", None, "欧阳娜娜"])
     texts = pd.Series(
-        ["王秀英", "JOHN SMITH fell; Smith's son", "Lily and Li came", "王秀英", "娜娜哭闹"]
+        ["王秀英", "JOHN SMITH fell; Smith's son", "Lily and Li came", "王秀英牌电热毯", "娜娜哭闹"]
     )
     out = scrub_series(texts, names).tolist()
     assert out[0] == "[姓名]"  # a brand equal to the patient's name
     assert out[1] == "[NAME] fell; [NAME]'s son"
     assert out[2] == "Lily and [NAME] came"  # a whole word only: "Lily" stays
-    assert out[3] == "王秀英"  # no known name for that row
+    # no known name for that row: another row's name is not removed from it (a field holding
+    # only a name, "王秀英", is a name to the statistical model; a brand before 牌 is not)
+    assert out[3] == "王秀英牌电热毯"
     assert out[4] == "[姓名]哭闹"  # the given name of a compound-surname name
 
 
