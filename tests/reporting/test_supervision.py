@@ -165,7 +165,7 @@ def test_report_on_an_empty_week(tmp_path: Path) -> None:
         empty_weeks=(WEEK,),
     )
     data = _weekly(network)
-    assert data["cases_in_week"] == 0 and data["alerts"] == []
+    assert data["cases_in_week"] == 0 and data["signals"] == []
     health = data["network_health"]
     rows = {r["hospital_code"]: r for r in health["hospitals"]}
     # SH001's last visit 11-01, last file 11-02: 20 days before 11-22 -> went silent.
