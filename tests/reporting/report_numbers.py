@@ -7,6 +7,12 @@ number actually in the JSON and returns the problems: a number without an expect
 unchecked figure: add its definition here), a number that differs, or an expected number the
 report does not hold. Derived figures that need the narrative tokeniser of new-term detection
 (top terms) use that tokeniser, which defines what a term is.
+
+Signals (docs/detection.md, migration 0005): the active signals of the week in rank order with
+their stored counts (``signal_weeks``), their member alerts of the week and leading alert
+(``signal_alerts`` x ``alerts``), the breakdowns, examples, trend, top terms and risk level over
+the signal's cases (``signal_weeks.case_keys``), and the quiet and resolved signals with their
+three newest member alerts. Follow-up counts come from the application database (``app_url``).
 """
 
 from __future__ import annotations
@@ -280,54 +286,191 @@ def _severity_level(severity: object, outcome: object) -> int:
     return 1
 
 
-def _alert_expected(
-    con: duckdb.DuckDBPyConnection, data: dict, problems: list[str], tokenize
-) -> dict:  # type: ignore[no-untyped-def]
+ACTIVE = ("new", "ongoing", "reopened")  # docs/detection.md: member alerts fired this week
+SERIES_TYPES = ("pattern", "category_region", "category")  # most specific first
+# methods with an alarm threshold on the week's count (docs/detection.md)
+THRESHOLD_METHODS = (
+    "auto",
+    "auto-offset",
+    "farrington-noufaily",
+    "farrington-noufaily-offset",
+    "auto-rise",
+    "auto-rise-offset",
+    "glrnb",
+    "short-window",
+)
+SIGNAL_NUMBERS = (
+    "rank",
+    "quiet_weeks",
+    "n_alerts",
+    "n_cases",
+    "n_hospitals",
+    "n_severe",
+    "n_admitted",
+    "n_died",
+    "priority",
+)
+BACKGROUND_WEEKS = 52
+BACKGROUND_CAP = 3000
+
+
+def _week_minus(week: str, weeks: int) -> str:
+    return (_monday(week) - timedelta(weeks=weeks)).strftime("%G-W%V")
+
+
+def _count(value: object) -> int:
+    """A count as the report states it: an integer, 0 when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0
+    return int(round(float(value)))  # type: ignore[arg-type]
+
+
+def _member_expected(alert: dict, base: tuple) -> dict:
+    """The numbers of one member alert from its ``alerts`` row."""
+    out: dict = {
+        (*base, "observed"): _count(alert["observed"]),
+        (*base, "n_hospitals"): _count(alert["n_hospitals"]),
+        (*base, "n_cases"): len(json.loads(alert["case_keys"] or "[]")),
+    }
+    for key in ("expected", "threshold", "pvalue", "qvalue", "rank"):
+        out[(*base, key)] = alert[key]
+    threshold = alert["threshold"]
+    if alert["method"] in THRESHOLD_METHODS and threshold is not None and not _is_nan(threshold):
+        out[(*base, "alarm_from")] = math.floor(threshold) + 1  # smallest count above it
+    return out
+
+
+def _members_expected(
+    reported: list[dict], stored: list[dict], base: tuple, what: str, problems: list[str]
+) -> dict:
+    """Member alerts: the report lists exactly ``stored`` in that order, each with its numbers
+    (an alert is a row of one week: the same alert id recurs in the weeks it fires)."""
+    listed = [(m["alert_id"], m["week"]) for m in reported]
+    wanted = [(a["alert_id"], a["week"]) for a in stored]
+    if listed != wanted:
+        problems.append(f"{what}: members {listed} are not {wanted}")
+    by_id = {(a["alert_id"], a["week"]): a for a in stored}
+    expected: dict = {}
+    for j, member in enumerate(reported):
+        alert = by_id.get((member["alert_id"], member["week"]))
+        if alert is not None:
+            expected.update(_member_expected(alert, (*base, j)))
+    return expected
+
+
+def _lead(members: list[dict]) -> dict | None:
+    """docs/reporting.md: a series alert of the latest week the signal fired (pattern, then
+    category x city, then category), else that week's best-ranked alert."""
+    if not members:
+        return None
+    latest = max(a["week"] for a in members)
+    week_members = [a for a in members if a["week"] == latest]
+    big = float("inf")
+    series = [a for a in week_members if a["alert_type"] in SERIES_TYPES]
+    if series:
+        return min(
+            series,
+            key=lambda a: (
+                SERIES_TYPES.index(a["alert_type"]),
+                big if a["rank"] is None else a["rank"],
+                a["alert_id"],
+            ),
+        )
+    return min(week_members, key=lambda a: (big if a["rank"] is None else a["rank"], a["alert_id"]))
+
+
+def _signal_cases(con: duckdb.DuckDBPyConnection, case_keys: str | None) -> list[dict]:
+    keys = [k.split("/", 1) for k in json.loads(case_keys or "[]")]
+    return _rows(
+        con,
+        """SELECT c.hospital_code, c.case_id, c.visit_week, c.residence_region, c.severity,
+                  c.outcome, c.product_relation, c.age, c.age_unit, c.narrative
+           FROM cases c JOIN (SELECT unnest($1::VARCHAR[]) AS h,
+                                     unnest($2::VARCHAR[]) AS id) k
+                ON c.hospital_code = k.h AND c.case_id = k.id
+           WHERE c.status = 'active'""",
+        [[k[0] for k in keys], [k[1] for k in keys]],
+    )
+
+
+def _followups_counts(app_url: str | None, signal_id: str, day: str) -> dict | None:
+    """ordered / completed / overdue follow-ups of a signal in the application database
+    (None: no database given, the counts stay unchecked)."""
+    if app_url is None:
+        return None
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(app_url)
+    try:
+        if not sa.inspect(engine).has_table("followups"):
+            return {"ordered": 0, "completed": 0, "overdue": 0}
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    """SELECT f.due_date,
+                              EXISTS (SELECT 1 FROM followup_results r
+                                      WHERE r.followup_id = f.id) AS done
+                       FROM followups f WHERE f.signal_id = :s"""
+                ),
+                {"s": signal_id},
+            ).fetchall()
+    finally:
+        engine.dispose()
+    return {
+        "ordered": len(rows),
+        "completed": sum(bool(done) for _, done in rows),
+        "overdue": sum(not done and str(due)[:10] < day for due, done in rows),
+    }
+
+
+def _signal_expected(
+    con: duckdb.DuckDBPyConnection,
+    data: dict,
+    problems: list[str],
+    tokenize,  # type: ignore[no-untyped-def]
+    app_url: str | None,
+) -> dict:
     expected: dict = {}
     week = data["week"]
-    stored = {
-        r["alert_id"]: r
-        for r in _rows(con, "SELECT * FROM alerts WHERE week = $1 AND status <> 'resolved'", [week])
-    }
-    if [a["alert_id"] for a in data["alerts"]] != sorted(
-        stored, key=lambda a: (stored[a]["rank"] is None, stored[a]["rank"], a)
-    ):
-        problems.append("alerts are not the stored open alerts of the week in rank order")
-    for i, alert in enumerate(data["alerts"]):
-        row = stored.get(alert["alert_id"])
+    stored = _rows(con, "SELECT * FROM signal_weeks WHERE week = $1", [week])
+    big = float("inf")
+    active = sorted(
+        (s for s in stored if s["status"] in ACTIVE),
+        key=lambda s: (big if s["rank"] is None else s["rank"], s["signal_id"]),
+    )
+    if [s["signal_id"] for s in data["signals"]] != [s["signal_id"] for s in active]:
+        problems.append("signals are not the stored active signals of the week in rank order")
+    rows = {s["signal_id"]: s for s in stored}
+    for i, item in enumerate(data["signals"]):
+        row = rows.get(item["signal_id"])
         if row is None:
             continue
-        base = ("alerts", i)
-        for key in (
-            "rank",
-            "observed",
-            "expected",
-            "threshold",
-            "score",
-            "pvalue",
-            "qvalue",
-            "n_hospitals",
-            "n_severe",
-            "n_admitted",
-            "n_died",
-            "priority",
-        ):
+        base = ("signals", i)
+        what = item["signal_id"]
+        for key in SIGNAL_NUMBERS:
             expected[(*base, key)] = row[key]
-        for key, value in _flatten(json.loads(row["params"] or "{}"), (*base, "params")):
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                expected[key] = value
-        keys = [k.split("/", 1) for k in json.loads(row["case_keys"] or "[]")]
-        cases = _rows(
+        # member alerts up to the signal's week (those of later weeks are not known yet)
+        members = _rows(
             con,
-            """SELECT c.hospital_code, c.case_id, c.residence_region, c.severity, c.outcome,
-                      c.product_relation, c.age, c.age_unit, c.narrative
-               FROM cases c JOIN (SELECT unnest($1::VARCHAR[]) AS h,
-                                         unnest($2::VARCHAR[]) AS id) k
-                    ON c.hospital_code = k.h AND c.case_id = k.id
-               WHERE c.status = 'active'""",
-            [[k[0] for k in keys], [k[1] for k in keys]],
+            """SELECT a.* FROM signal_alerts m
+            JOIN alerts a ON a.week = m.week AND a.alert_id = m.alert_id
+            WHERE m.signal_id = $1 AND m.week <= $2
+            ORDER BY a.rank NULLS LAST, a.alert_id""",
+            [row["signal_id"], week],
         )
-        expected[(*base, "n_cases")] = len(cases)
+        this_week = [a for a in members if a["week"] == week]
+        expected.update(
+            _members_expected(item["members"], this_week, (*base, "members"), what, problems)
+        )
+        lead = _lead(members)
+        if (item["lead"] or {}).get("alert_id") != (lead or {}).get("alert_id"):
+            problems.append(f"{what}: lead {item['lead']} is not {lead and lead['alert_id']}")
+        elif lead is not None:
+            expected.update(_member_expected(lead, (*base, "lead")))
+            for key, value in _flatten(json.loads(lead["params"] or "{}"), (*base, "settings")):
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    expected[key] = value
+        cases = _signal_cases(con, row["case_keys"])
         breakdowns = {
             "hospitals": Counter(c["hospital_code"] for c in cases),
             "regions": Counter(
@@ -343,28 +486,46 @@ def _alert_expected(
             ),
         }
         for name, counts in breakdowns.items():
-            if {r["code"] for r in alert[name]} != set(counts):
-                problems.append(f"{alert['alert_id']} {name} {alert[name]} != {dict(counts)}")
-            for j, r in enumerate(alert[name]):
+            if {r["code"] for r in item[name]} != set(counts):
+                problems.append(f"{what} {name} {item[name]} != {dict(counts)}")
+            for j, r in enumerate(item[name]):
                 expected[(*base, name, j, "n")] = counts.get(r["code"])
         by_key = {(c["hospital_code"], c["case_id"]): c for c in cases}
-        for j, example in enumerate(alert["examples"]):
+        for j, example in enumerate(item["examples"]):
             case = by_key.get((example["hospital_code"], example["case_id"]))
+            if case is None:
+                problems.append(f"{what}: example {example['case_id']} is not one of its cases")
             expected[(*base, "examples", j, "age")] = None if case is None else case["age"]
-        series = {
-            r["series_week"]: r
-            for r in _rows(
-                con,
-                "SELECT * FROM alert_series WHERE week = $1 AND alert_id = $2",
-                [week, alert["alert_id"]],
-            )
-        }
-        for j, point in enumerate(alert["trend"]):
+        # Trend: the 26 weeks up to the week; the lead's stored series (a week without a
+        # stored row counts 0 cases and has no baseline), else the signal's own cases.
+        span = [_week_minus(week, w) for w in range(TREND_WEEKS - 1, -1, -1)]
+        if [p["week"] for p in item["trend"]] != span:
+            problems.append(f"{what}: trend weeks {[p['week'] for p in item['trend']]} != {span}")
+        own = Counter(c["visit_week"] for c in cases)
+        series = {}
+        if lead is not None:
+            series = {
+                r["series_week"]: r
+                for r in _rows(
+                    con,
+                    "SELECT * FROM alert_series WHERE week = $1 AND alert_id = $2",
+                    [lead["week"], lead["alert_id"]],
+                )
+            }
+        for j, point in enumerate(item["trend"]):
+            tbase = (*base, "trend", j)
+            expected[(*tbase, "signal_cases")] = own.get(point["week"], 0)
+            if lead is None:
+                expected[(*tbase, "observed")] = own.get(point["week"], 0)
+                continue
             stored_point = series.get(point["week"], {})
-            for key in ("observed", "expected", "upper"):
-                expected[(*base, "trend", j, key)] = stored_point.get(key)
-        # Top terms: documents holding the term among the alert's cases, and the lift against
-        # the same final category's cases of weeks -56 .. -4 (when under the 3,000 cap).
+            observed = stored_point.get("observed")
+            expected[(*tbase, "observed")] = 0 if observed is None else observed
+            for key in ("expected", "upper"):
+                expected[(*tbase, key)] = stored_point.get(key)
+        # Top terms: documents holding the term among the signal's cases, and the lift against
+        # the same final category's cases of the 52 weeks before the onset week (checked when
+        # they are under the 3,000 cap; above it the report takes a subset).
         docs = [tokenize(c["narrative"]) for c in cases]
         background = _rows(
             con,
@@ -374,22 +535,22 @@ def _alert_expected(
             WHERE c.status = 'active' AND c.hospital_code IN ({PRODUCTION})
               AND k.category_code = $1 AND c.visit_week IN (SELECT unnest($2::VARCHAR[]))""",
             [
-                alert.get("category"),
-                [(_monday(week) - timedelta(weeks=w)).strftime("%G-W%V") for w in range(4, 4 + 52)],
+                row["category"],
+                [_week_minus(row["onset_week"], w) for w in range(1, 1 + BACKGROUND_WEEKS)],
             ],
         )
         bg_docs = [tokenize(r["narrative"]) for r in background]
-        for j, term in enumerate(alert["top_terms"]):
+        for j, term in enumerate(item["top_terms"]):
             n = sum(term["term"] in d for d in docs)
             expected[(*base, "top_terms", j, "n")] = n
-            if len(background) <= 3000:
+            if len(background) <= BACKGROUND_CAP:
                 bg = sum(term["term"] in d for d in bg_docs)
                 share, bg_share = n / len(docs), (bg + 0.5) / (max(len(bg_docs), 1) + 1)
                 expected[(*base, "top_terms", j, "lift")] = round(share / bg_share, 2)
             else:
                 expected[(*base, "top_terms", j, "lift")] = term["lift"]  # capped: not checked
         # Suggested risk level: severity (4 with a death, else the highest level a fifth of
-        # the cases reach) and evidence points, from the cases and the stored alert.
+        # the cases reach) and evidence points, from the cases and the leading alert.
         levels = [_severity_level(c["severity"], c["outcome"]) for c in cases]
         if not levels:
             severity = 1
@@ -405,13 +566,54 @@ def _alert_expected(
         )
         points = 2 if quality >= 0.5 else 1 if quality >= 0.2 else 0
         points += len({c["hospital_code"] for c in cases}) >= 3
-        observed, exp = row["observed"], row["expected"]
-        points += row["alert_type"] == "new_term" or (
-            observed is not None and exp is not None and observed >= 2 * max(exp, 0.5)
+        lead_row = lead or {}
+        observed, exp = lead_row.get("observed"), lead_row.get("expected")
+        points += lead_row.get("alert_type") == "new_term" or (
+            observed is not None
+            and exp is not None
+            and not _is_nan(observed)
+            and not _is_nan(exp)
+            and observed >= 2 * max(exp, 0.5)
         )
         points += len(cases) >= 10
         expected[(*base, "risk", "severity")] = severity
         expected[(*base, "risk", "evidence_points")] = int(points)
+        counts = _followups_counts(app_url, row["signal_id"], data["status_as_of"])
+        for key, value in (counts or {}).items():
+            expected[(*base, "investigation", key)] = value
+    # Quiet and resolved signals of the week: their stored counts and their three newest
+    # member alerts up to the week, newest first.
+    for name, status in (("quiet", "quiet"), ("resolved", "resolved")):
+        listed = sorted(
+            (s for s in stored if s["status"] == status),
+            key=lambda s: (
+                big if s["rank"] is None else s["rank"],
+                s["quiet_weeks"],
+                s["signal_id"],
+            ),
+        )
+        if [s["signal_id"] for s in data[name]] != [s["signal_id"] for s in listed]:
+            problems.append(f"{name} signals are not the stored {status} signals of the week")
+        for i, item in enumerate(data[name]):
+            row = rows.get(item["signal_id"])
+            if row is None:
+                continue
+            base = (name, i)
+            for key in ("quiet_weeks", "n_cases", "n_died"):
+                expected[(*base, key)] = row[key]
+            newest = _rows(
+                con,
+                """SELECT a.* FROM signal_alerts m
+                JOIN alerts a ON a.week = m.week AND a.alert_id = m.alert_id
+                WHERE m.signal_id = $1 AND m.week <= $2
+                ORDER BY a.week DESC, a.rank NULLS LAST, a.alert_id LIMIT 3""",
+                [row["signal_id"], week],
+            )
+            expected.update(
+                _members_expected(
+                    item["members"], newest, (*base, "members"), item["signal_id"], problems
+                )
+            )
     return expected
 
 
@@ -423,7 +625,9 @@ def _flatten(value: object, path: tuple) -> list[tuple[tuple, object]]:
     return [(path, value)]
 
 
-def expected_numbers(con: duckdb.DuckDBPyConnection, data: dict) -> tuple[dict, list[str]]:
+def expected_numbers(
+    con: duckdb.DuckDBPyConnection, data: dict, app_url: str | None = None
+) -> tuple[dict, list[str]]:
     from pipeline.detection.new_terms import tokenize  # what a "term" is
 
     problems: list[str] = []
@@ -436,7 +640,7 @@ def expected_numbers(con: duckdb.DuckDBPyConnection, data: dict) -> tuple[dict, 
     ).fetchone()
     expected = {("cases_in_week",): cases, ("hospitals_in_week",): hospitals}
     expected.update(_health_expected(con, data, problems))
-    expected.update(_alert_expected(con, data, problems, tokenize))
+    expected.update(_signal_expected(con, data, problems, tokenize, app_url))
     return expected, problems
 
 
@@ -463,9 +667,13 @@ def _same(actual: float, wanted: object) -> bool:
     return math.isclose(actual, wanted, rel_tol=1e-6, abs_tol=6e-5)
 
 
-def check(con: duckdb.DuckDBPyConnection, data: dict) -> tuple[list[str], int]:
-    """Problems (empty when every number matches) and how many numbers were checked."""
-    expected, problems = expected_numbers(con, data)
+def check(
+    con: duckdb.DuckDBPyConnection, data: dict, app_url: str | None = None
+) -> tuple[list[str], int]:
+    """Problems (empty when every number matches) and how many numbers were checked.
+    ``app_url``: the application database, for the signals' follow-up counts (without it those
+    counts are reported as unchecked)."""
+    expected, problems = expected_numbers(con, data, app_url)
     found = numbers(data)
     for path, value in found:
         if path not in expected:

@@ -1,7 +1,7 @@
 """Issue 15 "Done when": every number in the weekly report's JSON is checked against the
 warehouse with independent SQL (``report_numbers.py``), on a network with no silent hospital,
 one where only test hospitals reported in the week, one with an empty week, the tiny warehouse
-(alerts of every series type) and the shared small network (the real pipeline)."""
+(signals of alerts of every series type) and the shared small network (the real pipeline)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _checked(settings: Settings, week: str) -> tuple[dict, int]:
     paths = reporting.weekly(settings, week=week)
     data = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))
     with reader(settings) as con:
-        problems, count = check(con, data)
+        problems, count = check(con, data, settings.app_database_url)
     assert problems == [], "\n".join(problems[:40])
     return data, count
 
@@ -80,14 +80,14 @@ def test_every_number_on_an_empty_week(tmp_path: Path) -> None:
 def test_every_number_with_alerts_on_the_tiny_warehouse(tiny: Settings, tmp_path: Path) -> None:
     shutil.copy(tiny.warehouse_path, tmp_path / "warehouse.duckdb")
     data, count = _checked(tiny.with_overrides(home=tmp_path), "2026-W20")
-    assert data["alerts"] and count > 200
+    assert data["signals"] and count > 200
 
 
 @pytest.mark.slow
 def test_every_number_on_the_small_network(small_network, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     shutil.copy(small_network.warehouse_path, tmp_path / "warehouse.duckdb")
     data, count = _checked(small_network.with_overrides(home=tmp_path), "2026-W47")
-    assert data["alerts"] and count > 300
+    assert data["signals"] and count > 300
 
 
 def test_the_check_catches_a_wrong_and_an_unchecked_number(tmp_path: Path) -> None:
@@ -100,6 +100,6 @@ def test_the_check_catches_a_wrong_and_an_unchecked_number(tmp_path: Path) -> No
     data["network_health"]["network"]["within_7d"] = 0.5
     data["network_health"]["hospitals"][1]["invented"] = 3
     with reader(network.settings) as con:
-        problems, _ = check(con, data)
+        problems, _ = check(con, data, network.settings.app_database_url)
     assert len(problems) == 3, problems
     assert any("'invented'" in p and "unchecked" in p for p in problems)
