@@ -57,6 +57,7 @@ def load_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code
              AND cp.case_id = c.case_id
         WHERE c.status = 'active'
+        ORDER BY c.hospital_code, c.case_id  -- one order: samples of it (report terms) repeat
     """).df()
 
 

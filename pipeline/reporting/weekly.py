@@ -367,10 +367,7 @@ def weekly_data(
                     "n_died",
                 )
             },
-            "members": [
-                _member(m)
-                for m in signal_store.members(con, signal["signal_id"]).head(3).to_dict("records")
-            ],
+            "members": [_member(m) for m in _members_until(con, signal["signal_id"], week)],
             "decision": decision["decision"] if decision else None,
         }
         (quiet if signal["status"] == "quiet" else resolved).append(summary)
@@ -388,6 +385,16 @@ def weekly_data(
         "resolved": resolved,
         "network_health": network_health(con, week),
     }
+
+
+def _members_until(con: duckdb.DuckDBPyConnection, signal_id: str, week: str) -> list[dict]:
+    """A signal's three newest member alerts up to ``week`` (a report regenerated for a past
+    week never shows later alerts)."""
+    members = signal_store.members(con, signal_id)
+    if members.empty:
+        return []
+    members = members[members["week"].map(week_ordinal) <= week_ordinal(week)]
+    return members.head(3).to_dict("records")
 
 
 def _with_status(triage: TriageState, day: date) -> TriageState:
