@@ -69,6 +69,7 @@ PROVISIONAL_COLUMNS = [
     "review_reason",
     "narrative",
 ]
+assert not set(PROVISIONAL_COLUMNS) & set(IDENTIFIER_FIELDS)
 # The final category: the coding of the case's current version, unless it waits for a coder.
 FINAL_CATEGORY = "CASE WHEN k.needs_review THEN NULL ELSE k.category_code END"
 __all__ = [

@@ -416,6 +416,8 @@ def weekly_data(
             ],
             "decision": decision["decision"] if decision else None,
         }
+        if signal["status"] == "quiet":  # still open: its provisional members, counted apart
+            summary["provisional"] = {"n_cases": len(signal_provisional(con, signal))}
         (quiet if signal["status"] == "quiet" else resolved).append(summary)
     return {
         "report": "weekly-hazard-report",

@@ -131,3 +131,22 @@ def test_same_data_same_bytes(reports: dict) -> None:
     again = write_weekly_report(reports["settings"], WEEK)
     for key, data in before.items():
         assert again[key].read_bytes() == data, key
+
+
+def test_a_quiet_signal_counts_its_provisional_members_apart(reports: dict) -> None:
+    """A quiet signal (still open, no alert this week) has no section: the summary table gives
+    its provisional members' count in a column of their own."""
+    from pipeline.storage.session import writer
+
+    settings = reports["settings"]
+    with writer(settings) as con:
+        con.execute("""INSERT INTO signal_weeks SELECT * REPLACE ('2026-W21' AS week,
+            'quiet' AS status, 1 AS quiet_weeks, NULL AS rank) FROM signal_weeks
+            WHERE week = '2026-W20' AND category = 'HA01'""")
+    paths = write_weekly_report(settings, "2026-W21")
+    data = _json(paths["json"])
+    (quiet,) = data["quiet"]
+    assert quiet["provisional"] == {"n_cases": 3}
+    assert quiet["n_cases"] == _signal(_json(reports["prov"]["json"]))["n_cases"]
+    html = paths["en"].read_text(encoding="utf-8")
+    assert '<td class="n provisional">3</td>' in html
