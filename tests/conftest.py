@@ -31,6 +31,15 @@ def small_network(tmp_path_factory: pytest.TempPathFactory):
     return build_small_network(tmp_path_factory.mktemp("small_network"))
 
 
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory):
+    """The reporting tests' tiny hand-made warehouse (tests/reporting/tinydata.py, seconds),
+    shared by tests/reporting and tests/evidence: read only, tests that write copy it."""
+    from reporting.tinydata import build
+
+    return build(tmp_path_factory.mktemp("reporting-tiny"))
+
+
 @pytest.fixture
 def small_network_copy(small_network, tmp_path):
     """A writable copy of ``small_network`` for one test."""

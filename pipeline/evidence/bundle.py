@@ -9,6 +9,10 @@ bundle.
 A signal's bundle holds **every case linked to the signal from its onset week to the week
 asked for** (``signal_weeks.case_keys``, docs/detection.md), states that window and counts over
 it; its trend is the stored series of the signal's leading member alert.
+
+Its *provisional* members (cases waiting for coder review that the last pattern refresh placed
+in a pattern the signal's rule links to it; for a category pack, those suggested the category)
+are held apart (``Bundle.provisional``) and flagged: never in ``cases``, counts, trend or charts.
 """
 
 from __future__ import annotations
@@ -25,16 +29,20 @@ from pipeline.alerts import signal_store
 from pipeline.errors import BadInput, NotFound
 from pipeline.isoweek import format_iso_week, iso_week_monday, week_ordinal, week_range
 from pipeline.reporting import explain
-from pipeline.reporting.context import _plain as plain
 from pipeline.reporting.context import (
+    PROVISIONAL_COLUMNS,
     category_cases,
+    category_provisional,
     signal_cases,
+    signal_provisional,
     signal_trend,
 )
+from pipeline.reporting.context import _plain as plain
 from pipeline.reporting.labels import Labels
 from pipeline.triage.store import TriageState
 
-PACK_FORMAT = "sentinel-evidence-pack/2"
+# 3: provisional_cases.csv and provenance.provisional (issue 20, item 7).
+PACK_FORMAT = "sentinel-evidence-pack/3"
 FOLLOWUP_EXPORT_COLUMNS = [
     "followup_id",
     "signal_id",
@@ -112,6 +120,10 @@ class Bundle:
     labels: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     patterns: list[dict] = field(default_factory=list)  # hazard_patterns rows of its members
     provenance: dict = field(default_factory=dict)
+    # Cases waiting for coder review, shown flagged, never counted (docs/coding.md, section 7).
+    provisional: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=PROVISIONAL_COLUMNS)
+    )
 
     @property
     def slug(self) -> str:
@@ -186,6 +198,7 @@ def load_signal_bundle(
         members=members,
         lead=lead,
         window=window,
+        provisional=signal_provisional(con, signal),
     )
     _complete(con, bundle, signal.get("category"), query, triage.audit_heads.get(signal_id))
     return bundle
@@ -234,6 +247,7 @@ def load_category_bundle(
         trend=trend,
         followups=follow,
         triage=pd.DataFrame(columns=TRIAGE_EXPORT_COLUMNS),
+        provisional=category_provisional(con, category, date_from, date_to),
     )
     _complete(con, bundle, category, query, None)
     return bundle
@@ -312,20 +326,11 @@ def _provenance(
     con: duckdb.DuckDBPyConnection, bundle: Bundle, query: str, audit_head: str | None
 ) -> dict:
     keys = bundle.cases[["hospital_code", "case_id"]].reset_index(drop=True)
-    submissions = pd.DataFrame()
+    submissions = _submissions(con, keys)
     coding = pd.DataFrame()
     if not keys.empty:
         con.register("_pack_keys", keys)
         try:
-            # Every version of every case counts: a correction's submission contributed too.
-            submissions = con.execute("""
-                SELECT s.submission_id, s.hospital_code, s.file_name, s.sha256, s.size_bytes,
-                       s.received_at, count(*) AS case_versions
-                FROM case_versions v
-                JOIN _pack_keys k ON k.hospital_code = v.hospital_code
-                                 AND k.case_id = v.case_id
-                JOIN submissions s ON s.submission_id = v.submission_id
-                GROUP BY ALL ORDER BY s.received_at, s.submission_id""").df()
             coding = con.execute("""
                 SELECT k2.model_name, k2.model_version, k2.source, count(*) AS cases
                 FROM case_coding k2
@@ -353,6 +358,8 @@ def _provenance(
         if bundle.signal is not None
         else None
     )
+    provisional = bundle.provisional
+    pending_keys = provisional[["hospital_code", "case_id"]].reset_index(drop=True)
     return {
         "format": PACK_FORMAT,
         "sentinel_version": sentinel_version,
@@ -372,4 +379,45 @@ def _provenance(
         # The audit entry of the signal's latest triage record ("SEQ:SHA256"): `sentinel audit
         # verify --expect-head` proves that the history in this pack was not rewritten since.
         "audit_chain_head": audit_head,
+        # Shown apart, never counted: not in n_cases, cases.csv, counts, trend or charts.
+        "provisional": {
+            "n_cases": len(provisional),
+            "file": "provisional_cases.csv",
+            "counted": False,
+            "query": PROVISIONAL_QUERY,
+            "patterns": [
+                {"pattern_id": p, "cases": int(n)}
+                for p, n in sorted(provisional["pattern_id"].value_counts().items())
+            ],
+            "submissions": _records(_submissions(con, pending_keys)),
+        },
     }
+
+
+PROVISIONAL_QUERY = (
+    "SELECT case_patterns_all rows with provisional = true (cases waiting for coder review, "
+    "placed by the last pattern refresh in the most similar pattern of their top suggestion) "
+    "whose current version still needs review, of production hospitals, that the signal's rule "
+    "(its members' subjects over the evidence window; for a category pack, the suggested "
+    "category over the date range) would link to it, less its counted cases; identifier "
+    "columns never selected"
+)
+
+
+def _submissions(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame) -> pd.DataFrame:
+    """The submissions that carried any version of these cases (a correction's submission
+    contributed too), oldest first, with their checksums."""
+    if keys.empty:
+        return pd.DataFrame()
+    con.register("_pack_keys", keys)
+    try:
+        return con.execute("""
+            SELECT s.submission_id, s.hospital_code, s.file_name, s.sha256, s.size_bytes,
+                   s.received_at, count(*) AS case_versions
+            FROM case_versions v
+            JOIN _pack_keys k ON k.hospital_code = v.hospital_code
+                             AND k.case_id = v.case_id
+            JOIN submissions s ON s.submission_id = v.submission_id
+            GROUP BY ALL ORDER BY s.received_at, s.submission_id""").df()
+    finally:
+        con.unregister("_pack_keys")

@@ -4,7 +4,9 @@ officer can hand on, and that anyone can check later.
 Contents (see docs/evidence.md): every case linked to the signal from its onset week to the
 week, de-identified, as formula-safe CSV and as Parquet, the narratives (Markdown and plain
 text), counts by week / hospital / severity, SVG charts, a self-contained summary.html, the
-member alerts, triage history and follow-up results, provenance.json (window, signal, members,
+member alerts, triage history and follow-up results, the signal's *provisional* members
+(cases waiting for coder review, flagged, never counted: provisional_cases.csv and a section of
+summary.html), provenance.json (window, signal, members,
 detectors, coding models, contributing submissions with their checksums, the query, the audit
 chain head) and manifest.json with the SHA-256 and size of every other file.
 
@@ -50,10 +52,15 @@ from pipeline.evidence.bundle import (
 )
 from pipeline.reporting import explain
 from pipeline.reporting.charts import bar_chart_svg, trend_chart_svg
+from pipeline.reporting.context import PROVISIONAL_COLUMNS
 from pipeline.reporting.risk import suggested_risk_level
 from pipeline.triage.store import TriageState
 
-KNOWN_FORMATS = ("sentinel-evidence-pack/1", PACK_FORMAT)  # packs cited earlier still verify
+KNOWN_FORMATS = (
+    "sentinel-evidence-pack/1",
+    "sentinel-evidence-pack/2",
+    PACK_FORMAT,
+)  # packs cited earlier still verify
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 9
 FILE_MODE = 0o644
@@ -65,6 +72,7 @@ CSV_FILES = (
     "counts_by_severity.csv",
     "followups.csv",
     "members.csv",
+    "provisional_cases.csv",
 )
 DIGEST_CHARS = 12
 _VERSIONED = re.compile(r"^(evidence-.+)-([0-9a-f]{12})\.zip$")
@@ -168,6 +176,8 @@ def pack_files(bundle: Bundle) -> dict[str, bytes]:
     files["followups.csv"] = _csv(bundle.followups)
     if bundle.signal is not None:
         files["members.csv"] = _csv(_members(bundle))
+    # Apart from cases.csv and every count below: shown, flagged, never counted.
+    files["provisional_cases.csv"] = _csv(_provisional(bundle))
 
     title = _title(bundle)
     charts = {
@@ -204,6 +214,14 @@ def _members(bundle: Bundle) -> pd.DataFrame:
     from pipeline.evidence.bundle import MEMBER_EXPORT_COLUMNS
 
     return bundle.members.reindex(columns=MEMBER_EXPORT_COLUMNS).reset_index(drop=True)
+
+
+def _provisional(bundle: Bundle) -> pd.DataFrame:
+    """The provisional members with their flag, oldest first (like cases.csv)."""
+    frame = bundle.provisional.reindex(columns=PROVISIONAL_COLUMNS).reset_index(drop=True)
+    frame.insert(0, "provisional", "waiting for coder review")
+    frame["similarity"] = [None if _missing(v) else f"{float(v):.3f}" for v in frame["similarity"]]
+    return frame
 
 
 def counts_by_hospital(bundle: Bundle) -> pd.DataFrame:
@@ -377,6 +395,17 @@ def render_summary(
         }
         for c in bundle.cases.to_dict("records")
     ]
+    provisional = [
+        {
+            **c,
+            "age_text": ""
+            if _missing(c["age"])
+            else explain.age_text(c["age"], c["age_unit"], "en"),
+            "severity_label": bundle.label("severity", c["severity"]),
+            "outcome_label": bundle.label("outcome", c["outcome"]),
+        }
+        for c in bundle.provisional.to_dict("records")
+    ]
     return (
         _environment()
         .get_template("summary.html.j2")
@@ -390,6 +419,7 @@ def render_summary(
             members=bundle.members.to_dict("records"),
             risk=risk,
             cases=cases,
+            provisional=provisional,
             # matplotlib escapes every text node of its SVG; the charts are our own markup.
             charts={name: Markup(svg) for name, svg in charts.items()},
             by_hospital=by_hospital.to_dict("records"),

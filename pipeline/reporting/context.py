@@ -4,12 +4,20 @@ de-identified cases and its weekly trend (as detection stored it in ``alert_seri
 A signal's cases are every case linked to it from its onset week to the week shown
 (``signal_weeks.case_keys``); its trend is the stored series of its leading member alert.
 
+Its *provisional* members (issue 20, item 7) are cases still waiting for a coder that the last
+pattern refresh placed in a pattern of their top suggestion (view ``case_patterns_all``,
+``provisional``): those the signal's own rule would link to it if the suggestion were final
+(:func:`pipeline.alerts.signals.linked_mask` over the suggested category and provisional
+pattern). They are shown apart, flagged, and never counted: no ``n_cases``, breakdown, trend or
+chart reads them.
+
 Cases come out de-identified: no patient-identifier pseudonyms (``IDENTIFIER_FIELDS``), no
 visit time of day, no submission bookkeeping; narratives were scrubbed at intake.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import duckdb
@@ -18,10 +26,12 @@ import pandas as pd
 
 from pipeline.alerts import signal_store
 from pipeline.alerts.series import load_cases
+from pipeline.alerts.signals import linked_mask
 from pipeline.alerts.trends import TREND_COLUMNS, TREND_WEEKS, case_keys, subject_trend
 from pipeline.contract import IDENTIFIER_FIELDS
 from pipeline.errors import NotFound
 from pipeline.isoweek import add_weeks, week_ordinal, week_range
+from pipeline.privacy import scrub_text
 
 CASE_COLUMNS = [
     "hospital_code",
@@ -49,16 +59,31 @@ CASE_COLUMNS = [
     "narrative",
 ]
 assert not set(CASE_COLUMNS) & set(IDENTIFIER_FIELDS)
+# A provisional member: no final category; the model's suggestion, the pattern it was placed in
+# (with its similarity) and why it waits for a coder instead.
+PROVISIONAL_COLUMNS = [
+    *(c for c in CASE_COLUMNS if c not in ("category_code", "pattern_id", "narrative")),
+    "suggested_category",
+    "pattern_id",
+    "similarity",
+    "review_reason",
+    "narrative",
+]
+assert not set(PROVISIONAL_COLUMNS) & set(IDENTIFIER_FIELDS)
 # The final category: the coding of the case's current version, unless it waits for a coder.
 FINAL_CATEGORY = "CASE WHEN k.needs_review THEN NULL ELSE k.category_code END"
 __all__ = [
     "CASE_COLUMNS",
+    "PROVISIONAL_COLUMNS",
     "alert_cases",
     "alert_trend",
     "case_keys",
     "category_cases",
+    "category_provisional",
     "load_alert",
+    "provisional_cases",
     "signal_cases",
+    "signal_provisional",
     "signal_trend",
 ]
 
@@ -162,6 +187,81 @@ def category_cases(
         f"{FINAL_CATEGORY} = ? AND CAST(c.visit_datetime AS DATE) BETWEEN ? AND ? AND {production}",
         [category, date_from, date_to],
     )
+
+
+def provisional_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every provisional pattern member of a production hospital whose current version still
+    waits for a coder (a case resolved since the last refresh is left out: it is no longer
+    provisional), de-identified, with ``category`` = its suggested category for
+    :func:`linked_mask`; sorted by (visit_date, hospital_code, case_id)."""
+    frame = con.execute(
+        """
+        SELECT c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
+               c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.cause, c.severity,
+               c.outcome, c.injury_nature, c.body_region, c.product_name, c.brand, c.model,
+               c.batch, c.barcode, c.product_category, p.category_code AS suggested_category,
+               p.pattern_id, p.similarity, p.review_reason, c.product_relation, c.narrative
+        FROM case_patterns_all p
+        JOIN cases c ON c.hospital_code = p.hospital_code AND c.case_id = p.case_id
+        JOIN ref_hospitals h ON h.hospital_code = c.hospital_code AND h.is_test = 'False'
+        JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id
+             AND k.case_version = c.version
+        WHERE p.provisional AND c.status = 'active' AND k.needs_review
+        ORDER BY visit_date, c.hospital_code, c.case_id
+    """
+    ).df()
+    frame["visit_date"] = [
+        d.date() if isinstance(d, pd.Timestamp) else d for d in frame["visit_date"]
+    ]
+    # Scrubbed at intake; scrubbed again like the report's examples (idempotent).
+    frame["narrative"] = [scrub_text(t) if isinstance(t, str) else t for t in frame["narrative"]]
+    frame = frame.reindex(columns=PROVISIONAL_COLUMNS).reset_index(drop=True)
+    frame["category"] = frame["suggested_category"]
+    return frame
+
+
+def _provisional_of(
+    con: duckdb.DuckDBPyConnection, subjects: list[dict], first: str, last: str, exclude: set
+) -> pd.DataFrame:
+    pending = provisional_cases(con)
+    if pending.empty or not subjects:
+        return pending.reindex(columns=PROVISIONAL_COLUMNS)
+    mask, _ = linked_mask(pending, subjects, first, last)
+    keys = zip(pending["hospital_code"], pending["case_id"], strict=True)
+    mask &= pd.Series([k not in exclude for k in keys], index=pending.index)
+    return pending[mask].reindex(columns=PROVISIONAL_COLUMNS).reset_index(drop=True)
+
+
+def signal_provisional(con: duckdb.DuckDBPyConnection, signal: dict) -> pd.DataFrame:
+    """The signal's provisional members: review-pending cases placed in a pattern that the
+    signal's rule links to it over its evidence window (``linked_mask``: its pattern members'
+    patterns when it has any, the subjects of its other specific members, else its category),
+    less any case already among its counted cases (a new term's review-pending cases)."""
+    subjects = signal.get("subjects") or []
+    if isinstance(subjects, str):
+        subjects = json.loads(subjects)
+    return _provisional_of(
+        con,
+        list(subjects),
+        signal["onset_week"],
+        signal["week"],
+        set(signal_store.case_keys(signal)),
+    )
+
+
+def category_provisional(
+    con: duckdb.DuckDBPyConnection, category: str, date_from: date, date_to: date
+) -> pd.DataFrame:
+    """Provisional members suggested ``category`` (placed in one of its patterns), visited
+    between ``date_from`` and ``date_to`` (inclusive)."""
+    pending = provisional_cases(con)
+    keep = (
+        (pending["suggested_category"] == category)
+        & pending["visit_date"].map(lambda d: d is not None and date_from <= d <= date_to)
+        if not pending.empty
+        else pd.Series(dtype=bool)
+    )
+    return pending[keep].reindex(columns=PROVISIONAL_COLUMNS).reset_index(drop=True)
 
 
 def alert_trend(

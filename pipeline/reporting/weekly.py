@@ -9,8 +9,10 @@ docs/detection.md); per signal its evidence window and counts over it, why it wa
 sentence per member alert), a trend chart with the alarm threshold of its leading alert,
 hospitals and regions, severity / outcome / age mix, top terms, example narratives, a suggested
 Safety Gate risk level, the evidence-pack command, and its triage: the decision and the
-follow-up investigation, read from the application database; quiet and resolved signals; the
-network-health section (monitoring-site supervision). The same warehouse and triage content
+follow-up investigation, read from the application database; its *provisional* members (cases
+waiting for coder review in a pattern the signal's rule links to it: shown apart and flagged,
+under the key ``provisional``, never in its counts, breakdowns or chart); quiet and resolved
+signals; the network-health section (monitoring-site supervision). The same warehouse and triage content
 gives the same bytes (no wall clock: "data as of" is the latest file received).
 """
 
@@ -37,7 +39,7 @@ from pipeline.isoweek import is_iso_week, iso_week_monday, week_ordinal
 from pipeline.privacy import scrub_text
 from pipeline.reporting import explain
 from pipeline.reporting.charts import trend_chart_svg
-from pipeline.reporting.context import signal_cases, signal_trend
+from pipeline.reporting.context import signal_cases, signal_provisional, signal_trend
 from pipeline.reporting.health import data_as_of, network_health, week_totals
 from pipeline.reporting.labels import AGE_GROUPS, LANGS, UI, Labels
 from pipeline.reporting.risk import case_severity_level, suggested_risk_level
@@ -168,6 +170,45 @@ def _examples(cases: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _provisional(cases: pd.DataFrame) -> dict:
+    """A signal's provisional members (docs/coding.md, section 7): how many, in which patterns,
+    and up to MAX_EXAMPLES of them, most recent first. Never part of the signal's counts."""
+    frame = cases.sort_values(
+        ["visit_date", "hospital_code", "case_id"], ascending=[False, True, True]
+    ).head(MAX_EXAMPLES)
+    rows = []
+    for case in frame.to_dict("records"):
+        case = {k: _plain(v) for k, v in case.items()}
+        rows.append(
+            {
+                **{
+                    k: case[k]
+                    for k in (
+                        "hospital_code",
+                        "case_id",
+                        "visit_date",
+                        "sex",
+                        "age_unit",
+                        "severity",
+                        "outcome",
+                        "product_name",
+                        "suggested_category",
+                        "pattern_id",
+                        "review_reason",
+                    )
+                },
+                "age": _num(case["age"]),
+                "similarity": round(float(case["similarity"]), 3),
+                "narrative": case["narrative"] if isinstance(case["narrative"], str) else "",
+            }
+        )
+    return {
+        "n_cases": len(cases),
+        "patterns": _counts(cases["pattern_id"]),
+        "cases": rows,
+    }
+
+
 def _status_day(as_of: object, sunday: date, triage: TriageState) -> date:
     """The day follow-up statuses (open / overdue) are judged on: the latest of the week's
     end, the data's as-of day and the last triage or follow-up record - never the clock."""
@@ -256,6 +297,7 @@ def _signal_item(
     this_week = members[members["week"] == week] if not members.empty else members
     lead = signal_store.lead_alert(members)
     cases = signal_cases(con, signal)
+    provisional = signal_provisional(con, signal)
     trend = signal_trend(con, signal, lead, cases, TREND_WEEKS)
     background = pd.DataFrame(columns=["narrative"])
     category = signal.get("category")
@@ -319,6 +361,7 @@ def _signal_item(
         "product_relation": _counts(cases["product_relation"]),
         "top_terms": top_terms(cases, background),
         "examples": _examples(cases),
+        "provisional": _provisional(provisional),
         "risk": suggested_risk_level(cases, lead or {}),
         "evidence_command": f"sentinel evidence-pack --signal {signal['signal_id']} --week {week}",
         "trend": [{k: _plain(v) for k, v in r.items()} for r in trend.to_dict("records")],
@@ -370,6 +413,8 @@ def weekly_data(
             "members": [_member(m) for m in _members_until(con, signal["signal_id"], week)],
             "decision": decision["decision"] if decision else None,
         }
+        if signal["status"] == "quiet":  # still open: its provisional members, counted apart
+            summary["provisional"] = {"n_cases": len(signal_provisional(con, signal))}
         (quiet if signal["status"] == "quiet" else resolved).append(summary)
     return {
         "report": "weekly-hazard-report",
@@ -538,6 +583,23 @@ def _display(data: dict, labels: Labels, lang: str) -> dict:
             )
             for e in signal["examples"]
         ]
+        prov = signal["provisional"]
+        item["provisional_rows"] = [
+            dict(
+                e,
+                age_label=explain.age_text(e["age"], e["age_unit"], lang),
+                sex_label=labels.code("sex", e["sex"], lang),
+                severity_label=labels.code("severity", e["severity"], lang),
+                outcome_label=labels.code("outcome", e["outcome"], lang),
+                suggestion_label=labels.category_name(e["suggested_category"], lang),
+                pattern_label=labels.pattern_name(e["pattern_id"], lang),
+                reason_label=ui.get(f"reason_{e['review_reason']}", e["review_reason"]),
+            )
+            for e in prov["cases"]
+        ]
+        item["provisional_text"] = ui["provisional_count"].format(
+            n=prov["n_cases"], shown=len(prov["cases"])
+        )
         item["followup_rows"] = [
             dict(
                 f,

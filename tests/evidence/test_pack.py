@@ -46,6 +46,7 @@ EXPECTED_FILES = {
     "counts_by_severity.csv",
     "followups.csv",
     "members.csv",
+    "provisional_cases.csv",
     "charts/trend.svg",
     "charts/by_hospital.svg",
     "charts/by_severity.svg",

@@ -143,3 +143,87 @@ def build(home: Path) -> Settings:
             received_at AS coded_at FROM _cases""")
         run_weeks(con, ALERT_WEEKS)
     return settings
+
+
+# ---- provisional pattern members (issue 20, item 7) ------------------------------------------
+
+PATTERN = "HA01-P001"
+PROVISIONAL_PHONE = "13912345678"  # a clear identifier slipped into a narrative: never shown
+PROVISIONAL_NAME = "na_provisional_pseudonym_77"  # stored pseudonym: never shown
+# (case_id, hospital, visit week, narrative, review reason, still pending at report time)
+PROVISIONAL = (
+    ("PROV-1", "GZ001", "2026-W19", HOSTILE, "unknown_product_name", True),
+    (
+        "PROV-2",
+        "SH001",
+        "2026-W18",
+        f"压力锅盖弹开烫伤 电话{PROVISIONAL_PHONE}",
+        "low_confidence",
+        True,
+    ),
+    ("PROV-3", "GZ001", "2026-W19", "rice cooker steam scald, new brand", "model_disagrees", True),
+    # Before any signal's window: never shown.
+    ("PROV-OLD", "GZ001", "2025-W10", "rice cooker scald last year", "low_confidence", True),
+    # Resolved by a coder after the last refresh: no longer provisional.
+    ("PROV-DONE", "GZ001", "2026-W19", "rice cooker scald, resolved", "coder_resolved", False),
+)
+SHOWN = ("PROV-1", "PROV-2", "PROV-3")
+
+
+def add_provisional(settings: Settings) -> None:
+    """A hazard pattern of HA01 with some final members, and review-pending cases placed in it
+    provisionally (as ``sentinel patterns refresh`` would), as in a warehouse after item 7. The
+    signals are not re-detected: whatever the report counts must not change."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for case_id, hospital, week, narrative, _, _ in PROVISIONAL:
+        row = _row(hospital, 0, week, "HA01", rng)
+        row.pop("_received")
+        row.update(
+            case_id=case_id,
+            narrative=narrative,
+            product_name="压力锅",
+            product_category=None,
+            patient_name=PROVISIONAL_NAME,
+            visit_week=week,
+            received_at=row["visit_datetime"] + timedelta(hours=6),
+            submission_id=f"{hospital}-{week}",
+            version=1,
+            status="active",
+            content_hash="h",
+            source_row=999,
+        )
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    reasons = pd.DataFrame(
+        [(c, h, r, p) for c, h, _, _, r, p in PROVISIONAL],
+        columns=["case_id", "hospital_code", "reason", "pending"],
+    )
+    with writer(settings) as con:
+        con.register("_p", frame)
+        con.execute("INSERT INTO case_versions BY NAME SELECT * EXCLUDE (status) FROM _p")
+        con.execute("INSERT INTO cases BY NAME SELECT * FROM _p")
+        con.register("_r", reasons)
+        con.execute("""INSERT INTO case_coding BY NAME SELECT hospital_code, case_id,
+            1 AS case_version, CASE WHEN pending THEN 'HA01' ELSE 'TY04' END AS category_code,
+            true AS product_involved, CASE WHEN pending THEN 'model' ELSE 'coder' END AS source,
+            'tiny' AS model_name, 'v0' AS model_version, 'HA01' AS model_category,
+            pending AS needs_review, reason, 'x' AS input_hash,
+            TIMESTAMP '2026-05-12 00:00:00' AS coded_at FROM _r""")
+        con.execute(
+            """INSERT INTO hazard_patterns VALUES (?, 'HA01', 'rice cooker lid steam scald',
+            '电饭煲 蒸汽 烫伤', 'rice, cooker, steam', 'burn_scald', 'burn', 'upper_limb', 3,
+            '2026-W18', '2026-W19', '2026-W18', TIMESTAMP '2026-05-12 00:00:00')""",
+            [PATTERN],
+        )
+        con.execute(
+            """INSERT INTO case_patterns SELECT hospital_code, case_id, ?, visit_week, 0.9,
+            'HA01', 1 FROM cases WHERE product_category = 'HA01' AND visit_week = '2026-W19'
+            ORDER BY hospital_code, case_id LIMIT 3""",
+            [PATTERN],
+        )
+        con.execute(
+            """INSERT INTO provisional_patterns SELECT hospital_code, case_id, 1,
+            'HA01', ?, 0.61, reason, 1 FROM _r""",
+            [PATTERN],
+        )
