@@ -17,10 +17,12 @@ nothing here marks text as safe.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
@@ -98,10 +100,69 @@ def write_safe_csv(frame: pd.DataFrame, path: Path) -> None:
     :func:`safe_cell`; the same frame always gives the same bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow([safe_cell(str(c)) for c in frame.columns])
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow([safe_cell(_native(v)) for v in row])
+        _write_csv_rows(frame, handle)
+
+
+def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The bytes :func:`write_safe_csv` would write (for a download)."""
+    buffer = io.StringIO(newline="")
+    _write_csv_rows(frame, buffer)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _write_csv_rows(frame: pd.DataFrame, handle: TextIO) -> None:
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow([safe_cell(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([safe_cell(_native(v)) for v in row])
+
+
+def safe_xlsx_bytes(frame: pd.DataFrame, sheet: str = "cases") -> bytes:
+    """An XLSX workbook of ``frame`` that no spreadsheet evaluates: every text cell goes through
+    :func:`safe_cell` and is stored with the string type (never a formula); real numbers stay
+    numbers. The same frame always gives the same bytes (fixed document times)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    fixed = datetime(2000, 1, 1)
+    book.properties.created = book.properties.modified = fixed
+    book.properties.creator = "Sentinel"
+    ws = book.create_sheet(sheet[:31])
+
+    def cell(value: object) -> WriteOnlyCell:
+        value = _native(value)
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and not _is_missing(value)
+        ):
+            return WriteOnlyCell(ws, value=value)
+        out = WriteOnlyCell(ws, value=safe_cell(value))
+        out.data_type = "s"
+        return out
+
+    ws.append([cell(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        ws.append([cell(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _fixed_zip_times(buffer.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """openpyxl stamps each zip member with the current time: rewrite them to a fixed one."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
 
 
 def _native(value: object) -> object:

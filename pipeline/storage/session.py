@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 
@@ -36,7 +38,7 @@ from pipeline.storage.warehouse import connect, transaction
 
 Progress = Callable[[str], None]
 
-__all__ = ["Progress", "reader", "transaction", "writer", "publish_now"]
+__all__ = ["Progress", "Snapshots", "open_reader", "reader", "transaction", "writer", "publish_now"]
 
 
 def _writer_name() -> str:
@@ -133,3 +135,98 @@ def _open_reader(settings: Settings, progress: Progress | None) -> duckdb.DuckDB
             f"(schema {schema.latest_version()}): upgrade Sentinel"
         )
     return con
+
+
+class _Open:
+    """One open snapshot database and how many cursors use it."""
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self.path, self.con, self.users, self.retired = path, con, 0, False
+
+
+class Snapshots:
+    """The published read side for a long-lived reader (the web app).
+
+    Keeps the current snapshot's database open (its cache stays warm across requests) and hands
+    out one cursor per use; the next use after a writer publishes opens the newer snapshot, and
+    the older one is closed when its last cursor is. Never takes the writers' lock and never
+    waits for a writer: a snapshot published by an older Sentinel is refused with
+    :class:`~pipeline.errors.SchemaError` (``sentinel db upgrade`` publishes a current one).
+    """
+
+    def __init__(self, settings: Settings, memory_limit: str = "2GB", threads: int = 2) -> None:
+        self.settings = settings
+        self._config = {"memory_limit": memory_limit, "threads": threads}
+        self._lock = threading.Lock()
+        self._open: _Open | None = None
+
+    def _acquire(self) -> _Open:
+        path = publish.current(self.settings)
+        if path is None:
+            publish.open_current(self.settings).close()  # raises the NotFound that says why
+        assert path is not None
+        with self._lock:
+            current = self._open
+            if current is None or current.path != path:
+                con = duckdb.connect(str(path), read_only=True, config=self._config)
+                version = schema.current_version(con)
+                if version != schema.latest_version():
+                    con.close()
+                    raise SchemaError(
+                        f"the published warehouse is at schema {version}, this Sentinel reads "
+                        f"schema {schema.latest_version()}: run `sentinel db upgrade`"
+                    )
+                if current is not None:
+                    current.retired = True
+                    self._close_if_idle(current)
+                current = self._open = _Open(path, con)
+            current.users += 1
+            return current
+
+    def _release(self, item: _Open) -> None:
+        with self._lock:
+            item.users -= 1
+            self._close_if_idle(item)
+
+    @staticmethod
+    def _close_if_idle(item: _Open) -> None:
+        # Closing a DuckDB connection ends its cursors too: only once nobody reads from it.
+        if item.retired and item.users == 0:
+            item.con.close()
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        item = self._acquire()
+        try:
+            cursor = item.con.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            self._release(item)
+
+    @property
+    def path(self) -> Path | None:
+        return self._open.path if self._open else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._open is not None:
+                self._open.retired = True
+                self._close_if_idle(self._open)
+            self._open = None
+
+
+@contextmanager
+def open_reader(
+    settings: Settings, snapshots: Snapshots | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``snapshots.read()`` when a long-lived reader passes its :class:`Snapshots`, else
+    :func:`reader` (services take either)."""
+    if snapshots is not None:
+        with snapshots.read() as con:
+            yield con
+    else:
+        with reader(settings) as con:
+            yield con
