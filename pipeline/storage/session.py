@@ -168,7 +168,12 @@ class Snapshots:
         with self._lock:
             current = self._open
             if current is None or current.path != path:
-                con = duckdb.connect(str(path), read_only=True, config=self._config)
+                # No connect-time config: DuckDB shares one database instance per file in a
+                # process, and a reader() of the same snapshot (a pack built by the web app)
+                # must be able to join it. The limits are set on the instance instead.
+                con = duckdb.connect(str(path), read_only=True)
+                for name, value in self._config.items():
+                    con.execute(f"SET {name} = '{value}'")
                 version = schema.current_version(con)
                 if version != schema.latest_version():
                     con.close()

@@ -20,6 +20,7 @@ from tiny_warehouse import (
     REVIEW_OPEN,
     REVIEW_OTHER,
     SUBMISSION,
+    WAITING,
     WEEK,
     _cases,
 )
@@ -136,7 +137,7 @@ def test_saved_queries_are_per_user(web: WebEnv) -> None:
     again = analyst.get(location)
     assert "Rice cookers 2026" in again.text and 'value="lid"' in again.text
     # Every "lid" case is a rice cooker (HA01); a case waiting for a coder has no final category.
-    waiting = CASES["case_id"].isin(["C0002", "C0003"])
+    waiting = CASES["case_id"].isin(WAITING)
     expected = (CASES["narrative"].str.lower().str.contains("lid") & ~waiting).sum()
     assert _total(again.text) == expected
     # Someone else's saved query does not exist for them.
@@ -168,7 +169,7 @@ def test_coder_queue_resolves_from_the_keyboard_and_waits_for_the_next_run(web: 
     coder = web.signed_in("u-coder")
     queue = coder.get("/coding")
     assert queue.status_code == 200
-    assert queue.text.count('class="card queue-item') == 2
+    assert queue.text.count('class="card queue-item') == 3
     assert 'accesskey="1" autofocus' in queue.text and 'accesskey="0"' in queue.text
     assert "41%" in queue.text and "33%" in queue.text  # the model's confidence
     token = page_token(coder, "/coding")
@@ -179,7 +180,7 @@ def test_coder_queue_resolves_from_the_keyboard_and_waits_for_the_next_run(web: 
     assert done.status_code == 303
     after = coder.get("/coding")
     assert "resolved, applied at the next run" in after.text
-    assert re.search(r'id="pending">1<', after.text) and re.search(r'id="remaining">1<', after.text)
+    assert re.search(r'id="pending">1<', after.text) and re.search(r'id="remaining">2<', after.text)
     with web.db.transaction() as session:
         rows = session.scalars(select(CodingResolution)).all()
         assert [(r.case_id, r.category, r.status, r.username) for r in rows] == [
@@ -203,11 +204,11 @@ def test_coder_queue_resolves_from_the_keyboard_and_waits_for_the_next_run(web: 
 
 
 def test_hostile_text_is_inert_in_the_queue(web: WebEnv) -> None:
-    # The queue shows narratives: none of the hostile ones is an open item, so check that the
-    # narratives it does show are escaped text and no markup comes through the product field.
     html = web.signed_in("u-coder").get("/coding").text
-    assert "rice cooker lid popped open" in html or "magnet" in html
-    assert "<script>alert" not in html
+    assert 'data-review="GZ001:C0036:1"' in html  # the open item with the hostile narrative
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;n&#34;)&lt;/script&gt;" in html
+    assert "=cmd|&#34;/c calc&#34;!A1" in html  # the product name shown as text
 
 
 # ---- signals -------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ SUBMISSION = "GZ001-20261120-aaaa"
 OTHER_SUBMISSION = "SH001-20261120-bbbb"
 REVIEW_OPEN = "GZ001:C0003:1"
 REVIEW_OTHER = "BJ001:C0002:1"
+REVIEW_HOSTILE = "GZ001:C0036:1"
+WAITING = ("C0002", "C0003", "C0036")  # cases whose coding waits for a coder
 START = datetime(2026, 9, 28, 10, 0)  # Monday of 2026-W40
 
 
@@ -119,11 +121,8 @@ def build_tiny_warehouse(home: Path) -> Settings:
             "runner_up": "HA02",
             "runner_up_probability": 0.02,
             "model_category": "HA01",
-            "needs_review": [cid in ("C0002", "C0003") for cid in cases["case_id"]],
-            "reason": [
-                "low_confidence" if cid in ("C0002", "C0003") else "model"
-                for cid in cases["case_id"]
-            ],
+            "needs_review": [cid in WAITING for cid in cases["case_id"]],
+            "reason": ["low_confidence" if cid in WAITING else "model" for cid in cases["case_id"]],
             "input_hash": "x",
             "coded_at": START,
         }
@@ -151,12 +150,16 @@ def build_tiny_warehouse(home: Path) -> Settings:
                 "resolved_at": None,
                 "note": None,
             }
-            for rid, h, c in ((REVIEW_OPEN, "GZ001", "C0003"), (REVIEW_OTHER, "BJ001", "C0002"))
+            for rid, h, c in (
+                (REVIEW_OPEN, "GZ001", "C0003"),
+                (REVIEW_OTHER, "BJ001", "C0002"),
+                (REVIEW_HOSTILE, "GZ001", "C0036"),
+            )
         ]
     )
     for col in ("hospital_category", "resolution", "resolved_by", "note"):
         review[col] = review[col].astype(object)
-    review["resolved_at"] = pd.Series([None, None], dtype="datetime64[us]")
+    review["resolved_at"] = pd.Series([None] * len(review), dtype="datetime64[us]")
     ha01 = cases[coding["category_code"] == "HA01"]
     keys = json.dumps(
         [f"{h}/{c}" for h, c in zip(ha01["hospital_code"], ha01["case_id"], strict=True)]
@@ -286,7 +289,21 @@ def build_tiny_warehouse(home: Path) -> Settings:
             }
         ]
     )
+    followups = pd.DataFrame(
+        [
+            {
+                "followup_id": "F1",
+                "alert_id": ALERT_ID,
+                "hospital_code": "GZ001",
+                "case_id": "C0000",
+                "requested_by": "analyst-legacy",
+                "requested_at": datetime(2026, 11, 10, 9, 0),
+                "due_date": datetime(2026, 11, 24).date(),
+            }
+        ]
+    )
     tables = {
+        "followups": followups,
         "cases": cases,
         "case_versions": versions,
         "case_coding": coding,
