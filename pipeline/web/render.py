@@ -25,6 +25,9 @@ HTMX_CONFIG = {
     "selfRequestsOnly": True,
     "historyCacheSize": 0,
     "refreshOnHistoryMiss": True,
+    # Settling copies these attributes from the old element to the new one and back; "style"
+    # would be written as an inline style, which the CSP refuses (and no page uses one).
+    "attributesToSettle": ["class", "width", "height"],
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "[23]..", "swap": True},

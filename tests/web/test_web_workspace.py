@@ -169,7 +169,7 @@ def test_coder_queue_resolves_from_the_keyboard_and_waits_for_the_next_run(web: 
     coder = web.signed_in("u-coder")
     queue = coder.get("/coding")
     assert queue.status_code == 200
-    assert queue.text.count('class="card queue-item') == 3
+    assert queue.text.count('class="card queue-item') == 4
     assert 'accesskey="1" autofocus' in queue.text and 'accesskey="0"' in queue.text
     assert "41%" in queue.text and "33%" in queue.text  # the model's confidence
     token = page_token(coder, "/coding")
@@ -180,7 +180,7 @@ def test_coder_queue_resolves_from_the_keyboard_and_waits_for_the_next_run(web: 
     assert done.status_code == 303
     after = coder.get("/coding")
     assert "resolved, applied at the next run" in after.text
-    assert re.search(r'id="pending">1<', after.text) and re.search(r'id="remaining">2<', after.text)
+    assert re.search(r'id="pending">1<', after.text) and re.search(r'id="remaining">3<', after.text)
     with web.db.transaction() as session:
         rows = session.scalars(select(CodingResolution)).all()
         assert [(r.case_id, r.category, r.status, r.username) for r in rows] == [

@@ -36,7 +36,7 @@ OTHER_SUBMISSION = "SH001-20261120-bbbb"
 REVIEW_OPEN = "GZ001:C0003:1"
 REVIEW_OTHER = "BJ001:C0002:1"
 REVIEW_HOSTILE = "GZ001:C0036:1"
-WAITING = ("C0002", "C0003", "C0036")  # cases whose coding waits for a coder
+WAITING = ("C0002", "C0003", "C0005", "C0036")  # cases whose coding waits for a coder
 START = datetime(2026, 9, 28, 10, 0)  # Monday of 2026-W40
 
 
@@ -154,6 +154,7 @@ def build_tiny_warehouse(home: Path) -> Settings:
                 (REVIEW_OPEN, "GZ001", "C0003"),
                 (REVIEW_OTHER, "BJ001", "C0002"),
                 (REVIEW_HOSTILE, "GZ001", "C0036"),
+                ("BJ001:C0005:1", "BJ001", "C0005"),
             )
         ]
     )
