@@ -36,7 +36,7 @@ from pipeline.errors import BadInput
 from pipeline.escaping import safe_csv_bytes, safe_xlsx_bytes
 from pipeline.isoweek import format_iso_week, week_range
 from pipeline.reporting.context import FINAL_CATEGORY
-from pipeline.storage.session import Snapshots, open_reader
+from pipeline.storage.session import Snapshots, open_reader, read_cached
 
 # Age groups in years: [low, high); the unit of the case's age is respected (months, days).
 AGE_GROUPS: dict[str, tuple[float, float | None]] = {
@@ -368,6 +368,8 @@ def _pattern(term: str) -> str:
     return "(?i)" + "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in term)
 
 
+_FROM_CASES = """
+    FROM cases c"""
 _FROM = """
     FROM cases c
     LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id
@@ -410,13 +412,16 @@ def _missing(value: object) -> bool:
         return False
 
 
+_COLUMNS = f"""c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
+        c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.cause, c.place,
+        c.injury_nature, c.body_region, c.severity, c.outcome, c.product_name, c.brand,
+        c.model, ({FINAL_CATEGORY}) AS category_code, c.product_relation, c.narrative"""
+
+
 def _select(con: duckdb.DuckDBPyConnection, where: str, params: list[object], tail: str):  # type: ignore[no-untyped-def]
     return con.execute(
         f"""
-        SELECT c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
-               c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.cause, c.place,
-               c.injury_nature, c.body_region, c.severity, c.outcome, c.product_name, c.brand,
-               c.model, ({FINAL_CATEGORY}) AS category_code, c.product_relation, c.narrative
+        SELECT {_COLUMNS}
         {_FROM}
         WHERE {where}
         ORDER BY c.visit_datetime DESC, c.hospital_code, c.case_id
@@ -435,51 +440,62 @@ def search(
     snapshots: Snapshots | None = None,
 ) -> SearchResult:
     """The cases matching ``query``: total, weekly counts and page ``page`` of the rows
-    (newest visit first)."""
-    known = facets(settings.hospital_registry)
+    (newest visit first). A long-lived reader (the web app) remembers the answer for the
+    snapshot it was computed from."""
+    page = max(1, page)
+    key = ("cases.search", query.to_json(), page, page_size, lang, str(settings.hospital_registry))
+    return read_cached(
+        settings,
+        snapshots,
+        key,
+        lambda con: _search(con, facets(settings.hospital_registry), query, page, page_size, lang),
+    )
+
+
+def _search(
+    con: duckdb.DuckDBPyConnection,
+    known: Facets,
+    query: CaseQuery,
+    page: int,
+    page_size: int,
+    lang: str,
+) -> SearchResult:
     clauses, params = _where(query, known)
     where = " AND ".join(clauses)
-    page = max(1, page)
-    hits = f"_hits_{uuid.uuid4().hex[:12]}"
-    with open_reader(settings, snapshots) as con:
-        # The matching cases once (a temporary table of this connection), then the counts and
-        # one page from it: the narrative search runs once per request, not three times.
-        con.execute(
-            f"""CREATE TEMP TABLE {hits} AS
-            SELECT c.hospital_code, c.case_id, c.visit_week, c.visit_datetime, c.severity,
-                   c.outcome {_FROM} WHERE {where}""",
-            params,
-        )
-        try:
-            weekly = con.execute(
-                f"""
-                SELECT visit_week AS week, count(*) AS cases,
-                       count(*) FILTER (WHERE severity = 'severe') AS severe,
-                       count(*) FILTER (WHERE outcome = 'died') AS died
-                FROM {hits} GROUP BY 1 ORDER BY 1"""
+    source = _FROM if query.categories else _FROM_CASES  # the coding only when filtered on it
+    selected = (
+        "SELECT c.hospital_code, c.case_id, c.visit_week, c.visit_datetime, c.severity, "
+        f"c.outcome {source} WHERE {where}"
+    )
+    temp = None
+    if not query.is_empty:
+        # Filtering (a narrative search, a join with the codings) is the expensive part: run
+        # it once into a temporary table of this connection, then count and page from that.
+        temp = f"_hits_{uuid.uuid4().hex[:12]}"
+        con.execute(f"CREATE TEMP TABLE {temp} AS {selected}", params)
+        relation, args = temp, []
+    else:  # every case: scanning them again is cheaper than copying them all
+        relation, args = f"({selected})", params
+    try:
+        weekly = con.execute(
+            f"""
+            SELECT visit_week AS week, count(*) AS cases,
+                   count(*) FILTER (WHERE severity = 'severe') AS severe,
+                   count(*) FILTER (WHERE outcome = 'died') AS died
+            FROM {relation} GROUP BY 1 ORDER BY 1""",
+            args,
+        ).fetchall()
+        total = sum(int(r[1]) for r in weekly)
+        severity = dict(
+            con.execute(
+                f"SELECT coalesce(severity, 'unknown'), count(*) FROM {relation} GROUP BY 1",
+                args,
             ).fetchall()
-            total = sum(int(r[1]) for r in weekly)
-            severity = dict(
-                con.execute(
-                    f"SELECT coalesce(severity, 'unknown'), count(*) FROM {hits} GROUP BY 1"
-                ).fetchall()
-            )
-            frame = (
-                _select(
-                    con,
-                    f"(c.hospital_code, c.case_id) IN (SELECT (hospital_code, case_id) FROM "
-                    f"(SELECT hospital_code, case_id FROM {hits} ORDER BY visit_datetime DESC, "
-                    f"hospital_code, case_id LIMIT {int(page_size)} OFFSET "
-                    f"{(page - 1) * page_size}))",
-                    [],
-                    "",
-                )
-                if total
-                else pd.DataFrame()
-            )
-        finally:
-            con.execute(f"DROP TABLE IF EXISTS {hits}")
-        snapshot = _snapshot_name(con)
+        )
+        frame = _page(con, relation, args, page, page_size) if total else pd.DataFrame()
+    finally:
+        if temp:
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
     counts = {w: (int(n), int(s), int(d)) for w, n, s, d in weekly}
     weeks = []
     if counts:
@@ -493,9 +509,28 @@ def search(
         rows=_rows(frame, known, lang) if total else [],
         page=page,
         page_size=page_size,
-        snapshot=snapshot,
+        snapshot=_snapshot_name(con),
         by_severity={str(k): int(v) for k, v in severity.items()},
     )
+
+
+def _page(
+    con: duckdb.DuckDBPyConnection, relation: str, args: list[object], page: int, page_size: int
+) -> pd.DataFrame:
+    """One page of the matching cases, joined to their rows and codings only then."""
+    return con.execute(
+        f"""
+        WITH chosen AS (
+            SELECT hospital_code, case_id FROM {relation}
+            ORDER BY visit_datetime DESC, hospital_code, case_id
+            LIMIT {int(page_size)} OFFSET {(page - 1) * int(page_size)})
+        SELECT {_COLUMNS}
+        FROM chosen h JOIN cases c ON c.hospital_code = h.hospital_code AND c.case_id = h.case_id
+        LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id
+             AND k.case_version = c.version
+        ORDER BY c.visit_datetime DESC, c.hospital_code, c.case_id""",
+        args,
+    ).df()
 
 
 def _snapshot_name(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -26,7 +26,7 @@ from pipeline.errors import BadInput, NotFound
 from pipeline.isoweek import is_iso_week
 from pipeline.reporting.context import _plain, alert_cases, alert_trend, load_alert
 from pipeline.reporting.labels import AGE_GROUPS, UI, Labels
-from pipeline.storage.session import Snapshots, open_reader
+from pipeline.storage.session import Snapshots, read_cached
 from pipeline.triage.store import current_decisions, decision_history, followups
 
 STATUSES = ("new", "ongoing", "resolved")
@@ -130,40 +130,16 @@ def inbox(
     if week and not is_iso_week(week):
         raise BadInput(f"{week[:20]!r} is not an ISO week (YYYY-Www)")
     city_of = _city_of_hospitals(settings)
-    taxonomy = reference.load_taxonomy()
-    family_of = dict(zip(taxonomy["category_code"], taxonomy["family_code"], strict=True))
-    filters.check(set(taxonomy["family_code"]), {c for c in city_of.values() if c})
-    with open_reader(settings, snapshots) as con:
-        weeks = weeks_with_alerts(con)
-        week = week or (weeks[0] if weeks else None)
-        if week is None:
-            return Inbox(None, [], [])
-        frame = con.execute(
-            "SELECT * FROM alerts WHERE week = ? ORDER BY rank NULLS LAST, alert_id", [week]
-        ).df()
-        decisions = current_decisions(con)
-        labels = Labels(con)
-    decided = {r["alert_id"]: r for r in decisions.to_dict("records")}
-    rows: list[dict] = []
-    for record in frame.to_dict("records"):
-        alert = {k: _plain(v) for k, v in record.items()}
-        hospitals = _hospital_list(alert.get("hospitals"))
-        cities = sorted({c for h in hospitals if (c := city_of.get(h))})
-        region_city = reference.city_code(alert.get("region")) or alert.get("region")
-        if region_city and region_city not in cities:
-            cities.append(str(region_city))
-        decision = decided.get(alert["alert_id"])
-        rows.append(
-            {
-                **alert,
-                **_describe(alert, labels, lang),
-                "family": family_of.get(alert.get("category") or ""),
-                "hospital_list": hospitals,
-                "cities": cities,
-                "decision": decision["decision"] if decision else None,
-                "decided_by": decision["actor"] if decision else None,
-            }
-        )
+    families = set(reference.load_taxonomy()["family_code"])
+    filters.check(families, {c for c in city_of.values() if c})
+    weeks, week, rows = read_cached(
+        settings,
+        snapshots,
+        ("inbox", week, lang, str(settings.hospital_registry)),
+        lambda con: _week_rows(con, settings, week, lang),
+    )
+    if week is None:
+        return Inbox(None, [], [])
     result = Inbox(week, weeks, [], total=len(rows))
     for row in rows:
         result.counts[row["status"]] = result.counts.get(row["status"], 0) + 1
@@ -189,6 +165,45 @@ def inbox(
     return result
 
 
+def _week_rows(
+    con: duckdb.DuckDBPyConnection, settings: Settings, week: str | None, lang: str
+) -> tuple[list[str], str | None, list[dict]]:
+    """The weeks with alerts, the week shown and its alerts described (before any filter)."""
+    city_of = _city_of_hospitals(settings)
+    taxonomy = reference.load_taxonomy()
+    family_of = dict(zip(taxonomy["category_code"], taxonomy["family_code"], strict=True))
+    weeks = weeks_with_alerts(con)
+    week = week or (weeks[0] if weeks else None)
+    if week is None:
+        return weeks, None, []
+    frame = con.execute(
+        "SELECT * FROM alerts WHERE week = ? ORDER BY rank NULLS LAST, alert_id", [week]
+    ).df()
+    decided = {r["alert_id"]: r for r in current_decisions(con).to_dict("records")}
+    labels = Labels(con)
+    rows: list[dict] = []
+    for record in frame.to_dict("records"):
+        alert = {k: _plain(v) for k, v in record.items()}
+        hospitals = _hospital_list(alert.get("hospitals"))
+        cities = sorted({c for h in hospitals if (c := city_of.get(h))})
+        region_city = reference.city_code(alert.get("region")) or alert.get("region")
+        if region_city and region_city not in cities:
+            cities.append(str(region_city))
+        decision = decided.get(alert["alert_id"])
+        rows.append(
+            {
+                **alert,
+                **_describe(alert, labels, lang),
+                "family": family_of.get(alert.get("category") or ""),
+                "hospital_list": hospitals,
+                "cities": cities,
+                "decision": decision["decision"] if decision else None,
+                "decided_by": decision["actor"] if decision else None,
+            }
+        )
+    return weeks, week, rows
+
+
 def _counts(values: pd.Series, labeller, order: tuple[str, ...] = ()) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
     counts = values.fillna("unknown").value_counts()
     keys = [k for k in order if k in counts.index] + sorted(
@@ -208,24 +223,34 @@ def signal(
     """Everything the signal page shows (NotFound for an unknown alert or week)."""
     if not is_iso_week(week):
         raise NotFound(f"alert {alert_id[:80]} not found in week {week[:20]}")
-    with open_reader(settings, snapshots) as con:
-        alert = load_alert(con, alert_id, week)
-        cases = alert_cases(con, alert)
-        trend = alert_trend(con, alert)
-        labels = Labels(con)
-        history = con.execute(
-            "SELECT week, status, rank, observed, expected, method FROM alerts "
-            "WHERE alert_id = ? ORDER BY week DESC",
-            [alert_id],
-        ).df()
-        same_subject = con.execute(
-            "SELECT alert_id, alert_type, method, status, rank, observed FROM alerts "
-            "WHERE week = ? AND alert_id <> ? AND category IS NOT DISTINCT FROM ? "
-            "AND category IS NOT NULL ORDER BY rank NULLS LAST, alert_id",
-            [week, alert_id, alert.get("category")],
-        ).df()
-        triage = decision_history(con, alert_id)
-        follow = followups(con, alert_id)
+    return read_cached(
+        settings,
+        snapshots,
+        ("signal", alert_id, week, lang, str(settings.hospital_registry)),
+        lambda con: _signal(con, settings, alert_id, week, lang),
+    )
+
+
+def _signal(
+    con: duckdb.DuckDBPyConnection, settings: Settings, alert_id: str, week: str, lang: str
+) -> dict:
+    alert = load_alert(con, alert_id, week)
+    cases = alert_cases(con, alert)
+    trend = alert_trend(con, alert)
+    labels = Labels(con)
+    history = con.execute(
+        "SELECT week, status, rank, observed, expected, method FROM alerts "
+        "WHERE alert_id = ? ORDER BY week DESC",
+        [alert_id],
+    ).df()
+    same_subject = con.execute(
+        "SELECT alert_id, alert_type, method, status, rank, observed FROM alerts "
+        "WHERE week = ? AND alert_id <> ? AND category IS NOT DISTINCT FROM ? "
+        "AND category IS NOT NULL ORDER BY rank NULLS LAST, alert_id",
+        [week, alert_id, alert.get("category")],
+    ).df()
+    triage = decision_history(con, alert_id)
+    follow = followups(con, alert_id)
     city_of = _city_of_hospitals(settings)
     cities = {c["city_code"]: c for c in reference.load_cities().to_dict("records")}
     name_key = "name_zh" if lang == "zh" else "name_en"

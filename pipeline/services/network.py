@@ -17,7 +17,7 @@ from pipeline.intake.discover import scan_landing
 from pipeline.intake.receipts import build_receipt
 from pipeline.reporting.health import network_health
 from pipeline.reporting.network import landing_summary, warehouse_summary
-from pipeline.storage.session import Snapshots, open_reader, reader
+from pipeline.storage.session import Snapshots, open_reader, read_cached, reader
 
 
 def summary(settings: Settings, landing: Path | None = None) -> tuple[Path, list[dict]]:
@@ -66,16 +66,17 @@ def health(
     per hospital timeliness, completeness, rejection rate, narrative quality, code agreement,
     and the silent hospitals (``pipeline.reporting.health.network_health``); None without data.
     Each hospital row also carries its last file received and its days without any."""
-    with open_reader(settings, snapshots) as con:
-        week = week or latest_week(con)
-        if week is None:
-            return None
-        data = network_health(con, week)
-        last = dict(
-            con.execute(
-                "SELECT hospital_code, max(received_at) FROM submissions GROUP BY 1"
-            ).fetchall()
-        )
+    return read_cached(settings, snapshots, ("network.health", week), lambda c: _health(c, week))
+
+
+def _health(con: duckdb.DuckDBPyConnection, week: str | None) -> dict | None:
+    week = week or latest_week(con)
+    if week is None:
+        return None
+    data = network_health(con, week)
+    last = dict(
+        con.execute("SELECT hospital_code, max(received_at) FROM submissions GROUP BY 1").fetchall()
+    )
     end = date.fromisoformat(data["window"]["to"])
     for row in data["hospitals"]:
         received = last.get(row["hospital_code"])

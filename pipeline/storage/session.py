@@ -24,9 +24,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -37,8 +39,18 @@ from pipeline.storage.lock import WarehouseLock
 from pipeline.storage.warehouse import connect, transaction
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
-__all__ = ["Progress", "Snapshots", "open_reader", "reader", "transaction", "writer", "publish_now"]
+__all__ = [
+    "Progress",
+    "Snapshots",
+    "open_reader",
+    "publish_now",
+    "read_cached",
+    "reader",
+    "transaction",
+    "writer",
+]
 
 
 def _writer_name() -> str:
@@ -138,10 +150,13 @@ def _open_reader(settings: Settings, progress: Progress | None) -> duckdb.DuckDB
 
 
 class _Open:
-    """One open snapshot database and how many cursors use it."""
+    """One open snapshot database, how many cursors use it, and what was computed from it."""
 
     def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
         self.path, self.con, self.users, self.retired = path, con, 0, False
+        self.cache: OrderedDict[object, object] = OrderedDict()
+        self.cache_lock = threading.Lock()
+        self.computing: dict[object, threading.Lock] = {}  # one computation per key at a time
 
 
 class Snapshots:
@@ -154,11 +169,19 @@ class Snapshots:
     :class:`~pipeline.errors.SchemaError` (``sentinel db upgrade`` publishes a current one).
     """
 
-    def __init__(self, settings: Settings, memory_limit: str = "2GB", threads: int = 2) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        memory_limit: str = "2GB",
+        threads: int = 2,
+        cache_entries: int = 256,
+    ) -> None:
         self.settings = settings
         self._config = {"memory_limit": memory_limit, "threads": threads}
         self._lock = threading.Lock()
         self._open: _Open | None = None
+        self.cache_entries = cache_entries
+        self.hits = self.misses = 0
 
     def _acquire(self) -> _Open:
         path = publish.current(self.settings)
@@ -211,6 +234,41 @@ class Snapshots:
         finally:
             self._release(item)
 
+    def cached(self, key: object, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``compute(con)`` on the current snapshot, remembered for that snapshot (a published
+        snapshot never changes, so neither does what was computed from it; the memory goes
+        with the snapshot when a newer one is published). At most ``cache_entries`` results,
+        least recently used first out. Callers must not change what they get."""
+        item = self._acquire()
+        try:
+            with item.cache_lock:
+                if key in item.cache:
+                    item.cache.move_to_end(key)
+                    self.hits += 1
+                    return item.cache[key]  # type: ignore[return-value]
+                gate = item.computing.setdefault(key, threading.Lock())
+            # Many readers asking for the same thing at once: one computes, the others wait
+            # for its answer instead of computing it too.
+            with gate:
+                with item.cache_lock:
+                    if key in item.cache:
+                        self.hits += 1
+                        return item.cache[key]  # type: ignore[return-value]
+                self.misses += 1
+                cursor = item.con.cursor()
+                try:
+                    value = compute(cursor)
+                finally:
+                    cursor.close()
+                with item.cache_lock:
+                    item.cache[key] = value
+                    item.computing.pop(key, None)
+                    while len(item.cache) > self.cache_entries:
+                        item.cache.popitem(last=False)
+            return value
+        finally:
+            self._release(item)
+
     @property
     def path(self) -> Path | None:
         return self._open.path if self._open else None
@@ -221,6 +279,20 @@ class Snapshots:
                 self._open.retired = True
                 self._close_if_idle(self._open)
             self._open = None
+
+
+def read_cached(
+    settings: Settings,
+    snapshots: Snapshots | None,
+    key: object,
+    compute: Callable[[duckdb.DuckDBPyConnection], T],
+) -> T:
+    """``compute(con)`` on the published snapshot: remembered per snapshot by a long-lived
+    reader's :class:`Snapshots`, computed afresh through :func:`reader` otherwise."""
+    if snapshots is not None:
+        return snapshots.cached(key, compute)
+    with reader(settings) as con:
+        return compute(con)
 
 
 @contextmanager

@@ -196,6 +196,8 @@ class MapPoint:
     value: float
     text: str
     highlight: bool
+    label_y: float = 0.0
+    label_anchor: str = "start"
 
 
 @dataclass
@@ -246,6 +248,7 @@ def city_map(cities: Sequence[dict], title: str, width: int = 560, height: int =
                 highlight=bool(city.get("highlight")),
             )
         )
+    _place_labels(points)
     meridians = [
         (round(project(LAT_RANGE[0], lon)[0], 1), f"{lon:.0f}°E") for lon in range(80, 135, 10)
     ]
@@ -253,3 +256,42 @@ def city_map(cities: Sequence[dict], title: str, width: int = 560, height: int =
         (round(project(lat, LON_RANGE[0])[1], 1), f"{lat:.0f}°N") for lat in range(20, 55, 10)
     ]
     return Map(width, height, title, points, meridians, parallels)
+
+
+def _label_box(p: MapPoint, side: str, dy: float) -> tuple[float, float, float, float]:
+    width = 7.0 * sum(2 if ord(ch) > 0x2E80 else 1 for ch in p.name)  # CJK is wider
+    y = p.y + 4 + dy
+    if side == "start":
+        x0 = p.x + p.r + 3
+        return x0, y - 10, x0 + width, y + 2
+    x1 = p.x - p.r - 3
+    return x1 - width, y - 10, x1, y + 2
+
+
+def _place_labels(points: list[MapPoint]) -> None:
+    """Put each city's name where it overlaps no name placed before it (right, left, then a
+    line lower or higher): nearby cities (Guangzhou and Shenzhen) stay readable."""
+    placed: list[tuple[float, float, float, float]] = []
+    for p in sorted(points, key=lambda q: (-q.value, q.code)):
+        chosen = None
+        for side, dy in (
+            ("start", 0),
+            ("end", 0),
+            ("start", 12),
+            ("end", 12),
+            ("start", -12),
+            ("end", -12),
+            ("start", 24),
+            ("end", -24),
+        ):
+            box = _label_box(p, side, dy)
+            if not any(
+                box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed
+            ):
+                chosen = (side, dy, box)
+                break
+        side, dy, box = chosen or ("start", 0, _label_box(p, "start", 0))
+        placed.append(box)
+        p.label_anchor = side
+        p.label_x = round(p.x + p.r + 3 if side == "start" else p.x - p.r - 3, 1)
+        p.label_y = round(p.y + 4 + dy, 1)
