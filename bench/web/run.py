@@ -334,6 +334,22 @@ def cold_timings(home: Path) -> dict[str, float]:
     return out
 
 
+def _timeline(samples: list[Sample], start: float, window: float = 15.0) -> list[dict]:
+    """Requests and p95 per ``window`` seconds of the run (does latency follow the ingest?)."""
+    out = []
+    if not samples:
+        return out
+    last = max(s.at for s in samples)
+    t = 0.0
+    while start + t <= last:
+        chosen = [1000 * s.seconds for s in samples if start + t <= s.at < start + t + window]
+        out.append(
+            {"from_s": t, "requests": len(chosen), "p95_ms": round(_percentile(chosen, 95), 1)}
+        )
+        t += window
+    return out
+
+
 def summarise(samples: list[Sample]) -> dict:
     out = {}
     kinds = sorted({s.kind for s in samples}) + ["all pages"]
@@ -470,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         lock_waits = len(re.findall(r"waiting for the warehouse|waits for", ingest_text))
         busy = len(re.findall(r"\b503\b", server_text))
         summary = summarise(shared.samples)
+        timeline = _timeline(shared.samples, load_started)
         result = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.node()} {os.cpu_count()} cores",
@@ -494,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "lock_waits": lock_waits + busy,
             "pages": summary,
+            "timeline": timeline,
             "goals": GOALS,
             "server_errors_logged": len(re.findall(r"Traceback|unhandled error", server_text)),
         }
@@ -562,6 +580,9 @@ def _markdown(r: dict) -> str:
             *rows,
             "",
             f"lock waits: {r['lock_waits']}; server errors logged: {r['server_errors_logged']}",
+            "",
+            "p95 per 15 s of the run (ms): "
+            + ", ".join(f"{w['from_s']:.0f}s {w['p95_ms']}" for w in r.get("timeline", [])),
             "",
             "cold, one request at a time, nothing remembered (ms): "
             + ", ".join(f"{k} {v}" for k, v in r.get("cold_ms", {}).items()),

@@ -324,7 +324,9 @@ def _where(query: CaseQuery, known: Facets) -> tuple[list[str], list[object]]:
         codes = singles + [
             cat["code"] for f in known.families if f["code"] in families for cat in f["categories"]
         ]
-        among(f"({FINAL_CATEGORY})", sorted(set(codes)))
+        # The final category (FINAL_CATEGORY), written so the filter reaches the codings' scan.
+        clauses.append("NOT k.needs_review")
+        among("k.category_code", sorted(set(codes)))
     if query.date_from:
         clauses.append("CAST(c.visit_datetime AS DATE) >= ?")
         params.append(query.date_from)
@@ -412,10 +414,11 @@ def _missing(value: object) -> bool:
         return False
 
 
-_COLUMNS = f"""c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
+_CASE_COLUMNS = """c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
         c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.cause, c.place,
         c.injury_nature, c.body_region, c.severity, c.outcome, c.product_name, c.brand,
-        c.model, ({FINAL_CATEGORY}) AS category_code, c.product_relation, c.narrative"""
+        c.model, c.product_relation, c.narrative"""
+_COLUMNS = f"{_CASE_COLUMNS}, ({FINAL_CATEGORY}) AS category_code"
 
 
 def _select(con: duckdb.DuckDBPyConnection, where: str, params: list[object], tail: str):  # type: ignore[no-untyped-def]
@@ -462,10 +465,11 @@ def _search(
 ) -> SearchResult:
     clauses, params = _where(query, known)
     where = " AND ".join(clauses)
-    source = _FROM if query.categories else _FROM_CASES  # the coding only when filtered on it
+    joined = bool(query.categories)  # the coding only when filtered on it
+    category = f"({FINAL_CATEGORY}) AS category_code" if joined else "NULL AS category_code"
     selected = (
-        "SELECT c.hospital_code, c.case_id, c.visit_week, c.visit_datetime, c.severity, "
-        f"c.outcome {source} WHERE {where}"
+        f"SELECT {_CASE_COLUMNS}, c.visit_datetime, {category} "
+        f"{_FROM if joined else _FROM_CASES} WHERE {where}"
     )
     temp = None
     if not query.is_empty:
@@ -492,7 +496,7 @@ def _search(
                 args,
             ).fetchall()
         )
-        frame = _page(con, relation, args, page, page_size) if total else pd.DataFrame()
+        frame = _page(con, relation, args, page, page_size, joined) if total else pd.DataFrame()
     finally:
         if temp:
             con.execute(f"DROP TABLE IF EXISTS {temp}")
@@ -515,22 +519,37 @@ def _search(
 
 
 def _page(
-    con: duckdb.DuckDBPyConnection, relation: str, args: list[object], page: int, page_size: int
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    args: list[object],
+    page: int,
+    page_size: int,
+    categorised: bool,
 ) -> pd.DataFrame:
-    """One page of the matching cases, joined to their rows and codings only then."""
-    return con.execute(
+    """One page of the matching cases (newest first); their final categories looked up for
+    just those cases when the filter did not already join the codings."""
+    frame = con.execute(
         f"""
-        WITH chosen AS (
-            SELECT hospital_code, case_id FROM {relation}
-            ORDER BY visit_datetime DESC, hospital_code, case_id
-            LIMIT {int(page_size)} OFFSET {(page - 1) * int(page_size)})
-        SELECT {_COLUMNS}
-        FROM chosen h JOIN cases c ON c.hospital_code = h.hospital_code AND c.case_id = h.case_id
-        LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id
-             AND k.case_version = c.version
-        ORDER BY c.visit_datetime DESC, c.hospital_code, c.case_id""",
+        SELECT * EXCLUDE (visit_datetime) FROM {relation}
+        ORDER BY visit_datetime DESC, hospital_code, case_id
+        LIMIT {int(page_size)} OFFSET {(page - 1) * int(page_size)}""",
         args,
     ).df()
+    if categorised or frame.empty:
+        return frame
+    keys = list(zip(frame["hospital_code"], frame["case_id"], strict=True))
+    codings = con.execute(
+        f"""
+        SELECT k.hospital_code, k.case_id, ({FINAL_CATEGORY}) AS category_code
+        FROM case_coding k JOIN cases c ON c.hospital_code = k.hospital_code
+             AND c.case_id = k.case_id AND c.version = k.case_version
+        WHERE k.case_id IN ({", ".join("?" for _ in keys)})
+          AND c.case_id IN ({", ".join("?" for _ in keys)})""",
+        [c for _h, c in keys] * 2,
+    ).fetchall()
+    final = {(h, c): code for h, c, code in codings}
+    frame["category_code"] = [final.get(key) for key in keys]
+    return frame
 
 
 def _snapshot_name(con: duckdb.DuckDBPyConnection) -> str | None:
