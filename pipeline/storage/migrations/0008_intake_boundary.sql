@@ -1,4 +1,4 @@
--- Schema 4: intake hardening (issue 16) and the received time (issue 15).
+-- Schema 8: intake hardening (issue 16) and the received time (issue 15).
 --
 -- submissions.arrival_source: where the received time comes from (pipeline/intake/arrivals.py):
 -- 'api' (recorded at upload), 'manifest' (an imported list of arrivals), 'scan' (first seen in
