@@ -21,7 +21,10 @@ __all__ = [
     "SAMPLE_DIR",
     "ConfigError",
     "IntakeLimits",
+    "PasswordCost",
     "Settings",
+    "SmtpSettings",
+    "WebSettings",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +60,62 @@ def _env_bool(env: dict[str, str], name: str, default: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class PasswordCost:
+    """argon2id cost of new password hashes. The default is RFC 9106's low-memory profile
+    (about 0.14 s a hash on the development machine); tests lower it through the environment
+    (``SENTINEL_PASSWORD_TIME_COST`` / ``_MEMORY_KIB`` / ``_PARALLELISM``), production keeps it."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 4
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> PasswordCost:
+        cost = cls(
+            time_cost=_env_int(env, "SENTINEL_PASSWORD_TIME_COST", 3),
+            memory_kib=_env_int(env, "SENTINEL_PASSWORD_MEMORY_KIB", 65536, minimum=8),
+            parallelism=_env_int(env, "SENTINEL_PASSWORD_PARALLELISM", 4),
+        )
+        if cost.memory_kib < 8 * cost.parallelism:
+            raise ConfigError("SENTINEL_PASSWORD_MEMORY_KIB must be at least 8 x the parallelism")
+        return cost
+
+
+# Cheap enough for test suites; never for real accounts.
+TEST_PASSWORD_COST = PasswordCost(time_cost=1, memory_kib=64, parallelism=1)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Outgoing e-mail for notifications (docs/web.md). No host: notifications are not sent."""
+
+    host: str | None = None
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    username: str | None = None
+    password: str | None = None
+    sender: str = "sentinel@localhost"
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> SmtpSettings:
+        security = (env.get("SENTINEL_SMTP_SECURITY") or "starttls").strip().lower()
+        if security not in ("starttls", "ssl", "none"):
+            raise ConfigError(
+                f"SENTINEL_SMTP_SECURITY must be starttls, ssl or none, got {security!r}"
+            )
+        default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
+        return cls(
+            host=(env.get("SENTINEL_SMTP_HOST") or "").strip() or None,
+            port=_env_int(env, "SENTINEL_SMTP_PORT", default_port),
+            security=security,
+            username=env.get("SENTINEL_SMTP_USER") or None,
+            password=env.get("SENTINEL_SMTP_PASSWORD") or None,
+            sender=(env.get("SENTINEL_SMTP_FROM") or "").strip() or "sentinel@localhost",
+        )
+
+
+@dataclass(frozen=True)
 class WebSettings:
     """Sign-in, session and lockout rules of the web application (docs/web.md)."""
 
@@ -69,6 +128,10 @@ class WebSettings:
     cookie_secure: bool = True  # Secure cookies; browsers keep them on http://127.0.0.1 too
     secret_key: str | None = None  # signs the sign-in form token; None: <home>/secrets/web-secret
     forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted for X-Forwarded-For / -Proto
+    password_cost: PasswordCost = field(default_factory=PasswordCost)
+    upload_max_mb: int = 20  # a clerk's dry-run upload
+    page_size: int = 50  # rows per page of case search results
+    export_max_rows: int = 200_000  # rows of one CSV / XLSX export
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> WebSettings:
@@ -82,6 +145,9 @@ class WebSettings:
             cookie_secure=_env_bool(env, "SENTINEL_COOKIE_SECURE", True),
             secret_key=env.get("SENTINEL_WEB_SECRET") or None,
             forwarded_allow_ips=env.get("SENTINEL_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            password_cost=PasswordCost.from_env(env),
+            upload_max_mb=_env_int(env, "SENTINEL_WEB_UPLOAD_MAX_MB", 20),
+            export_max_rows=_env_int(env, "SENTINEL_WEB_EXPORT_MAX_ROWS", 200_000),
         )
 
 
@@ -151,6 +217,7 @@ class Settings:
     # and the evaluation sets (measured only); None: the repository's tests/data/coding/
     coding_data_root: Path | None = None  # SENTINEL_CODING_DATA
     intake: IntakeLimits = field(default_factory=IntakeLimits)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -180,6 +247,7 @@ class Settings:
             failure_emails=tuple(e for e in emails if e),
             coding_data_root=Path(coding_data).resolve() if coding_data else None,
             intake=IntakeLimits.from_env(env),
+            smtp=SmtpSettings.from_env(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

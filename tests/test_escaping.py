@@ -62,3 +62,55 @@ def test_csv_has_bom_crlf_and_safe_cells(tmp_path) -> None:  # type: ignore[no-u
     assert rows[2] == ["普通", "-2"] and rows[3] == ["", "3"]
     write_safe_csv(frame, tmp_path / "y.csv")
     assert (tmp_path / "y.csv").read_bytes() == raw
+
+
+HOSTILE_FRAME = pd.DataFrame(
+    {
+        "narrative": [
+            '=HYPERLINK("http://e.x")',
+            "<script>&</script>",
+            None,
+            " lead\x07bell",
+            "ok",
+        ],
+        "product": ["@SUM(1+1)", "+cmd", "－x", "＝y", "\tt"],
+        "age": [3.0, None, 45.5, -2.0, 7.0],
+        "count": [1, 2, 3, -4, 5],
+        "visit": [pd.Timestamp("2026-11-20"), None, "2026-11-21", None, None],
+    }
+)
+
+
+def test_csv_bytes_for_a_download_equal_the_written_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.escaping import safe_csv_bytes
+
+    path = tmp_path / "cases.csv"
+    write_safe_csv(HOSTILE_FRAME, path)
+    assert safe_csv_bytes(HOSTILE_FRAME) == path.read_bytes()
+
+
+def test_xlsx_cells_are_strings_numbers_or_empty_never_formulas() -> None:
+    import io
+
+    import openpyxl
+
+    from pipeline.escaping import safe_xlsx_bytes
+
+    data = safe_xlsx_bytes(HOSTILE_FRAME, "cases")
+    assert data == safe_xlsx_bytes(HOSTILE_FRAME, "cases")  # deterministic
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    rows = [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]
+    assert [v for v, _ in rows[0]] == list(HOSTILE_FRAME.columns)
+    for row, expected in zip(rows[1:], HOSTILE_FRAME.itertuples(index=False), strict=True):
+        for (value, kind), original in zip(row, expected, strict=True):
+            assert kind != "f"  # no formula cell anywhere
+            if isinstance(original, int | float) and not isinstance(original, bool):
+                if not math.isnan(original):
+                    assert kind == "n" and value == original
+            elif original is not None and not (
+                isinstance(original, float) and math.isnan(original)
+            ):
+                # the same text as the CSV cell, minus what XML cannot carry
+                assert value == safe_cell(original).replace("\x07", "")
+    assert rows[1][0][0] == '\'=HYPERLINK("http://e.x")' and rows[1][1][0] == "'@SUM(1+1)"
+    assert rows[4][1][0] == "'＝y" and rows[5][1][0] == "'\tt"

@@ -224,7 +224,7 @@ def create_user(
         display_name=shown,
         role=role.value,
         hospital_code=hospital,
-        password_hash=passwords.hash_password(password),
+        password_hash=passwords.hash_password(password, session),
         preferred_language=lang,
         email=mail,
         disabled=False,
@@ -336,7 +336,7 @@ def reset_password(
     assert password is not None
     passwords.check_strength(password, user.username, user.display_name)
     moment = now or utcnow()
-    user.password_hash = passwords.hash_password(password)
+    user.password_hash = passwords.hash_password(password, session)
     user.password_changed_at = user.updated_at = moment
     user.must_change_password = generated
     user.failed_logins, user.locked_until = 0, None
@@ -365,7 +365,7 @@ def change_own_password(
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None or user.disabled:
         raise NotPermitted(username=actor.username, role="-")
-    if not passwords.verify_password(user.password_hash, current_password):
+    if not passwords.verify_password(user.password_hash, current_password, session):
         raise InvalidInput(
             "current_password", "the current password is not correct", "当前密码不正确"
         )
@@ -377,7 +377,7 @@ def change_own_password(
         )
     passwords.check_strength(new_password, user.username, user.display_name)
     moment = now or utcnow()
-    user.password_hash = passwords.hash_password(new_password)
+    user.password_hash = passwords.hash_password(new_password, session)
     user.password_changed_at = user.updated_at = moment
     user.must_change_password = False
     ended = _end_sessions(session, user, keep_hash=keep_session_hash)

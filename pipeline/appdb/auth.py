@@ -107,18 +107,18 @@ def sign_in(
         return SignIn(outcome, UserView.of(user) if user else None, just_locked=just_locked)
 
     if address_throttled(session, address, rules, now):
-        passwords.verify_password(None, password)  # same work, same time
+        passwords.verify_password(None, password, session)  # same work, same time
         return record(Outcome.THROTTLED)
     if user is None:
-        passwords.verify_password(None, password)
+        passwords.verify_password(None, password, session)
         return record(Outcome.UNKNOWN_USER)
     if user.disabled:
-        passwords.verify_password(None, password)
+        passwords.verify_password(None, password, session)
         return record(Outcome.DISABLED)
     if user.locked_until is not None and user.locked_until > now:
-        passwords.verify_password(None, password)
+        passwords.verify_password(None, password, session)
         return record(Outcome.LOCKED)
-    if not passwords.verify_password(user.password_hash, password):
+    if not passwords.verify_password(user.password_hash, password, session):
         user.failed_logins += 1
         just_locked = user.failed_logins >= rules.login_max_failures
         if just_locked:
@@ -134,8 +134,8 @@ def sign_in(
                 at=now,
             )
         return record(Outcome.BAD_PASSWORD, just_locked)
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+    if passwords.needs_rehash(user.password_hash, session):
+        user.password_hash = passwords.hash_password(password, session)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if replace_session_id:  # whatever session this browser had ends here: a new id (no fixation)
         destroy_session(session, replace_session_id)

@@ -16,7 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.config import Settings
+from pipeline.appdb.passwords import HASHER_KEY, Hasher
+from pipeline.config import PasswordCost, Settings
 
 SQLITE_BUSY_SECONDS = 30
 
@@ -47,16 +48,20 @@ def make_engine(url: str) -> Engine:
 
 
 class AppDB:
-    """One application database: an engine and its session factory (pass it down, no globals)."""
+    """One application database: an engine, its session factory and the password hasher its
+    sessions use (``Session.info``; pass it down, no globals)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, password_cost: PasswordCost | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.hasher = Hasher(password_cost or PasswordCost())
+        self._sessions = sessionmaker(
+            self.engine, expire_on_commit=False, info={HASHER_KEY: self.hasher}
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppDB:
-        return cls(settings.app_database_url)
+        return cls(settings.app_database_url, settings.web.password_cost)
 
     @property
     def dialect(self) -> str:

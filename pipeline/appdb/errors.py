@@ -114,3 +114,11 @@ class AuditChainBroken(AppDBError):
         "en": "the audit log has been tampered with: {detail}",
         "zh": "审计日志已被篡改：{detail}",
     }
+
+
+class RecordNotFound(AppDBError):
+    """An object of the workspace (a saved query, a request) that does not exist for this user."""
+
+    kind = "not_found"
+    exit_code = EXIT_CODES["not_found"]
+    messages = {"en": "no such {what}: {key}", "zh": "没有此{what_zh}：{key}"}

@@ -290,3 +290,118 @@ class NoticeEvent(Base):
     row_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint(f"action IN ({_in(NOTICE_ACTIONS)})", name="action"),)
+
+
+# ---- the workspace pages (issue 18): saved queries, coder resolutions, evidence requests,
+# notification preferences and what was sent ----------------------------------------------
+
+
+class SavedQuery(Base):
+    """A case-search query a user saved under a name (the query as canonical JSON)."""
+
+    __tablename__ = "saved_queries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    query_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_queries_user_id_name"),)
+
+
+RESOLUTION_STATES = ("pending", "applied", "stale", "rejected")
+
+
+class CodingResolution(Base):
+    """A coder's category for a case, decided on the web. The pipeline is the warehouse's only
+    writer: the next coding run applies pending resolutions and records the outcome here
+    (``applied``; ``stale`` when the case changed since; ``rejected`` when the category is no
+    longer valid for it)."""
+
+    __tablename__ = "coding_resolutions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[str | None] = mapped_column(String(200))
+    hospital_code: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[str] = mapped_column(String(100))
+    case_version: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(16))  # a taxonomy code or NONE
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in RESOLUTION_STATES) + ")", name="status"
+        ),
+        Index("ix_coding_resolutions_status", "status"),
+        Index("ix_coding_resolutions_case", "hospital_code", "case_id"),
+    )
+
+
+EVIDENCE_STATES = ("pending", "building", "built", "failed")
+
+
+class EvidenceRequest(Base):
+    """A recall officer's request for an evidence pack, built from the published snapshot by a
+    bounded background job of the web app or by ``sentinel evidence-pack requests``."""
+
+    __tablename__ = "evidence_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signal_id: Mapped[str] = mapped_column(String(24))  # a signal of pipeline.alerts.signals
+    week: Mapped[str] = mapped_column(String(8))
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    pack_name: Mapped[str | None] = mapped_column(String(255))
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in EVIDENCE_STATES) + ")", name="status"
+        ),
+        Index("ix_evidence_requests_signal", "signal_id", "week"),
+        Index("ix_evidence_requests_status", "status"),
+    )
+
+
+class NotificationPreference(Base):
+    """Whether a user gets one kind of notification (no row: the role's default)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class NotificationSent(Base):
+    """One e-mail per (user, kind, object): sending again changes nothing."""
+
+    __tablename__ = "notifications_sent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    object_key: Mapped[str] = mapped_column(String(200))
+    recipient: Mapped[str] = mapped_column(String(254))
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "object_key", name="uq_notifications_sent_key"),
+    )

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
 
 from pipeline.appdb.errors import WeakPassword
+from pipeline.config import PasswordCost
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # hashing cost does not grow with length, but a request body should not be 1 MB
-_HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, t=3, p=4)
-# A dummy hash to verify against when the user does not exist: same time either way.
-_DUMMY_HASH = _HASHER.hash("sentinel-timing-equaliser")
+HASHER_KEY = "password_hasher"  # where an AppDB session carries its hasher (Session.info)
 
 # The most common passwords of public breach corpora (top entries, lower-cased) and words a
 # Sentinel user would reach for; anything containing one of these as the whole password fails.
@@ -67,20 +69,66 @@ COMMON = frozenset(
 _ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
 
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+@dataclass(frozen=True, eq=False)
+class Hasher:
+    """argon2id with a configured cost (``PasswordCost``; the default is RFC 9106's low-memory
+    profile: 64 MiB, t=3, p=4). A hash keeps its own parameters, so any hash verifies whatever
+    the configured cost; a sign-in re-hashes a password stored at another cost."""
+
+    cost: PasswordCost = PasswordCost()
+
+    @cached_property
+    def _argon2(self) -> PasswordHasher:
+        return PasswordHasher(
+            time_cost=self.cost.time_cost,
+            memory_cost=self.cost.memory_kib,
+            parallelism=self.cost.parallelism,
+        )
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        # Verified against when the user does not exist: the same time either way.
+        return self._argon2.hash("sentinel-timing-equaliser")
+
+    def hash(self, password: str) -> str:
+        return self._argon2.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when ``password`` matches; always spends one argon2 verification."""
+        try:
+            return self._argon2.verify(password_hash or self._dummy_hash, password) and bool(
+                password_hash
+            )
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._argon2.check_needs_rehash(password_hash)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+DEFAULT_HASHER = Hasher()
+
+
+def hasher_of(session: Session | None) -> Hasher:
+    """The hasher of the application database this session belongs to (``AppDB`` puts it in
+    ``Session.info``), the default one otherwise."""
+    found = session.info.get(HASHER_KEY) if session is not None else None
+    return found if isinstance(found, Hasher) else DEFAULT_HASHER
+
+
+def hash_password(password: str, session: Session | None = None) -> str:
+    return hasher_of(session).hash(password)
+
+
+def verify_password(
+    password_hash: str | None, password: str, session: Session | None = None
+) -> bool:
     """True when ``password`` matches; always spends one argon2 verification."""
-    try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    return hasher_of(session).verify(password_hash, password)
 
 
-def needs_rehash(password_hash: str) -> bool:
-    return _HASHER.check_needs_rehash(password_hash)
+def needs_rehash(password_hash: str, session: Session | None = None) -> bool:
+    return hasher_of(session).needs_rehash(password_hash)
 
 
 def generate_password(groups: int = 4, size: int = 5) -> str:

@@ -106,5 +106,30 @@ def verify(
     typer.echo(f"manifest sha256 {manifest_digest(zip_path)}")
 
 
+@app.command("requests")
+def requests(
+    build: bool = typer.Option(
+        False, "--build", help="Build the pending requests (from the published snapshot)."
+    ),
+) -> None:
+    """Evidence-pack requests made on the web (recall officers): list them, or build the
+    pending ones (what the web app's background worker does; safe to run any time)."""
+    from pipeline.services import accounts, evidence
+
+    cfg = settings()
+    db = accounts.open_appdb(cfg)
+    try:
+        if build:
+            handled = evidence.build_requested(cfg, db)
+            say(f"built {len(handled)} request(s)")
+        for r in evidence.requests(db):
+            typer.echo(
+                f"{r.id}\t{r.status}\t{r.signal_id}\t{r.week}\t{r.requested_by}\t"
+                f"{r.pack_name or ''}\t{(r.error or '')[:80]}"
+            )
+    finally:
+        db.dispose()
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="evidence-pack")

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.cli._common import say, settings
+from pipeline.errors import NotFound
 from pipeline.escaping import terminal_text
 
 app = typer.Typer(
@@ -204,8 +205,8 @@ def report(
     console.print(
         f"submissions where received != stored + quarantined + duplicate: {data['unbalanced']}"
     )
-    if data["hospitals"]:
-        health = network.health(config, week)
+    health = network.health(config, week) if data["hospitals"] else None
+    if health is not None:
         console.print(_health_table(health))
         if health["silent"]:
             console.print(
@@ -238,8 +239,10 @@ def health(
     from pipeline.services import network
 
     data = network.health(settings(), week, weeks)
+    if data is None:
+        raise NotFound("no cases in the warehouse yet: run `sentinel ingest` first")
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True))
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, default=str))
         return
     console = Console(width=200)
     console.print(_health_table(data))

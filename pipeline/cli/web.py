@@ -4,9 +4,43 @@ from __future__ import annotations
 
 import typer
 
+from pipeline.config import Settings
+
 
 def register(app: typer.Typer) -> None:
     app.command("web")(web)
+    app.command("notify")(notify)
+
+
+def notify(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List what would be sent; send nothing, record nothing."
+    ),
+) -> None:
+    """E-mail each user what they chose to hear about (new top signals, follow-ups due,
+    receipts, approvals waiting): once per item, in the user's language (SMTP settings:
+    docs/web.md). Run it daily; a second run sends nothing new."""
+    from pipeline.appdb.models import utcnow
+    from pipeline.services import accounts, notifications
+
+    settings = Settings.from_env()
+    db = accounts.open_appdb(settings)
+    try:
+        messages, outcome = notifications.notify(settings, db, utcnow(), dry_run=dry_run)
+    finally:
+        db.dispose()
+    for m in messages if dry_run else outcome.sent:
+        typer.echo(f"{m.kind}\t{m.username}\t{m.recipient}\t{m.subject}")
+    if not dry_run:
+        typer.echo(
+            f"sent {len(outcome.sent)}, already sent before {outcome.skipped}, "
+            f"failed {len(outcome.failed)}",
+            err=True,
+        )
+        for m, why in outcome.failed:
+            typer.echo(f"failed {m.kind} to {m.username}: {why}", err=True)
+        if outcome.failed:
+            raise typer.Exit(1)
 
 
 def web(
@@ -21,7 +55,6 @@ def web(
 
     from pipeline.appdb import schema
     from pipeline.appdb.db import redacted
-    from pipeline.config import Settings
     from pipeline.web import create_app
 
     settings = Settings.from_env()

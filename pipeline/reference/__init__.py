@@ -22,6 +22,8 @@ __all__ = [
     "active_hospitals",
     "codes",
     "label_to_code",
+    "city_code",
+    "load_cities",
     "load_codesets",
     "load_hospitals",
     "load_neiss_codeset_crosswalk",
@@ -145,6 +147,28 @@ def active_hospitals(
     if not include_test:
         mask &= ~df["is_test"]
     return df[mask].reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def _cities() -> pd.DataFrame:
+    df = _read(DATA_DIR / "cities.csv")
+    df["latitude"] = df["latitude"].astype(float)
+    df["longitude"] = df["longitude"].astype(float)
+    return df
+
+
+def load_cities() -> pd.DataFrame:
+    """The cities of the monitored network: ``city_code`` (the GB/T 2260 code of the
+    prefecture-level city, its first four digits followed by 00), names, and the city centre's
+    ``latitude`` / ``longitude`` (float, degrees, 0.01 precision) for the schematic map of the
+    web app. A registry hospital's city is ``city_code(region_code)``."""
+    return _cities().copy()
+
+
+def city_code(region_code: object) -> str | None:
+    """The prefecture-level city of a 6-digit district code (``440104`` -> ``440100``)."""
+    text = str(region_code or "").strip()
+    return text[:4] + "00" if len(text) == 6 and text.isdigit() else None
 
 
 @lru_cache(maxsize=1)

@@ -16,21 +16,39 @@ evaluation set (top-1, and auto-coded precision on the independent set; the marg
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+from sqlalchemy.engine import make_url
 
+from pipeline import reference
+from pipeline.appdb import workspace
+from pipeline.appdb.audit import Actor
+from pipeline.appdb.db import AppDB
+from pipeline.coding import NO_PRODUCT
 from pipeline.coding import model as coder_model
 from pipeline.coding.external import LabelledSetError
 from pipeline.coding.predict import predict_csv
 from pipeline.coding.promotion import MARGINS, promotion_decision
-from pipeline.coding.store import coding_summary, list_reviews, resolve_review, review_counts
+from pipeline.coding.store import (
+    ReviewError,
+    coding_summary,
+    list_reviews,
+    resolve_review,
+    review_counts,
+)
 from pipeline.coding.store import run_coding as code_cases
 from pipeline.coding.train import train
 from pipeline.config import Settings
 from pipeline.errors import BadInput, NotFound
-from pipeline.storage.session import Progress, reader, writer
+from pipeline.storage.session import Progress, Snapshots, open_reader, reader, writer
+
+log = logging.getLogger("sentinel.coding")
+WEB_MARK = "[web #{id}]"  # prefix of coding_review.note for a resolution made on the web
 
 DEFAULT_MODEL = "product_coder"
 CALIBRATION_FILE = "calibration.csv"
@@ -208,10 +226,30 @@ def run(
     recode: bool = False,
     progress: Progress | None = None,
 ) -> dict:
-    """Code every stored active case lacking a current coding; returns the run summary."""
+    """Apply the coders' pending web resolutions, then code every stored active case lacking a
+    current coding (one writer session); returns the run summary. The resolutions' outcomes are
+    recorded in the application database once the warehouse has committed and published."""
     coder = load_model(settings, model, version)
-    with writer(settings, progress) as con:
-        return code_cases(con, coder, recode=recode, progress=progress).as_dict()
+    db = _appdb_if_any(settings)
+    try:
+        pending = _pending(db)
+        with writer(settings, progress) as con:
+            outcomes = [_apply(con, r) for r in pending]
+            summary = code_cases(con, coder, recode=recode, progress=progress).as_dict()
+        if db is not None and outcomes:
+            with db.transaction() as session:
+                for resolution_id, status, outcome in outcomes:
+                    workspace.settle_resolution(session, resolution_id, status, outcome)
+    finally:
+        if db is not None:
+            db.dispose()
+    counts: dict[str, int] = {}
+    for _id, status, _text in outcomes:
+        counts[status] = counts.get(status, 0) + 1
+    summary["web_resolutions"] = counts
+    if progress and outcomes:
+        progress(f"web resolutions: {counts}")
+    return summary
 
 
 def predict(
@@ -244,3 +282,226 @@ def resolve(settings: Settings, case: str, category: str, by: str, note: str | N
     """Record a coder's category for a case (closes its open review item)."""
     with writer(settings) as con:
         return resolve_review(con, case, category, by, note)
+
+
+# ---- the coders' web queue: resolutions recorded in the application database, applied to the
+# warehouse by the next coding run (the pipeline is the warehouse's only writer) -------------
+
+
+def _appdb_if_any(settings: Settings) -> AppDB | None:
+    """The application database, or None when this home has never had one (a pipeline-only
+    installation: nothing can be pending)."""
+    url = make_url(settings.app_database_url)
+    if url.get_backend_name() == "sqlite" and (not url.database or not _exists(url.database)):
+        return None
+    from pipeline.appdb import schema
+
+    schema.upgrade(settings.app_database_url)
+    return AppDB.from_settings(settings)
+
+
+def _exists(path: str) -> bool:
+    from pathlib import Path
+
+    return Path(path).expanduser().exists()
+
+
+def _pending(db: AppDB | None) -> list[workspace.ResolutionView]:
+    if db is None:
+        return []
+    with db.transaction() as session:
+        return workspace.resolutions(session, status="pending")
+
+
+def _apply(con: duckdb.DuckDBPyConnection, r: workspace.ResolutionView) -> tuple[int, str, str]:
+    """Apply one web resolution in the writer session: (id, applied | stale | rejected, why).
+    Idempotent: a resolution already in ``coding_review`` (marked with its id) is not applied
+    twice, so a run that died after the warehouse committed settles it on the next run."""
+    mark = WEB_MARK.format(id=r.id)
+    done = con.execute(
+        "SELECT review_id FROM coding_review WHERE hospital_code = ? AND case_id = ? "
+        "AND status = 'resolved' AND starts_with(coalesce(note, ''), ?)",
+        [r.hospital_code, r.case_id, mark],
+    ).fetchall()
+    if done:
+        return r.id, "applied", f"review {done[0][0]}"
+    case = con.execute(
+        "SELECT version, status FROM cases WHERE hospital_code = ? AND case_id = ?",
+        [r.hospital_code, r.case_id],
+    ).fetchall()
+    if not case or case[0][1] != "active":
+        return r.id, "stale", "the case is no longer active"
+    if int(case[0][0]) != r.case_version:
+        return r.id, "stale", f"the case changed since (now version {case[0][0]})"
+    note = f"{mark} {r.note}" if r.note else mark
+    try:
+        result = resolve_review(con, f"{r.hospital_code}:{r.case_id}", r.category, r.username, note)
+    except ReviewError as exc:
+        return r.id, "rejected", str(exc)
+    return r.id, "applied", f"review {result['review_id']}"
+
+
+@dataclass
+class QueueItem:
+    review_id: str
+    hospital_code: str
+    case_id: str
+    case_version: int
+    reason: str
+    product_name: str | None
+    narrative: str | None
+    visit_date: date | None
+    suggestions: list[dict]  # {code, probability | None, source}: model top, runner-up, hospital
+    resolution: workspace.ResolutionView | None = None  # recorded on the web, not applied yet
+
+
+@dataclass
+class ReviewQueue:
+    items: list[QueueItem]
+    open_count: int  # open in the published snapshot
+    pending: int  # of those, resolved on the web and waiting for the next coding run
+    resolved: int  # resolved in the warehouse (all time)
+    recent: list[workspace.ResolutionView] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.open_count - self.pending)
+
+    @property
+    def done_share(self) -> float:
+        total = self.resolved + self.open_count
+        return (self.resolved + self.pending) / total if total else 1.0
+
+
+def _suggestions(row: dict) -> list[dict]:
+    out: list[dict] = []
+
+    def add(code: object, probability: object, source: str) -> None:
+        if isinstance(code, str) and code and code not in {s["code"] for s in out}:
+            p = None if probability is None or probability != probability else float(probability)
+            out.append({"code": code, "probability": p, "source": source})
+
+    add(row.get("suggested_category"), row.get("probability"), "model")
+    add(row.get("runner_up"), row.get("runner_up_probability"), "model")
+    add(row.get("hospital_category"), None, "hospital")
+    return out
+
+
+def review_queue(
+    settings: Settings,
+    db: AppDB,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    hospital: str | None = None,
+    snapshots: Snapshots | None = None,
+) -> ReviewQueue:
+    """The open review items (oldest first) with the model's suggestions and confidence, each
+    with its pending web resolution if one was recorded, and the progress counts."""
+    with open_reader(settings, snapshots) as con:
+        frame = list_reviews(con, status="open", limit=limit + offset + 1000, hospital=hospital)
+        counts = review_counts(con)
+        visits = dict(
+            ((h, c), d)
+            for h, c, d in con.execute(
+                "SELECT r.hospital_code, r.case_id, CAST(c.visit_datetime AS DATE) "
+                "FROM coding_review r JOIN cases c USING (hospital_code, case_id) "
+                "WHERE r.status = 'open'"
+            ).fetchall()
+        )
+    with db.transaction() as session:
+        pending = {
+            (r.hospital_code, r.case_id): r for r in workspace.resolutions(session, "pending")
+        }
+        recent = workspace.resolutions(session)[-10:][::-1]
+    items: list[QueueItem] = []
+    for row in frame.to_dict("records"):
+        key = (row["hospital_code"], row["case_id"])
+        resolution = pending.get(key)
+        if resolution is not None and resolution.case_version != int(row["case_version"]):
+            resolution = None
+        items.append(
+            QueueItem(
+                review_id=row["review_id"],
+                hospital_code=row["hospital_code"],
+                case_id=row["case_id"],
+                case_version=int(row["case_version"]),
+                reason=row["reason"],
+                product_name=row.get("product_name")
+                if isinstance(row.get("product_name"), str)
+                else None,
+                narrative=row.get("narrative") if isinstance(row.get("narrative"), str) else None,
+                visit_date=visits.get(key),
+                suggestions=_suggestions(row),
+                resolution=resolution,
+            )
+        )
+    # Waiting items first (the coder's work), already resolved ones after them.
+    ordered = [i for i in items if i.resolution is None] + [i for i in items if i.resolution]
+    open_count = int(counts.get("open", 0))
+    waiting = sum(1 for i in items if i.resolution is not None)
+    return ReviewQueue(
+        items=ordered[offset : offset + limit],
+        open_count=open_count,
+        pending=waiting,
+        resolved=int(counts.get("resolved", 0)),
+        recent=recent,
+    )
+
+
+def record_resolution(
+    settings: Settings,
+    db: AppDB,
+    actor: Actor,
+    review_id: str,
+    category: str,
+    note: str | None = None,
+    *,
+    snapshots: Snapshots | None = None,
+) -> workspace.ResolutionView:
+    """A coder resolves an open review item on the web: checked against the published snapshot
+    (the item is open, the category valid on the visit date), recorded and audited in the
+    application database, applied to the warehouse by the next coding run."""
+    code = (category or "").strip().upper()
+    with open_reader(settings, snapshots) as con:
+        rows = con.execute(
+            "SELECT r.hospital_code, r.case_id, r.case_version, r.status, "
+            "CAST(c.visit_datetime AS DATE) FROM coding_review r "
+            "LEFT JOIN cases c USING (hospital_code, case_id) WHERE r.review_id = ?",
+            [review_id],
+        ).fetchall()
+    if not rows:
+        raise NotFound(f"no review item {review_id}", detail_zh=f"没有复核条目 {review_id}")
+    hospital, case_id, version, status, visit = rows[0]
+    if status != "open":
+        raise BadInput(
+            f"review item {review_id} is {status}, not open",
+            detail_zh=f"复核条目 {review_id} 的状态为 {status}，不可再处理",
+        )
+    if code != NO_PRODUCT and not _valid_on(code, visit):
+        raise BadInput(
+            f"{code or '(empty)'} is not a product category valid on the visit date "
+            f"(or {NO_PRODUCT}: no product involved)",
+            detail_zh=f"{code or '（空）'} 不是就诊日期有效的产品类别（无产品参与请选 {NO_PRODUCT}）",
+        )
+    with db.transaction() as session:
+        return workspace.record_resolution(
+            session,
+            actor,
+            hospital_code=hospital,
+            case_id=case_id,
+            case_version=int(version),
+            category=code,
+            review_id=review_id,
+            note=note,
+        )
+
+
+def _valid_on(code: str, visit: date | None) -> bool:
+    taxonomy = reference.load_taxonomy().set_index("category_code")
+    if code not in taxonomy.index:
+        return False
+    row = taxonomy.loc[code]
+    if visit is None:
+        return row["valid_to"] is None
+    return row["valid_from"] <= visit and (row["valid_to"] is None or visit <= row["valid_to"])

@@ -415,3 +415,33 @@ def receipt(settings: Settings, submission_id: str) -> dict:
         if not found:
             raise NotFound(f"no submission {submission_id}")
         return ledger.receipt_from_warehouse(con, submission_id)
+
+
+UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+
+
+def dry_run_upload(settings: Settings, hospital: str, filename: str, content: bytes) -> dict:
+    """The dry run of a file a clerk uploaded on the web (the same check as ``sentinel
+    validate``): written to a private temporary folder under the home's staging area, checked,
+    removed. The receipt names the file as uploaded (its base name), never the temporary path."""
+    import tempfile
+
+    base = Path(filename.replace("\\", "/")).name.strip()
+    suffix = Path(base).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise BadInput(
+            f"{base[:80] or '(no name)'}: send a CSV, TSV or XLSX file",
+            detail_zh=f"{base[:80] or '（无文件名）'}：请上传 CSV、TSV 或 XLSX 文件",
+        )
+    if not content:
+        raise BadInput(f"{base[:80]}: the file is empty", detail_zh=f"{base[:80]}：文件为空")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in Path(base).stem)[:80]
+    root = settings.staging_dir / "web-uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as folder:
+        path = Path(folder) / f"{safe or 'upload'}{suffix}"
+        path.write_bytes(content)
+        receipt = dry_run(path, hospital, settings)
+    receipt["file_name"] = base[:255]
+    receipt["dry_run"] = True
+    return receipt

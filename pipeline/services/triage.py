@@ -191,8 +191,14 @@ def followup_history(settings: Settings, followup_id: str) -> pd.DataFrame:
         db.dispose()
 
 
-def state(settings: Settings, as_of: date | None = None) -> TriageState:
-    """Every decision and follow-up (with status as of ``as_of``), for reports and packs."""
+def state(settings: Settings, as_of: date | None = None, db: AppDB | None = None) -> TriageState:
+    """Every decision and follow-up (with status as of ``as_of``), for reports and packs.
+    ``db``: an open application database (the web app's) to read from; without it one is
+    opened (and upgraded) for this call. Alembic's upgrade is not thread-safe, so a
+    multi-threaded caller passes its own."""
+    if db is not None:
+        with db.transaction() as session:
+            return store.load_state(session, as_of=as_of)
     db = _db(settings)
     try:
         with db.transaction() as session:

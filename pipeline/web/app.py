@@ -12,10 +12,23 @@ from pipeline.appdb import schema
 from pipeline.appdb.db import AppDB
 from pipeline.appdb.models import utcnow
 from pipeline.config import Settings
+from pipeline.storage.session import Snapshots
 from pipeline.web import errors
 from pipeline.web.headers import SecurityHeaders
+from pipeline.web.jobs import Jobs
 from pipeline.web.policy import check_policy
-from pipeline.web.routes import account, admin_users, hospitals, session
+from pipeline.web.routes import (
+    account,
+    admin_users,
+    cases,
+    coding,
+    evidence,
+    hospitals,
+    network,
+    notifications,
+    session,
+    signals,
+)
 from pipeline.web.state import Clock, WebState, load_secret
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -38,11 +51,30 @@ def create_app(settings: Settings, clock: Clock | None = None, db: AppDB | None 
         clock=clock or utcnow,
         secret=load_secret(settings),
         hospitals=reference.load_hospitals(settings.hospital_registry),
+        snapshots=Snapshots(settings),
+        jobs=Jobs(),
     )
-    for router in (session.router, account.router, admin_users.router, hospitals.router):
+    database.hasher.verify(None, "")  # the timing-equaliser hash, made before the first sign-in
+    for router in (
+        session.router,
+        account.router,
+        admin_users.router,
+        hospitals.router,
+        cases.router,
+        coding.router,
+        signals.router,
+        evidence.router,
+        network.router,
+        notifications.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
-    app.add_middleware(SecurityHeaders, on_error=errors.render_unexpected)
+    upload_bytes = settings.web.upload_max_mb * 1024 * 1024 + 64 * 1024  # file + form fields
+    app.add_middleware(
+        SecurityHeaders,
+        on_error=errors.render_unexpected,
+        body_limit=lambda path: upload_bytes if path.endswith("/upload") else None,
+    )
     check_policy(app.routes)
     return app

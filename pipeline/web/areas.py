@@ -23,6 +23,12 @@ class Area:
 
 AREAS: tuple[Area, ...] = (
     Area(
+        "signals",
+        frozenset({Role.ANALYST, Role.SUPERVISOR}),
+        lambda _u: "/signals",
+        "/signals",
+    ),
+    Area(
         "users",
         frozenset({Role.ADMIN}),
         lambda _u: "/admin/users",
@@ -39,6 +45,26 @@ AREAS: tuple[Area, ...] = (
         frozenset({Role.HOSPITAL_CLERK}),
         lambda u: f"/hospitals/{u.hospital_code}",
         "/hospitals/{code}",
+    ),
+    Area(
+        "cases",
+        frozenset({Role.ANALYST, Role.SUPERVISOR, Role.RECALL_OFFICER}),
+        lambda _u: "/cases",
+        "/cases",
+    ),
+    Area("coding", frozenset({Role.CODER}), lambda _u: "/coding", "/coding"),
+    Area("evidence", frozenset({Role.RECALL_OFFICER}), lambda _u: "/evidence", "/evidence"),
+    Area(
+        "network",
+        frozenset({Role.COORDINATOR, Role.ADMIN}),
+        lambda _u: "/network",
+        "/network",
+    ),
+    Area(
+        "my_submissions",
+        frozenset({Role.HOSPITAL_CLERK}),
+        lambda u: f"/hospitals/{u.hospital_code}/submissions",
+        "/hospitals/{code}/submissions",
     ),
     Area("account", ALL_ROLES, lambda _u: "/account", "/account"),
 )

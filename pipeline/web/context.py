@@ -16,6 +16,7 @@ from pipeline.appdb.accounts import UserView
 from pipeline.appdb.audit import Actor
 from pipeline.appdb.auth import ActiveSession
 from pipeline.appdb.roles import Role
+from pipeline.errors import NotFound
 from pipeline.web.i18n import Translator
 from pipeline.web.state import WebState
 
@@ -26,6 +27,13 @@ class WebError(Exception):
     def __init__(self, status: int, key: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(key)
         self.status, self.key, self.headers = status, key, headers or {}
+
+
+class NoPublishedData(NotFound):
+    """Nothing has been published yet (no main job run): the page says so."""
+
+    def __init__(self) -> None:
+        super().__init__("nothing has been published yet", detail_zh="尚无已发布的数据")
 
 
 class SignInRequired(WebError):

@@ -16,7 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
-from pipeline.web.context import Ctx, PasswordChangeRequired, SignInRequired, WebError
+from pipeline.errors import SentinelError
+from pipeline.web.context import (
+    Ctx,
+    NoPublishedData,
+    PasswordChangeRequired,
+    SignInRequired,
+    WebError,
+)
 from pipeline.web.i18n import DEFAULT_LANG, clean_lang, negotiate
 from pipeline.web.render import ENV, apply_cookies, retarget_to_page, template_values
 from pipeline.web.state import web_state
@@ -41,14 +48,24 @@ def _ctx(request: Request) -> Ctx:
 
 
 def error_page(
-    request: Request, status: int, key: str | None = None, reference: str | None = None
+    request: Request,
+    status: int,
+    key: str | None = None,
+    reference: str | None = None,
+    detail: str | None = None,
 ) -> HTMLResponse:
     ctx = _ctx(request)
     code = status if status in KNOWN else (500 if status >= 500 else 400)
     tmpl = ENV.get_template("error.html")
     body = tmpl.render(
         template_values(
-            ctx, {"status": status, "key": key or f"error.{code}", "reference": reference}
+            ctx,
+            {
+                "status": status,
+                "key": key or f"error.{code}",
+                "reference": reference,
+                "detail": detail,
+            },
         )
     )
     response = HTMLResponse(body, status_code=status)
@@ -79,6 +96,27 @@ async def web_error(request: Request, exc: Exception) -> Response:
     response = error_page(request, exc.status, exc.key)
     response.headers.update(exc.headers)
     return response
+
+
+# What a failure of the layers below means for the person at the browser.
+STATUS_OF_KIND = {"bad_input": 400, "not_found": 404, "not_permitted": 403, "busy": 503}
+
+
+async def sentinel_error(request: Request, exc: Exception) -> Response:
+    """A service refused (bad query, unknown alert, snapshot of another schema ...): its own
+    message, in the user's language, on an error page."""
+    assert isinstance(exc, SentinelError)
+    if isinstance(exc, NoPublishedData):
+        ctx = _ctx(request)
+        tmpl = ENV.get_template("no_data.html")
+        response = HTMLResponse(tmpl.render(template_values(ctx, {})), status_code=200)
+        apply_cookies(ctx, response)
+        return response
+    status = STATUS_OF_KIND.get(exc.kind, 503 if exc.kind == "schema" else 500)
+    if status >= 500 and exc.kind != "schema":
+        return await unexpected_error(request, exc)
+    lang = _ctx(request).lang
+    return error_page(request, status, detail=exc.user_message(lang))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -113,6 +151,7 @@ async def render_unexpected(scope: Scope, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(WebError, web_error)
+    app.add_exception_handler(SentinelError, sentinel_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ErrorRenderer = Callable[[Scope, Exception], Awaitable[Response]]
+BodyLimit = Callable[[str], int | None]  # path -> its limit (None: MAX_BODY_BYTES)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -25,7 +26,11 @@ SECURITY_HEADERS: dict[str, str] = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 HSTS = "max-age=31536000"
-MAX_BODY_BYTES = 1024 * 1024  # forms only; file uploads (issue 19) get their own limit
+MAX_BODY_BYTES = 1024 * 1024  # forms; an upload path gets its own limit (``body_limit``)
+
+
+class BodyTooLarge(Exception):
+    """A request body grew past its limit while it was being read (no or false length)."""
 
 
 class SecurityHeaders:
@@ -33,9 +38,15 @@ class SecurityHeaders:
     middleware, so that page carries the headers too (Starlette's own last-resort handler sits
     outside every middleware)."""
 
-    def __init__(self, app: ASGIApp, on_error: ErrorRenderer | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        on_error: ErrorRenderer | None = None,
+        body_limit: BodyLimit | None = None,
+    ) -> None:
         self.app = app
         self.on_error = on_error
+        self.body_limit = body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,8 +73,9 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        limit = (self.body_limit(path) if self.body_limit else None) or MAX_BODY_BYTES
+
+        async def too_large() -> None:
             await send_with_headers(
                 {
                     "type": "http.response.start",
@@ -72,7 +84,23 @@ class SecurityHeaders:
                 }
             )
             await send({"type": "http.response.body", "body": b"413 request too large"})
+
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await too_large()
             return
+        received = 0
+
+        async def counted_receive() -> Message:
+            # A chunked body (no length) is counted as it arrives: past the limit, stop reading.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
         started = False
 
         async def send_tracking(message: Message) -> None:
@@ -81,7 +109,10 @@ class SecurityHeaders:
             await send_with_headers(message)
 
         try:
-            await self.app(scope, receive, send_tracking)
+            await self.app(scope, counted_receive, send_tracking)
+        except BodyTooLarge:
+            if not started:
+                await too_large()
         except Exception as exc:
             if started or self.on_error is None:
                 raise

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.appdb.roles import role_label
@@ -25,6 +25,9 @@ HTMX_CONFIG = {
     "selfRequestsOnly": True,
     "historyCacheSize": 0,
     "refreshOnHistoryMiss": True,
+    # Settling copies these attributes from the old element to the new one and back; "style"
+    # would be written as an inline style, which the CSP refuses (and no page uses one).
+    "attributesToSettle": ["class", "width", "height"],
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "[23]..", "swap": True},
@@ -64,7 +67,7 @@ def template_values(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def apply_cookies(ctx: Ctx, response: HTMLResponse | RedirectResponse) -> None:
+def apply_cookies(ctx: Ctx, response: Response) -> None:
     state = ctx.state
     if ctx.new_pre_nonce and ctx.pre_nonce:
         response.set_cookie(
@@ -129,3 +132,12 @@ def after_sign_in(value: str | None) -> str:
     """Where to go after signing in: a local page, never the sign-in page again."""
     target = safe_next(value)
     return "/" if target.startswith("/login") else target
+
+
+def download(ctx: Ctx, content: bytes, filename: str, media_type: str) -> Response:
+    """A file to save (never shown inline: ``attachment``; the name is ASCII-safe)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in filename)[:120]
+    response = Response(content, media_type=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    apply_cookies(ctx, response)
+    return response

@@ -14,6 +14,8 @@ from fastapi import Request
 
 from pipeline.appdb.db import AppDB
 from pipeline.config import Settings
+from pipeline.storage import publish
+from pipeline.storage.session import Snapshots
 
 Clock = Callable[[], dt.datetime]  # naive UTC
 
@@ -46,6 +48,11 @@ class WebState:
     clock: Clock
     secret: bytes
     hospitals: object  # pandas.DataFrame of the registry, loaded once
+    snapshots: Snapshots  # the published read side, kept open across requests
+    jobs: object = None  # pipeline.web.jobs.Jobs: bounded background work (evidence packs)
+
+    def published(self) -> bool:
+        return publish.current(self.settings) is not None
 
     @property
     def cookie_prefix(self) -> str:

@@ -10,6 +10,7 @@ from appdb_urls import BACKENDS, url_for
 
 from pipeline.appdb import schema
 from pipeline.appdb.db import AppDB
+from pipeline.config import TEST_PASSWORD_COST
 
 
 @pytest.fixture(params=BACKENDS)
@@ -20,7 +21,7 @@ def app_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def db(app_db_url: str) -> Iterator[AppDB]:
     schema.upgrade(app_db_url)
-    database = AppDB(app_db_url)
+    database = AppDB(app_db_url, TEST_PASSWORD_COST)  # cheap hashes: the rules, not the cost
     try:
         yield database
     finally:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from pipeline.appdb import schema
 from pipeline.appdb.db import AppDB
 from pipeline.cli import app
 
@@ -25,6 +26,10 @@ def run(app_db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         "SENTINEL_APP_DB": app_db_url,
         "SENTINEL_USER": "",
         "LANG": "en_US.UTF-8",
+        # Cheap password hashes (the production default costs 0.14 s each).
+        "SENTINEL_PASSWORD_TIME_COST": "1",
+        "SENTINEL_PASSWORD_MEMORY_KIB": "64",
+        "SENTINEL_PASSWORD_PARALLELISM": "1",
     }
 
     def invoke(*args: str, stdin: str | None = None, **extra: str):  # type: ignore[no-untyped-def]
@@ -37,9 +42,8 @@ def test_appdb_status_and_upgrade(run) -> None:  # type: ignore[no-untyped-def]
     pending = run("appdb", "status")
     assert pending.exit_code == 9 and "(empty)" in pending.output
     upgraded = run("appdb", "upgrade")
-    from pipeline.appdb.schema import head_revision
-
-    assert upgraded.exit_code == 0 and f"revision {head_revision()} (newest)" in upgraded.output
+    head = schema.head_revision()  # the newest migration shipped
+    assert upgraded.exit_code == 0 and f"revision {head} (newest)" in upgraded.output
     assert "postgres:postgres" not in upgraded.output  # the password is never printed
     assert run("appdb", "status").exit_code == 0
 

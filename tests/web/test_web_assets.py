@@ -35,10 +35,20 @@ def test_templates_load_nothing_from_elsewhere_and_nothing_inline() -> None:
         assert "|safe" not in text and "Markup(" not in text, f"unescaped output in {path.name}"
 
 
+def test_download_links_are_never_boosted() -> None:
+    """htmx would fetch a boosted download and swap the file (CSV with hostile text) into the
+    page: every link to a file opts out of the boost."""
+    for path in TEMPLATES:
+        for link in re.findall(r"<a [^>]*\bdownload\b[^>]*>", path.read_text()):
+            assert 'hx-boost="false"' in link, (path.name, link)
+    assert "htmx:beforeSwap" in (WEB / "static" / "js" / "app.js").read_text()
+
+
 def test_htmx_runs_without_eval_or_inline_styles() -> None:
     assert HTMX_CONFIG["allowEval"] is False
     assert HTMX_CONFIG["includeIndicatorStyles"] is False
     assert HTMX_CONFIG["historyCacheSize"] == 0  # no page (one-time password) in localStorage
+    assert "style" not in HTMX_CONFIG["attributesToSettle"]  # settling writes inline styles
 
 
 def test_catalogs_have_the_same_keys_and_every_used_key_exists() -> None:

@@ -344,7 +344,8 @@ def test_htmx_enhances_search_and_row_actions(open_page, server: Server) -> None
 def test_every_page_works_without_javascript(open_page, server: Server) -> None:  # type: ignore[no-untyped-def]
     page, _ = open_page(javascript=False)
     _sign_in(page, "admin", ADMIN_PASSWORD)
-    assert page.url.endswith("/") and page.locator("#areas a").count() == 3
+    # admin: users, hospitals, the network view (workspace pages) and the account
+    assert page.url.endswith("/") and page.locator("#areas a").count() == 4
     page.goto("/admin/users?q=target")
     page.locator("#user-rows tr[data-username=target] button").click()
     page.wait_for_url(re.compile(r"/admin/users\?disabled=1$"))

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from pipeline.appdb.audit import Actor
 from pipeline.appdb.db import AppDB
 from pipeline.appdb.roles import Role
-from pipeline.config import Settings
+from pipeline.config import TEST_PASSWORD_COST, Settings, WebSettings
 from pipeline.services import accounts
 from pipeline.web import create_app
 
@@ -43,6 +43,39 @@ _TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 _META_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
+# A test-only pseudonym key: a dry run against a published warehouse requires one (intake).
+TEST_PSEUDONYM_KEY = "web-tests-pseudonym-key-not-secret"
+
+
+def settings_for(home, **web: object) -> Settings:  # type: ignore[no-untyped-def]
+    """Settings of a test home: cheap password hashes (the production cost is 0.14 s a hash)."""
+    return Settings(
+        home=home,
+        landing_dir=home / "landing",
+        pseudonym_key=TEST_PSEUDONYM_KEY,
+        web=WebSettings(password_cost=TEST_PASSWORD_COST, **web),  # type: ignore[arg-type]
+    )
+
+
+class ManualJobs:
+    """The web app's background worker, run by the test when it wants (``run_all``): a fast test
+    does not build evidence packs behind its back."""
+
+    def __init__(self) -> None:
+        self.queued: list = []
+
+    def submit(self, job) -> bool:  # type: ignore[no-untyped-def]
+        self.queued.append(job)
+        return True
+
+    def run_all(self) -> list:
+        done, self.queued = self.queued, []
+        return [job() for job in done]
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        return True
+
+
 class FakeClock:
     def __init__(self, start: dt.datetime) -> None:
         self.now = start
@@ -68,7 +101,9 @@ class WebEnv:
             settings = settings.with_overrides(web=replace(settings.web, **web))
         clock = FakeClock(start)
         db = AppDB.from_settings(settings)
-        return cls(settings, clock, db, create_app(settings, clock=clock, db=db))
+        app = create_app(settings, clock=clock, db=db)
+        app.state.web.jobs = ManualJobs()
+        return cls(settings, clock, db, app)
 
     def client(self, **headers: str) -> TestClient:
         client = TestClient(
@@ -90,6 +125,8 @@ class WebEnv:
     def close(self) -> None:
         for client in self.clients:
             client.close()
+        self.app.state.web.jobs.wait(30)
+        self.app.state.web.snapshots.close()
         self.db.dispose()
 
 

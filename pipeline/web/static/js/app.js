@@ -12,6 +12,14 @@
       event.detail.headers["X-CSRF-Token"] = tag.content;
     }
   });
+  // Only HTML is ever swapped into the page: a download (CSV, XLSX, zip) reached through htmx
+  // by mistake must not be parsed as markup.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var type = (event.detail.xhr && event.detail.xhr.getResponseHeader("Content-Type")) || "";
+    if (type && type.indexOf("text/html") !== 0) {
+      event.detail.shouldSwap = false;
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail.xhr;
     var token = xhr && xhr.getResponseHeader("X-CSRF-Token");

@@ -1,0 +1,1 @@
+"""Load benchmark of the web application (python -m bench.web)."""
