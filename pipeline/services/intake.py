@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -269,23 +269,28 @@ def _upload(
 
 
 def dry_run_uploads(
-    uploads: list[Upload], settings: Settings, validator: CaseValidator | None = None
+    uploads: list[Upload],
+    settings: Settings,
+    validator: CaseValidator | None = None,
+    *,
+    lang: str | None = None,
 ) -> list[dict]:
     """The receipts ingest would give these files, each as if it were the only file sent now
     (one validation run for all; nothing stored). The checks against stored cases use the
     published snapshot (duplicate file, ``key_exists``, corrections, voids), so each prediction
     equals the ingest outcome for the state the snapshot shows. With a published warehouse the
-    pseudonym key is required and must be the warehouse's."""
+    pseudonym key is required and must be the warehouse's. ``lang``: the receipts' language
+    (default: each file's header language, as ingest; the web gives its reader's language)."""
     registry = reference.load_hospitals(settings.hospital_registry)
     if publish.current(settings) is None and not settings.warehouse_path.exists():
         key = settings.pseudonym_key.encode() if settings.pseudonym_key else DRY_RUN_KEY
         checked = check_uploads(uploads, settings, key=key, registry=registry, validator=validator)
-        return [_dry_receipt(None, c) for c in checked]
+        return [_dry_receipt(None, c, lang) for c in checked]
     key = settings.require_pseudonym_key()
     with reader(settings) as con:
         ledger.check_key(con, key_fingerprint(key), record=False)
         checked = check_uploads(uploads, settings, key=key, registry=registry, validator=validator)
-        return [_dry_receipt(con, c) for c in checked]
+        return [_dry_receipt(con, c, lang) for c in checked]
 
 
 def dry_run_data(
@@ -307,8 +312,11 @@ def dry_run_data(
     return dry_run_uploads([upload], settings, validator)[0]
 
 
-def _dry_receipt(con, checked) -> dict:  # type: ignore[no-untyped-def]
+def _dry_receipt(con, checked, lang: str | None = None) -> dict:  # type: ignore[no-untyped-def]
     outcome = ledger.plan_submission(con, checked.meta, checked.rows, checked.errors)
+    header_language = outcome.language
+    if lang is not None:
+        outcome = replace(outcome, language=lang)
     record = ledger.submission_record(checked.meta, outcome, datetime.now())
     record["unknown_columns"] = checked.meta["unknown_columns"]
     errors = [
@@ -317,7 +325,9 @@ def _dry_receipt(con, checked) -> dict:  # type: ignore[no-untyped-def]
             ["source_row", "field", "value", "rule", "message_en", "message_zh"]
         ].to_dict("records")
     ]
-    return build_receipt(record, errors)
+    receipt = build_receipt(record, errors)
+    receipt["header_language"] = header_language  # the file's, whatever the receipt's language
+    return receipt
 
 
 def dry_run_files(
@@ -326,6 +336,7 @@ def dry_run_files(
     validator: CaseValidator | None = None,
     *,
     received_at: str | datetime | None = None,
+    lang: str | None = None,
 ) -> list[dict]:
     """:func:`dry_run` of several (file, hospital) pairs in one validation run, each predicted
     as if it were the only file sent now. A file over the size limit is refused unread."""
@@ -340,7 +351,7 @@ def dry_run_files(
             )
         else:
             uploads.append(_upload(path.name, path.read_bytes(), hospital, settings, received_at))
-    return dry_run_uploads(uploads, settings, validator)
+    return dry_run_uploads(uploads, settings, validator, lang=lang)
 
 
 def dry_run(
@@ -350,10 +361,13 @@ def dry_run(
     validator: CaseValidator | None = None,
     *,
     received_at: str | datetime | None = None,
+    lang: str | None = None,
 ) -> dict:
     """Validate one file as if sent by ``hospital``; stores nothing. Returns the receipt
     (see :func:`dry_run_uploads`). A file over the size limit is refused without being read."""
-    return dry_run_files([(path, hospital)], settings, validator, received_at=received_at)[0]
+    return dry_run_files(
+        [(path, hospital)], settings, validator, received_at=received_at, lang=lang
+    )[0]
 
 
 # ---- arrivals and receipts -----------------------------------------------------------------
@@ -420,7 +434,9 @@ def receipt(settings: Settings, submission_id: str) -> dict:
 UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 
 
-def dry_run_upload(settings: Settings, hospital: str, filename: str, content: bytes) -> dict:
+def dry_run_upload(
+    settings: Settings, hospital: str, filename: str, content: bytes, lang: str | None = None
+) -> dict:
     """The dry run of a file a clerk uploaded on the web (the same check as ``sentinel
     validate``): written to a private temporary folder under the home's staging area, checked,
     removed. The receipt names the file as uploaded (its base name), never the temporary path."""
@@ -441,7 +457,7 @@ def dry_run_upload(settings: Settings, hospital: str, filename: str, content: by
     with tempfile.TemporaryDirectory(dir=root) as folder:
         path = Path(folder) / f"{safe or 'upload'}{suffix}"
         path.write_bytes(content)
-        receipt = dry_run(path, hospital, settings)
+        receipt = dry_run(path, hospital, settings, lang=lang)
     receipt["file_name"] = base[:255]
     receipt["dry_run"] = True
     return receipt

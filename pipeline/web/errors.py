@@ -100,6 +100,8 @@ async def web_error(request: Request, exc: Exception) -> Response:
 
 # What a failure of the layers below means for the person at the browser.
 STATUS_OF_KIND = {"bad_input": 400, "not_found": 404, "not_permitted": 403, "busy": 503}
+# The server cannot do this until an operator acts: say what is missing (logged too), 503.
+OPERATOR_KINDS = ("schema", "config", "key_mismatch", "home_not_writable", "disk_full")
 
 
 async def sentinel_error(request: Request, exc: Exception) -> Response:
@@ -112,9 +114,11 @@ async def sentinel_error(request: Request, exc: Exception) -> Response:
         response = HTMLResponse(tmpl.render(template_values(ctx, {})), status_code=200)
         apply_cookies(ctx, response)
         return response
-    status = STATUS_OF_KIND.get(exc.kind, 503 if exc.kind == "schema" else 500)
-    if status >= 500 and exc.kind != "schema":
+    status = STATUS_OF_KIND.get(exc.kind, 503 if exc.kind in OPERATOR_KINDS else 500)
+    if status >= 500 and exc.kind not in OPERATOR_KINDS:
         return await unexpected_error(request, exc)
+    if exc.kind in OPERATOR_KINDS:
+        log.error("%s on %s %s: %s", exc.kind, request.method, request.url.path, exc)
     lang = _ctx(request).lang
     return error_page(request, status, detail=exc.user_message(lang))
 

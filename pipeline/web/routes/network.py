@@ -100,7 +100,9 @@ def upload(
                 f"the file is larger than {limit // (1024 * 1024)} MB",
                 detail_zh=f"文件超过 {limit // (1024 * 1024)} MB",
             )
-        result = intake.dry_run_upload(ctx.state.settings, code, file.filename or "", content)
+        result = intake.dry_run_upload(
+            ctx.state.settings, code, file.filename or "", content, lang=ctx.lang
+        )
     except BadInput as exc:
         return page(
             ctx,
