@@ -12,7 +12,7 @@ from pipeline.appdb import schema
 from pipeline.appdb.db import AppDB
 from pipeline.appdb.models import utcnow
 from pipeline.config import Settings
-from pipeline.web import errors
+from pipeline.web import api, errors
 from pipeline.web.headers import SecurityHeaders
 from pipeline.web.policy import check_policy
 from pipeline.web.routes import account, admin_users, hospitals, session
@@ -41,8 +41,17 @@ def create_app(settings: Settings, clock: Clock | None = None, db: AppDB | None 
     )
     for router in (session.router, account.router, admin_users.router, hospitals.router):
         app.include_router(router)
+    runtime = api.install(app, settings, database)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
-    app.add_middleware(SecurityHeaders, on_error=errors.render_unexpected)
+    app.add_middleware(
+        SecurityHeaders,
+        on_error=errors.render_unexpected,
+        upload_paths=api.UPLOAD_PATHS,
+        upload_limit=settings.api_max_upload_bytes + api.MULTIPART_OVERHEAD,
+        on_too_large=api.too_large_response,
+    )
+    app.router.on_startup.append(runtime.worker.start)
+    app.router.on_shutdown.append(runtime.worker.stop)
     check_policy(app.routes)
     return app

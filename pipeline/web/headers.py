@@ -33,9 +33,20 @@ class SecurityHeaders:
     middleware, so that page carries the headers too (Starlette's own last-resort handler sits
     outside every middleware)."""
 
-    def __init__(self, app: ASGIApp, on_error: ErrorRenderer | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        on_error: ErrorRenderer | None = None,
+        upload_paths: frozenset[str] = frozenset(),
+        upload_limit: int = MAX_BODY_BYTES,
+        on_too_large: Callable[[Scope], Response] | None = None,
+    ) -> None:
         self.app = app
         self.on_error = on_error
+        # The submission API's upload routes take files up to their own limit (checked again
+        # while reading, for a body without Content-Length).
+        self.upload_paths, self.upload_limit = upload_paths, upload_limit
+        self.on_too_large = on_too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +74,11 @@ class SecurityHeaders:
             await send(message)
 
         length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        cap = self.upload_limit if path in self.upload_paths else MAX_BODY_BYTES
+        if length is not None and (not length.isdigit() or int(length) > cap):
+            if self.on_too_large is not None:
+                await self.on_too_large(scope)(scope, receive, send_with_headers)
+                return
             await send_with_headers(
                 {
                     "type": "http.response.start",
