@@ -43,6 +43,7 @@ from pipeline.errors import NotFound, SentinelError, WarehouseBusy
 from pipeline.intake.discover import SUPPORTED_SUFFIXES, LandingFile, sha256_file
 from pipeline.services import intake
 from pipeline.services.api_tokens import TokenView
+from pipeline.storage import publish
 from pipeline.storage.session import reader
 
 log = logging.getLogger("sentinel.api")
@@ -198,17 +199,20 @@ def accept(
 
 
 def _duplicate_of(db: AppDB, row: ApiSubmission) -> str | None:
+    """The first API submission of the same bytes from this hospital (by the order received:
+    the first event's id, since arrival times are kept to the second)."""
     with db.transaction() as session:
-        first = session.scalars(
-            select(ApiSubmission)
+        first = session.execute(
+            select(ApiSubmissionEvent.submission_id)
+            .join(ApiSubmission, ApiSubmission.id == ApiSubmissionEvent.submission_id)
             .where(
                 ApiSubmission.hospital_code == row.hospital_code,
                 ApiSubmission.sha256 == row.sha256,
             )
-            .order_by(ApiSubmission.received_at, ApiSubmission.id)
+            .order_by(ApiSubmissionEvent.id)
             .limit(1)
-        ).first()
-    return first.id if first is not None and first.id != row.id else None
+        ).scalar()
+    return first if first is not None and first != row.id else None
 
 
 def _events(session, ids: list[str]) -> dict[str, list[ApiSubmissionEvent]]:  # type: ignore[no-untyped-def]
@@ -251,10 +255,14 @@ def status(settings: Settings, db: AppDB, hospital: str, submission_id: str) -> 
         events = _events(session, [row.id])[row.id]
     body = _summary(row, events)
     body["history"] = [{"at": _iso(e.at), "status": e.status, "detail": e.detail} for e in events]
-    try:
-        receipt = intake.receipt(settings, row.id)
-    except NotFound:
-        receipt = None
+    receipt = None
+    # Only a published snapshot is read: before the first publication, reader() would publish
+    # one itself, under the writer's lock the worker may hold.
+    if publish.current(settings) is not None:
+        try:
+            receipt = intake.receipt(settings, row.id)
+        except NotFound:
+            receipt = None
     if receipt is not None:
         body["status"] = "processed"  # also when loaded by a scheduled ingest
     body["receipt"] = receipt
@@ -386,6 +394,8 @@ class IngestWorker:
             _add_events(self.db, failed, "failed", dict.fromkeys(failed, why))
 
     def _loaded(self, ids: list[str]) -> dict[str, str | None]:
+        if publish.current(self.settings) is None:
+            return {}
         try:
             with reader(self.settings) as con:
                 marks = ",".join("?" * len(ids))
