@@ -69,8 +69,9 @@ class Server:
         schema.upgrade(server.settings.app_database_url)
         return server
 
-    def start(self, timeout: float = 60.0) -> None:
-        self.port = free_port()
+    def start(self, timeout: float = 60.0, same_port: bool = False) -> None:
+        if not (same_port and self.port):
+            self.port = free_port()
         log = (self.home / "server.log").open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "web", "--port", str(self.port)],
