@@ -76,7 +76,7 @@ class SecurityHeaders:
         length = dict(scope.get("headers", [])).get(b"content-length")
         cap = self.upload_limit if path in self.upload_paths else MAX_BODY_BYTES
         if length is not None and (not length.isdigit() or int(length) > cap):
-            if self.on_too_large is not None:
+            if self.on_too_large is not None and path.startswith("/api/"):
                 await self.on_too_large(scope)(scope, receive, send_with_headers)
                 return
             await send_with_headers(
