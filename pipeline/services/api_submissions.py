@@ -121,7 +121,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-_place_lock = threading.Lock()  # per process: the check-then-rename of a name is one step
+_locks_guard = threading.Lock()
+_place_locks: dict[str, threading.Lock] = {}
+
+
+def _place_lock(hospital: str) -> threading.Lock:
+    """Per hospital and process: the check-then-rename of a file name is one step (the app is
+    one process per home, docs/web.md)."""
+    with _locks_guard:
+        return _place_locks.setdefault(hospital, threading.Lock())
 
 
 def accept(
@@ -140,7 +148,7 @@ def accept(
     hospital = token.hospital_code
     sid = ledger_id(hospital, name, sha256)
     try:
-        with _place_lock:
+        with _place_lock(hospital):
             with db.transaction() as session:
                 if idempotency_key:
                     row = session.scalars(
