@@ -155,6 +155,23 @@ MIB = 1 << 20
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """The hospital submission API (docs/intake.md, "API for hospital IT")."""
+
+    rate_per_minute: int = 120  # SENTINEL_API_RATE_PER_MINUTE: requests per token per minute
+    token_days: int = 365  # SENTINEL_API_TOKEN_DAYS: default lifetime of a new token
+    max_upload_mb: int = 0  # SENTINEL_API_MAX_UPLOAD_MB; 0: the intake file limit
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> ApiSettings:
+        return cls(
+            rate_per_minute=_env_int(env, "SENTINEL_API_RATE_PER_MINUTE", 120),
+            token_days=_env_int(env, "SENTINEL_API_TOKEN_DAYS", 365),
+            max_upload_mb=_env_int(env, "SENTINEL_API_MAX_UPLOAD_MB", 0, minimum=0),
+        )
+
+
+@dataclass(frozen=True)
 class IntakeLimits:
     """Bounds on what one hospital file may hold (docs/operations.md, "Intake limits").
 
@@ -218,6 +235,7 @@ class Settings:
     coding_data_root: Path | None = None  # SENTINEL_CODING_DATA
     intake: IntakeLimits = field(default_factory=IntakeLimits)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -248,7 +266,15 @@ class Settings:
             coding_data_root=Path(coding_data).resolve() if coding_data else None,
             intake=IntakeLimits.from_env(env),
             smtp=SmtpSettings.from_env(env),
+            api=ApiSettings.from_env(env),
         )
+
+    @property
+    def api_max_upload_bytes(self) -> int:
+        """Largest body the submission API accepts (413 beyond)."""
+        if self.api.max_upload_mb:
+            return min(self.api.max_upload_mb * MIB, self.intake.max_file_bytes)
+        return self.intake.max_file_bytes
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

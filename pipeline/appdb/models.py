@@ -405,3 +405,64 @@ class NotificationSent(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "kind", "object_key", name="uq_notifications_sent_key"),
     )
+
+
+# --- Submission API (issue 19): per-hospital tokens, submissions and their status history ----
+
+API_EVENT_STATUSES = ("received", "processing", "processed", "failed")
+
+
+class ApiToken(Base):
+    """A hospital system's bearer token. Only the SHA-256 of the token is stored (the token is
+    32 random bytes: a fast hash is enough, there is nothing to guess)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # first characters, to tell tokens apart
+    hospital_code: Mapped[str] = mapped_column(String(32), index=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("language IN ('zh', 'en')", name="language"),)
+
+
+class ApiSubmission(Base):
+    """A file received through the API. ``id`` is the ledger's submission id of the file
+    (hash of hospital, path and content), so the warehouse's receipt is found by it."""
+
+    __tablename__ = "api_submissions"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    hospital_code: Mapped[str] = mapped_column(String(32), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    token_id: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("hospital_code", "idempotency_key", name="uq_api_submissions_idem"),
+        Index("ix_api_submissions_hospital_received", "hospital_code", "received_at"),
+    )
+
+
+class ApiSubmissionEvent(Base):
+    """One step of a submission's status history (received, processing, processed, failed)."""
+
+    __tablename__ = "api_submission_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("api_submissions.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint(f"status IN ({_in(API_EVENT_STATUSES)})", name="status"),)

@@ -36,6 +36,7 @@ from pipeline.cli import (
     notices,
     privacy,
     reporting,
+    tokens,
     triage,
     web,
 )
@@ -119,7 +120,9 @@ for _module in (
     docs,
     db,
     accounts,
+    tokens,
     web,
+    tokens,
     privacy,
 ):
     _module.register(app)

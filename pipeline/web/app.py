@@ -13,7 +13,7 @@ from pipeline.appdb.db import AppDB
 from pipeline.appdb.models import utcnow
 from pipeline.config import Settings
 from pipeline.storage.session import Snapshots
-from pipeline.web import errors
+from pipeline.web import api, errors
 from pipeline.web.headers import SecurityHeaders
 from pipeline.web.jobs import Jobs
 from pipeline.web.policy import check_policy
@@ -68,13 +68,24 @@ def create_app(settings: Settings, clock: Clock | None = None, db: AppDB | None 
         notifications.router,
     ):
         app.include_router(router)
+    runtime = api.install(app, settings, database)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
     upload_bytes = settings.web.upload_max_mb * 1024 * 1024 + 64 * 1024  # file + form fields
+    api_bytes = settings.api_max_upload_bytes + api.MULTIPART_OVERHEAD
     app.add_middleware(
         SecurityHeaders,
         on_error=errors.render_unexpected,
-        body_limit=lambda path: upload_bytes if path.endswith("/upload") else None,
+        body_limit=lambda path: (
+            api_bytes
+            if path in api.UPLOAD_PATHS
+            else upload_bytes
+            if path.endswith("/upload")
+            else None
+        ),
+        on_too_large=api.too_large_response,
     )
+    app.router.on_startup.append(runtime.worker.start)
+    app.router.on_shutdown.append(runtime.worker.stop)
     check_policy(app.routes)
     return app

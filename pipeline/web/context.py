@@ -17,6 +17,7 @@ from pipeline.appdb.audit import Actor
 from pipeline.appdb.auth import ActiveSession
 from pipeline.appdb.roles import Role
 from pipeline.errors import NotFound
+from pipeline.services.api_tokens import TokenView
 from pipeline.web.i18n import Translator
 from pipeline.web.state import WebState
 
@@ -112,3 +113,18 @@ class Ctx:
 
     def can(self, *roles: Role) -> bool:
         return self.user is not None and self.user.role in roles
+
+
+@dataclass
+class ApiCtx:
+    """A submission-API request: the hospital's token and the language of its messages."""
+
+    request: Request
+    state: WebState
+    token: TokenView
+    lang: str
+    now: dt.datetime
+
+    @property
+    def hospital(self) -> str:
+        return self.token.hospital_code

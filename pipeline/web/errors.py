@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from pipeline.errors import SentinelError
+from pipeline.services.api_submissions import ApiProblem
 from pipeline.web.context import (
     Ctx,
     NoPublishedData,
@@ -75,6 +76,33 @@ def error_page(
     return response
 
 
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _api_json(request: Request, status: int, code: str, headers=None) -> Response:  # type: ignore[no-untyped-def]
+    from pipeline.web.api import api_error_response  # noqa: PLC0415 (api imports this module's users)
+
+    if getattr(request.state, "api_lang", None) is None:
+        request.state.api_lang = negotiate(request.headers.get("accept-language")) or DEFAULT_LANG
+    return api_error_response(request, status, code, headers)
+
+
+API_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+async def api_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiProblem)
+    return _api_json(request, exc.status, exc.code, exc.headers)
+
+
 def _sign_in_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return "/login?next=" + quote(target, safe="/")
@@ -125,6 +153,11 @@ async def sentinel_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if _is_api(request):
+        code = API_CODES.get(
+            exc.status_code, "bad_request" if exc.status_code < 500 else "internal"
+        )
+        return _api_json(request, exc.status_code, code, exc.headers)
     response = error_page(request, exc.status_code)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
@@ -133,6 +166,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def validation_error(request: Request, exc: Exception) -> Response:
     # A missing or malformed form field: nothing a user of these forms can cause by typing.
+    if _is_api(request):
+        return _api_json(request, 400, "bad_request")
     return error_page(request, 400)
 
 
@@ -142,6 +177,8 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
         "unhandled error %s on %s %s", reference, request.method, request.url.path, exc_info=exc
     )
     try:
+        if _is_api(request):
+            return _api_json(request, 500, "internal", {"X-Error-Reference": reference})
         return error_page(request, 500, reference=reference)
     except Exception:  # the error page itself failed: still no traceback
         log.exception("error page failed for %s", reference)
@@ -156,6 +193,7 @@ async def render_unexpected(scope: Scope, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(WebError, web_error)
     app.add_exception_handler(SentinelError, sentinel_error)
+    app.add_exception_handler(ApiProblem, api_problem)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -43,10 +43,14 @@ class SecurityHeaders:
         app: ASGIApp,
         on_error: ErrorRenderer | None = None,
         body_limit: BodyLimit | None = None,
+        on_too_large: Callable[[Scope], Response] | None = None,
     ) -> None:
         self.app = app
         self.on_error = on_error
         self.body_limit = body_limit
+        # The submission API answers 413 in its own JSON form (its routes' limit comes from
+        # body_limit like every other path's).
+        self.on_too_large = on_too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,6 +80,9 @@ class SecurityHeaders:
         limit = (self.body_limit(path) if self.body_limit else None) or MAX_BODY_BYTES
 
         async def too_large() -> None:
+            if self.on_too_large is not None and path.startswith("/api/"):
+                await self.on_too_large(scope)(scope, receive, send_with_headers)
+                return
             await send_with_headers(
                 {
                     "type": "http.response.start",

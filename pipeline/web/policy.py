@@ -27,11 +27,14 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount
 
 from pipeline.appdb.roles import ALL_ROLES, Role
-from pipeline.services import accounts
+from pipeline.services import accounts, api_tokens
+from pipeline.services.api_submissions import ApiProblem
 from pipeline.web.context import (
+    ApiCtx,
     Ctx,
     PasswordChangeRequired,
     SignInRequired,
@@ -136,6 +139,41 @@ async def _check_csrf(request: Request, ctx: Ctx, accept_anonymous: bool) -> Non
         if hmac.compare_digest(token, expected):
             return
     raise WebError(403, "error.csrf")
+
+
+@dataclass(frozen=True, eq=False)
+class BearerRule(Rule):
+    """The submission API's rule: a hospital's bearer token (``Authorization: Bearer ...``),
+    no session, no cookie, hence no CSRF check (a browser never sends the header by itself).
+    No web role is admitted (``allows`` is False for every role); the token's hospital scopes
+    every object (another hospital's submission: 404). Unknown, revoked and expired tokens get
+    the same 401; over the per-token rate limit, 429 with Retry-After."""
+
+    bearer: bool = True
+
+    async def __call__(self, request: Request) -> ApiCtx:  # type: ignore[override]
+        state = web_state(request)
+        header_lang = negotiate(request.headers.get("accept-language"))
+        request.state.api_lang = header_lang or DEFAULT_LANG
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        token = None
+        if scheme.lower() == "bearer" and value.strip():
+            token = await run_in_threadpool(
+                api_tokens.authenticate, state.db, value.strip(), state.clock()
+            )
+        if token is None:
+            raise ApiProblem(401, "unauthorized", {"WWW-Authenticate": 'Bearer realm="sentinel"'})
+        lang = header_lang or token.language
+        request.state.api_lang = lang
+        wait = request.app.state.api.limiter.hit(token.id)
+        if wait:
+            raise ApiProblem(429, "rate_limited", {"Retry-After": str(wait)})
+        return ApiCtx(request=request, state=state, token=token, lang=lang, now=state.clock())
+
+
+def api_token() -> Any:
+    """The rule of every ``/api/v1`` route (see :class:`BearerRule`)."""
+    return Depends(BearerRule(frozenset()))
 
 
 def _rules_of(route: APIRoute) -> list[Rule]:

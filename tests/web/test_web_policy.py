@@ -9,9 +9,19 @@ from fastapi.testclient import TestClient
 from tiny_warehouse import ALERT_ID, PACK, REVIEW_OPEN, SIGNAL_ID, SUBMISSION, WEEK
 from web_helpers import BY_ROLE, GOOD, WebEnv, login, page_token
 
+from pipeline.appdb.audit import Actor
 from pipeline.appdb.roles import ALL_ROLES, Role
+from pipeline.services import api_tokens
 from pipeline.web.areas import AREAS
-from pipeline.web.policy import Rule, UndeclaredRoute, check_policy, policy_table, public, requires
+from pipeline.web.policy import (
+    BearerRule,
+    Rule,
+    UndeclaredRoute,
+    check_policy,
+    policy_table,
+    public,
+    requires,
+)
 
 # A value for every path parameter a route may declare; a new parameter name fails the matrix
 # until it is given one here.
@@ -43,6 +53,11 @@ FORMS: dict[str, dict[str, str]] = {
     "/hospitals/{code}/upload": {},
     "/account/notifications": {"kind": "new_signals"},
 }
+# The submission API (bearer token, no form, no CSRF): a body for each POST route.
+API_BODIES: dict[str, tuple[str, bytes]] = {
+    "/api/v1/submissions": ("GZ001_20990101.csv", b"not,a,real,extract\n"),
+    "/api/v1/validate": ("GZ001_20990101.csv", b"not,a,real,extract\n"),
+}
 
 
 def _url(path: str) -> str:
@@ -66,6 +81,14 @@ def _request(client: TestClient, method: str, path: str, signed_in: bool, tokens
         return client.get(url)
     token = tokens.get(client) or page_token(client, "/" if signed_in else "/login")
     tokens[client] = token
+    if path in API_BODIES:  # a browser session's cookies (and CSRF token) do not admit it
+        name, data = API_BODIES[path]
+        return client.post(
+            url,
+            params={"filename": name},
+            content=data,
+            headers={"content-type": "text/csv", "x-csrf-token": token},
+        )
     return client.request(method, url, data={**FORMS[path], "csrf_token": token})
 
 
@@ -109,7 +132,9 @@ def test_requires_needs_a_role() -> None:
 
 def test_authorization_matrix(web: WebEnv) -> None:
     table = policy_table(web.app)
-    assert set(FORMS) | {p for m, p in table if m == "GET"} >= {p for _, p in table}
+    assert set(FORMS) | set(API_BODIES) | {p for m, p in table if m == "GET"} >= {
+        p for _, p in table
+    }
     identities = _identities(web)
     # Sign-out ends the session, so it goes last for every identity.
     order = sorted(table, key=lambda key: (key[1] == "/logout", key))
@@ -123,6 +148,11 @@ def test_authorization_matrix(web: WebEnv) -> None:
             where = f"{method} {path} as {name}: {status}"
             if status >= 500:
                 failures.append(f"{where} (server error)")
+            elif isinstance(rule, BearerRule):
+                # No web role, signed in or not, reaches the API without a token: 401 JSON.
+                assert not any(rule.allows(r) for r in ALL_ROLES)
+                if status != 401 or "error" not in response.json():
+                    failures.append(f"{where} (API route without a token should be 401 JSON)")
             elif rule.allows(role):
                 if status in (401, 403) or _is_sign_in_redirect(response):
                     failures.append(f"{where} (should be allowed)")
@@ -178,3 +208,49 @@ def test_login_as_every_role_works_in_a_fresh_client(web: WebEnv) -> None:
     for username in BY_ROLE.values():
         client = web.client()
         assert login(client, username, GOOD).headers["location"] == "/"
+
+
+def test_api_routes_admit_a_token_and_refuse_anything_else(web: WebEnv) -> None:
+    """Every bearer-token route x (no token, a malformed header, a wrong token, a revoked token,
+    a valid token): only the valid token passes the rule."""
+    table = policy_table(web.app)
+    api_routes = sorted(k for k, rule in table.items() if isinstance(rule, BearerRule))
+    assert {p for _, p in api_routes} == {
+        "/api/v1/submissions",
+        "/api/v1/submissions/{submission_id}",
+        "/api/v1/validate",
+    }
+    system = Actor(None, "os:test", "cli")
+    good = api_tokens.issue(web.db, web.settings, system, "GZ001").token
+    revoked = api_tokens.issue(web.db, web.settings, system, "GZ001")
+    api_tokens.revoke(web.db, system, "GZ001", str(revoked.view.id))
+    headers = {
+        "none": {},
+        "malformed": {"authorization": good},  # no scheme
+        "basic": {"authorization": f"Basic {good}"},
+        "wrong": {"authorization": "Bearer snt_" + "x" * 43},
+        "revoked": {"authorization": f"Bearer {revoked.token}"},
+        "good": {"authorization": f"Bearer {good}"},
+    }
+    client = web.client()
+    failures = []
+    for method, path in api_routes:
+        for name, extra in headers.items():
+            if method == "GET":
+                response = client.get(_url(path), headers=extra)
+            else:
+                filename, data = API_BODIES[path]
+                response = client.post(
+                    _url(path),
+                    params={"filename": filename},
+                    content=data,
+                    headers={"content-type": "text/csv", **extra},
+                )
+            status = response.status_code
+            if status >= 500:
+                failures.append(f"{method} {path} {name}: {status} (server error)")
+            elif name == "good" and status in (401, 403):
+                failures.append(f"{method} {path} {name}: {status} (should pass the rule)")
+            elif name != "good" and status != 401:
+                failures.append(f"{method} {path} {name}: {status} (should be 401)")
+    assert not failures, "\n".join(failures)
