@@ -35,7 +35,7 @@ def _schedule_assets(dag) -> set[str]:
 
 
 def test_every_dag_is_known(dags):
-    assert set(dags) == {*CHAIN, "evidence_pack", "retrain_models"}
+    assert set(dags) == {*CHAIN, "evidence_pack", "retrain_models", "workspace_daily"}
 
 
 def test_each_dag_of_the_chain_is_triggered_by_the_asset_of_the_one_before(dags):
