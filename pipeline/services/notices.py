@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.appdb.audit import Actor
+from pipeline.appdb.db import AppDB
 from pipeline.config import Settings
 from pipeline.errors import EXIT_CODES, SentinelError
 from pipeline.evidence.bundle import load_signal_bundle
@@ -113,7 +114,12 @@ def draft(
     return DraftedNotice(view, [paths[(lang, fmt)] for lang, fmt, _ in documents])
 
 
-def _run(settings: Settings, step, *args):  # type: ignore[no-untyped-def]
+def _run(settings: Settings, step, *args, db: AppDB | None = None):  # type: ignore[no-untyped-def]
+    """``step(session, *args)`` in one transaction, on ``db`` (the web app's open application
+    database) or on one opened (and upgraded) for this call."""
+    if db is not None:
+        with db.transaction() as session:
+            return step(session, *args)
     db = accounts.open_appdb(settings)
     try:
         with db.transaction() as session:
@@ -122,29 +128,42 @@ def _run(settings: Settings, step, *args):  # type: ignore[no-untyped-def]
         db.dispose()
 
 
-def submit(settings: Settings, actor: Actor, notice_id: str) -> NoticeView:
-    return _run(settings, workflow.submit, actor, notice_id)
+def submit(
+    settings: Settings, actor: Actor, notice_id: str, *, db: AppDB | None = None
+) -> NoticeView:
+    return _run(settings, workflow.submit, actor, notice_id, db=db)
 
 
 def approve(
-    settings: Settings, actor: Actor, notice_id: str, comment: str | None = None
+    settings: Settings,
+    actor: Actor,
+    notice_id: str,
+    comment: str | None = None,
+    *,
+    db: AppDB | None = None,
 ) -> NoticeView:
-    return _run(settings, workflow.approve, actor, notice_id, comment)
+    return _run(settings, workflow.approve, actor, notice_id, comment, db=db)
 
 
-def return_notice(settings: Settings, actor: Actor, notice_id: str, comment: str) -> NoticeView:
-    return _run(settings, workflow.return_, actor, notice_id, comment)
+def return_notice(
+    settings: Settings, actor: Actor, notice_id: str, comment: str, *, db: AppDB | None = None
+) -> NoticeView:
+    return _run(settings, workflow.return_, actor, notice_id, comment, db=db)
 
 
-def queue(settings: Settings) -> list[NoticeView]:
+def queue(settings: Settings, *, db: AppDB | None = None) -> list[NoticeView]:
     """What a supervisor has to decide: submitted notices, newest first."""
-    return _run(settings, workflow.list_notices, None, "submitted")
+    return _run(settings, workflow.list_notices, None, "submitted", db=db)
 
 
 def list_notices(
-    settings: Settings, signal_id: str | None = None, status: str | None = None
+    settings: Settings,
+    signal_id: str | None = None,
+    status: str | None = None,
+    *,
+    db: AppDB | None = None,
 ) -> list[NoticeView]:
-    return _run(settings, workflow.list_notices, signal_id, status)
+    return _run(settings, workflow.list_notices, signal_id, status, db=db)
 
 
 def get(settings: Settings, notice_id: str) -> dict:

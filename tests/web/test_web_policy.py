@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from tiny_warehouse import ALERT_ID, PACK, REVIEW_OPEN, SIGNAL_ID, SUBMISSION, WEEK
+from tiny_warehouse import PACK, REVIEW_OPEN, SIGNAL_ID, SUBMISSION, WEEK
 from web_helpers import BY_ROLE, GOOD, WebEnv, login, page_token
 
 from pipeline.appdb.roles import ALL_ROLES, Role
@@ -18,8 +18,7 @@ from pipeline.web.policy import Rule, UndeclaredRoute, check_policy, policy_tabl
 PATH_VALUES = {
     "username": "target-user",
     "code": "GZ001",
-    "week": WEEK,
-    "alert_id": ALERT_ID,
+    "signal_id": SIGNAL_ID,
     "submission_id": SUBMISSION,
     "query_id": "1",
     "name": PACK,
@@ -42,6 +41,9 @@ FORMS: dict[str, dict[str, str]] = {
     "/evidence/requests": {"signal_id": SIGNAL_ID, "week": WEEK},
     "/hospitals/{code}/upload": {},
     "/account/notifications": {"kind": "new_signals"},
+    # Refused by the triage rules (no reason; no case chosen): allowed, answered 400.
+    "/signals/{signal_id}/decision": {"decision": "watch", "reason": "", "week": WEEK},
+    "/signals/{signal_id}/followups": {"note": "matrix", "week": WEEK},
 }
 
 

@@ -258,10 +258,11 @@ def test_analyst_inbox_signal_and_case_search(flow, lang: str) -> None:  # type:
     f.shot("inbox")
     f.page.select_option("#status", "new")  # htmx swaps the table in place
     f.page.wait_for_load_state("networkidle")
-    assert f'data-alert="{ALERT_ID}"' in f.page.content()
-    f.page.click(f"#signal-table a[href='/signals/{WEEK}/{ALERT_ID}']")
+    assert f'data-signal="{SIGNAL_ID}"' in f.page.content()
+    f.page.click(f"#signal-table a[href='/signals/{SIGNAL_ID}?week={WEEK}']")
     f.page.wait_for_selector("#trend-chart svg")  # a boosted link: htmx swaps the page in
     assert f.page.locator("#city-map g.city.hot").count() == 3
+    assert f.page.locator(f"#member-alerts tr[data-alert='{ALERT_ID}']").count() == 1
     f.assert_inert()
     f.shot("signal")
     f.go("/cases")
@@ -286,9 +287,34 @@ def test_supervisor_reads_the_inbox(flow, lang: str) -> None:  # type: ignore[no
     f = flow("supervisor", lang)
     f.go("/signals")
     f.shot("inbox")
-    f.go(f"/signals/{WEEK}/{ALERT_ID}")
+    f.go(f"/signals/{SIGNAL_ID}")
     f.assert_inert()
     f.shot("signal")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_analyst_triages_a_signal_in_the_browser(flow, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """Watch, then confirm again (the signal stays confirmed for the other flows), with a
+    hostile reason shown as text; a follow-up ordered for a ticked case."""
+    f = flow("analyst", lang)
+    f.go(f"/signals/{SIGNAL_ID}")
+    hostile = '<img src=x onerror="alert(7)"> =HYPERLINK("x") ' + lang
+    for decision in ("watch", "confirm"):
+        f.page.check(f"#decision-form input[name=decision][value={decision}]")
+        f.page.fill("#reason", f"{decision} {hostile}")
+        f.page.click("#decide")
+        f.page.wait_for_selector("p.notice")
+        assert f.page.locator("#triage-history tbody tr").count() >= 2
+        assert f"{decision} {hostile}" in f.page.inner_text("#triage-history")
+    f.assert_inert()
+    case = "GZ001/C0006" if lang == "en" else "SH001/C0004"
+    f.page.check(f"#signal-cases input[value='{case}']")
+    f.page.fill("#note", "ask about the lid " + lang)
+    f.page.click("#order-followups")
+    f.page.wait_for_selector("p.notice")
+    assert case in f.page.inner_text("#followup-table")
+    f.assert_inert()
+    f.shot("triaged")
 
 
 @pytest.mark.parametrize("lang", LANGS)
