@@ -7,7 +7,8 @@ from the application database. Functions the CLI and the web app call:
   (a recall referral first builds, or finds, the signal's evidence pack and cites it);
 * ``submit(settings, actor, notice_id)``, ``approve(settings, actor, notice_id, comment=None)``,
   ``return_notice(settings, actor, notice_id, comment)`` -> NoticeView;
-* ``queue(settings)``: submitted notices waiting for a supervisor;
+* ``queue(settings)``: submitted notices waiting for a supervisor; ``waiting(settings)``: the
+  same with each one's documents and history (the web approval queue);
 * ``list_notices(settings, signal_id=None, status=None)``, ``get(settings, notice_id)`` (the
   notice, its documents by (lang, fmt), its history).
 
@@ -166,19 +167,30 @@ def list_notices(
     return _run(settings, workflow.list_notices, signal_id, status, db=db)
 
 
-def get(settings: Settings, notice_id: str) -> dict:
+def get(settings: Settings, notice_id: str, *, db: AppDB | None = None) -> dict:
     """A notice, its documents ({(lang, fmt): text}) and its history (draft, submit, ...)."""
+    return _run(settings, _read, notice_id, db=db)
 
-    def read(session, notice_id):  # type: ignore[no-untyped-def]
-        return {
-            "notice": workflow.get(session, notice_id),
-            "documents": {
-                (d.lang, d.fmt): d.body for d in workflow.documents_of(session, notice_id)
-            },
-            "history": workflow.history(session, notice_id),
-        }
 
-    return _run(settings, read, notice_id)
+def _read(session, notice_id: str) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "notice": workflow.get(session, notice_id),
+        "documents": {(d.lang, d.fmt): d.body for d in workflow.documents_of(session, notice_id)},
+        "history": workflow.history(session, notice_id),
+    }
+
+
+def waiting(settings: Settings, *, db: AppDB | None = None) -> list[dict]:
+    """The supervisors' approval queue: every submitted notice (newest first) with its
+    documents and history, as :func:`get` gives them."""
+
+    def read(session):  # type: ignore[no-untyped-def]
+        return [
+            _read(session, view.notice_id)
+            for view in workflow.list_notices(session, None, "submitted")
+        ]
+
+    return _run(settings, read, db=db)
 
 
 __all__ = [
@@ -193,4 +205,5 @@ __all__ = [
     "queue",
     "return_notice",
     "submit",
+    "waiting",
 ]

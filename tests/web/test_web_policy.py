@@ -19,6 +19,7 @@ PATH_VALUES = {
     "username": "target-user",
     "code": "GZ001",
     "signal_id": SIGNAL_ID,
+    "notice_id": "N-no-such-notice",
     "submission_id": SUBMISSION,
     "query_id": "1",
     "name": PACK,
@@ -44,6 +45,8 @@ FORMS: dict[str, dict[str, str]] = {
     # Refused by the triage rules (no reason; no case chosen): allowed, answered 400.
     "/signals/{signal_id}/decision": {"decision": "watch", "reason": "", "week": WEEK},
     "/signals/{signal_id}/followups": {"note": "matrix", "week": WEEK},
+    "/approvals/{notice_id}/approve": {"comment": "matrix"},
+    "/approvals/{notice_id}/return": {"comment": ""},
 }
 
 

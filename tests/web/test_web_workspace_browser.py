@@ -296,6 +296,8 @@ def test_supervisor_reads_the_inbox(flow, lang: str) -> None:  # type: ignore[no
 def test_analyst_triages_a_signal_in_the_browser(flow, lang: str) -> None:  # type: ignore[no-untyped-def]
     """Watch, then confirm again (the signal stays confirmed for the other flows), with a
     hostile reason shown as text; a follow-up ordered for a ticked case."""
+    from playwright.sync_api import expect
+
     f = flow("analyst", lang)
     f.go(f"/signals/{SIGNAL_ID}")
     hostile = '<img src=x onerror="alert(7)"> =HYPERLINK("x") ' + lang
@@ -303,16 +305,18 @@ def test_analyst_triages_a_signal_in_the_browser(flow, lang: str) -> None:  # ty
         f.page.check(f"#decision-form input[name=decision][value={decision}]")
         f.page.fill("#reason", f"{decision} {hostile}")
         f.page.click("#decide")
-        f.page.wait_for_selector("p.notice")
-        assert f.page.locator("#triage-history tbody tr").count() >= 2
-        assert f"{decision} {hostile}" in f.page.inner_text("#triage-history")
+        # The page after the post (the form is posted, the answer is a redirect): waited for.
+        expect(f.page.locator("#triage-history")).to_contain_text(f"{decision} {hostile}")
+        f.page.wait_for_load_state("networkidle")
+    assert f.page.locator("p.notice").count() == 1
     f.assert_inert()
     case = "GZ001/C0006" if lang == "en" else "SH001/C0004"
     f.page.check(f"#signal-cases input[value='{case}']")
     f.page.fill("#note", "ask about the lid " + lang)
     f.page.click("#order-followups")
-    f.page.wait_for_selector("p.notice")
-    assert case in f.page.inner_text("#followup-table")
+    expect(f.page.locator("#followup-table")).to_contain_text(case)
+    f.page.wait_for_load_state("networkidle")
+    assert "done=followups" in f.page.url
     f.assert_inert()
     f.shot("triaged")
 
