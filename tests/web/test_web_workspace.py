@@ -252,7 +252,9 @@ def test_signal_page_shows_window_members_trend_map_mix_and_inert_cases(web: Web
     page = analyst.get(f"/signals/{SIGNAL_ID}")
     assert page.status_code == 200
     html = page.text
+    assert re.search(r"<title>HA01 Rice cooker[^<]*</title>", html)
     assert "2026-W40 to 2026-W47: 19 cases at 3 hospitals" in html  # the evidence window
+    assert html.count("No notice drafted from this signal.") == 1
     assert f'<tr data-alert="{ALERT_ID}">' in html  # the member alert, with why it fired
     assert '<figure class="chart" id="trend-chart">' in html
     assert 'class="line expected"' in html and 'class="line upper"' in html

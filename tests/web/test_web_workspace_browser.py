@@ -36,6 +36,7 @@ from tiny_warehouse import (
 from web_helpers import TEST_PSEUDONYM_KEY
 
 from pipeline.appdb.db import AppDB
+from pipeline.services import accounts, notices
 
 pytestmark = pytest.mark.slow
 
@@ -116,6 +117,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = AppDB.from_settings(settings)
     try:  # the analyst confirmed the tiny signal: the recall officer's page lists it
         record_triage(db, settings, USERS["analyst"][0])
+        # ... and submitted a risk notice from it: the supervisor's approval queue holds it.
+        analyst = accounts.cli_actor(db, USERS["analyst"][0], "cli")
+        drafted = notices.draft(settings, analyst, SIGNAL_ID, "risk-notice")
+        notices.submit(settings, analyst, drafted.notice.notice_id)
     finally:
         db.dispose()
     port = _free_port()
@@ -290,6 +295,30 @@ def test_supervisor_reads_the_inbox(flow, lang: str) -> None:  # type: ignore[no
     f.go(f"/signals/{SIGNAL_ID}")
     f.assert_inert()
     f.shot("signal")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_supervisor_approves_the_waiting_notice(flow, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """The first language's flow approves the one submitted notice; the second finds the queue
+    empty. Either way the signal page then lists the notice as approved."""
+    from playwright.sync_api import expect
+
+    f = flow("supervisor", lang)
+    f.go("/approvals")
+    waiting = f.page.locator("article[data-notice]").count()
+    assert waiting in (0, 1)
+    if waiting:
+        f.page.click("#notice-1 summary")  # the notice's text, in the reader's language
+        assert SIGNAL_ID in f.page.inner_text("#notice-1 pre.document")
+        f.shot("approvals")
+        f.page.fill("#comment-1", '<img src=x onerror="alert(5)"> ok ' + lang)
+        f.page.click("#decide-1 button.approve")
+        expect(f.page.locator("#nothing-waiting")).to_be_visible()
+        assert "done=approve" in f.page.url
+    f.shot("approvals-done")
+    f.go(f"/signals/{SIGNAL_ID}")
+    assert f.page.locator("#notice-table tr[data-status=approved]").count() == 1
+    f.assert_inert()
 
 
 @pytest.mark.parametrize("lang", LANGS)
