@@ -53,7 +53,7 @@ def test_a_supervisor_reads_and_approves_a_notice(web: WebEnv, submitted: str) -
     assert _audit(web)[before:] == [("notice.approve", "u-supervisor", "web", submitted)]
     # The signal page lists it, approved.
     signal = supervisor.get(f"/signals/{SIGNAL_ID}").text
-    assert f'<tr data-notice="{submitted}">' in signal and "approved" in signal
+    assert f'<tr data-notice="{submitted}" data-status="approved">' in signal
     # Approved is final: approving again is refused with the reason.
     again = supervisor.post(
         f"/approvals/{submitted}/approve", data={"csrf_token": page_token(supervisor)}
