@@ -201,7 +201,7 @@ class Shared:
     deadline: float
     samples: list[Sample] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    signals: list[str] = field(default_factory=list)  # "/signals/<week>/<id>"
+    signals: list[str] = field(default_factory=list)  # "/signals/<id>?week=<week>"
 
     def record(self, sample: Sample) -> None:
         with self.lock:
@@ -284,7 +284,7 @@ def _user(  # noqa: PLR0913 - one virtual user
 
 def _signals(client: httpx.Client) -> list[str]:
     page = client.get("/signals").text
-    return sorted(set(re.findall(r'href="(/signals/\d{4}-W\d{2}/[^"]+)"', page)))[:40]
+    return sorted(set(re.findall(r'href="(/signals/[^"/?]+\?week=\d{4}-W\d{2})"', page)))[:40]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -298,11 +298,13 @@ def _percentile(values: list[float], q: float) -> float:
 def cold_timings(home: Path) -> dict[str, float]:
     """Each page's service call once on the final snapshot with nothing remembered (a fresh
     reader): what a first visitor waits for, without the load, in milliseconds."""
-    from pipeline.services import cases, inbox
+    from pipeline.appdb.db import AppDB
+    from pipeline.services import cases, signals
 
     settings = Settings(home=home, landing_dir=home)
     known = cases.facets(settings.hospital_registry)
     out: dict[str, float] = {}
+    db = AppDB.from_settings(settings)  # open as the web app holds it (decisions read fresh)
 
     def timed(label: str, call) -> None:  # type: ignore[no-untyped-def]
         from pipeline.storage.session import Snapshots
@@ -315,9 +317,17 @@ def cold_timings(home: Path) -> dict[str, float]:
         finally:
             snapshots.close()
 
-    first = inbox.inbox(settings).rows[0]
-    timed("inbox", lambda s: inbox.inbox(settings, snapshots=s))
-    timed("signal", lambda s: inbox.signal(settings, first["alert_id"], first["week"], snapshots=s))
+    try:
+        first = signals.inbox(settings, db=db).rows[0]
+        timed("inbox", lambda s: signals.inbox(settings, snapshots=s, db=db))
+        timed(
+            "signal",
+            lambda s: signals.details(
+                settings, first["signal_id"], first["week"], snapshots=s, db=db
+            ),
+        )
+    finally:
+        db.dispose()
     for text in ("", "category=HA&severity=severe", "q=lid", "q=%E7%94%B5%E9%A5%AD%E7%85%B2"):
         params: dict[str, list[str]] = {}
         for part in filter(None, text.split("&")):

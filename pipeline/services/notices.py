@@ -7,7 +7,8 @@ from the application database. Functions the CLI and the web app call:
   (a recall referral first builds, or finds, the signal's evidence pack and cites it);
 * ``submit(settings, actor, notice_id)``, ``approve(settings, actor, notice_id, comment=None)``,
   ``return_notice(settings, actor, notice_id, comment)`` -> NoticeView;
-* ``queue(settings)``: submitted notices waiting for a supervisor;
+* ``queue(settings)``: submitted notices waiting for a supervisor; ``waiting(settings)``: the
+  same with each one's documents and history (the web approval queue);
 * ``list_notices(settings, signal_id=None, status=None)``, ``get(settings, notice_id)`` (the
   notice, its documents by (lang, fmt), its history).
 
@@ -22,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.appdb.audit import Actor
+from pipeline.appdb.db import AppDB
 from pipeline.config import Settings
 from pipeline.errors import EXIT_CODES, SentinelError
 from pipeline.evidence.bundle import load_signal_bundle
@@ -113,7 +115,12 @@ def draft(
     return DraftedNotice(view, [paths[(lang, fmt)] for lang, fmt, _ in documents])
 
 
-def _run(settings: Settings, step, *args):  # type: ignore[no-untyped-def]
+def _run(settings: Settings, step, *args, db: AppDB | None = None):  # type: ignore[no-untyped-def]
+    """``step(session, *args)`` in one transaction, on ``db`` (the web app's open application
+    database) or on one opened (and upgraded) for this call."""
+    if db is not None:
+        with db.transaction() as session:
+            return step(session, *args)
     db = accounts.open_appdb(settings)
     try:
         with db.transaction() as session:
@@ -122,44 +129,68 @@ def _run(settings: Settings, step, *args):  # type: ignore[no-untyped-def]
         db.dispose()
 
 
-def submit(settings: Settings, actor: Actor, notice_id: str) -> NoticeView:
-    return _run(settings, workflow.submit, actor, notice_id)
+def submit(
+    settings: Settings, actor: Actor, notice_id: str, *, db: AppDB | None = None
+) -> NoticeView:
+    return _run(settings, workflow.submit, actor, notice_id, db=db)
 
 
 def approve(
-    settings: Settings, actor: Actor, notice_id: str, comment: str | None = None
+    settings: Settings,
+    actor: Actor,
+    notice_id: str,
+    comment: str | None = None,
+    *,
+    db: AppDB | None = None,
 ) -> NoticeView:
-    return _run(settings, workflow.approve, actor, notice_id, comment)
+    return _run(settings, workflow.approve, actor, notice_id, comment, db=db)
 
 
-def return_notice(settings: Settings, actor: Actor, notice_id: str, comment: str) -> NoticeView:
-    return _run(settings, workflow.return_, actor, notice_id, comment)
+def return_notice(
+    settings: Settings, actor: Actor, notice_id: str, comment: str, *, db: AppDB | None = None
+) -> NoticeView:
+    return _run(settings, workflow.return_, actor, notice_id, comment, db=db)
 
 
-def queue(settings: Settings) -> list[NoticeView]:
+def queue(settings: Settings, *, db: AppDB | None = None) -> list[NoticeView]:
     """What a supervisor has to decide: submitted notices, newest first."""
-    return _run(settings, workflow.list_notices, None, "submitted")
+    return _run(settings, workflow.list_notices, None, "submitted", db=db)
 
 
 def list_notices(
-    settings: Settings, signal_id: str | None = None, status: str | None = None
+    settings: Settings,
+    signal_id: str | None = None,
+    status: str | None = None,
+    *,
+    db: AppDB | None = None,
 ) -> list[NoticeView]:
-    return _run(settings, workflow.list_notices, signal_id, status)
+    return _run(settings, workflow.list_notices, signal_id, status, db=db)
 
 
-def get(settings: Settings, notice_id: str) -> dict:
+def get(settings: Settings, notice_id: str, *, db: AppDB | None = None) -> dict:
     """A notice, its documents ({(lang, fmt): text}) and its history (draft, submit, ...)."""
+    return _run(settings, _read, notice_id, db=db)
 
-    def read(session, notice_id):  # type: ignore[no-untyped-def]
-        return {
-            "notice": workflow.get(session, notice_id),
-            "documents": {
-                (d.lang, d.fmt): d.body for d in workflow.documents_of(session, notice_id)
-            },
-            "history": workflow.history(session, notice_id),
-        }
 
-    return _run(settings, read, notice_id)
+def _read(session, notice_id: str) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "notice": workflow.get(session, notice_id),
+        "documents": {(d.lang, d.fmt): d.body for d in workflow.documents_of(session, notice_id)},
+        "history": workflow.history(session, notice_id),
+    }
+
+
+def waiting(settings: Settings, *, db: AppDB | None = None) -> list[dict]:
+    """The supervisors' approval queue: every submitted notice (newest first) with its
+    documents and history, as :func:`get` gives them."""
+
+    def read(session):  # type: ignore[no-untyped-def]
+        return [
+            _read(session, view.notice_id)
+            for view in workflow.list_notices(session, None, "submitted")
+        ]
+
+    return _run(settings, read, db=db)
 
 
 __all__ = [
@@ -174,4 +205,5 @@ __all__ = [
     "queue",
     "return_notice",
     "submit",
+    "waiting",
 ]

@@ -9,8 +9,9 @@ waits for a pipeline run.
 Functions the CLI and the web app call (each opens what it needs and closes it):
 
 * ``acting_user(settings, username, channel="cli")`` -> Actor (an enabled Sentinel user)
-* ``decide(settings, actor, signal_id, decision, reason, week=None, expected=UNSET)``
-* ``order_followups(settings, actor, signal_id, cases, note, week=None, force_case=False)``
+* ``decide(settings, actor, signal_id, decision, reason, week=None, expected=UNSET, db=None)``
+* ``order_followups(settings, actor, signal_id, cases, note, week=None, force_case=False,
+  db=None)``
 * ``record_result(settings, actor, followup_id, reached=..., conclusion=..., product_role=...,
   brand=..., model=..., batch=...)``
 * ``followups(settings, signal_id=None, only_open=False, overdue=False, as_of=None)``
@@ -77,18 +78,31 @@ def decide(
     *,
     week: str | None = None,
     expected: object = UNSET,
+    db: AppDB | None = None,
 ) -> store.DecisionView:
     """Record a decision (confirm / dismiss / watch) on a signal; see
-    :func:`pipeline.triage.store.record_decision` for the rules."""
+    :func:`pipeline.triage.store.record_decision` for the rules. ``db``: an open application
+    database (the web app's), else one is opened for this call."""
     signal = _signal(settings, signal_id, week)
-    db = _db(settings)
-    try:
+    return _in_transaction(
+        settings,
+        db,
+        lambda session: store.record_decision(
+            session, actor, signal, decision, reason, expected=expected
+        ),
+    )
+
+
+def _in_transaction(settings: Settings, db: AppDB | None, step):  # type: ignore[no-untyped-def]
+    if db is not None:
         with db.transaction() as session:
-            return store.record_decision(
-                session, actor, signal, decision, reason, expected=expected
-            )
+            return step(session)
+    own = _db(settings)
+    try:
+        with own.transaction() as session:
+            return step(session)
     finally:
-        db.dispose()
+        own.dispose()
 
 
 def order_followups(
@@ -100,6 +114,7 @@ def order_followups(
     *,
     week: str | None = None,
     force_case: bool = False,
+    db: AppDB | None = None,
 ) -> list[store.FollowUpView]:
     """Select cases of a signal for follow-up (due 10 working days later); the decision
     facet is left as it is."""
@@ -107,14 +122,13 @@ def order_followups(
     with reader(settings) as con:
         signal = signal_store.load_signal(con, signal_id, week)
         stored = _stored_cases(con, keys) if force_case else set()
-    db = _db(settings)
-    try:
-        with db.transaction() as session:
-            return store.order_followups(
-                session, actor, signal, keys, note, stored=stored, force_case=force_case
-            )
-    finally:
-        db.dispose()
+    return _in_transaction(
+        settings,
+        db,
+        lambda session: store.order_followups(
+            session, actor, signal, keys, note, stored=stored, force_case=force_case
+        ),
+    )
 
 
 def _stored_cases(con: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]:

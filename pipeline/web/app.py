@@ -20,6 +20,7 @@ from pipeline.web.policy import check_policy
 from pipeline.web.routes import (
     account,
     admin_users,
+    approvals,
     cases,
     coding,
     evidence,
@@ -63,6 +64,7 @@ def create_app(settings: Settings, clock: Clock | None = None, db: AppDB | None 
         cases.router,
         coding.router,
         signals.router,
+        approvals.router,
         evidence.router,
         network.router,
         notifications.router,

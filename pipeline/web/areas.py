@@ -28,6 +28,7 @@ AREAS: tuple[Area, ...] = (
         lambda _u: "/signals",
         "/signals",
     ),
+    Area("approvals", frozenset({Role.SUPERVISOR}), lambda _u: "/approvals", "/approvals"),
     Area(
         "users",
         frozenset({Role.ADMIN}),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from tiny_warehouse import ALERT_ID, PACK, REVIEW_OPEN, SIGNAL_ID, SUBMISSION, WEEK
+from tiny_warehouse import PACK, REVIEW_OPEN, SIGNAL_ID, SUBMISSION, WEEK
 from web_helpers import BY_ROLE, GOOD, WebEnv, login, page_token
 
 from pipeline.appdb.audit import Actor
@@ -28,8 +28,8 @@ from pipeline.web.policy import (
 PATH_VALUES = {
     "username": "target-user",
     "code": "GZ001",
-    "week": WEEK,
-    "alert_id": ALERT_ID,
+    "signal_id": SIGNAL_ID,
+    "notice_id": "N-no-such-notice",
     "submission_id": SUBMISSION,
     "query_id": "1",
     "name": PACK,
@@ -52,6 +52,11 @@ FORMS: dict[str, dict[str, str]] = {
     "/evidence/requests": {"signal_id": SIGNAL_ID, "week": WEEK},
     "/hospitals/{code}/upload": {},
     "/account/notifications": {"kind": "new_signals"},
+    # Refused by the triage rules (no reason; no case chosen): allowed, answered 400.
+    "/signals/{signal_id}/decision": {"decision": "watch", "reason": "", "week": WEEK},
+    "/signals/{signal_id}/followups": {"note": "matrix", "week": WEEK},
+    "/approvals/{notice_id}/approve": {"comment": "matrix"},
+    "/approvals/{notice_id}/return": {"comment": ""},
 }
 # The submission API (bearer token, no form, no CSRF): a body for each POST route.
 API_BODIES: dict[str, tuple[str, bytes]] = {

@@ -49,3 +49,52 @@ def test_sign_in_manage_sign_out_on_postgresql(pg_web: WebEnv) -> None:
     assert report.ok and {"auth.sign_in", "user.disable", "auth.lockout", "auth.sign_out"} <= set(
         actions
     )
+
+
+@pytest.mark.slow
+def test_triage_forms_on_postgresql(tmp_path: Path) -> None:
+    """A decision and a follow-up order through the signal page's forms, recorded in a
+    PostgreSQL application database with their audit entries (chain intact)."""
+    from tiny_warehouse import SIGNAL_ID, WEEK, build_tiny_warehouse, record_triage
+    from web_helpers import settings_for
+
+    from pipeline.appdb.models import FollowUp, TriageDecision
+
+    home = tmp_path / "home"
+    build_tiny_warehouse(home)
+    for url in pg_schema_url():
+        settings = settings_for(home).with_overrides(app_db_url=url)
+        schema.upgrade(url)
+        seed = AppDB(url)
+        populate(seed, settings)
+        record_triage(seed, settings)
+        seed.dispose()
+        env = WebEnv.start(settings, dt.datetime(2026, 12, 1, 9, 0))
+        try:
+            analyst = env.signed_in("u-analyst")
+            token = page_token(analyst, f"/signals/{SIGNAL_ID}")
+            decided = analyst.post(
+                f"/signals/{SIGNAL_ID}/decision",
+                data={
+                    "decision": "watch",
+                    "reason": "pg",
+                    "expected": "confirm",
+                    "week": WEEK,
+                    "csrf_token": token,
+                },
+            )
+            ordered = analyst.post(
+                f"/signals/{SIGNAL_ID}/followups",
+                data={"cases": ["SH001/C0004"], "note": "pg", "week": WEEK, "csrf_token": token},
+            )
+            assert decided.status_code == 303 and ordered.status_code == 303
+            with env.db.transaction() as session:
+                assert audit.verify_chain(session).ok
+                decisions = session.scalars(select(TriageDecision.decision)).all()
+                follow = session.scalars(select(FollowUp.case_id)).all()
+                actions = list(session.scalars(select(AuditEntry.action)))
+            assert sorted(decisions) == ["confirm", "watch"]
+            assert sorted(follow) == ["C0000", "C0004"]
+            assert actions.count("triage.decision") == 2 and actions.count("followup.order") == 2
+        finally:
+            env.close()

@@ -215,36 +215,68 @@ def test_hostile_text_is_inert_in_the_queue(web: WebEnv) -> None:
 # ---- signals -------------------------------------------------------------------------------
 
 
-def test_signal_inbox_filters_and_counts(web: WebEnv) -> None:
+def _listed(html: str) -> bool:
+    """Whether the tiny signal is a row of the inbox table."""
+    return f'<tr data-signal="{SIGNAL_ID}">' in html
+
+
+def test_signal_inbox_lists_signals_with_filters_and_counts(web: WebEnv) -> None:
     analyst = web.signed_in("u-analyst")
     inbox = analyst.get("/signals")
-    assert inbox.status_code == 200 and f'data-alert="{ALERT_ID}"' in inbox.text
-    assert "6 cases against 1.5 expected" in inbox.text
-    assert "data-alert" not in analyst.get("/signals?status=resolved").text.split("signal-table")[1]
-    assert f'data-alert="{ALERT_ID}"' in analyst.get("/signals?city=310100&severity=died").text
-    assert f'data-alert="{ALERT_ID}"' not in analyst.get("/signals?family=TY").text
-    assert f'data-alert="{ALERT_ID}"' in analyst.get("/signals?decision=confirm").text
-    assert analyst.get("/signals?status=bogus").status_code == 400
+    assert inbox.status_code == 200 and _listed(inbox.text)
+    # The signal, not its alert: names beside codes, cases since onset, decision, investigation.
+    row = inbox.text.split(f'<tr data-signal="{SIGNAL_ID}">')[1].split("</tr>")[0]
+    assert "HA01 Rice cooker" in row and "since 2026-W40" in row
+    assert re.search(r'<td class="num">19</td>', row)  # the HA01 cases not waiting for a coder
+    assert "confirmed" in row and "u-analyst" in row and "follow-up ordered" in row
+    assert 'data-alert="' not in inbox.text
+    assert re.search(r'data-count="new"><strong>1<', inbox.text)
+    assert re.search(r'data-count="untriaged"><strong>0<', inbox.text)
+    assert not _listed(analyst.get("/signals?status=resolved").text)
+    assert _listed(analyst.get("/signals?status=open").text)
+    assert _listed(analyst.get("/signals?city=310100&severity=died").text)
+    assert not _listed(analyst.get("/signals?severity=other").text)
+    assert not _listed(analyst.get("/signals?family=TY").text)
+    assert _listed(analyst.get("/signals?family=HA&sort=cases").text)
+    assert _listed(analyst.get("/signals?decision=confirm").text)
+    assert not _listed(analyst.get("/signals?decision=none").text)
+    assert _listed(analyst.get(f"/signals?week={WEEK}").text)
+    for bad in ("status=bogus", "sort=bogus", "severity=severe%3Cx", "week=garbage"):
+        assert analyst.get(f"/signals?{bad}").status_code == 400, bad
+    fragment = analyst.get("/signals?status=new", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<section id="inbox">') and _listed(fragment.text)
 
 
-def test_signal_page_shows_trend_map_mix_and_inert_cases(web: WebEnv) -> None:
-    page = web.signed_in("u-analyst").get(f"/signals/{WEEK}/{ALERT_ID}")
+def test_signal_page_shows_window_members_trend_map_mix_and_inert_cases(web: WebEnv) -> None:
+    analyst = web.signed_in("u-analyst")
+    page = analyst.get(f"/signals/{SIGNAL_ID}")
     assert page.status_code == 200
     html = page.text
+    assert re.search(r"<title>HA01 Rice cooker[^<]*</title>", html)
+    assert "2026-W40 to 2026-W47: 19 cases at 3 hospitals" in html  # the evidence window
+    assert html.count("No notice drafted from this signal.") == 1
+    assert f'<tr data-alert="{ALERT_ID}">' in html  # the member alert, with why it fired
     assert '<figure class="chart" id="trend-chart">' in html
     assert 'class="line expected"' in html and 'class="line upper"' in html
     assert html.count('class="bar alarm"') == 3  # the stored series alarms in its last 3 weeks
     assert '<g class="city hot" data-city="440100">' in html  # Guangzhou's hospital has cases
-    ha01 = CASES[
-        (CASES["narrative"].str.contains("rice|电饭煲"))
-        | CASES["product_name"].str.contains("电饭煲")
+    coded = CASES[CASES["case_id"].isin(set(CASES["case_id"]) - set(WAITING))]
+    ha01 = coded[
+        coded["narrative"].str.contains("rice|电饭煲")
+        | coded["product_name"].str.contains("电饭煲")
     ]
-    assert html.count("<tr><td>GZ001/C") + html.count("<tr><td>SH001/C") + html.count(
-        "<tr><td>BJ001/C"
-    ) == len(ha01)
+    assert html.count('<tr data-case="') == len(ha01) == 19
     assert "<script>alert" not in html and "&lt;script&gt;" in html
-    assert web.signed_in("u-analyst").get(f"/signals/2026-W01/{ALERT_ID}").status_code == 404
-    assert web.signed_in("u-analyst").get(f"/signals/garbage/{ALERT_ID}").status_code == 404
+    # Decision history and follow-ups from the application database.
+    assert "three hospitals, one death" in html and "check the lid hinge" in html
+    assert 'data-followup="' in html and "overdue" in html
+    assert analyst.get(f"/signals/{SIGNAL_ID}?week={WEEK}").status_code == 200
+    assert analyst.get(f"/signals/{SIGNAL_ID}?week=2026-W01").status_code == 404
+    assert analyst.get(f"/signals/{SIGNAL_ID}?week=garbage").status_code == 400
+    assert analyst.get("/signals/S-nothing-here").status_code == 404
+    # A supervisor reads it too; a coder may not.
+    assert web.signed_in("u-supervisor").get(f"/signals/{SIGNAL_ID}").status_code == 200
+    assert web.signed_in("u-coder").get(f"/signals/{SIGNAL_ID}").status_code == 403
 
 
 # ---- evidence --------------------------------------------------------------------------------
@@ -368,7 +400,7 @@ def test_notification_choices_by_role(web: WebEnv) -> None:
 
 def test_every_workspace_page_in_both_languages(web: WebEnv) -> None:
     pages = {
-        "u-analyst": ["/cases", "/cases?search=1", "/signals", f"/signals/{WEEK}/{ALERT_ID}"],
+        "u-analyst": ["/cases", "/cases?search=1", "/signals", f"/signals/{SIGNAL_ID}"],
         "u-coder": ["/coding"],
         "u-recall": ["/evidence", "/cases?search=1"],
         "u-coordinator": ["/network", "/hospitals/GZ001/submissions"],

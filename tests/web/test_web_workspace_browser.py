@@ -36,6 +36,7 @@ from tiny_warehouse import (
 from web_helpers import TEST_PSEUDONYM_KEY
 
 from pipeline.appdb.db import AppDB
+from pipeline.services import accounts, notices
 
 pytestmark = pytest.mark.slow
 
@@ -116,6 +117,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = AppDB.from_settings(settings)
     try:  # the analyst confirmed the tiny signal: the recall officer's page lists it
         record_triage(db, settings, USERS["analyst"][0])
+        # ... and submitted a risk notice from it: the supervisor's approval queue holds it.
+        analyst = accounts.cli_actor(db, USERS["analyst"][0], "cli")
+        drafted = notices.draft(settings, analyst, SIGNAL_ID, "risk-notice")
+        notices.submit(settings, analyst, drafted.notice.notice_id)
     finally:
         db.dispose()
     port = _free_port()
@@ -258,10 +263,11 @@ def test_analyst_inbox_signal_and_case_search(flow, lang: str) -> None:  # type:
     f.shot("inbox")
     f.page.select_option("#status", "new")  # htmx swaps the table in place
     f.page.wait_for_load_state("networkidle")
-    assert f'data-alert="{ALERT_ID}"' in f.page.content()
-    f.page.click(f"#signal-table a[href='/signals/{WEEK}/{ALERT_ID}']")
+    assert f'data-signal="{SIGNAL_ID}"' in f.page.content()
+    f.page.click(f"#signal-table a[href='/signals/{SIGNAL_ID}?week={WEEK}']")
     f.page.wait_for_selector("#trend-chart svg")  # a boosted link: htmx swaps the page in
     assert f.page.locator("#city-map g.city.hot").count() == 3
+    assert f.page.locator(f"#member-alerts tr[data-alert='{ALERT_ID}']").count() == 1
     f.assert_inert()
     f.shot("signal")
     f.go("/cases")
@@ -286,9 +292,62 @@ def test_supervisor_reads_the_inbox(flow, lang: str) -> None:  # type: ignore[no
     f = flow("supervisor", lang)
     f.go("/signals")
     f.shot("inbox")
-    f.go(f"/signals/{WEEK}/{ALERT_ID}")
+    f.go(f"/signals/{SIGNAL_ID}")
     f.assert_inert()
     f.shot("signal")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_supervisor_approves_the_waiting_notice(flow, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """The first language's flow approves the one submitted notice; the second finds the queue
+    empty. Either way the signal page then lists the notice as approved."""
+    from playwright.sync_api import expect
+
+    f = flow("supervisor", lang)
+    f.go("/approvals")
+    waiting = f.page.locator("article[data-notice]").count()
+    assert waiting in (0, 1)
+    if waiting:
+        f.page.click("#notice-1 summary")  # the notice's text, in the reader's language
+        assert SIGNAL_ID in f.page.inner_text("#notice-1 pre.document")
+        f.shot("approvals")
+        f.page.fill("#comment-1", '<img src=x onerror="alert(5)"> ok ' + lang)
+        f.page.click("#decide-1 button.approve")
+        expect(f.page.locator("#nothing-waiting")).to_be_visible()
+        assert "done=approve" in f.page.url
+    f.shot("approvals-done")
+    f.go(f"/signals/{SIGNAL_ID}")
+    assert f.page.locator("#notice-table tr[data-status=approved]").count() == 1
+    f.assert_inert()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_analyst_triages_a_signal_in_the_browser(flow, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """Watch, then confirm again (the signal stays confirmed for the other flows), with a
+    hostile reason shown as text; a follow-up ordered for a ticked case."""
+    from playwright.sync_api import expect
+
+    f = flow("analyst", lang)
+    f.go(f"/signals/{SIGNAL_ID}")
+    hostile = '<img src=x onerror="alert(7)"> =HYPERLINK("x") ' + lang
+    for decision in ("watch", "confirm"):
+        f.page.check(f"#decision-form input[name=decision][value={decision}]")
+        f.page.fill("#reason", f"{decision} {hostile}")
+        f.page.click("#decide")
+        # The page after the post (the form is posted, the answer is a redirect): waited for.
+        expect(f.page.locator("#triage-history")).to_contain_text(f"{decision} {hostile}")
+        f.page.wait_for_load_state("networkidle")
+    assert f.page.locator("p.notice").count() == 1
+    f.assert_inert()
+    case = "GZ001/C0006" if lang == "en" else "SH001/C0004"
+    f.page.check(f"#signal-cases input[value='{case}']")
+    f.page.fill("#note", "ask about the lid " + lang)
+    f.page.click("#order-followups")
+    expect(f.page.locator("#followup-table")).to_contain_text(case)
+    f.page.wait_for_load_state("networkidle")
+    assert "done=followups" in f.page.url
+    f.assert_inert()
+    f.shot("triaged")
 
 
 @pytest.mark.parametrize("lang", LANGS)

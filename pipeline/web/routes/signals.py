@@ -1,21 +1,35 @@
-"""The analysts' (and supervisors') signal inbox and signal page. Read-only on today's alerts
-(triage forms, follow-ups, notices and approvals come with the signals of issue 15)."""
+"""The analysts' (and supervisors') signal inbox, the signal page and its triage forms.
+
+Everything is read and written through ``pipeline.services.signals`` (the week's signals from
+the published snapshot, their decisions and follow-ups from the application database) and
+``pipeline.services.triage`` (decisions and follow-up orders, audited with the signed-in user as
+actor, channel ``web``). The triage rule of the routes is the service's own (``TRIAGE_ROLES``):
+the forms are shown, and answered, only for those roles."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from pipeline import reference
+from pipeline.appdb.errors import AppDBError
 from pipeline.appdb.roles import Role
-from pipeline.services import inbox as service
+from pipeline.errors import BadInput, SentinelError
+from pipeline.services import signals as service
+from pipeline.services import triage
+from pipeline.triage.store import DECISIONS, TRIAGE_ROLES
 from pipeline.web import charts
 from pipeline.web.context import Ctx, NoPublishedData
 from pipeline.web.policy import requires
-from pipeline.web.render import page
+from pipeline.web.render import page, redirect
 
 router = APIRouter()
 READERS = (Role.ANALYST, Role.SUPERVISOR)
+TRIAGERS = tuple(sorted(TRIAGE_ROLES, key=lambda r: r.value))
+STATUSES = ("new", "ongoing", "reopened", "quiet", "resolved")
+DONE = {"decision": "signal.decision_saved", "followups": "signal.followups_saved"}
 
 
 def _cities(ctx: Ctx) -> list[dict]:
@@ -42,7 +56,6 @@ def _families(ctx: Ctx) -> list[dict]:
 
 @router.get("/signals")
 def inbox(
-    request: Request,
     week: str = "",
     status: str = "",
     decision: str = "",
@@ -54,19 +67,24 @@ def inbox(
 ) -> Response:
     if not ctx.state.published():
         raise NoPublishedData()
-    filters = service.InboxFilter(
-        status=status[:20],
-        decision=decision[:20],
-        family=family[:10],
-        city=city[:10],
-        severity=severity[:10],
-        sort=sort[:10] or "rank",
-    )
+    filters = {
+        "status": status[:20],
+        "decision": decision[:20],
+        "family": family[:10],
+        "city": city[:10],
+        "severity": severity[:10],
+        "sort": sort[:10] or "rank",
+    }
     result = service.inbox(
         ctx.state.settings,
         week[:10] or None,
-        filters,
-        lang=ctx.lang,
+        filters["status"] or None,
+        filters["decision"] or None,
+        filters["family"] or None,
+        filters["city"] or None,
+        filters["severity"] or None,
+        ctx.lang,
+        sort=filters["sort"],
         snapshots=ctx.state.snapshots,
         db=ctx.state.db,
     )
@@ -77,31 +95,129 @@ def inbox(
         filters=filters,
         families=_families(ctx),
         cities=_cities(ctx),
-        statuses=service.STATUSES,
-        decisions=service.DECISIONS,
+        statuses=STATUSES,
+        decisions=("none", *DECISIONS),
+        severities=service.SEVERITY_LEVELS,
         sorts=service.SORTS,
     )
 
 
-@router.get("/signals/{week}/{alert_id}")
-def signal(week: str, alert_id: str, ctx: Ctx = requires(*READERS)) -> Response:
+def _records(frame) -> list[dict]:  # type: ignore[no-untyped-def]
+    """DataFrame rows as plain dicts, missing values as None (templates test ``is none``)."""
+    if frame is None or frame.empty:
+        return []
+    return [
+        {k: (None if service._missing(v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def _signal_page(
+    ctx: Ctx,
+    signal_id: str,
+    week: str | None,
+    status: int = 200,
+    error: SentinelError | None = None,
+    form: dict | None = None,
+    notice: str | None = None,
+) -> Response:
     if not ctx.state.published():
         raise NoPublishedData()
-    data = service.signal(
+    data = service.details(
         ctx.state.settings,
-        alert_id,
-        week,
-        lang=ctx.lang,
+        signal_id[:64],
+        (week or "")[:10] or None,
+        ctx.lang,
         snapshots=ctx.state.snapshots,
         db=ctx.state.db,
     )
     t = ctx.t
     labels = {k: t(f"signal.chart.{k}") for k in ("observed", "expected", "upper", "alarm")}
+    current = data["decision"]["decision"] if data["decision"] else None
     return page(
         ctx,
         "signal.html",
+        status=status,
         s=data,
-        trend_chart=charts.trend(data["trend"], data["subject_label"], labels),
+        sig=data["signal"],
+        decisions_done=_records(data["decisions"]),
+        followups=_records(data["followups"]),
+        trend_chart=charts.trend(_records(data["trend"]), data["title"], labels),
         city_map=charts.city_map(data["map_points"], t("signal.map_title")),
         mix={k: charts.hbars(v) for k, v in data["mix"].items()},
+        can_triage=ctx.can(*TRIAGERS),
+        current=current,
+        choices=[d for d in DECISIONS if d != current],
+        error=error,
+        form=form or {},
+        notice=notice,
     )
+
+
+@router.get("/signals/{signal_id}")
+def signal(
+    signal_id: str, week: str = "", done: str = "", ctx: Ctx = requires(*READERS)
+) -> Response:
+    return _signal_page(ctx, signal_id, week, notice=DONE.get(done))
+
+
+def _back(ctx: Ctx, signal_id: str, week: str, done: str) -> Response:
+    return redirect(ctx, f"/signals/{quote(signal_id, safe='')}?week={quote(week)}&done={done}")
+
+
+@router.post("/signals/{signal_id}/decision")
+def decide(
+    signal_id: str,
+    decision: str = Form("", max_length=20),
+    reason: str = Form("", max_length=4000),
+    expected: str = Form("", max_length=20),
+    week: str = Form("", max_length=10),
+    ctx: Ctx = requires(*TRIAGERS),
+) -> Response:
+    """Record confirm / dismiss / watch with a reason. ``expected``: the decision the analyst
+    saw ("" for none): refused if someone else decided meanwhile."""
+    try:
+        done = triage.decide(
+            ctx.state.settings,
+            ctx.actor(),
+            signal_id[:64],
+            decision,
+            reason,
+            week=week or None,
+            expected=expected or None,
+            db=ctx.state.db,
+        )
+    except (BadInput, AppDBError) as exc:
+        if isinstance(exc, BadInput) and exc.kind == "not_found":
+            raise
+        form = {"decision": decision, "reason": reason}
+        return _signal_page(ctx, signal_id, week, status=400, error=exc, form=form)
+    return _back(ctx, done.signal_id, done.week, "decision")
+
+
+@router.post("/signals/{signal_id}/followups")
+def order_followups(
+    signal_id: str,
+    cases: list[str] = Form([]),
+    note: str = Form("", max_length=4000),
+    week: str = Form("", max_length=10),
+    ctx: Ctx = requires(*TRIAGERS),
+) -> Response:
+    """Order a follow-up (call or visit) for the chosen cases of the signal."""
+    chosen = [c[:60] for c in cases[:500]]
+    try:
+        triage.order_followups(
+            ctx.state.settings,
+            ctx.actor(),
+            signal_id[:64],
+            chosen,
+            note,
+            week=week or None,
+            db=ctx.state.db,
+        )
+    except (BadInput, AppDBError) as exc:
+        if isinstance(exc, BadInput) and exc.kind == "not_found":
+            raise
+        form = {"cases": chosen, "note": note}
+        return _signal_page(ctx, signal_id, week, status=400, error=exc, form=form)
+    return _back(ctx, signal_id, week, "followups")
