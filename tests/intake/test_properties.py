@@ -84,7 +84,7 @@ def cells(draw, header: str | None = None) -> str:
             ]
         ),
     ]
-    if field is not None:
+    if field is not None and field.name in VALID:  # optional fields (survey design) have none
         choices.append(st.just(VALID[field.name]))
     return draw(st.one_of(*choices))
 
