@@ -238,16 +238,18 @@ def _ok_flag(values: pd.Series, ok: pd.Series) -> pd.Series:
 
 
 def _category_valid_on_visit(codes: pd.Series, visits: pd.Series) -> pd.Series:
-    """False when a known category code was retired (or not yet valid) on the visit date."""
-    taxonomy = reference.load_taxonomy().set_index("category_code")
-    flags: list[bool | None] = []
-    for code, visit in zip(codes, visits, strict=True):
-        if code is None or code not in taxonomy.index or pd.isna(visit):
-            flags.append(None)  # unknown codes are the code-set rule's job
-            continue
-        row = taxonomy.loc[code]
-        day = visit.date()  # valid_to is the last valid day (inclusive)
-        flags.append(
-            row["valid_from"] <= day and (row["valid_to"] is None or day <= row["valid_to"])
-        )
-    return pd.Series(flags, index=codes.index, dtype=object)
+    """False when a known category code was retired (or not yet valid) on the visit date;
+    None for a blank or unknown code (the code-set rule's job) or no visit date. Columnar:
+    each row looks its code's validity up by a join, not a per-row index lookup."""
+    taxonomy = reference.load_taxonomy().drop_duplicates("category_code")
+    valid_from = dict(zip(taxonomy["category_code"], taxonomy["valid_from"], strict=True))
+    valid_to = dict(zip(taxonomy["category_code"], taxonomy["valid_to"], strict=True))
+    code_values = codes.astype(object).where(codes.notna(), None)
+    known = code_values.map(lambda c: c in valid_from).astype(bool) & visits.notna()
+    day = pd.to_datetime(visits).dt.normalize()  # valid_to is the last valid day (inclusive)
+    start = pd.to_datetime(code_values.map(valid_from), errors="coerce")
+    end = pd.to_datetime(code_values.map(valid_to), errors="coerce")
+    ok = (start <= day) & (end.isna() | (day <= end))
+    flags = pd.Series([None] * len(codes), index=codes.index, dtype=object)
+    flags[known] = ok[known].astype(bool).astype(object)
+    return flags
