@@ -110,6 +110,9 @@ class IntakeLimits:
     # SENTINEL_EARLIEST_DATE: visit and injury dates before it are implausible (rule
     # date_too_early); set it to the network's start date, or the earliest history accepted.
     earliest_date: date = date(2000, 1, 1)
+    # SENTINEL_CHUNK_ROWS: rows prepared and validated at a time (a large file in chunks, so
+    # Great Expectations' working memory stays bounded); the outcome does not depend on it.
+    chunk_rows: int = 100_000
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> IntakeLimits:
@@ -132,6 +135,7 @@ class IntakeLimits:
             max_columns=_env_int(env, "SENTINEL_MAX_COLUMNS", default.max_columns),
             max_cell_chars=_env_int(env, "SENTINEL_MAX_CELL_CHARS", default.max_cell_chars),
             earliest_date=earliest,
+            chunk_rows=_env_int(env, "SENTINEL_CHUNK_ROWS", default.chunk_rows),
         )
 
 

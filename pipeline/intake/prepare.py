@@ -9,7 +9,7 @@ flag, so validation can quarantine the row and tell the sender exactly what was 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
@@ -200,6 +200,45 @@ def prepare_extract(
         unknown_columns=unknown,
         missing_required=missing,
         row_errors=oversize_errors,
+    )
+
+
+def prepare_in_chunks(
+    raw: RawExtract,
+    *,
+    sender: str,
+    received_at: datetime,
+    key: bytes,
+    earliest_date: date | None = None,
+    chunk_rows: int = 100_000,
+) -> PreparedExtract:
+    """:func:`prepare_extract` ``chunk_rows`` rows at a time (preparation is row by row, so
+    the result equals preparing the file whole; only the temporaries are bounded)."""
+    if len(raw.rows) <= chunk_rows:
+        return prepare_extract(
+            raw, sender=sender, received_at=received_at, key=key, earliest_date=earliest_date
+        )
+    parts: list[PreparedExtract] = []
+    for start in range(0, len(raw.rows), chunk_rows):
+        stop = start + chunk_rows
+        piece = replace(
+            raw,
+            rows=raw.rows[start:stop],
+            row_numbers=raw.row_numbers[start:stop],
+            oversize={i - start: cols for i, cols in raw.oversize.items() if start <= i < stop},
+        )
+        parts.append(
+            prepare_extract(
+                piece, sender=sender, received_at=received_at, key=key, earliest_date=earliest_date
+            )
+        )
+    first = parts[0]
+    return PreparedExtract(
+        frame=pd.concat([p.frame for p in parts], ignore_index=True),
+        header_language=first.header_language,
+        unknown_columns=first.unknown_columns,
+        missing_required=first.missing_required,
+        row_errors=[e for p in parts for e in p.row_errors],
     )
 
 

@@ -131,15 +131,50 @@ class CaseValidator:
         return self.data_docs_dir / RUNS_DIR / self.run_name / "index.html"
 
     def validate(
-        self, frame: pd.DataFrame, params: dict[str, object] | None = None
+        self,
+        frame: pd.DataFrame,
+        params: dict[str, object] | None = None,
+        chunk_rows: int | None = None,
     ) -> ValidationOutcome:
         """Validate a prepared frame (helper columns included); rows are addressed by _idx.
 
         ``params`` fill the messages' per-file placeholders (``{earliest_date}``); ``{sender}``
-        is each row's sending hospital."""
+        is each row's sending hospital. ``chunk_rows``: more rows than this are validated in
+        chunks (GX's working memory grows with the rows of a run); rows sharing a key
+        (submission, hospital, case_id) stay in one chunk, so the file-wide uniqueness rule
+        sees them together and the errors equal those of one run."""
         params = dict(params or {})
         frame = frame.reset_index(drop=True)
         frame["_idx"] = np.arange(len(frame))
+        senders = frame["_sender"] if "_sender" in frame.columns else None
+        parts: list[pd.DataFrame] = []
+        evaluated = 0
+        for chunk in _chunks(frame, chunk_rows):
+            evaluated = self._run(chunk, frame, senders, params, parts)
+        errors = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame(columns=[*ERROR_COLUMNS, "_ord", "_pos"])
+        )
+        # Expectation order, then row order: the same whether or not the rows were chunked.
+        errors = errors.sort_values(["_ord", "_pos"], kind="stable")[ERROR_COLUMNS]
+        # concat may turn a part's None values into NaN: a missing value is None.
+        errors["value"] = errors["value"].astype(object).where(errors["value"].notna(), None)
+        errors = errors.drop_duplicates(["_submission_id", "_row", "field", "rule"])
+        return ValidationOutcome(
+            errors=errors.reset_index(drop=True), evaluated=evaluated, success=errors.empty
+        )
+
+    def _run(
+        self,
+        chunk: pd.DataFrame,
+        frame: pd.DataFrame,
+        senders: pd.Series | None,
+        params: dict[str, object],
+        parts: list[pd.DataFrame],
+    ) -> int:
+        """One GX run over ``chunk`` (rows of ``frame``, addressed by their ``_idx``); appends
+        the error records to ``parts``; returns the expectations evaluated."""
         with warnings.catch_warnings():
             # GX runs regexes through str.contains, which warns about the suite's (intended)
             # groups, e.g. the region pattern ^(11|12|...)[0-9]{4}$, once per run.
@@ -148,13 +183,11 @@ class CaseValidator:
                 message="This pattern is interpreted as a regular expression, and has match groups",
                 category=UserWarning,
             )
-            result = self._checkpoint.run(batch_parameters={"dataframe": frame})
+            result = self._checkpoint.run(batch_parameters={"dataframe": chunk})
         self.validations += 1
-        parts: list[pd.DataFrame] = []
         evaluated = 0
-        senders = frame["_sender"] if "_sender" in frame.columns else None
         for run in result.run_results.values():
-            for item in run.results:
+            for ordinal, item in enumerate(run.results):
                 evaluated += 1
                 if item.success:
                     continue
@@ -170,24 +203,28 @@ class CaseValidator:
                         f"expectation {item.expectation_config.type} on {field} failed without "
                         f"naming rows: {_exception_message(item.exception_info)}"
                     )
-                parts.append(
-                    _attribute(
-                        frame,
-                        senders,
-                        _positions(indexes),
-                        field,
-                        meta,
-                        item.expectation_config.type,
-                        params,
-                    )
+                positions = _positions(indexes)
+                part = _attribute(
+                    frame, senders, positions, field, meta, item.expectation_config.type, params
                 )
-        errors = (
-            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ERROR_COLUMNS)
-        )
-        errors = errors.drop_duplicates(["_submission_id", "_row", "field", "rule"])
-        return ValidationOutcome(
-            errors=errors.reset_index(drop=True), evaluated=evaluated, success=errors.empty
-        )
+                part["_ord"] = ordinal
+                part["_pos"] = positions
+                parts.append(part)
+        return evaluated
+
+
+KEY_COLUMNS = ["_submission_id", "hospital_code", "case_id"]
+
+
+def _chunks(frame: pd.DataFrame, chunk_rows: int | None) -> list[pd.DataFrame]:
+    """The frame whole, or in about ``len / chunk_rows`` chunks grouped by a hash of the key
+    (every row of one key in the same chunk); each chunk keeps its rows' ``_idx``."""
+    if not chunk_rows or len(frame) <= chunk_rows or not set(KEY_COLUMNS) <= set(frame.columns):
+        return [frame]
+    n = -(-len(frame) // chunk_rows)
+    keys = frame[KEY_COLUMNS].astype(object).where(frame[KEY_COLUMNS].notna(), None)
+    group = pd.util.hash_pandas_object(keys, index=False).to_numpy() % np.uint64(n)
+    return [frame[group == g].reset_index(drop=True) for g in range(n) if (group == g).any()]
 
 
 def _positions(indexes: list) -> np.ndarray:
