@@ -32,6 +32,9 @@ SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 PSEUDONYM_KEY_ENV = "SENTINEL_PSEUDONYM_KEY"
 DEFAULT_LOCK_TIMEOUT = 120.0  # seconds a writer waits for another writer before "busy"
 DEFAULT_SNAPSHOTS = 3  # published snapshots kept (the current one and two before it)
+# Great Expectations Data Docs: the sites of this many latest ingest runs (or DAG stage tasks)
+# are kept under <home>/data_docs/runs/; older ones are removed. 0 keeps every run.
+DEFAULT_DATA_DOCS_RUNS = 200
 APP_DB_ENV = "SENTINEL_APP_DB"
 
 
@@ -190,6 +193,9 @@ class IntakeLimits:
     # SENTINEL_EARLIEST_DATE: visit and injury dates before it are implausible (rule
     # date_too_early); set it to the network's start date, or the earliest history accepted.
     earliest_date: date = date(2000, 1, 1)
+    # SENTINEL_CHUNK_ROWS: rows prepared and validated at a time (a large file in chunks, so
+    # Great Expectations' working memory stays bounded); the outcome does not depend on it.
+    chunk_rows: int = 100_000
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> IntakeLimits:
@@ -212,6 +218,7 @@ class IntakeLimits:
             max_columns=_env_int(env, "SENTINEL_MAX_COLUMNS", default.max_columns),
             max_cell_chars=_env_int(env, "SENTINEL_MAX_CELL_CHARS", default.max_cell_chars),
             earliest_date=earliest,
+            chunk_rows=_env_int(env, "SENTINEL_CHUNK_ROWS", default.chunk_rows),
         )
 
 
@@ -226,6 +233,7 @@ class Settings:
     models_root: Path | None = None  # None: the models shipped in the repository (models/)
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # SENTINEL_LOCK_TIMEOUT
     snapshot_retention: int = DEFAULT_SNAPSHOTS  # SENTINEL_SNAPSHOTS_KEEP
+    data_docs_keep_runs: int = DEFAULT_DATA_DOCS_RUNS  # SENTINEL_DATA_DOCS_KEEP_RUNS (0: all)
     app_db_url: str | None = None  # None: SQLite file <home>/app.db
     web: WebSettings = field(default_factory=WebSettings)
     lake_uri: str | None = None  # None: <home>/lake; else e.g. s3://bucket/lake (pyarrow.fs)
@@ -254,6 +262,9 @@ class Settings:
         return cls(
             lock_timeout=_number(env, "SENTINEL_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT, float),
             snapshot_retention=_number(env, "SENTINEL_SNAPSHOTS_KEEP", DEFAULT_SNAPSHOTS, int),
+            data_docs_keep_runs=_number(
+                env, "SENTINEL_DATA_DOCS_KEEP_RUNS", DEFAULT_DATA_DOCS_RUNS, int, allow_zero=True
+            ),
             home=home,
             landing_dir=landing,
             hospital_registry=Path(registry).resolve() if registry else None,
@@ -365,7 +376,9 @@ def key_fingerprint(key: bytes) -> str:
     return hmac.new(key, b"sentinel pseudonym key fingerprint v1", hashlib.sha256).hexdigest()
 
 
-def _number(env: dict[str, str], name: str, default: float, kind: type) -> float:
+def _number(
+    env: dict[str, str], name: str, default: float, kind: type, allow_zero: bool = False
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -373,6 +386,6 @@ def _number(env: dict[str, str], name: str, default: float, kind: type) -> float
         value = kind(raw)
     except ValueError:
         value = -1
-    if value < 0 or (kind is int and value < 1):
+    if value < 0 or (kind is int and value < 1 and not allow_zero):
         raise ConfigError(f"{name} must be a positive number, not {raw!r}")
     return value

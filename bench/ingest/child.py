@@ -5,8 +5,8 @@ python -m bench.ingest.child copy OUT_DIR FILE...
     for each file, one after the other in this process; prints the rows copied as JSON.
 python -m bench.ingest.child sentinel STATS.json SENTINEL_ARGS...
     the ``sentinel`` command (its console entry point, in this process) with the time spent
-    inside Great Expectations' UpdateDataDocsAction recorded in STATS.json; nothing else is
-    changed, so the run is ``sentinel SENTINEL_ARGS...``.
+    inside ``CaseValidator.build_docs`` (one Data Docs build a run) recorded in STATS.json;
+    nothing else is changed, so the run is ``sentinel SENTINEL_ARGS...``.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def copy(out_dir: Path, files: list[str]) -> int:
 def sentinel_with_docs_timer(stats: Path, args: list[str]) -> int:
     from importlib.metadata import entry_points
 
-    from great_expectations.checkpoint.actions import UpdateDataDocsAction
+    from pipeline.validation.runner import CaseValidator
 
     spent = {"data_docs_seconds": 0.0, "data_docs_builds": 0}
-    original = UpdateDataDocsAction.run
+    original = CaseValidator.build_docs
 
     def timed(self, *a, **kw):
         started = time.perf_counter()
@@ -48,7 +48,7 @@ def sentinel_with_docs_timer(stats: Path, args: list[str]) -> int:
             spent["data_docs_seconds"] += time.perf_counter() - started
             spent["data_docs_builds"] += 1
 
-    UpdateDataDocsAction.run = timed
+    CaseValidator.build_docs = timed
     (entry,) = entry_points(group="console_scripts", name="sentinel")
     command = entry.load()
     code = 0

@@ -1,6 +1,7 @@
 """Intake benchmark: ``sentinel validate`` and ``sentinel ingest`` against a bare DuckDB copy.
 
-    python -m bench.ingest [--quick] [--timeout S] [--out DIR] [--cache DIR]
+    python -m bench.ingest [--quick] [--rows N ...] [--files N] [--no-stages] [--timeout S]
+                           [--out DIR] [--cache DIR]
 
 Builds (once, cached under ``bench/.cache/ingest``) deterministic extracts in the project's
 own CSV format (``bench/ingest/extracts.py``): one hospital's year of cases as one file of
@@ -291,8 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, help="time bound of each run, seconds")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--cache", type=Path, default=CACHE, help="where extracts are kept")
+    ap.add_argument("--rows", type=int, nargs="+", help="sizes of the large extracts")
+    ap.add_argument("--files", type=int, help="small files: hospitals, and days of one")
+    ap.add_argument("--no-stages", action="store_true", help="skip coding/patterns stages")
     args = ap.parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    plan = dict(QUICK if args.quick else FULL)
+    if args.rows:
+        plan["large"] = tuple(args.rows)
+    if args.files:
+        plan["hospitals"] = plan["days"] = args.files
     timeout = args.timeout or plan["timeout"]
     started = time.monotonic()
     meta = {
@@ -311,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=SEED,
     )
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch:
-        result = run_all(workloads, Path(scratch), timeout, refresh_rows=plan["large"][0])
+        refresh = -1 if args.no_stages else plan["large"][0]
+        result = run_all(workloads, Path(scratch), timeout, refresh_rows=refresh)
     meta["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     meta["total_seconds"] = time.monotonic() - started
     text = markdown(result, meta)

@@ -130,22 +130,31 @@ def stamp_arrivals(files: list[LandingFile], arrivals: Arrivals) -> list[Landing
 
 
 def plan_batches(
-    files: list[LandingFile], max_files: int = 64, by_hospital: bool = True
+    files: list[LandingFile],
+    max_files: int = 64,
+    by_hospital: bool = True,
+    max_bytes: int | None = None,
 ) -> list[list[LandingFile]]:
     """Group new files into batches: of one hospital each (the DAG's parallel stage tasks,
     one file per batch in daily use), or, ``by_hospital=False``, up to ``max_files`` of any
-    hospitals (one validation run for many small files when staging runs in one process). The
-    outcome is the same: loading applies each hospital's files in their order either way."""
+    hospitals (one validation run for many small files when staging runs in one process).
+    ``max_bytes``: a batch also closes before its files would exceed this many bytes (a
+    larger file is a batch of its own), so a batch's memory stays bounded. The outcome is the
+    same: loading applies each hospital's files in their order either way."""
     batches: list[list[LandingFile]] = []
+    size = 0
     for f in files:
         if (
             batches
             and (not by_hospital or batches[-1][0].hospital_code == f.hospital_code)
             and len(batches[-1]) < max_files
+            and (max_bytes is None or size + f.size_bytes <= max_bytes)
         ):
             batches[-1].append(f)
+            size += f.size_bytes
         else:
             batches.append([f])
+            size = f.size_bytes
     return batches
 
 

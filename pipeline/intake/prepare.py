@@ -9,7 +9,7 @@ flag, so validation can quarantine the row and tell the sender exactly what was 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
@@ -203,6 +203,45 @@ def prepare_extract(
     )
 
 
+def prepare_in_chunks(
+    raw: RawExtract,
+    *,
+    sender: str,
+    received_at: datetime,
+    key: bytes,
+    earliest_date: date | None = None,
+    chunk_rows: int = 100_000,
+) -> PreparedExtract:
+    """:func:`prepare_extract` ``chunk_rows`` rows at a time (preparation is row by row, so
+    the result equals preparing the file whole; only the temporaries are bounded)."""
+    if len(raw.rows) <= chunk_rows:
+        return prepare_extract(
+            raw, sender=sender, received_at=received_at, key=key, earliest_date=earliest_date
+        )
+    parts: list[PreparedExtract] = []
+    for start in range(0, len(raw.rows), chunk_rows):
+        stop = start + chunk_rows
+        piece = replace(
+            raw,
+            rows=raw.rows[start:stop],
+            row_numbers=raw.row_numbers[start:stop],
+            oversize={i - start: cols for i, cols in raw.oversize.items() if start <= i < stop},
+        )
+        parts.append(
+            prepare_extract(
+                piece, sender=sender, received_at=received_at, key=key, earliest_date=earliest_date
+            )
+        )
+    first = parts[0]
+    return PreparedExtract(
+        frame=pd.concat([p.frame for p in parts], ignore_index=True),
+        header_language=first.header_language,
+        unknown_columns=first.unknown_columns,
+        missing_required=first.missing_required,
+        row_errors=[e for p in parts for e in p.row_errors],
+    )
+
+
 def _oversize_errors(raw: RawExtract) -> list[dict]:
     """One ``cell_too_large`` error per oversized cell (the reader cut it at the limit): the
     row is quarantined, the rest of the file is kept."""
@@ -238,16 +277,18 @@ def _ok_flag(values: pd.Series, ok: pd.Series) -> pd.Series:
 
 
 def _category_valid_on_visit(codes: pd.Series, visits: pd.Series) -> pd.Series:
-    """False when a known category code was retired (or not yet valid) on the visit date."""
-    taxonomy = reference.load_taxonomy().set_index("category_code")
-    flags: list[bool | None] = []
-    for code, visit in zip(codes, visits, strict=True):
-        if code is None or code not in taxonomy.index or pd.isna(visit):
-            flags.append(None)  # unknown codes are the code-set rule's job
-            continue
-        row = taxonomy.loc[code]
-        day = visit.date()  # valid_to is the last valid day (inclusive)
-        flags.append(
-            row["valid_from"] <= day and (row["valid_to"] is None or day <= row["valid_to"])
-        )
-    return pd.Series(flags, index=codes.index, dtype=object)
+    """False when a known category code was retired (or not yet valid) on the visit date;
+    None for a blank or unknown code (the code-set rule's job) or no visit date. Columnar:
+    each row looks its code's validity up by a join, not a per-row index lookup."""
+    taxonomy = reference.load_taxonomy().drop_duplicates("category_code")
+    valid_from = dict(zip(taxonomy["category_code"], taxonomy["valid_from"], strict=True))
+    valid_to = dict(zip(taxonomy["category_code"], taxonomy["valid_to"], strict=True))
+    code_values = codes.astype(object).where(codes.notna(), None)
+    known = code_values.map(lambda c: c in valid_from).astype(bool) & visits.notna()
+    day = pd.to_datetime(visits).dt.normalize()  # valid_to is the last valid day (inclusive)
+    start = pd.to_datetime(code_values.map(valid_from), errors="coerce")
+    end = pd.to_datetime(code_values.map(valid_to), errors="coerce")
+    ok = (start <= day) & (end.isna() | (day <= end))
+    flags = pd.Series([None] * len(codes), index=codes.index, dtype=object)
+    flags[known] = ok[known].astype(bool).astype(object)
+    return flags

@@ -20,7 +20,7 @@ from pipeline.contract import CASE_FIELD_NAMES, header_language
 from pipeline.intake import landing
 from pipeline.intake.bounds import Bounds
 from pipeline.intake.discover import SUPPORTED_SUFFIXES, LandingFile
-from pipeline.intake.prepare import local_time, prepare_extract
+from pipeline.intake.prepare import local_time, prepare_in_chunks
 from pipeline.intake.reader import FileRejected, read_extract
 
 
@@ -99,12 +99,13 @@ def read_submission(
             rows_received=len(raw.rows),
             header_language=raw.language,
         )
-        prepared = prepare_extract(
+        prepared = prepare_in_chunks(
             raw,
             sender=f.hospital_code,
             received_at=received,
             key=key,
             earliest_date=limits.earliest_date,
+            chunk_rows=limits.chunk_rows,
         )
         frame = prepared.frame
         row_errors = prepared.row_errors

@@ -11,8 +11,10 @@ empty means still valid. A retired taxonomy code names its replacements in ``des
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cache, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 
@@ -97,11 +99,16 @@ def codes(codeset: str) -> tuple[str, ...]:
     return tuple(sub["code"])
 
 
-def label_to_code(codeset: str) -> dict[str, str]:
+def label_to_code(codeset: str) -> Mapping[str, str]:
     """Map each code, its lower-cased English label and its Chinese label to the code.
 
-    Keys are stripped; English keys are lower-case. Used by intake to accept either language.
-    """
+    Keys are stripped; English keys are lower-case. Used by intake to accept either language
+    (once per file and code set: built once per process, read-only)."""
+    return MappingProxyType(_label_to_code(codeset))
+
+
+@cache
+def _label_to_code(codeset: str) -> dict[str, str]:
     codes(codeset)  # raises KeyError for an unknown code set
     df = _codesets()
     out: dict[str, str] = {}

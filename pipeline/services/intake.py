@@ -65,7 +65,10 @@ __all__ = [
     "write_plan",
 ]
 
-DRY_RUN_KEY = b"dry-run-only-key!"  # no warehouse, no key: pseudonyms are thrown away
+DRY_RUN_KEY = b"dry-run-only-key!"
+# Batches of ``sentinel ingest``: up to this many files and bytes (a larger file alone).
+INGEST_BATCH_FILES = 512
+INGEST_BATCH_BYTES = 16 * 1024 * 1024  # no warehouse, no key: pseudonyms are thrown away
 
 
 @dataclass
@@ -172,10 +175,17 @@ def read_plan(path: str) -> list[LandingFile]:
 def stage(
     settings: Settings, batch: list[LandingFile], validator: CaseValidator | None = None
 ) -> list[str]:
-    """Read, prepare and validate one batch into the staging area (no database)."""
+    """Read, prepare and validate one batch into the staging area (no database).
+
+    Without ``validator`` (a DAG stage task) a new one is made and this batch's Data Docs are
+    built at the end; a caller that passes its validator builds them (once, for its run)."""
+    own = validator is None
     validator = validator or CaseValidator(data_docs_dir=settings.data_docs_dir)
     registry = reference.load_hospitals(settings.hospital_registry)
-    return stage_batch(batch, settings, validator, registry)
+    ids = stage_batch(batch, settings, validator, registry)
+    if own:
+        validator.build_docs(settings.data_docs_keep_runs)
+    return ids
 
 
 def _loaded(progress: Progress | None):  # type: ignore[no-untyped-def]
@@ -212,9 +222,12 @@ def ingest(
         ledger.check_key(con, key_fingerprint(key), record=False)
         files = ledger.new_files(con, _candidates(settings, hospitals, date_from, date_to))
         files = stamp_arrivals(files, _arrivals(settings))
-        # One process stages everything: batches across hospitals mean fewer GX runs (and Data
-        # Docs builds); the load order, hence the outcome, does not depend on batching.
-        batches = plan_batches(files, max_files=32, by_hospital=False)
+        # One process stages everything: batches across hospitals mean fewer GX runs (each
+        # costs about a second whatever its rows); the byte bound keeps a batch's memory
+        # bounded. The load order, hence the outcome, does not depend on batching.
+        batches = plan_batches(
+            files, max_files=INGEST_BATCH_FILES, by_hospital=False, max_bytes=INGEST_BATCH_BYTES
+        )
         if progress:
             progress(
                 f"{len(files)} new files in {len(batches)} batches under {settings.landing_dir}"
@@ -229,6 +242,10 @@ def ingest(
                     f"staged batch {i}/{len(batches)}: {len(batch)} files of {hospitals} "
                     f"hospital{'s' if hospitals > 1 else ''}"
                 )
+        if validator is not None and batches:
+            # Once per run (not per batch): every earlier run's site is kept, up to the
+            # retention setting SENTINEL_DATA_DOCS_KEEP_RUNS.
+            validator.build_docs(settings.data_docs_keep_runs)
         summary = ledger.load_staged(settings, con)
     if progress:
         progress(f"loaded {len(summary.loaded)} submissions: {summary.statuses}")

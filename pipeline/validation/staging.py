@@ -56,7 +56,9 @@ def check_files(
     params = message_params(settings)
     errors = pd.DataFrame(columns=ERROR_COLUMNS)
     if frames:
-        errors = validator.validate(pd.concat(frames, ignore_index=True), params).errors
+        errors = validator.validate(
+            pd.concat(frames, ignore_index=True), params, chunk_rows=settings.intake.chunk_rows
+        ).errors
     out = []
     for item in staged:
         meta = item.meta
