@@ -9,6 +9,7 @@ variables, as in production.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -124,6 +125,8 @@ def test_ingest_writes_the_same_lake_to_s3_as_to_disk(tmp_path, bucket, validato
     local = h.make_settings(tmp_path / "local", landing)
     uri = f"s3://{bucket}/lake"
     remote = h.make_settings(tmp_path / "remote", landing).with_overrides(lake_uri=uri)
+    for home in (local.home, remote.home):  # the files' recorded arrivals (received times)
+        shutil.copytree(tmp_path / "home" / "arrivals", home / "arrivals")
     ingest(local, validator=validator)
     ingest(remote, validator=validator)
 

@@ -449,6 +449,7 @@ def _signal_expected(
         what = item["signal_id"]
         for key in SIGNAL_NUMBERS:
             expected[(*base, key)] = row[key]
+        expected.update(_provisional_expected(con, item, row, week, base, problems))
         # member alerts up to the signal's week (those of later weeks are not known yet)
         members = _rows(
             con,
@@ -601,6 +602,10 @@ def _signal_expected(
             base = (name, i)
             for key in ("quiet_weeks", "n_cases", "n_died"):
                 expected[(*base, key)] = row[key]
+            if "provisional" in item:
+                linked = _linked_waiting(row, _waiting_members(con, row, week))
+                if linked is not None:
+                    expected[(*base, "provisional", "n_cases")] = len(linked)
             newest = _rows(
                 con,
                 """SELECT a.* FROM signal_alerts m
@@ -614,6 +619,93 @@ def _signal_expected(
                     item["members"], newest, (*base, "members"), item["signal_id"], problems
                 )
             )
+    return expected
+
+
+def _waiting_members(con: duckdb.DuckDBPyConnection, row: dict, week: str) -> list[dict]:
+    """Provisional pattern members (own SQL): production hospitals' active cases whose current
+    version waits for a coder, placed provisionally in a pattern, visited from the signal's
+    onset week to ``week``, and not among the signal's counted cases."""
+    counted = set(json.loads(row["case_keys"] or "[]"))
+    pending = _rows(
+        con,
+        """SELECT p.hospital_code, p.case_id, p.pattern_id, p.category_code, p.similarity,
+                  c.age, c.visit_week, c.residence_region
+        FROM case_patterns_all p
+        JOIN cases c ON c.hospital_code = p.hospital_code AND c.case_id = p.case_id
+        JOIN ref_hospitals h ON h.hospital_code = c.hospital_code AND h.is_test = 'False'
+        JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id
+             AND k.case_version = c.version
+        WHERE p.provisional AND c.status = 'active' AND k.needs_review
+              AND c.visit_week >= $1 AND c.visit_week <= $2""",
+        [row["onset_week"], week],
+    )
+    return [p for p in pending if f"{p['hospital_code']}/{p['case_id']}" not in counted]
+
+
+def _linked_waiting(row: dict, waiting: list[dict]) -> list[dict] | None:
+    """The waiting cases the signal's rule links (docs/detection.md, evidence window): by its
+    specific subjects (patterns; category x city) when it has any, else by its categories.
+    None for rules this check does not recompute (terms, disproportionality) unless no waiting
+    case is of a subject's category (then nothing can be linked, except by a new term)."""
+    subjects = json.loads(row["subjects"] or "[]")
+    specific = [s for s in subjects if s.get("alert_type") != "category"]
+    categories = {s.get("category") for s in subjects if s.get("category")}
+    if not specific:
+        return [p for p in waiting if p["category_code"] in categories]
+    if all(s.get("alert_type") in ("pattern", "new_pattern", "category_region") for s in specific):
+
+        def linked(p: dict) -> bool:
+            city = (p["residence_region"] or "")[:4] + "00"
+            return any(
+                p["pattern_id"] == s.get("pattern_id")
+                if s["alert_type"] != "category_region"
+                else p["category_code"] == s.get("category") and city == s.get("region")
+                for s in specific
+            )
+
+        return [p for p in waiting if linked(p)]
+    if any(s.get("alert_type") == "new_term" for s in specific):
+        return [] if not waiting else None
+    return [] if not any(p["category_code"] in categories for p in waiting) else None
+
+
+def _provisional_expected(
+    con: duckdb.DuckDBPyConnection,
+    item: dict,
+    row: dict,
+    week: str,
+    base: tuple,
+    problems: list[str],
+) -> dict:
+    """A signal's provisional members (never counted), from the warehouse: which patterns, how
+    many in each and in all (where the rule is recomputed here), each listed case's age and
+    similarity."""
+    expected: dict = {}
+    prov = item.get("provisional")
+    if not isinstance(prov, dict):
+        return expected
+    waiting = _waiting_members(con, row, week)
+    linked = _linked_waiting(row, waiting)
+    listed = [p["code"] for p in prov.get("patterns", [])]
+    if linked is not None:
+        by_pattern = Counter(p["pattern_id"] for p in linked)
+        if sorted(listed) != sorted(by_pattern):
+            problems.append(f"{item['signal_id']} provisional patterns {listed} != {by_pattern}")
+        expected[(*base, "provisional", "n_cases")] = len(linked)
+        for j, code in enumerate(listed):
+            expected[(*base, "provisional", "patterns", j, "n")] = by_pattern[code]
+    found = {(p["hospital_code"], p["case_id"]): p for p in waiting}
+    for j, case in enumerate(prov.get("cases", [])):
+        source = found.get((case["hospital_code"], case["case_id"]))
+        if source is None:
+            problems.append(f"{item['signal_id']} provisional case {case['case_id']} not waiting")
+            continue
+        age = source["age"]
+        expected[(*base, "provisional", "cases", j, "age")] = None if age is None else float(age)
+        expected[(*base, "provisional", "cases", j, "similarity")] = round(
+            float(source["similarity"]), 3
+        )
     return expected
 
 

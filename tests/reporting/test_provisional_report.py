@@ -150,3 +150,19 @@ def test_a_quiet_signal_counts_its_provisional_members_apart(reports: dict) -> N
     assert quiet["n_cases"] == _signal(_json(reports["prov"]["json"]))["n_cases"]
     html = paths["en"].read_text(encoding="utf-8")
     assert '<td class="n provisional">3</td>' in html
+
+
+def test_every_provisional_number_checks_against_the_warehouse(reports: dict) -> None:
+    """The report-number check (own SQL) over the report with provisional members: their
+    count, per-pattern counts, ages and similarities, in both weeks."""
+    from pipeline.storage.session import reader
+
+    from .report_numbers import check
+
+    for key in ("prov", "prov_w19"):
+        data = _json(Path(reports[key]["json"]))
+        assert _signal(data)["provisional"]["n_cases"] > 0 or key == "prov_w19"
+        with reader(reports["settings"]) as con:
+            problems, count = check(con, data, reports["settings"].app_database_url)
+        assert problems == [], problems[:10]
+        assert count > 0
