@@ -362,6 +362,13 @@ def test_coder_resolves_from_the_keyboard(flow, lang: str) -> None:  # type: ign
     assert "suggestion" in focused
     f.page.keyboard.press("Enter")
     f.page.wait_for_selector("#just-resolved")  # htmx swapped the queue
+    # The swap may still be settling (an earlier run's #just-resolved can match first): wait
+    # for the queue to hold one open item fewer, then check it stays so.
+    f.page.wait_for_function(
+        "n => document.querySelectorAll('article.queue-item:not(.resolved)').length === n",
+        arg=before - 1,
+        timeout=20_000,
+    )
     assert f.page.locator("article.queue-item:not(.resolved)").count() == before - 1
     assert WORDS[lang]["pending"] in f.text()
     f.shot("resolved")
