@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from tiny_warehouse import build_tiny_warehouse, record_triage
-from web_helpers import WebEnv, populate, settings_for
+from web_helpers import CHROMIUM, CHROMIUM_ARGS, WebEnv, populate, settings_for
 
 from pipeline.appdb import schema
 from pipeline.appdb.db import AppDB
@@ -45,3 +45,21 @@ def web(populated_template: Path, tmp_path: Path) -> Iterator[WebEnv]:
         yield env
     finally:
         env.close()
+
+
+# ---- the browser tests' chromium (test_web_browser.py, test_web_workspace_browser.py) -------
+
+
+@pytest.fixture(scope="module")
+def browser(server: object) -> Iterator[object]:
+    """One headless chromium per module, after the module's own ``server`` fixture started."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()

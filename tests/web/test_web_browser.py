@@ -17,20 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from web_helpers import require_chromium
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 ADMIN_PASSWORD = "Ledger-violet-5520"
 USER_PASSWORD = "Harbor-maple-7731"
 MAX_FAILURES = 3
@@ -66,10 +58,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is required in CI (.ci/run installs it)")
-        pytest.skip(f"{CHROMIUM} not installed")
+    require_chromium()
     home = tmp_path_factory.mktemp("web_server")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENTINEL_")}
     env.update(
@@ -109,18 +98,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 process.wait()
     log_text = server.log.read_text()
     assert "Traceback" not in log_text, log_text[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 @dataclass

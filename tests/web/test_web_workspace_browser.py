@@ -33,7 +33,7 @@ from tiny_warehouse import (
     build_tiny_warehouse,
     record_triage,
 )
-from web_helpers import TEST_PSEUDONYM_KEY
+from web_helpers import TEST_PSEUDONYM_KEY, require_chromium
 
 from pipeline.appdb.db import AppDB
 from pipeline.services import accounts, notices
@@ -42,15 +42,6 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 PASSWORD = "Harbor-maple-7731"
 USERS = {
     "analyst": ("w-analyst", "analyst", ()),
@@ -93,10 +84,7 @@ def _sentinel(*args: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is required in CI (.ci/run installs it)")
-        pytest.skip(f"{CHROMIUM} not installed")
+    require_chromium()
     home = tmp_path_factory.mktemp("workspace_server") / "home"
     settings = build_tiny_warehouse(home)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENTINEL_")}
@@ -156,18 +144,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 process.wait()
     text = log.read_text()
     assert "Traceback" not in text, text[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 @dataclass
