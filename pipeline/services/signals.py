@@ -12,7 +12,9 @@ with the snapshot). Functions:
   its title, evidence window sentence, member alerts (every week, each with why it fired),
   cases (with readable labels), hospitals, regions, city map points and the age / sex /
   severity / outcome mix, weekly history, trend, decision history, follow-ups, investigation
-  state, notices and evidence packs;
+  state, notices and evidence packs; ``provisional_rows``: its provisional members (cases
+  waiting for a coder that its rule would link, ``reporting.context.signal_provisional``),
+  listed apart and never part of any count, mix, map or chart;
 * ``weeks(settings)``: weeks with stored signals.
 
 The web app passes its long-lived ``snapshots`` (snapshot reads remembered per published
@@ -37,7 +39,7 @@ from pipeline.config import Settings
 from pipeline.errors import BadInput
 from pipeline.isoweek import is_iso_week
 from pipeline.reporting import explain
-from pipeline.reporting.context import signal_cases, signal_trend
+from pipeline.reporting.context import signal_cases, signal_provisional, signal_trend
 from pipeline.reporting.labels import AGE_GROUPS, Labels
 from pipeline.services import evidence, notices, triage
 from pipeline.storage.session import Snapshots, read_cached, reader
@@ -284,24 +286,31 @@ def _profile(settings: Settings, cases: pd.DataFrame, labels: Labels, lang: str)
             ("treated_released", "observed", "transferred", "admitted", "died", "other"),
         ),
     }
-    rows = []
-    for record in cases.to_dict("records"):
-        row = {k: signal_store._plain(v) for k, v in record.items()}
-        row = {k: (None if _missing(v) else v) for k, v in row.items()}
-        row["key"] = f"{row['hospital_code']}/{row['case_id']}"
-        row["category_name"] = labels.category_name(row.get("category_code"), lang)
-        row["sex_label"] = labels.code("sex", row.get("sex"), lang)
-        row["unit_label"] = labels.code("age_unit", row.get("age_unit"), lang)
-        row["severity_label"] = labels.code("severity", row.get("severity"), lang)
-        row["outcome_label"] = labels.code("outcome", row.get("outcome"), lang)
-        rows.append(row)
     return {
         "hospitals_seen": hospitals,
         "regions": regions,
         "map_points": map_points,
         "mix": mix,
-        "case_rows": rows,
+        "case_rows": _case_rows(cases, labels, lang),
     }
+
+
+def _case_rows(cases: pd.DataFrame, labels: Labels, lang: str) -> list[dict]:
+    """Cases as plain dicts with readable labels beside their codes (a provisional member's
+    category is its suggested one)."""
+    rows = []
+    for record in cases.to_dict("records"):
+        row = {k: signal_store._plain(v) for k, v in record.items()}
+        row = {k: (None if _missing(v) else v) for k, v in row.items()}
+        row["key"] = f"{row['hospital_code']}/{row['case_id']}"
+        code = row.get("category_code") or row.get("suggested_category")
+        row["category_name"] = labels.category_name(code, lang)
+        row["sex_label"] = labels.code("sex", row.get("sex"), lang)
+        row["unit_label"] = labels.code("age_unit", row.get("age_unit"), lang)
+        row["severity_label"] = labels.code("severity", row.get("severity"), lang)
+        row["outcome_label"] = labels.code("outcome", row.get("outcome"), lang)
+        rows.append(row)
+    return rows
 
 
 def _missing(value: object) -> bool:
@@ -329,6 +338,8 @@ def _snapshot_details(
     trend = signal_trend(con, signal, lead, cases)
     weekly = signal_store.history(con, signal_id)
     member_rows = members.to_dict("records")
+    # Review-pending cases its rule would link (issue 20, item 7): shown apart, never counted.
+    provisional = signal_provisional(con, signal)
     return {
         "signal": signal,
         "title": explain.signal_title(signal, member_rows, labels, lang),
@@ -349,6 +360,7 @@ def _snapshot_details(
         "history": weekly,
         "trend": trend,
         **_profile(settings, cases, labels, lang),
+        "provisional_rows": _case_rows(provisional, labels, lang),
     }
 
 

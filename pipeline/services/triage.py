@@ -13,7 +13,7 @@ Functions the CLI and the web app call (each opens what it needs and closes it):
 * ``order_followups(settings, actor, signal_id, cases, note, week=None, force_case=False,
   db=None)``
 * ``record_result(settings, actor, followup_id, reached=..., conclusion=..., product_role=...,
-  brand=..., model=..., batch=...)``
+  brand=..., model=..., batch=..., signal_id=None, db=None)``
 * ``followups(settings, signal_id=None, only_open=False, overdue=False, as_of=None)``
 * ``state(settings, as_of=None)`` -> TriageState (what reports and packs read)
 * ``alerts(settings, week=None, status=None, signal_id=None)`` / ``alert_details(...)``: the
@@ -155,24 +155,28 @@ def record_result(
     brand: str | None = None,
     model: str | None = None,
     batch: str | None = None,
+    signal_id: str | None = None,
+    db: AppDB | None = None,
 ) -> store.ResultView:
-    """Record what a follow-up found (a later record supersedes, history is kept)."""
-    db = _db(settings)
-    try:
-        with db.transaction() as session:
-            return store.record_result(
-                session,
-                actor,
-                followup_id,
-                reached=reached,
-                conclusion=conclusion,
-                product_role=product_role,
-                brand=brand,
-                model=model,
-                batch=batch,
-            )
-    finally:
-        db.dispose()
+    """Record what a follow-up found (a later record supersedes, history is kept).
+    ``signal_id``: refuse (not found) a follow-up of another signal; ``db``: an open
+    application database (the web app's), else one is opened for this call."""
+    return _in_transaction(
+        settings,
+        db,
+        lambda session: store.record_result(
+            session,
+            actor,
+            followup_id,
+            reached=reached,
+            conclusion=conclusion,
+            product_role=product_role,
+            brand=brand,
+            model=model,
+            batch=batch,
+            signal_id=signal_id,
+        ),
+    )
 
 
 def followups(

@@ -460,9 +460,12 @@ def record_result(
     model: str | None = None,
     batch: str | None = None,
     at: dt.datetime | None = None,
+    signal_id: str | None = None,
 ) -> ResultView:
     """Record what a follow-up found; a later result supersedes an earlier one (both stay).
-    A reached follow-up needs the product's role; an unreached one is 'undetermined'."""
+    A reached follow-up needs the product's role; an unreached one is 'undetermined'.
+    ``signal_id``: the signal the caller shows the follow-up under (the web page); a follow-up
+    of another signal is then not found."""
     require_role(session, actor, TRIAGE_ROLES, "record follow-up results")
     text = _text(conclusion, "conclusion") or ""
     role = (product_role or "").strip().lower().replace("-", "_") or None
@@ -481,7 +484,7 @@ def record_result(
             detail_zh=f"产品作用 {product_role!r} 不是 {', '.join(PRODUCT_ROLES)} 之一",
         )
     followup = session.get(FollowUp, followup_id)
-    if followup is None:
+    if followup is None or (signal_id is not None and followup.signal_id != signal_id):
         raise TriageNotFound(
             f"follow-up {followup_id} not found; `sentinel followup list` shows the follow-up ids",
             detail_zh=f"未找到随访 {followup_id}；`sentinel followup list` 列出随访编号",

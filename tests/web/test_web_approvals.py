@@ -40,7 +40,10 @@ def test_a_supervisor_reads_and_approves_a_notice(web: WebEnv, submitted: str) -
     page = supervisor.get("/approvals")
     assert page.status_code == 200 and f'data-notice="{submitted}"' in page.text
     assert f'href="/signals/{SIGNAL_ID}?week=' in page.text
-    assert "risk notice" in page.text and '<pre class="document">' in page.text
+    assert "risk notice" in page.text and '<div class="document rendered"' in page.text
+    # The notice's Markdown is rendered (a heading and a list), not shown as source.
+    assert "<h1>Product injury risk notice: " in page.text and "<li><strong>" in page.text
+    assert "\n# Product injury" not in page.text
     before = len(_audit(web))
     done = supervisor.post(
         f"/approvals/{submitted}/approve",

@@ -33,6 +33,7 @@ PATH_VALUES = {
     "submission_id": SUBMISSION,
     "query_id": "1",
     "name": PACK,
+    "followup_id": "F-no-such-followup",
 }
 # A harmless form for each state-changing route (the CSRF token is added by the test).
 FORMS: dict[str, dict[str, str]] = {
@@ -55,6 +56,8 @@ FORMS: dict[str, dict[str, str]] = {
     # Refused by the triage rules (no reason; no case chosen): allowed, answered 400.
     "/signals/{signal_id}/decision": {"decision": "watch", "reason": "", "week": WEEK},
     "/signals/{signal_id}/followups": {"note": "matrix", "week": WEEK},
+    "/signals/{signal_id}/followups/{followup_id}/result": {"reached": "no", "conclusion": ""},
+    "/signals/{signal_id}/notices": {"kind": "risk-notice", "week": WEEK, "text_zh": ""},
     "/approvals/{notice_id}/approve": {"comment": "matrix"},
     "/approvals/{notice_id}/return": {"comment": ""},
 }

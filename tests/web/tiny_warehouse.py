@@ -4,7 +4,8 @@ migrations and session helper (no ingest, no model, no detector: under a second)
 What it holds is chosen by hand so that each page has something to show and the tests can
 predict every number: 40 cases of GZ001 / SH001 / BJ001 over 8 weeks, three of them with a
 hostile narrative and product fields; coding with two open review items; one ranked alert with
-its stored series, grouped into its signal (``build_signals``), which an analyst confirmed and
+its stored series, grouped into its signal (``build_signals``), two review-pending cases
+placed provisionally in an HA01 pattern (``PROVISIONAL``), which an analyst confirmed and
 ordered a follow-up on (application database, :func:`record_triage`); submissions (one partial with quarantined rows, one
 of SH001) with their events and one receipt in the outbox.
 """
@@ -48,6 +49,10 @@ REVIEW_OPEN = "GZ001:C0003:1"
 REVIEW_OTHER = "BJ001:C0002:1"
 REVIEW_HOSTILE = "GZ001:C0036:1"
 WAITING = ("C0002", "C0003", "C0005", "C0036")  # cases whose coding waits for a coder
+# Waiting cases a pattern refresh placed provisionally in an HA01 pattern (their coding says
+# TY04, the suggestion HA01): the signal's rule links them, shown apart and never counted.
+PROVISIONAL = ("GZ001/C0003", "BJ001/C0005")
+PROVISIONAL_PATTERN = "HA01-P001"
 START = datetime(2026, 9, 28, 10, 0)  # Monday of 2026-W40
 
 
@@ -305,6 +310,13 @@ def build_tiny_warehouse(home: Path) -> Settings:
             con.register("_rows", frame)
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
             con.unregister("_rows")
+        for key in PROVISIONAL:
+            hospital, case_id = key.split("/")
+            con.execute(
+                "INSERT INTO provisional_patterns VALUES (?, ?, 1, 'HA01', ?, 0.74, "
+                "'low_confidence', 1)",
+                [hospital, case_id, PROVISIONAL_PATTERN],
+            )
         build_signals(con)  # the alert's signal, as detection stores it
         formed = signal_store.signal_for_alert(con, ALERT_ID, WEEK)
         assert formed == SIGNAL_ID, f"the tiny alert now forms signal {formed}: set SIGNAL_ID"

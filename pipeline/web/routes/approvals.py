@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from pipeline.appdb.errors import AppDBError
 from pipeline.errors import BadInput, SentinelError
+from pipeline.notices.markdown import to_html
 from pipeline.notices.workflow import APPROVER_ROLES
 from pipeline.services import notices as service
 from pipeline.web.context import Ctx
@@ -35,7 +36,8 @@ def _queue_page(
     items = service.waiting(ctx.state.settings, db=ctx.state.db)
     for item in items:
         docs = item["documents"]
-        item["text"] = docs.get((ctx.lang, "md")) or docs.get(("zh", "md")) or ""
+        text = docs.get((ctx.lang, "md")) or docs.get(("zh", "md")) or ""
+        item["html"] = to_html(text)  # Markdown rendered safely: no raw HTML, safe links only
     return page(
         ctx,
         "approvals.html",

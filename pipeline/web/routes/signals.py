@@ -19,17 +19,23 @@ from pipeline.appdb.roles import Role
 from pipeline.errors import BadInput, SentinelError
 from pipeline.services import signals as service
 from pipeline.services import triage
-from pipeline.triage.store import DECISIONS, TRIAGE_ROLES
+from pipeline.triage.store import DECISIONS, PRODUCT_ROLES, TRIAGE_ROLES
 from pipeline.web import charts
 from pipeline.web.context import Ctx, NoPublishedData
 from pipeline.web.policy import requires
 from pipeline.web.render import page, redirect
+from pipeline.web.routes import drafts
 
 router = APIRouter()
 READERS = (Role.ANALYST, Role.SUPERVISOR)
 TRIAGERS = tuple(sorted(TRIAGE_ROLES, key=lambda r: r.value))
 STATUSES = ("new", "ongoing", "reopened", "quiet", "resolved")
-DONE = {"decision": "signal.decision_saved", "followups": "signal.followups_saved"}
+DONE = {
+    "decision": "signal.decision_saved",
+    "followups": "signal.followups_saved",
+    "result": "signal.result_saved",
+    "notice_submitted": "signal.notice_submitted",
+}
 
 
 def _cities(ctx: Ctx) -> list[dict]:
@@ -146,6 +152,8 @@ def _signal_page(
         city_map=charts.city_map(data["map_points"], t("signal.map_title")),
         mix={k: charts.hbars(v) for k, v in data["mix"].items()},
         can_triage=ctx.can(*TRIAGERS),
+        product_roles=PRODUCT_ROLES,
+        draft_kinds=drafts.WEB_KINDS,
         current=current,
         choices=[d for d in DECISIONS if d != current],
         error=error,
@@ -221,3 +229,55 @@ def order_followups(
         form = {"cases": chosen, "note": note}
         return _signal_page(ctx, signal_id, week, status=400, error=exc, form=form)
     return _back(ctx, signal_id, week, "followups")
+
+
+@router.post("/signals/{signal_id}/followups/{followup_id}/result")
+def record_result(
+    signal_id: str,
+    followup_id: str,
+    reached: str = Form("", max_length=5),
+    product_role: str = Form("", max_length=40),
+    conclusion: str = Form("", max_length=4000),
+    brand: str = Form("", max_length=400),
+    model: str = Form("", max_length=400),
+    batch: str = Form("", max_length=400),
+    week: str = Form("", max_length=10),
+    ctx: Ctx = requires(*TRIAGERS),
+) -> Response:
+    """Record what a follow-up of this signal found (a later result supersedes, both kept)."""
+    try:
+        if reached not in ("yes", "no"):
+            raise BadInput(
+                "say whether the patient or family was reached",
+                detail_zh="请选择是否联系到患者或家属",
+            )
+        triage.record_result(
+            ctx.state.settings,
+            ctx.actor(),
+            followup_id[:64],
+            reached=reached == "yes",
+            conclusion=conclusion,
+            product_role=product_role or None,
+            brand=brand or None,
+            model=model or None,
+            batch=batch or None,
+            signal_id=signal_id[:64],
+            db=ctx.state.db,
+        )
+    except (BadInput, AppDBError) as exc:
+        if isinstance(exc, BadInput) and exc.kind == "not_found":
+            raise
+        form = {
+            "result_for": followup_id[:64],
+            "reached": reached,
+            "product_role": product_role,
+            "conclusion": conclusion,
+            "brand": brand,
+            "model": model,
+            "batch": batch,
+        }
+        return _signal_page(ctx, signal_id, week, status=400, error=exc, form=form)
+    return _back(ctx, signal_id, week, "result")
+
+
+router.include_router(drafts.router)  # drafting a notice from the signal page
