@@ -8,6 +8,7 @@ markdown-it-py in CommonMark mode with tables, and nothing that lets text become
 * a link keeps its target only for ``http``, ``https`` and ``mailto`` (anything else, e.g.
   ``javascript:`` or ``data:``, stays plain text) and opens with ``rel="noopener noreferrer
   nofollow"``;
+* a fenced block's info string is dropped (no ``class`` attribute from the text);
 * entities the generator writes to keep text inert (``&lt;``) render as the character, escaped.
 """
 
@@ -39,6 +40,13 @@ def _parser() -> MarkdownIt:
         return renderer.renderToken(tokens, idx, options, env)
 
     md.add_render_rule("link_open", link_open)
+    fence = md.renderer.rules["fence"]
+
+    def plain_fence(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        tokens[idx].info = ""  # no class="language-..." from the text
+        return fence(tokens, idx, options, env)
+
+    md.add_render_rule("fence", plain_fence)
     return md
 
 
