@@ -284,8 +284,9 @@ def test_supervisor_approves_the_waiting_notice(flow, lang: str) -> None:  # typ
     waiting = f.page.locator("article[data-notice]").count()
     assert waiting in (0, 1)
     if waiting:
-        f.page.click("#notice-1 summary")  # the notice's text, in the reader's language
-        assert SIGNAL_ID in f.page.inner_text("#notice-1 pre.document")
+        # The notice's text, in the reader's language, rendered from its Markdown.
+        assert SIGNAL_ID in f.page.inner_text("#document-1")
+        assert f.page.locator("#document-1 h1").count() == 1
         f.shot("approvals")
         f.page.fill("#comment-1", '<img src=x onerror="alert(5)"> ok ' + lang)
         f.page.click("#decide-1 button.approve")
