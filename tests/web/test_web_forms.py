@@ -268,7 +268,15 @@ def test_a_draft_that_breaks_a_rule_is_refused_with_the_text_kept(web: WebEnv) -
     assert warning.status_code == 200 and "needs the follow-up investigation complete" in (
         warning.text
     )
-    assert 'id="draft-form"' not in warning.text
+    assert 'id="draft-form"' not in warning.text and 'id="override-form"' in warning.text
+    with_reason = analyst.get(
+        f"{NEW}?kind=safety-warning&week={WEEK}&override_reason=deaths+reported+" + HOSTILE
+    )
+    assert with_reason.status_code == 200 and 'id="draft-form"' in with_reason.text
+    assert _textareas(with_reason.text)["en"].startswith("# Consumer safety warning: ")
+    override = with_reason.text.split('<textarea id="override" name="override_reason"')[1]
+    assert "deaths reported " + ESCAPED in override.split("</textarea>")[0]
+    assert "<script>alert" not in with_reason.text
     refused = analyst.post(
         SUBMIT,
         data={

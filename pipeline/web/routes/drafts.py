@@ -93,9 +93,12 @@ def _form_page(
                 if isinstance(exc, BadInput) and exc.kind == "not_found":
                     raise
                 error, texts = exc, None
+    confirmed = bool(data["decision"]) and data["decision"]["decision"] == "confirm"
     return page(
         ctx,
         "notice_draft.html",
+        # A warning refused for unfinished follow-ups: ask for the override reason first.
+        needs_override=texts is None and kind == "safety-warning" and confirmed,
         status=status,
         s=data,
         sig=sig,
