@@ -445,8 +445,9 @@ class ApiSubmission(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    token_id: Mapped[int] = mapped_column(Integer)
+    token_id: Mapped[int | None] = mapped_column(Integer)  # None: sent from the web page
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(Integer)  # the clerk who sent it on the web
 
     __table_args__ = (
         UniqueConstraint("hospital_code", "idempotency_key", name="uq_api_submissions_idem"),

@@ -109,8 +109,23 @@ def ledger_id(hospital: str, name: str, sha256: str) -> str:
     return LandingFile(hospital, "", f"{hospital}/{name}", sha256, 0, "", "").submission_id
 
 
-def _actor(token: TokenView) -> Actor:
-    return Actor(None, f"token:{token.prefix}", "api")
+@dataclass(frozen=True)
+class Sender:
+    """Who sends: a hospital's system with its token, or a clerk signed in on the web page (the
+    hospital is the clerk's binding, never a form field)."""
+
+    hospital_code: str
+    actor: Actor
+    token_id: int | None = None
+    user_id: int | None = None
+
+    @classmethod
+    def of_token(cls, token: TokenView) -> Sender:
+        return cls(token.hospital_code, Actor(None, f"token:{token.prefix}", "api"), token.id)
+
+    @classmethod
+    def of_clerk(cls, user_id: int, username: str, hospital_code: str) -> Sender:
+        return cls(hospital_code, Actor(user_id, username, "web"), None, user_id)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -135,7 +150,7 @@ def _place_lock(hospital: str) -> threading.Lock:
 def accept(
     settings: Settings,
     db: AppDB,
-    token: TokenView,
+    sender: Sender | TokenView,
     name: str,
     temp: Path,
     sha256: str,
@@ -145,7 +160,9 @@ def accept(
 ) -> Accepted:
     """Move a fully received upload into place and record it (see the module docstring).
     ``temp`` is consumed (renamed or removed)."""
-    hospital = token.hospital_code
+    if isinstance(sender, TokenView):
+        sender = Sender.of_token(sender)
+    hospital = sender.hospital_code
     sid = ledger_id(hospital, name, sha256)
     try:
         with _place_lock(hospital):
@@ -178,7 +195,8 @@ def accept(
                 sha256=sha256,
                 size_bytes=size,
                 received_at=received,
-                token_id=token.id,
+                token_id=sender.token_id,
+                user_id=sender.user_id,
                 idempotency_key=idempotency_key or None,
             )
             try:
@@ -192,7 +210,7 @@ def accept(
                     )
                     audit.append(
                         session,
-                        _actor(token),
+                        sender.actor,
                         "api.submit",
                         "submission",
                         sid,
@@ -314,17 +332,40 @@ def unfinished(db: AppDB) -> list[str]:
 
 
 class IngestWorker:
-    """The application's single ingest worker (one thread; see the module docstring)."""
+    """The application's single ingest worker (one thread; see the module docstring).
 
-    def __init__(self, settings: Settings, db: AppDB, busy_retry_seconds: float = 5.0) -> None:
+    It ingests in bounded batches: a batch closes at ``batch_files`` submissions (oldest
+    first) or once its oldest submission has waited ``batch_wait`` seconds, so the first
+    receipts are published while later files still wait. Each batch is one writer session
+    (``intake.ingest(only=...)``): every submission's ledger change is its own transaction and
+    the snapshot readers see (hence the receipts the API serves) is published when the batch
+    ends; a crash mid-batch publishes nothing of it, and the restart re-queues the batch
+    (:func:`unfinished`), whose committed files the ledger skips. The validator (a GX context)
+    is kept across batches; its Data Docs are built once the queue is empty, then a new one
+    starts (building them per batch would re-render every earlier result of the validator).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: AppDB,
+        busy_retry_seconds: float = 5.0,
+        batch_files: int | None = None,
+        batch_wait: float | None = None,
+    ) -> None:
         self.settings, self.db = settings, db
         self.busy_retry_seconds = busy_retry_seconds
-        self._pending: set[str] = set()
+        self.batch_files = max(1, batch_files or settings.api.batch_files)
+        self.batch_wait = (
+            settings.api.batch_wait_ms / 1000 if batch_wait is None else max(0.0, batch_wait)
+        )
+        self._pending: dict[str, float] = {}  # submission id -> when queued (monotonic)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._validator = None
+        self.batches = 0  # batches ingested (tests, logs)
 
     def start(self, recover: bool = True) -> None:
         with self._lock:
@@ -339,7 +380,7 @@ class IngestWorker:
 
     def submit(self, submission_id: str, start: bool = True) -> None:
         with self._lock:
-            self._pending.add(submission_id)
+            self._pending.setdefault(submission_id, time.monotonic())
         self._wake.set()
         if start and self._thread is None:
             self.start(recover=False)
@@ -350,21 +391,47 @@ class IngestWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _take(self) -> list[str]:
+    def _due(self, now: float) -> float:
+        """Seconds until the next batch should start (0: now; inf: nothing pending)."""
         with self._lock:
-            ids, self._pending = sorted(self._pending), set()
+            if not self._pending:
+                return float("inf")
+            if len(self._pending) >= self.batch_files:
+                return 0.0
+            return max(0.0, min(self._pending.values()) + self.batch_wait - now)
+
+    def _take(self) -> list[str]:
+        """The next batch: up to ``batch_files`` submissions, the longest waiting first."""
+        with self._lock:
+            order = sorted(self._pending.items(), key=lambda item: (item[1], item[0]))
+            ids = [sid for sid, _ in order[: self.batch_files]]
+            for sid in ids:
+                del self._pending[sid]
         return ids
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
+            wait = self._due(time.monotonic())
+            if wait > 0:
+                if wait == float("inf"):
+                    self._finish_docs()  # idle: the Data Docs of what was ingested
+                self._wake.wait(None if wait == float("inf") else wait)
+                self._wake.clear()
+                continue
             ids = self._take()
             if ids:
                 try:
                     self._process(ids)
                 except Exception:  # never let the worker die: the next submission retries
-                    log.exception("ingest worker: round of %d submissions failed", len(ids))
+                    log.exception("ingest worker: batch of %d submissions failed", len(ids))
+
+    def _finish_docs(self) -> None:
+        validator, self._validator = self._validator, None
+        if validator is not None:
+            try:
+                validator.build_docs(self.settings.data_docs_keep_runs)
+            except Exception:  # the receipts are out; only the validation report is missing
+                log.exception("ingest worker: building the Data Docs failed")
 
     def _process(self, ids: list[str]) -> None:
         with self.db.transaction() as session:
@@ -373,15 +440,23 @@ class IngestWorker:
             return
         ids = [r.id for r in rows]
         hospitals = sorted({r.hospital_code for r in rows})
+        only = {f"{r.hospital_code}/{r.file_name}" for r in rows}
         _add_events(self.db, ids, "processing", {})
         error: str | None = None
+        started = time.monotonic()
         try:
             self.settings.require_pseudonym_key()  # before building a validator for nothing
             if self._validator is None:
                 from pipeline.validation.runner import CaseValidator  # noqa: PLC0415
 
                 self._validator = CaseValidator(data_docs_dir=self.settings.data_docs_dir)
-            intake.ingest(self.settings, hospitals=hospitals, validator=self._validator)
+            intake.ingest(
+                self.settings,
+                hospitals=hospitals,
+                validator=self._validator,
+                only=only,
+                build_docs=False,
+            )
         except WarehouseBusy:
             log.warning("warehouse busy: %d submissions wait", len(ids))
             time.sleep(self.busy_retry_seconds)
@@ -393,6 +468,12 @@ class IngestWorker:
         except Exception as exc:
             log.exception("ingest of %s failed", hospitals)
             error = f"internal error ({type(exc).__name__})"
+        self.batches += 1
+        log.info(
+            "ingest worker: batch of %d files ingested in %.1f s",
+            len(ids),
+            time.monotonic() - started,
+        )
         loaded = self._loaded(ids)
         done = [sid for sid in ids if sid in loaded]
         _add_events(self.db, done, "processed", loaded)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -211,16 +212,26 @@ def ingest(
     date_to: date | None = None,
     progress: Progress | None = None,
     validator: CaseValidator | None = None,
+    *,
+    only: Collection[str] | None = None,
+    build_docs: bool = True,
 ) -> IngestResult:
     """Process every new landing file: stage all batches, then load; one writer session, so a
     second ingest waits (bounded) instead of staging the same files at the same time. A key
     other than the warehouse's stops the run before anything is staged (exit code 8).
 
-    ``validator``: reuse a CaseValidator (default: a new one writing Data Docs under home)."""
+    ``validator``: reuse a CaseValidator (default: a new one writing Data Docs under home).
+    ``only``: just these files (relative paths, ``HOSPITAL/name``) of the new ones: the
+    submission API's worker ingests in bounded batches. ``build_docs=False``: the caller
+    builds the Data Docs of its validator later (the worker: once it is idle)."""
     key = settings.require_pseudonym_key()
     with writer(settings, progress, create=True) as con:
         ledger.check_key(con, key_fingerprint(key), record=False)
-        files = ledger.new_files(con, _candidates(settings, hospitals, date_from, date_to))
+        files = _candidates(settings, hospitals, date_from, date_to)
+        if only is not None:
+            wanted = set(only)
+            files = [f for f in files if f.relpath in wanted]
+        files = ledger.new_files(con, files)
         files = stamp_arrivals(files, _arrivals(settings))
         # One process stages everything: batches across hospitals mean fewer GX runs (each
         # costs about a second whatever its rows); the byte bound keeps a batch's memory
@@ -242,7 +253,7 @@ def ingest(
                     f"staged batch {i}/{len(batches)}: {len(batch)} files of {hospitals} "
                     f"hospital{'s' if hospitals > 1 else ''}"
                 )
-        if validator is not None and batches:
+        if validator is not None and batches and build_docs:
             # Once per run (not per batch): every earlier run's site is kept, up to the
             # retention setting SENTINEL_DATA_DOCS_KEEP_RUNS.
             validator.build_docs(settings.data_docs_keep_runs)
@@ -320,13 +331,14 @@ def dry_run_data(
     validator: CaseValidator | None = None,
     size_bytes: int | None = None,
     sha256: str | None = None,
+    lang: str | None = None,
 ) -> dict:
     """The receipt ingest would give ``data`` sent by ``hospital`` as ``name``; nothing is
     stored (see :func:`dry_run_uploads`). ``received_at``: default the recorded arrival of
     these bytes from this hospital, else now. (``size_bytes``/``sha256``: of a file too large
-    to be read, ``data`` empty.)"""
+    to be read, ``data`` empty.) ``lang``: the receipt's language (default: the file's)."""
     upload = _upload(name, data, hospital, settings, received_at, size_bytes, sha256)
-    return dry_run_uploads([upload], settings, validator)[0]
+    return dry_run_uploads([upload], settings, validator, lang=lang)[0]
 
 
 def _dry_receipt(con, checked, lang: str | None = None) -> dict:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""The hospital submission API, ``/api/v1`` (issue 19): wiring to
+"""The hospital submission API, ``/api/v1`` (issue 19), for hospitals' systems (a token) and the
+clerks' web upload page (the signed-in session, CSRF-checked; see ``policy.BearerRule``): wiring to
 ``pipeline.services.api_submissions`` (receive, status, list), ``pipeline.services.intake``
 (the dry run) and the app's single ingest worker. Every route declares ``api_token()``; errors
 are JSON in the token's language (or Accept-Language): ``{"error": {"status", "code",
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import hashlib
 import html
 import threading
@@ -51,18 +53,20 @@ router = APIRouter()
 
 
 class RateLimiter:
-    """Requests per token in a sliding minute (per process)."""
+    """Requests per sender (a token, a signed-in clerk) in a sliding minute (per process)."""
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._hits: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self._hits: dict[object, collections.deque[float]] = collections.defaultdict(
+            collections.deque
+        )
         self._lock = threading.Lock()
 
-    def hit(self, token_id: int, now: float | None = None) -> int:
+    def hit(self, sender: object, now: float | None = None) -> int:
         """0 if admitted, else the seconds to wait (Retry-After)."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            hits = self._hits[token_id]
+            hits = self._hits[sender]
             while hits and hits[0] <= now - 60:
                 hits.popleft()
             if len(hits) >= self.per_minute:
@@ -193,7 +197,7 @@ async def create_submission(
         api_submissions.accept,
         ctx.state.settings,
         ctx.state.db,
-        ctx.token,
+        ctx.sender,
         name,
         temp,
         sha,
@@ -258,8 +262,15 @@ async def validate(
     ctx: ApiCtx = api_token(),
 ) -> JSONResponse:
     name, data = await _receive_to_memory(request, ctx, filename)
+    # A clerk on the web page reads the receipt in the page's language (as the server-side
+    # dry run); a system gets the file's header language (as `sentinel validate`).
+    lang = None if ctx.token is not None else ctx.lang
     receipt = await run_in_threadpool(
-        intake.dry_run_data, name, data, ctx.hospital, ctx.state.settings
+        functools.partial(intake.dry_run_data, lang=lang),
+        name,
+        data,
+        ctx.hospital,
+        ctx.state.settings,
     )
     return JSONResponse(receipt)
 

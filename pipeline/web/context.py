@@ -17,6 +17,7 @@ from pipeline.appdb.audit import Actor
 from pipeline.appdb.auth import ActiveSession
 from pipeline.appdb.roles import Role
 from pipeline.errors import NotFound
+from pipeline.services.api_submissions import Sender
 from pipeline.services.api_tokens import TokenView
 from pipeline.web.i18n import Translator
 from pipeline.web.state import WebState
@@ -117,14 +118,16 @@ class Ctx:
 
 @dataclass
 class ApiCtx:
-    """A submission-API request: the hospital's token and the language of its messages."""
+    """A submission-API request: who sends (a hospital's token, or a clerk's signed-in session
+    on the web upload page) and the language of its messages."""
 
     request: Request
     state: WebState
-    token: TokenView
+    sender: Sender
     lang: str
     now: dt.datetime
+    token: TokenView | None = None
 
     @property
     def hospital(self) -> str:
-        return self.token.hospital_code
+        return self.sender.hospital_code

@@ -32,7 +32,7 @@ from starlette.routing import Mount
 
 from pipeline.appdb.roles import ALL_ROLES, Role
 from pipeline.services import accounts, api_tokens
-from pipeline.services.api_submissions import ApiProblem
+from pipeline.services.api_submissions import ApiProblem, Sender
 from pipeline.web.context import (
     ApiCtx,
     Ctx,
@@ -143,11 +143,15 @@ async def _check_csrf(request: Request, ctx: Ctx, accept_anonymous: bool) -> Non
 
 @dataclass(frozen=True, eq=False)
 class BearerRule(Rule):
-    """The submission API's rule: a hospital's bearer token (``Authorization: Bearer ...``),
-    no session, no cookie, hence no CSRF check (a browser never sends the header by itself).
-    No web role is admitted (``allows`` is False for every role); the token's hospital scopes
-    every object (another hospital's submission: 404). Unknown, revoked and expired tokens get
-    the same 401; over the per-token rate limit, 429 with Retry-After."""
+    """The submission API's rule. A hospital's system sends its bearer token
+    (``Authorization: Bearer ...``): no session, no cookie, hence no CSRF check (a browser never
+    sends the header by itself); unknown, revoked and expired tokens get the same 401. Without
+    an ``Authorization`` header, a signed-in user of ``roles`` (the clerks: the web upload page
+    uses the same endpoints) is admitted with the session, CSRF-checked on POST, for the
+    hospital the clerk is bound to (never one named by the request); signed out: 401, another
+    role or a clerk without a hospital: 403. Either way the sender's hospital scopes every
+    object (another hospital's submission: 404), errors are JSON, and over the rate limit (per
+    token, per user) the answer is 429 with Retry-After."""
 
     bearer: bool = True
 
@@ -155,6 +159,8 @@ class BearerRule(Rule):
         state = web_state(request)
         header_lang = negotiate(request.headers.get("accept-language"))
         request.state.api_lang = header_lang or DEFAULT_LANG
+        if "authorization" not in request.headers and self.roles:
+            return await self._session(request, header_lang)
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         token = None
         if scheme.lower() == "bearer" and value.strip():
@@ -165,15 +171,45 @@ class BearerRule(Rule):
             raise ApiProblem(401, "unauthorized", {"WWW-Authenticate": 'Bearer realm="sentinel"'})
         lang = header_lang or token.language
         request.state.api_lang = lang
-        wait = request.app.state.api.limiter.hit(token.id)
+        wait = request.app.state.api.limiter.hit(("token", token.id))
         if wait:
             raise ApiProblem(429, "rate_limited", {"Retry-After": str(wait)})
-        return ApiCtx(request=request, state=state, token=token, lang=lang, now=state.clock())
+        return ApiCtx(
+            request=request,
+            state=state,
+            sender=Sender.of_token(token),
+            lang=lang,
+            now=state.clock(),
+            token=token,
+        )
+
+    async def _session(self, request: Request, header_lang: str | None) -> ApiCtx:
+        ctx = await _context(request)
+        user = ctx.user
+        if user is None:
+            raise ApiProblem(401, "unauthorized", {"WWW-Authenticate": 'Bearer realm="sentinel"'})
+        lang = ctx.lang  # the signed-in user's language, as on the page
+        request.state.api_lang = lang
+        if user.role not in (self.roles or ()) or not user.hospital_code:
+            raise ApiProblem(403, "forbidden")
+        if user.must_change_password:
+            raise ApiProblem(403, "password_change")
+        if request.method not in SAFE_METHODS:
+            try:
+                await _check_csrf(request, ctx, accept_anonymous=False)
+            except WebError:
+                raise ApiProblem(403, "csrf") from None
+        wait = request.app.state.api.limiter.hit(("user", user.id))
+        if wait:
+            raise ApiProblem(429, "rate_limited", {"Retry-After": str(wait)})
+        sender = Sender.of_clerk(user.id, user.username, user.hospital_code)
+        return ApiCtx(request=request, state=ctx.state, sender=sender, lang=lang, now=ctx.now)
 
 
 def api_token() -> Any:
-    """The rule of every ``/api/v1`` route (see :class:`BearerRule`)."""
-    return Depends(BearerRule(frozenset()))
+    """The rule of every ``/api/v1`` route: a hospital's token, or a signed-in clerk's session
+    (see :class:`BearerRule`)."""
+    return Depends(BearerRule(frozenset({Role.HOSPITAL_CLERK})))
 
 
 def _rules_of(route: APIRoute) -> list[Rule]:

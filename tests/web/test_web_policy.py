@@ -89,7 +89,7 @@ def _request(client: TestClient, method: str, path: str, signed_in: bool, tokens
         return client.get(url)
     token = tokens.get(client) or page_token(client, "/" if signed_in else "/login")
     tokens[client] = token
-    if path in API_BODIES:  # a browser session's cookies (and CSRF token) do not admit it
+    if path in API_BODIES:  # a clerk's session (and CSRF token) admits it, nobody else's
         name, data = API_BODIES[path]
         return client.post(
             url,
@@ -157,10 +157,15 @@ def test_authorization_matrix(web: WebEnv) -> None:
             if status >= 500:
                 failures.append(f"{where} (server error)")
             elif isinstance(rule, BearerRule):
-                # No web role, signed in or not, reaches the API without a token: 401 JSON.
-                assert not any(rule.allows(r) for r in ALL_ROLES)
-                if status != 401 or "error" not in response.json():
-                    failures.append(f"{where} (API route without a token should be 401 JSON)")
+                # Without a token only a signed-in clerk's session reaches the API (the web
+                # upload page); signed out: 401 JSON, any other role: 403 JSON.
+                assert {r for r in ALL_ROLES if rule.allows(r)} == {Role.HOSPITAL_CLERK}
+                if rule.allows(role):
+                    if status in (401, 403):
+                        failures.append(f"{where} (a clerk's session should be admitted)")
+                elif status != (401 if role is None else 403) or "error" not in response.json():
+                    expected = "401" if role is None else "403"
+                    failures.append(f"{where} (API route without a token should be {expected})")
             elif rule.allows(role):
                 if status in (401, 403) or _is_sign_in_redirect(response):
                     failures.append(f"{where} (should be allowed)")
