@@ -180,6 +180,56 @@ class ApiSettings:
         )
 
 
+INGEST_TRIGGERS = ("worker", "airflow")
+
+
+@dataclass(frozen=True)
+class IngestTrigger:
+    """What starts ingestion when the submission API accepts a file (docs/intake.md, "How the
+    single DuckDB writer stays single"). ``worker``: the web app's own ingest thread (default,
+    no scheduler needed). ``airflow``: a run of the ``ingest_daily`` DAG for the file's
+    hospital through Airflow 3's REST API (``POST /api/v2/dags/{dag_id}/dagRuns``, with a JWT
+    from ``POST /auth/token``); the web app then never writes the warehouse."""
+
+    mode: str = "worker"  # SENTINEL_INGEST_TRIGGER
+    airflow_url: str = ""  # SENTINEL_AIRFLOW_API_URL, e.g. http://127.0.0.1:8080
+    airflow_username: str = ""  # SENTINEL_AIRFLOW_USERNAME
+    airflow_password: str = field(default="", repr=False)  # SENTINEL_AIRFLOW_PASSWORD(_FILE)
+    airflow_dag_id: str = "ingest_daily"  # SENTINEL_AIRFLOW_DAG_ID
+    airflow_timeout: float = 10.0  # SENTINEL_AIRFLOW_TIMEOUT (seconds per request)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> IngestTrigger:
+        mode = env.get("SENTINEL_INGEST_TRIGGER", "").strip().lower() or "worker"
+        if mode not in INGEST_TRIGGERS:
+            raise ConfigError(
+                f"SENTINEL_INGEST_TRIGGER must be one of {', '.join(INGEST_TRIGGERS)}, got {mode!r}"
+            )
+        password = env.get("SENTINEL_AIRFLOW_PASSWORD", "")
+        password_file = env.get("SENTINEL_AIRFLOW_PASSWORD_FILE", "").strip()
+        if password_file and not password:
+            try:
+                password = Path(password_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"SENTINEL_AIRFLOW_PASSWORD_FILE {password_file}: {exc.strerror}"
+                ) from None
+        url = env.get("SENTINEL_AIRFLOW_API_URL", "").strip().rstrip("/")
+        if mode == "airflow" and not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "SENTINEL_INGEST_TRIGGER=airflow needs SENTINEL_AIRFLOW_API_URL "
+                f"(http:// or https://), got {url!r}"
+            )
+        return cls(
+            mode=mode,
+            airflow_url=url,
+            airflow_username=env.get("SENTINEL_AIRFLOW_USERNAME", "").strip(),
+            airflow_password=password,
+            airflow_dag_id=env.get("SENTINEL_AIRFLOW_DAG_ID", "").strip() or "ingest_daily",
+            airflow_timeout=_number(env, "SENTINEL_AIRFLOW_TIMEOUT", 10.0, float),
+        )
+
+
 @dataclass(frozen=True)
 class IntakeLimits:
     """Bounds on what one hospital file may hold (docs/operations.md, "Intake limits").
@@ -250,6 +300,7 @@ class Settings:
     intake: IntakeLimits = field(default_factory=IntakeLimits)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    ingest_trigger: IngestTrigger = field(default_factory=IngestTrigger)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -284,6 +335,7 @@ class Settings:
             intake=IntakeLimits.from_env(env),
             smtp=SmtpSettings.from_env(env),
             api=ApiSettings.from_env(env),
+            ingest_trigger=IngestTrigger.from_env(env),
         )
 
     @property

@@ -42,6 +42,7 @@ from pipeline.config import Settings
 from pipeline.errors import NotFound, SentinelError, WarehouseBusy
 from pipeline.intake.discover import SUPPORTED_SUFFIXES, LandingFile, sha256_file
 from pipeline.services import intake
+from pipeline.services.airflow_trigger import AirflowTrigger
 from pipeline.services.api_tokens import TokenView
 from pipeline.storage import publish
 from pipeline.storage.session import reader
@@ -312,7 +313,7 @@ def list_submissions(
     return [_summary(r, events[r.id]) for r in rows]
 
 
-def _add_events(db: AppDB, ids: list[str], status_: str, details: dict[str, str | None]) -> None:
+def record_events(db: AppDB, ids: list[str], status_: str, details: dict[str, str | None]) -> None:
     now = utcnow()
     with db.transaction() as session:
         for sid in ids:
@@ -323,12 +324,25 @@ def _add_events(db: AppDB, ids: list[str], status_: str, details: dict[str, str 
             )
 
 
-def unfinished(db: AppDB) -> list[str]:
-    """Submissions whose last event is not final (interrupted by a stop or a crash)."""
+def unfinished(db: AppDB, last: tuple[str, ...] | None = None) -> list[str]:
+    """Submissions whose last event is not final (interrupted by a stop or a crash); ``last``:
+    only those whose last event is one of these (the Airflow trigger: ``received``, never
+    handed over)."""
     with db.transaction() as session:
         rows = list(session.scalars(select(ApiSubmission.id)))
         events = _events(session, rows)
-    return [sid for sid in rows if not events[sid] or events[sid][-1].status not in FINAL_STATES]
+    states = {sid: events[sid][-1].status if events[sid] else "received" for sid in rows}
+    if last is not None:
+        return [sid for sid in rows if states[sid] in last]
+    return [sid for sid in rows if states[sid] not in FINAL_STATES]
+
+
+def make_trigger(settings: Settings, db: AppDB) -> IngestWorker | AirflowTrigger:
+    """What starts ingestion of accepted files: the app's own worker, or Airflow
+    (``SENTINEL_INGEST_TRIGGER``)."""
+    if settings.ingest_trigger.mode == "airflow":
+        return AirflowTrigger(settings, db)
+    return IngestWorker(settings, db)
 
 
 class IngestWorker:
@@ -441,7 +455,7 @@ class IngestWorker:
         ids = [r.id for r in rows]
         hospitals = sorted({r.hospital_code for r in rows})
         only = {f"{r.hospital_code}/{r.file_name}" for r in rows}
-        _add_events(self.db, ids, "processing", {})
+        record_events(self.db, ids, "processing", {})
         error: str | None = None
         started = time.monotonic()
         try:
@@ -476,11 +490,11 @@ class IngestWorker:
         )
         loaded = self._loaded(ids)
         done = [sid for sid in ids if sid in loaded]
-        _add_events(self.db, done, "processed", loaded)
+        record_events(self.db, done, "processed", loaded)
         failed = [sid for sid in ids if sid not in loaded]
         if failed:
             why = error or "not loaded by the ingest run"
-            _add_events(self.db, failed, "failed", dict.fromkeys(failed, why))
+            record_events(self.db, failed, "failed", dict.fromkeys(failed, why))
 
     def _loaded(self, ids: list[str]) -> dict[str, str | None]:
         if publish.current(self.settings) is None:

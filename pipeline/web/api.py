@@ -29,6 +29,7 @@ from starlette.datastructures import UploadFile
 
 from pipeline.config import Settings
 from pipeline.services import api_submissions, intake
+from pipeline.services.airflow_trigger import AirflowTrigger
 from pipeline.services.api_submissions import ApiProblem, IngestWorker
 from pipeline.web.context import ApiCtx, Ctx
 from pipeline.web.i18n import DEFAULT_LANG, Translator
@@ -79,7 +80,7 @@ class RateLimiter:
 class ApiRuntime:
     """What the API holds for the app's lifetime (``app.state.api``)."""
 
-    worker: IngestWorker
+    worker: IngestWorker | AirflowTrigger  # SENTINEL_INGEST_TRIGGER
     limiter: RateLimiter
     schema: dict = field(default_factory=dict)
 
@@ -308,7 +309,8 @@ def docs(request: Request, ctx: Ctx = public()) -> HTMLResponse:
 def install(app: FastAPI, settings: Settings, db) -> ApiRuntime:  # type: ignore[no-untyped-def]
     app.include_router(router)
     runtime = ApiRuntime(
-        worker=IngestWorker(settings, db), limiter=RateLimiter(settings.api.rate_per_minute)
+        worker=api_submissions.make_trigger(settings, db),
+        limiter=RateLimiter(settings.api.rate_per_minute),
     )
     api_routes = [r for r in app.routes if isinstance(r, APIRoute) and r.path.startswith(PREFIX)]
     runtime.schema = get_openapi(

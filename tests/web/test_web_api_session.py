@@ -13,9 +13,9 @@ from pipeline.appdb.models import ApiSubmission, AuditEntry
 from pipeline.services import api_tokens
 
 CSV = (
-    "hospital_code,case_id,report_type,visit_datetime,sex,age,age_unit,narrative\r\n"
-    "GZ001,W1,new,2026-11-20 10:00,female,300,years,x\r\n"
-).encode()
+    b"hospital_code,case_id,report_type,visit_datetime,sex,age,age_unit,narrative\r\n"
+    b"GZ001,W1,new,2026-11-20 10:00,female,300,years,x\r\n"
+)
 
 
 def _post(client, path: str, token: str | None, name: str = "GZ001_20261120.csv", **extra):  # type: ignore[no-untyped-def]
