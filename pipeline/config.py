@@ -166,7 +166,7 @@ class ApiSettings:
     max_upload_mb: int = 0  # SENTINEL_API_MAX_UPLOAD_MB; 0: the intake file limit
     # The embedded ingest worker's batches: a batch closes at this many files, or when its
     # oldest file has waited this long (receipts are published at the end of each batch).
-    batch_files: int = 32  # SENTINEL_API_BATCH_FILES
+    batch_files: int = 128  # SENTINEL_API_BATCH_FILES
     batch_wait_ms: int = 1000  # SENTINEL_API_BATCH_WAIT_MS (0: start at once)
 
     @classmethod
@@ -175,7 +175,7 @@ class ApiSettings:
             rate_per_minute=_env_int(env, "SENTINEL_API_RATE_PER_MINUTE", 120),
             token_days=_env_int(env, "SENTINEL_API_TOKEN_DAYS", 365),
             max_upload_mb=_env_int(env, "SENTINEL_API_MAX_UPLOAD_MB", 0, minimum=0),
-            batch_files=_env_int(env, "SENTINEL_API_BATCH_FILES", 32),
+            batch_files=_env_int(env, "SENTINEL_API_BATCH_FILES", 128),
             batch_wait_ms=_env_int(env, "SENTINEL_API_BATCH_WAIT_MS", 1000, minimum=0),
         )
 

@@ -14,9 +14,11 @@ Receiving (``POST /api/v1/submissions``), in this order, so nothing partial is e
    submission id: a hash of hospital, name and content).
 
 The worker (:class:`IngestWorker`) is one thread per application process: it runs
-``intake.ingest`` for the hospitals with pending submissions, which takes the warehouse's
-single writer lock (``storage.session.writer``), so it never writes at the same time as a
-command-line or Airflow ingest, and never twice at once in this process.
+``intake.ingest`` on bounded batches of pending submissions, each taking the warehouse's single
+writer lock (``storage.session.writer``), so it never writes at the same time as a command-line
+or Airflow ingest, and never twice at once in this process. With
+``SENTINEL_INGEST_TRIGGER=airflow`` (:func:`make_trigger`) the app writes nothing and starts the
+ingest DAG instead (:mod:`pipeline.services.airflow_trigger`).
 """
 
 from __future__ import annotations
