@@ -69,7 +69,7 @@ class Server:
         schema.upgrade(server.settings.app_database_url)
         return server
 
-    def start(self, timeout: float = 60.0, same_port: bool = False) -> None:
+    def start(self, timeout: float = 180.0, same_port: bool = False) -> None:
         if not (same_port and self.port):
             self.port = free_port()
         log = (self.home / "server.log").open("ab")
@@ -89,6 +89,7 @@ class Server:
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)
+        self.kill()  # never leave a server behind
         raise RuntimeError("server did not start")
 
     def kill(self) -> None:

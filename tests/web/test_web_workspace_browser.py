@@ -129,7 +129,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             cwd=REPO,
         )
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # a loaded machine starts the app slowly
             while True:
                 try:
                     with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
