@@ -44,6 +44,7 @@ KEYED = {
     "followup_id",
     "result_id",
     "pattern_id",
+    "signal_id",
 }
 INT_KEYED = {"refresh_seq"}
 SKIP = {"schema_version", "publication", "ref_taxonomy", "ref_codesets", "ref_hospitals"}

@@ -471,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         published_before = publish.current(Settings(home=home, landing_dir=landing))
         shared.deadline = time.monotonic() + args.duration
         load_started = time.monotonic()
+        load_before = os.getloadavg()  # the machine is shared: say how busy it was
         barrier.wait()
         say(f"load for {args.duration} s; ingest of {rows:,} new rows running alongside")
         ingest_seconds = None
@@ -500,6 +501,10 @@ def main(argv: list[str] | None = None) -> int:
         result = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.node()} {os.cpu_count()} cores",
+            "load_average": {
+                "start": [round(v, 1) for v in load_before],
+                "end": [round(v, 1) for v in os.getloadavg()],
+            },
             "users": args.users,
             "roles": {r: roles.count(r) for r in sorted(set(roles))},
             "think_s": [low, high],
@@ -526,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
             "server_errors_logged": len(re.findall(r"Traceback|unhandled error", server_text)),
         }
     finally:
+        if result:
+            result["server_peak_rss_mb"] = _peak_rss_mb(server.pid)
         server.terminate()
         try:
             server.wait(timeout=15)
@@ -544,6 +551,16 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.md").write_text(text, encoding="utf-8")
     print(text)
     return 0 if all(met.values()) else 1
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """The server process's peak resident set (VmHWM) so far, in MiB (Linux)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.MULTILINE)
+    return round(int(match.group(1)) / 1024, 1) if match else None
 
 
 def _verdict(result: dict) -> dict[str, bool]:
@@ -582,14 +599,17 @@ def _markdown(r: dict) -> str:
             f"users by role: {r['roles']}; pause between pages {r['think_s'][0]:g}-"
             f"{r['think_s'][1]:g} s",
             f"network: {r['network']['factor']}x the sample, {r['network']['cases']:,} cases, "
-            f"{r['network']['alerts']:,} alerts; machine: {r['machine']}",
+            f"{r['network']['alerts']:,} alerts; machine: {r['machine']}, load average "
+            f"(1/5/15 min) at start {r['load_average']['start']}, at end "
+            f"{r['load_average']['end']}",
             f"ingest alongside: {ingest['rows']:,} new rows, exit {ingest['exit']}, done after "
             f"{ingest['finished_after_s']} s, snapshot {ingest['snapshot_before']} -> "
             f"{ingest['snapshot_after']}",
             "",
             *rows,
             "",
-            f"lock waits: {r['lock_waits']}; server errors logged: {r['server_errors_logged']}",
+            f"lock waits: {r['lock_waits']}; server errors logged: {r['server_errors_logged']}; "
+            f"server peak RSS: {r.get('server_peak_rss_mb')} MiB",
             "",
             "p95 per 15 s of the run (ms): "
             + ", ".join(f"{w['from_s']:.0f}s {w['p95_ms']}" for w in r.get("timeline", [])),

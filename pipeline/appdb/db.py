@@ -2,7 +2,8 @@
 
 SQLite (the embedded default) runs in WAL mode with foreign keys on, and every transaction starts
 with ``BEGIN IMMEDIATE``: a request takes the single write lock up front instead of failing half
-way when it upgrades a read to a write; readers are never blocked in WAL mode. PostgreSQL uses
+way when it upgrades a read to a write; readers are never blocked in WAL mode. Reads only
+(``AppDB.reading()``) start a deferred transaction instead, which never takes that lock. PostgreSQL uses
 its default READ COMMITTED; the audit chain serialises its appenders with an advisory lock.
 """
 
@@ -20,6 +21,7 @@ from pipeline.appdb.passwords import HASHER_KEY, Hasher
 from pipeline.config import PasswordCost, Settings
 
 SQLITE_BUSY_SECONDS = 30
+READ_ONLY = "sentinel_read_only"  # execution option of AppDB.reading()'s connections
 
 
 def make_engine(url: str) -> Engine:
@@ -42,7 +44,11 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # AppDB.reading(): a deferred transaction, a WAL reader that never takes the lock.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -58,6 +64,11 @@ class AppDB:
         self._sessions = sessionmaker(
             self.engine, expire_on_commit=False, info={HASHER_KEY: self.hasher}
         )
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}),
+            expire_on_commit=False,
+            info={HASHER_KEY: self.hasher},
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppDB:
@@ -72,6 +83,18 @@ class AppDB:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only (the pages' lists and states). On SQLite a deferred
+        transaction: in WAL mode it neither waits for nor holds the file's write lock, so
+        pages do not queue behind each other or behind a writer (``transaction()`` takes the
+        lock at ``BEGIN``). Elsewhere the same as ``transaction()``. A change made in it is
+        a programming error: refused, rolled back."""
+        with self._readers.begin() as session:
+            yield session
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("AppDB.reading() is for reads; use transaction() to write")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -215,7 +215,7 @@ def request_pack(
 
 
 def requests(db: AppDB) -> list[workspace.EvidenceRequestView]:
-    with db.transaction() as session:
+    with db.reading() as session:
         return workspace.evidence_requests(session)
 
 

@@ -24,8 +24,10 @@ snapshot) and its open application database ``db``; the CLI passes neither.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -44,6 +46,8 @@ from pipeline.reporting.labels import AGE_GROUPS, Labels
 from pipeline.services import evidence, notices, triage
 from pipeline.storage.session import Snapshots, read_cached, reader
 from pipeline.triage.store import DECISIONS
+
+T = TypeVar("T")
 
 SEVERITY_LEVELS = ("died", "severe", "admitted", "other")
 SORTS = ("rank", "cases", "severe")
@@ -104,11 +108,9 @@ def _cities(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[str, li
     return {k: sorted(v) for k, v in out.items()}
 
 
-def _week_rows(
-    con: duckdb.DuckDBPyConnection, week: str | None, lang: str
-) -> tuple[list[str], str | None, list[dict]]:
-    """The weeks with signals (newest first), the week shown and its signals described, before
-    any decision is attached or any filter applied (what the snapshot alone says)."""
+def _week_data(con: duckdb.DuckDBPyConnection, week: str | None) -> tuple:
+    """The weeks with signals (newest first), the week shown, its signals with their member
+    alerts and cities: what the inbox reads from the snapshot, whatever the language."""
     known = signal_store.signal_weeks(con)[::-1]
     week = week or (known[0] if known else None)
     if week is None:
@@ -116,19 +118,38 @@ def _week_rows(
     frame = signal_store.week_signals(con, week)
     if frame.empty:
         return known, week, []
-    labels = Labels(con)
     cities = _cities(con, frame)
-    rows = []
+    signals = []
     for row in frame.to_dict("records"):
         row = {k: signal_store._plain(v) for k, v in row.items()}
         members = signal_store.members(con, row["signal_id"]).to_dict("records")
+        signals.append((row, members, cities.get(row["signal_id"], [])))
+    return known, week, signals
+
+
+def _week_rows(
+    con: duckdb.DuckDBPyConnection,
+    week: str | None,
+    lang: str,
+    snapshots: Snapshots | None = None,
+) -> tuple[list[str], str | None, list[dict]]:
+    """The weeks with signals (newest first), the week shown and its signals described, before
+    any decision is attached or any filter applied (what the snapshot alone says)."""
+    known, week, signals = _part(
+        con, snapshots, ("signal-week", week), lambda c: _week_data(c, week)
+    )
+    if not signals:
+        return known, week, []
+    labels = _part(con, snapshots, ("labels",), Labels)
+    rows = []
+    for row, members, cities in signals:
         rows.append(
             {
                 **row,
                 "title": explain.signal_title(row, members, labels, lang),
                 "status_label": explain.STATUS_NAMES[lang].get(row["status"], row["status"]),
                 "family": labels.family_of.get(row["category"]) if row["category"] else None,
-                "cities": cities.get(row["signal_id"], []),
+                "cities": cities,
                 "severity_level": _severity_level(row),
             }
         )
@@ -167,7 +188,10 @@ def inbox(
     if sort not in SORTS:
         raise BadInput(f"sort {sort[:20]!r} is not one of {', '.join(SORTS)}")
     known, week, cached = read_cached(
-        settings, snapshots, ("signal-inbox", week, lang), lambda con: _week_rows(con, week, lang)
+        settings,
+        snapshots,
+        ("signal-inbox", week, lang),
+        lambda con: _week_rows(con, week, lang, snapshots),
     )
     if week is None:
         return Inbox(None, pd.DataFrame(), weeks=known)
@@ -320,16 +344,20 @@ def _missing(value: object) -> bool:
         return False
 
 
-def _snapshot_details(
+def _part(
     con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    signal_id: str,
-    week: str | None,
-    lang: str,
-) -> dict:
-    """The part of a signal's page the published snapshot alone answers."""
+    snapshots: Snapshots | None,
+    key: tuple,
+    compute: Callable[[duckdb.DuckDBPyConnection], T],
+) -> T:
+    """A part shared by the answers in both languages, remembered once per snapshot (inside a
+    remembered answer: on that answer's snapshot), or computed on ``con``."""
+    return snapshots.cached(key, compute) if snapshots is not None else compute(con)
+
+
+def _signal_data(con: duckdb.DuckDBPyConnection, signal_id: str, week: str | None) -> tuple:
+    """What a signal's page reads from the snapshot, whatever the language."""
     signal = signal_store.load_signal(con, signal_id, week)
-    labels = Labels(con)
     members = signal_store.members(con, signal_id)
     if not members.empty:
         members = members[members["week"] <= signal["week"]].reset_index(drop=True)
@@ -337,6 +365,22 @@ def _snapshot_details(
     lead = signal_store.lead_alert(members)
     trend = signal_trend(con, signal, lead, cases)
     weekly = signal_store.history(con, signal_id)
+    return signal, members, cases, lead, trend, weekly
+
+
+def _snapshot_details(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    signal_id: str,
+    week: str | None,
+    lang: str,
+    snapshots: Snapshots | None = None,
+) -> dict:
+    """The part of a signal's page the published snapshot alone answers."""
+    signal, members, cases, lead, trend, weekly = _part(
+        con, snapshots, ("signal-data", signal_id, week), lambda c: _signal_data(c, signal_id, week)
+    )
+    labels = _part(con, snapshots, ("labels",), Labels)
     member_rows = members.to_dict("records")
     # Review-pending cases its rule would link (issue 20, item 7): shown apart, never counted.
     provisional = signal_provisional(con, signal)
@@ -382,7 +426,7 @@ def details(
         settings,
         snapshots,
         ("signal-details", signal_id, week, lang, str(settings.hospital_registry)),
-        lambda con: _snapshot_details(con, settings, signal_id, week, lang),
+        lambda con: _snapshot_details(con, settings, signal_id, week, lang, snapshots),
     )
     state = triage.state(settings, as_of=as_of, db=db)
     return {

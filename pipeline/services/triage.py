@@ -215,7 +215,7 @@ def state(settings: Settings, as_of: date | None = None, db: AppDB | None = None
     opened (and upgraded) for this call. Alembic's upgrade is not thread-safe, so a
     multi-threaded caller passes its own."""
     if db is not None:
-        with db.transaction() as session:
+        with db.reading() as session:
             return store.load_state(session, as_of=as_of)
     db = _db(settings)
     try:

@@ -188,6 +188,10 @@ class Snapshots:
         self._open: _Open | None = None
         self.cache_entries = cache_entries
         self.hits = self.misses = 0
+        # The snapshot a computation of this thread reads: a nested cached() call (a part
+        # shared by several answers, e.g. a signal's cases for both languages) uses the same
+        # snapshot as the answer it is part of, even if a newer one is published meanwhile.
+        self._computing = threading.local()
 
     def _acquire(self) -> _Open:
         path = publish.current(self.settings)
@@ -244,36 +248,48 @@ class Snapshots:
         """``compute(con)`` on the current snapshot, remembered for that snapshot (a published
         snapshot never changes, so neither does what was computed from it; the memory goes
         with the snapshot when a newer one is published). At most ``cache_entries`` results,
-        least recently used first out. Callers must not change what they get."""
+        least recently used first out. Callers must not change what they get. Called from
+        inside another ``compute``, it reads that computation's snapshot."""
+        outer = getattr(self._computing, "item", None)
+        if outer is not None:
+            return self._cached_in(outer, key, compute)
         item = self._acquire()
         try:
-            with item.cache_lock:
-                if key in item.cache:
-                    item.cache.move_to_end(key)
-                    self.hits += 1
-                    return item.cache[key]  # type: ignore[return-value]
-                gate = item.computing.setdefault(key, threading.Lock())
-            # Many readers asking for the same thing at once: one computes, the others wait
-            # for its answer instead of computing it too.
-            with gate:
-                with item.cache_lock:
-                    if key in item.cache:
-                        self.hits += 1
-                        return item.cache[key]  # type: ignore[return-value]
-                self.misses += 1
-                cursor = item.con.cursor()
-                try:
-                    value = compute(cursor)
-                finally:
-                    cursor.close()
-                with item.cache_lock:
-                    item.cache[key] = value
-                    item.computing.pop(key, None)
-                    while len(item.cache) > self.cache_entries:
-                        item.cache.popitem(last=False)
-            return value
+            return self._cached_in(item, key, compute)
         finally:
             self._release(item)
+
+    def _cached_in(
+        self, item: _Open, key: object, compute: Callable[[duckdb.DuckDBPyConnection], T]
+    ) -> T:
+        with item.cache_lock:
+            if key in item.cache:
+                item.cache.move_to_end(key)
+                self.hits += 1
+                return item.cache[key]  # type: ignore[return-value]
+            gate = item.computing.setdefault(key, threading.Lock())
+        # Many readers asking for the same thing at once: one computes, the others wait
+        # for its answer instead of computing it too.
+        with gate:
+            with item.cache_lock:
+                if key in item.cache:
+                    self.hits += 1
+                    return item.cache[key]  # type: ignore[return-value]
+            self.misses += 1
+            cursor = item.con.cursor()
+            outer = getattr(self._computing, "item", None)
+            self._computing.item = item
+            try:
+                value = compute(cursor)
+            finally:
+                self._computing.item = outer
+                cursor.close()
+            with item.cache_lock:
+                item.cache[key] = value
+                item.computing.pop(key, None)
+                while len(item.cache) > self.cache_entries:
+                    item.cache.popitem(last=False)
+        return value
 
     @property
     def path(self) -> Path | None:

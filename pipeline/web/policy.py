@@ -108,7 +108,13 @@ async def _context(request: Request) -> Ctx:
     state = web_state(request)
     now = state.clock()
     raw = request.cookies.get(state.session_cookie)
-    active = accounts.current_session(state.db, state.settings.web, raw, now)
+    # A database round trip (and, on SQLite, the file's write lock when last_seen is due):
+    # in the thread pool, never on the event loop, which every other request needs.
+    active = (
+        await run_in_threadpool(accounts.current_session, state.db, state.settings.web, raw, now)
+        if raw
+        else None
+    )
     lang = (
         (active.user.preferred_language if active else None)
         or clean_lang(request.cookies.get(state.lang_cookie))

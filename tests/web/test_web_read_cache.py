@@ -1,0 +1,151 @@
+"""The web app's per-snapshot memory (``Snapshots``) gives the answers a direct read of the
+published snapshot gives, and a new publication is seen by the next request."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tiny_warehouse import SIGNAL_ID, WEEK
+from web_helpers import WebEnv
+
+from pipeline.services import cases, signals
+from pipeline.services.cases import CaseQuery
+from pipeline.storage.session import Snapshots, writer
+
+QUERIES = [
+    {},
+    {"category": ["HA"]},
+    {"category": ["HA01", "CP02"], "severity": ["severe", "moderate"]},
+    {"q": ["lid"]},
+    {"q": ["LID steam"]},
+    {"q": ["电饭煲"]},
+    {"q": ['"rice cooker"']},
+    {"age_group": ["0", "1-4", "65+"], "sex": ["male"]},
+    {"date_from": ["2026-11-01"], "date_to": ["2026-11-30"], "city": ["310100"]},
+    {"hospital": ["GZ001"], "q": ["烫"]},
+]
+
+
+def _plain(result: cases.SearchResult) -> dict:
+    return dataclasses.asdict(result)
+
+
+@pytest.mark.parametrize(
+    "params", QUERIES, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items())
+)
+def test_remembered_search_equals_a_direct_read(web: WebEnv, params: dict) -> None:
+    settings = web.settings
+    known = cases.facets(settings.hospital_registry)
+    query = CaseQuery.parse(params, known)
+    snapshots = Snapshots(settings)
+    try:
+        for page in (1, 2):
+            first = cases.search(settings, query, page=page, page_size=5, snapshots=snapshots)
+            hits = snapshots.hits
+            again = cases.search(settings, query, page=page, page_size=5, snapshots=snapshots)
+            assert snapshots.hits == hits + 1  # the second answer came from memory
+            direct = cases.search(settings, query, page=page, page_size=5)  # no memory at all
+            assert _plain(first) == _plain(direct) == _plain(again)
+    finally:
+        snapshots.close()
+
+
+def test_remembered_inbox_and_signal_equal_a_direct_read(web: WebEnv) -> None:
+    settings = web.settings
+    snapshots = Snapshots(settings)
+    try:
+        for lang in ("en", "zh"):
+            remembered = signals.inbox(settings, WEEK, lang=lang, snapshots=snapshots, db=web.db)
+            remembered = signals.inbox(settings, WEEK, lang=lang, snapshots=snapshots, db=web.db)
+            direct = signals.inbox(settings, WEEK, lang=lang, db=web.db)
+            assert remembered.rows == direct.rows and remembered.counts == direct.counts
+            one = signals.details(settings, SIGNAL_ID, WEEK, lang, snapshots=snapshots, db=web.db)
+            one = signals.details(settings, SIGNAL_ID, WEEK, lang, snapshots=snapshots, db=web.db)
+            fresh = signals.details(settings, SIGNAL_ID, WEEK, lang, db=web.db)
+            assert one.keys() == fresh.keys()
+            for key in one:
+                if hasattr(one[key], "equals"):
+                    assert one[key].equals(fresh[key]), key
+                else:
+                    assert one[key] == fresh[key], key
+        assert snapshots.hits >= 4
+    finally:
+        snapshots.close()
+
+
+def test_a_new_publication_is_seen_by_the_next_request(web: WebEnv) -> None:
+    settings = web.settings
+    analyst = web.signed_in("u-analyst")
+    before = analyst.get("/cases?search=1&q=lid")
+    assert before.status_code == 200
+    known = cases.facets(settings.hospital_registry)
+    query = CaseQuery.parse({"q": ["lid"]}, known)
+    remembered = cases.search(settings, query, snapshots=web.app.state.web.snapshots)
+    assert remembered.total > 0
+    old_path = web.app.state.web.snapshots.path
+    # A writer withdraws one matching case and publishes.
+    with writer(settings) as con:
+        con.execute(
+            """UPDATE cases SET status = 'withdrawn'
+               WHERE (hospital_code, case_id) IN (
+                 SELECT hospital_code, case_id FROM cases
+                 WHERE status = 'active' AND regexp_matches(narrative, '(?i)lid')
+                 ORDER BY visit_datetime DESC, hospital_code, case_id LIMIT 1)"""
+        )
+    after = cases.search(settings, query, snapshots=web.app.state.web.snapshots)
+    assert web.app.state.web.snapshots.path != old_path
+    assert after.total == remembered.total - 1
+    assert _plain(after) == _plain(cases.search(settings, query))
+    page = analyst.get("/cases?search=1&q=lid")
+    assert page.status_code == 200
+    assert f"<strong>{after.total:,}</strong>" in page.text
+
+
+# Text over characters a term may hold and their case neighbours (Kelvin sign, long s,
+# fullwidth letters, Greek sigmas, dotted I): a term found as a plain substring exactly when
+# the case-insensitive pattern finds it, whenever the search uses the plain test.
+_ALPHABET = "电饭煲烫伤磁摔 12-，。ァあkKKsSſσΣςİiıＡａ\"'"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    term=st.text(alphabet=_ALPHABET, min_size=1, max_size=4),
+    texts=st.lists(st.text(alphabet=_ALPHABET, max_size=12), min_size=1, max_size=8),
+)
+def test_the_plain_substring_test_finds_what_the_pattern_finds(term: str, texts: list[str]) -> None:
+    from pipeline.services.cases import _pattern, _uncased
+
+    if not _uncased(term):
+        return
+    con = duckdb.connect()
+    try:
+        found = con.execute(
+            "SELECT list(regexp_matches(t, ?) = contains(t, ?)) FROM unnest(?) AS u(t)",
+            [_pattern(term), term, texts],
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert all(found)
+
+
+def test_an_export_holds_every_match_up_to_the_limit_and_names_the_count_beyond(
+    web: WebEnv,
+) -> None:
+    from pipeline.errors import BadInput
+
+    settings = web.settings
+    query = CaseQuery.parse({"q": ["lid"]}, cases.facets(settings.hospital_registry))
+    total = cases.search(settings, query).total
+    assert total >= 2
+    exact = cases.export(settings, query, "csv", max_rows=total)
+    assert exact.rows == total
+    refused = None
+    try:
+        cases.export(settings, query, "csv", max_rows=total - 1)
+    except BadInput as exc:
+        refused = exc
+    assert refused is not None and f"{total:,} cases match" in str(refused)
