@@ -202,10 +202,13 @@ class Shared:
     samples: list[Sample] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     signals: list[str] = field(default_factory=list)  # "/signals/<id>?week=<week>"
+    failures: dict[str, int] = field(default_factory=dict)  # "kind: status or exception" -> n
 
-    def record(self, sample: Sample) -> None:
+    def record(self, sample: Sample, failure: str | None = None) -> None:
         with self.lock:
             self.samples.append(sample)
+            if failure:
+                self.failures[failure] = self.failures.get(failure, 0) + 1
 
 
 def _sign_in(client: httpx.Client, username: str) -> None:
@@ -273,12 +276,15 @@ def _user(  # noqa: PLR0913 - one virtual user
         kind = rnd.choice(kinds)
         path = _path(kind, rnd, shared)
         began = time.perf_counter()
+        failure = None
         try:
             answer = client.get(path)
             status = answer.status_code
-        except httpx.HTTPError:
-            status = 0
-        shared.record(Sample(kind, time.perf_counter() - began, status, time.monotonic()))
+            if status >= 400:
+                failure = f"{kind}: HTTP {status}"
+        except httpx.HTTPError as exc:
+            status, failure = 0, f"{kind}: {type(exc).__name__}"
+        shared.record(Sample(kind, time.perf_counter() - began, status, time.monotonic()), failure)
         time.sleep(rnd.uniform(*think))
 
 
@@ -472,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         shared.deadline = time.monotonic() + args.duration
         load_started = time.monotonic()
         load_before = os.getloadavg()  # the machine is shared: say how busy it was
+        cpu_before = _cpu_seconds(server.pid)
         barrier.wait()
         say(f"load for {args.duration} s; ingest of {rows:,} new rows running alongside")
         ingest_seconds = None
@@ -486,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
         for thread in threads:
             thread.join(timeout=max(1.0, hard_stop - time.monotonic()))
         load_seconds = time.monotonic() - load_started
+        cpu_used = _cpu_seconds(server.pid) - cpu_before
         if ingest is not None:
             ingest.wait(timeout=max(1.0, hard_stop - time.monotonic()))
             ingest_seconds = round(time.monotonic() - load_started, 1)
@@ -525,6 +533,11 @@ def main(argv: list[str] | None = None) -> int:
                 "snapshot_after": published_after.name if published_after else None,
             },
             "lock_waits": lock_waits + busy,
+            "failures": dict(sorted(shared.failures.items())),
+            # CPU the server used during the load, per request: what the code costs,
+            # whatever else the machine runs at the time.
+            "server_cpu_s": round(cpu_used, 1),
+            "server_cpu_ms_per_request": round(1000 * cpu_used / max(1, len(shared.samples)), 1),
             "pages": summary,
             "timeline": timeline,
             "goals": GOALS,
@@ -551,6 +564,15 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.md").write_text(text, encoding="utf-8")
     print(text)
     return 0 if all(met.values()) else 1
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -609,7 +631,9 @@ def _markdown(r: dict) -> str:
             *rows,
             "",
             f"lock waits: {r['lock_waits']}; server errors logged: {r['server_errors_logged']}; "
-            f"server peak RSS: {r.get('server_peak_rss_mb')} MiB",
+            f"server peak RSS: {r.get('server_peak_rss_mb')} MiB; server CPU during the load "
+            f"{r.get('server_cpu_s')} s, {r.get('server_cpu_ms_per_request')} ms per request",
+            f"failed requests: {r.get('failures') or 'none'}",
             "",
             "p95 per 15 s of the run (ms): "
             + ", ".join(f"{w['from_s']:.0f}s {w['p95_ms']}" for w in r.get("timeline", [])),

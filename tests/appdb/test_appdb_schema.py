@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -59,3 +61,31 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:  # type: i
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         db.dispose()
+
+
+def test_a_reading_session_sees_committed_rows_never_waits_for_a_writer_and_refuses_changes(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    import pytest
+    from sqlalchemy import select, text
+
+    from pipeline.appdb.models import User
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    schema.upgrade(url)
+    db = AppDB(url)
+    other = AppDB(url)
+    try:
+        with other.transaction() as writing:  # holds the file's write lock (BEGIN IMMEDIATE)
+            writing.execute(text("SELECT 1"))
+            started = time.monotonic()
+            with db.reading() as session:  # a deferred transaction: no wait for the lock
+                assert session.execute(select(User)).scalars().all() == []
+            assert time.monotonic() - started < 5  # the busy timeout is 30 s
+        with pytest.raises(RuntimeError, match="for reads"), db.reading() as session:
+            session.add(User(username="x", display_name="x", role="admin", password_hash="x"))
+        with db.reading() as session:
+            assert session.execute(select(User)).scalars().all() == []  # nothing written
+    finally:
+        db.dispose()
+        other.dispose()
