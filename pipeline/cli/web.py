@@ -6,6 +6,8 @@ import typer
 
 from pipeline.config import Settings
 
+KEEP_ALIVE_SECONDS = 75
+
 
 def register(app: typer.Typer) -> None:
     app.command("web")(web)
@@ -73,5 +75,9 @@ def web(
         forwarded_allow_ips=settings.web.forwarded_allow_ips,
         server_header=False,
         date_header=True,
+        # uvicorn's default (5 s) closes an idle connection while a client that paused a few
+        # seconds may be sending its next request on it: that request fails (browsers retry
+        # silently, other clients do not). Keep idle connections as long as nginx does.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         log_level="info",
     )
