@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 from conftest_airflow import DAGS_DIR
 
+# Loading the DAG folder imports Airflow (seconds): slow, like tests/test_dags.py.
+pytestmark = pytest.mark.slow
+
 CHAIN = ["ingest_daily", "code_and_cluster", "detect_weekly", "report_weekly"]
 
 

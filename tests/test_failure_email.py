@@ -96,6 +96,7 @@ def test_no_recipients_no_email(airflow_home, smtp_server, tmp_path, monkeypatch
     assert received == []
 
 
+@pytest.mark.slow
 def test_failure_message_escapes_what_it_quotes(monkeypatch):
     """The error text goes into HTML: markup in it stays inert."""
     sys.path.insert(0, str(DAGS_DIR))

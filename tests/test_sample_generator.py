@@ -127,6 +127,7 @@ def test_same_arguments_give_identical_bytes(net, tmp_path):
     assert tree_hashes(out) == tree_hashes(again)
 
 
+@pytest.mark.slow
 def test_different_seed_gives_different_data(net, tmp_path):
     out, _, _ = net
     other = tmp_path / "other"

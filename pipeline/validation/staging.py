@@ -49,13 +49,16 @@ def message_params(settings: Settings) -> dict[str, object]:
 
 
 def check_files(
-    staged: list[StagedFile], settings: Settings, validator: CaseValidator
+    staged: list[StagedFile], settings: Settings, validator: CaseValidator | None
 ) -> list[Checked]:
-    """Validate the rows of already read files in one GX run (their own errors included)."""
+    """Validate the rows of already read files in one GX run (their own errors included).
+    ``validator`` may be None only when no file has rows (every file refused whole)."""
     frames = [s.frame[~s.frame["_duplicate"]] for s in staged if s.frame is not None]
     params = message_params(settings)
     errors = pd.DataFrame(columns=ERROR_COLUMNS)
     if frames:
+        if validator is None:
+            raise ValueError("check_files: files with rows need a validator")
         errors = validator.validate(
             pd.concat(frames, ignore_index=True), params, chunk_rows=settings.intake.chunk_rows
         ).errors

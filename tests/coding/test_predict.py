@@ -6,6 +6,7 @@ import csv
 import json
 
 import coding_helpers as h
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app as sentinel_app
@@ -103,6 +104,7 @@ def test_resolved_reviews_become_labelled_training_cases(con):
     assert "U2" not in frame.index
 
 
+@pytest.mark.slow
 def test_training_reports_coder_labelled_and_external_sets_separately(con, tmp_path):
     import csv as _csv
 

@@ -26,7 +26,9 @@ import intake_helpers as h  # noqa: E402
 
 @pytest.fixture(scope="session")
 def validator():
-    """One GX validator (no Data Docs) for every test that validates: building one costs ~1 s."""
+    """One GX validator (no Data Docs) for every test that validates. A validation run costs
+    about a second of CPU even for one row (and the first import of GX several more): a test
+    that validates (a dry run or ingest with rows) is ``slow``."""
     from pipeline.validation.runner import CaseValidator
 
     return CaseValidator(data_docs_dir=None)

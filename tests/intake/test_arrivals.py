@@ -31,6 +31,7 @@ def _received(settings, relpath: str) -> tuple[datetime, str]:
     return sub["received_at"], sub["arrival_source"]
 
 
+@pytest.mark.slow
 def test_received_time_is_the_arrival_not_the_modification_time(settings, validator):
     path = h.write(
         settings.landing_dir / h.HOSPITAL / "GZ001_20260210.csv", h.csv_bytes([h.case_row()])
@@ -44,6 +45,7 @@ def test_received_time_is_the_arrival_not_the_modification_time(settings, valida
     assert receipt["received_at_local"] == "2026-03-01 16:00:00"
 
 
+@pytest.mark.slow
 def test_a_file_copied_in_by_hand_is_received_when_first_seen(settings, validator):
     folder = settings.landing_dir / h.HOSPITAL
     folder.mkdir(parents=True)
@@ -64,6 +66,7 @@ def test_a_file_copied_in_by_hand_is_received_when_first_seen(settings, validato
     assert len(list_arrivals(settings)) == 1
 
 
+@pytest.mark.slow
 def test_the_api_order_records_the_arrival_before_the_file_appears(settings, validator):
     """What the submission endpoint does: record the arrival, write the upload under a
     dot-name (ingest skips it), rename it into place."""
@@ -127,6 +130,7 @@ def test_concurrent_writers_leave_whole_lines_and_one_record_per_file(tmp_path):
     assert len({(r["relpath"], r["sha256"]) for r in records}) == len(records)
 
 
+@pytest.mark.slow
 def test_a_dry_run_uses_the_recorded_arrival(settings, validator):
     rows = [h.case_row("C1", visit_datetime="2026-03-01 18:00", injury_datetime="")]
     path = h.write(settings.landing_dir / h.HOSPITAL / "GZ001_20260301.csv", h.csv_bytes(rows))

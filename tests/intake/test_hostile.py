@@ -119,6 +119,7 @@ def test_probe2_zip_bomb_is_stopped_fast_in_bounded_memory(tmp_path, lie, rule):
 # ---- probe 3 ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_probe3_dimension_header_is_not_trusted(tmp_path, settings, validator):
     """A sheet whose <dimension> says 1 data row but holds 5: all 5 are read (main: 1 / 1 / 0 /
     0, four rows silently lost)."""
@@ -138,6 +139,7 @@ def test_probe3_dimension_header_is_not_trusted(tmp_path, settings, validator):
     )
 
 
+@pytest.mark.slow
 def test_probe3_huge_cell_quarantines_its_row_not_the_file(tmp_path, settings, validator):
     """A cell over the cell limit (32,767 characters, Excel's own) quarantines its row with
     rule cell_too_large and the limit; the other rows are stored (main: the row was lost
@@ -377,6 +379,7 @@ def test_probe11_another_pseudonym_key_is_refused(tmp_path, monkeypatch, validat
     assert (resent["rows_duplicate"], resent["rows_quarantined"]) == (18, 0)
 
 
+@pytest.mark.slow
 def test_probe11_the_dag_request_check_refuses_another_key(tmp_path, validator):
     from pipeline.errors import KeyMismatch
     from pipeline.services.intake import check_request

@@ -75,6 +75,7 @@ def test_unpacked_workbook_too_large(tmp_path, settings):
     assert lying["file_rule"] == "unreadable_file"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_too_many_rows(tmp_path, settings, suffix):
     settings = _limited(settings, max_rows=10)
@@ -105,6 +106,7 @@ def test_too_many_columns(tmp_path, settings, where):
     assert workbook["file_rule"] == "too_many_columns" and "40" in workbook["file_message"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_cell_too_large_quarantines_the_row(tmp_path, settings, validator, suffix):
     settings = _limited(settings, max_cell_chars=3000)

@@ -237,6 +237,7 @@ def test_the_scan_finds_clear_identifiers(ingested):
         assert written <= set(leaks)
 
 
+@pytest.mark.slow
 def test_staging_holds_no_identifier(ingested):
     assert ingested[1]["bytes"] == {}
 
@@ -247,14 +248,17 @@ def test_no_file_under_home_holds_an_identifier(ingested):
     assert _scan_bytes(settings.home) == {}
 
 
+@pytest.mark.slow
 def test_warehouse_values_hold_no_identifier(ingested):
     assert _scan_warehouse(ingested[0]) == {}
 
 
+@pytest.mark.slow
 def test_lake_values_hold_no_identifier(ingested):
     assert _scan_lake(ingested[0]) == {}
 
 
+@pytest.mark.slow
 def test_nothing_with_identifiers_left_in_temp(ingested):
     """Nothing written outside SENTINEL_HOME (e.g. GX's default Data Docs site in /tmp)."""
     leaks = {}

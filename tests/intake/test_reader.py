@@ -261,6 +261,7 @@ def test_neiss_codes_through_crosswalks(tmp_path):
     assert pd.isna(d["product_category"]) and d["product_name"] == "ELECTRIC FENCES"
 
 
+@pytest.mark.slow
 def test_neiss_missing_required_column(tmp_path, settings):
     headers = [x for x in h.NEISS_HEADERS if x != "Diagnosis"]
     data = "\t".join(headers) + "\n" + "\t".join(h.neiss_row()[x] for x in headers) + "\n"
@@ -357,12 +358,14 @@ REJECTIONS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", REJECTIONS, ids=list(REJECTIONS))
 def test_file_rejections(tmp_path, settings, case):
     name, data, rule = REJECTIONS[case]
     _assert_rejected(_receipt(tmp_path, settings, name, data), rule)
 
 
+@pytest.mark.slow
 def test_missing_required_column_names_the_field(tmp_path, settings):
     receipt = _receipt(
         tmp_path, settings, "x.csv", h.csv_bytes([h.case_row()], headers=_without("narrative"))
@@ -380,6 +383,7 @@ def test_ambiguous_columns_chinese_and_english(tmp_path, settings):
     assert "sex" in receipt["file_message"]
 
 
+@pytest.mark.slow
 def test_unknown_and_inactive_sender(tmp_path, settings):
     data = h.csv_bytes([h.case_row(hospital="ZZ999")])
     _assert_rejected(_receipt(tmp_path, settings, "x.csv", data, "ZZ999"), "unknown_sender")

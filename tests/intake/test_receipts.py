@@ -324,6 +324,7 @@ def test_finding2_english_headers_without_rows_get_an_english_receipt(tmp_path, 
 # ---- finding 3 ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_finding3_a_misrouted_file_still_lists_every_row_error(tmp_path, settings, validator):
     """The issue's case: 7 rows naming another hospital, 6 of them with real errors. The
     reason is stated once; every row error is listed (main: the reason 7 times, the real
@@ -352,6 +353,7 @@ def test_finding3_a_misrouted_file_still_lists_every_row_error(tmp_path, setting
     assert text.count("| Hospital code is not that of the sending hospital (GZ001) |") == 7
 
 
+@pytest.mark.slow
 def test_finding3_one_row_of_another_hospital_among_real_errors(tmp_path, settings, validator):
     rows = [h.case_row("C1", hospital=h.OTHER_HOSPITAL)]
     rows += [h.case_row(f"C{i}", age="130") for i in range(2, 8)]

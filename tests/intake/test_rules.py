@@ -292,6 +292,7 @@ def test_visit_times_are_local_but_receipt_time_is_utc(tmp_path, settings, valid
     assert [(e["row"], e["rule"]) for e in receipt["errors"]] == [(2, "visit_after_receipt")]
 
 
+@pytest.mark.slow
 def test_sender_activity_uses_the_local_date(tmp_path, settings):
     """XA002 joined on 2025-09-01: a file received at 17:00 UTC on 31 August arrived on
     1 September in China; one received at 15:00 UTC (23:00 local) on 31 August did not."""

@@ -138,6 +138,7 @@ def test_requires_needs_a_role() -> None:
         requires()
 
 
+@pytest.mark.slow
 def test_authorization_matrix(web: WebEnv) -> None:
     table = policy_table(web.app)
     assert set(FORMS) | set(API_BODIES) | {p for m, p in table if m == "GET"} >= {
