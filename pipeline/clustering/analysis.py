@@ -212,6 +212,7 @@ class DocStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
         self.parts: list[Path] = []
+        self._tables: dict[Path, pa.Table] = {}  # parts read by this process
         self.index: dict[str, int] = {}
         self.concepts = Ragged(np.zeros(0, np.uint8), np.zeros(1, np.int64))
         self.term_idx = Ragged(np.zeros(0, np.int64), np.zeros(1, np.int64))
@@ -243,19 +244,20 @@ class DocStore:
             return None
 
     def _load(self, needed: set[str]) -> None:
-        """Read the rows of ``needed`` contents from the parts (those on disk)."""
+        """Read the rows of ``needed`` contents from the parts (those on disk). A part is read
+        once per process (Arrow memory); only the rows asked for become Python objects."""
         wanted = pa.array(sorted(needed), type=pa.string())
         for part in list(self.parts):
-            keys = self._read(part, ["key"])
-            if keys is None:
-                continue
-            mask = pc.is_in(keys.column("key"), value_set=wanted)
-            if not pc.any(mask).as_py():
-                continue
-            table = self._read(part)
-            if table is not None:
+            if part not in self._tables:
+                table = self._read(part)
+                if table is None:
+                    continue
+                self._tables[part] = table.cast(_SCHEMA)
+            table = self._tables[part]
+            mask = pc.is_in(table.column("key"), value_set=wanted)
+            if pc.any(mask).as_py():
                 before = len(self)
-                self._append_table(table.filter(mask).cast(_SCHEMA))
+                self._append_table(table.filter(mask))
                 self.kept += len(self) - before
 
     def on_disk(self) -> int:
@@ -286,7 +288,11 @@ class DocStore:
         self.en.extend(tuple(e) for e in table.column("en").to_pylist())
 
     def _table(self, rows: np.ndarray) -> pa.Table:
+        contiguous = len(rows) and rows[-1] - rows[0] + 1 == len(rows)
+
         def column(ragged: Ragged, kind: pa.DataType) -> pa.Array:
+            if contiguous:  # the usual case: no copy of the values before Arrow's
+                return ragged.to_arrow(int(rows[0]), int(rows[-1]) + 1, kind)
             return ragged.take(rows).to_arrow(0, len(rows), kind)
 
         return pa.Table.from_arrays(
@@ -324,6 +330,7 @@ class DocStore:
                 first.setdefault(k, i)
             merged = merged.take(pa.array(list(first.values()), type=pa.int64()))
             self.parts = [self._write(merged)]
+            self._tables = {}
             for part in old:
                 part.unlink(missing_ok=True)
         for other in self.folder.parent.iterdir():
