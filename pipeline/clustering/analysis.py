@@ -11,7 +11,7 @@ has not seen, and the store keeps the results:
   labels and their category backgrounds all read it;
 - across refreshes, the results are kept under ``$SENTINEL_HOME/patterns/analysis/<code>/``
   (Arrow IPC files, one per refresh that analysed something new), so a refresh analyses only
-  the case versions it has not seen before, and reads from them only the contents it needs. ``<code>`` fingerprints the source of this module,
+  the case versions it has not seen before. ``<code>`` fingerprints the source of this module,
   ``features.py`` and ``lexicon.py``: a change to the lexicon or the analysis starts a new store
   and the old one is removed.
 
@@ -174,11 +174,6 @@ class Ragged:
     def lengths(self, rows: np.ndarray) -> np.ndarray:
         return self.offsets[rows + 1] - self.offsets[rows]
 
-    def take(self, rows: np.ndarray) -> Ragged:
-        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(self.lengths(rows), out=offsets[1:])
-        return Ragged(self.gather(rows), offsets)
-
     def gather(self, rows: np.ndarray) -> np.ndarray:
         """The values of ``rows`` (in that order, repeats included), concatenated."""
         lengths = self.lengths(rows)
@@ -204,15 +199,11 @@ _SCHEMA = pa.schema(
 
 class DocStore:
     """The analysed narratives, one row per distinct content. ``DocStore(None)`` keeps them in
-    memory only (tests, benchmarks); ``DocStore.open(folder)`` also finds them on disk: a
-    lookup reads from the parts only the contents it asks for (a refresh with little to do
-    does not load every narrative ever analysed), and ``save`` writes what this process
-    analysed."""
+    memory only (tests, benchmarks); ``DocStore.open(folder)`` also loads and keeps them on
+    disk (``save`` writes what this process added)."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
-        self.parts: list[Path] = []
-        self._tables: dict[Path, pa.Table] = {}  # parts read by this process
         self.index: dict[str, int] = {}
         self.concepts = Ragged(np.zeros(0, np.uint8), np.zeros(1, np.int64))
         self.term_idx = Ragged(np.zeros(0, np.int64), np.zeros(1, np.int64))
@@ -220,8 +211,8 @@ class DocStore:
         self.zh = Ragged(np.zeros(0, np.int64), np.zeros(1, np.int64))
         self.en: list[tuple[str, ...]] = []
         self.keys: list[str] = []
-        self.fresh: list[int] = []  # rows analysed by this process and not saved yet
-        self.kept = 0  # rows read from disk
+        self.loaded = 0  # rows on disk; rows after these are new
+        self.kept = 0  # rows read from disk when opened
         self.analysed = 0  # narratives analysed by this process
 
     def __len__(self) -> int:
@@ -231,39 +222,18 @@ class DocStore:
     @classmethod
     def open(cls, root: Path) -> DocStore:
         store = cls(Path(root) / FINGERPRINT)
-        store.parts = sorted(store.folder.glob("part-*.arrow")) if store.folder.is_dir() else []
+        parts = sorted(store.folder.glob("part-*.arrow")) if store.folder.is_dir() else []
+        tables = []
+        for part in parts:
+            try:
+                tables.append(feather.read_table(part).cast(_SCHEMA))
+            except (OSError, pa.ArrowException):
+                # a damaged part is only lost work: its contents are analysed again
+                part.unlink(missing_ok=True)
+        if tables:
+            store._append_table(pa.concat_tables(tables))
+        store.loaded = store.kept = len(store)
         return store
-
-    def _read(self, part: Path, columns: list[str] | None = None) -> pa.Table | None:
-        try:
-            return feather.read_table(part, columns=columns)
-        except (OSError, pa.ArrowException):
-            # a damaged part is only lost work: its contents are analysed again
-            part.unlink(missing_ok=True)
-            self.parts = [p for p in self.parts if p != part]
-            return None
-
-    def _load(self, needed: set[str]) -> None:
-        """Read the rows of ``needed`` contents from the parts (those on disk). A part is read
-        once per process (Arrow memory); only the rows asked for become Python objects."""
-        wanted = pa.array(sorted(needed), type=pa.string())
-        for part in list(self.parts):
-            if part not in self._tables:
-                table = self._read(part)
-                if table is None:
-                    continue
-                self._tables[part] = table.cast(_SCHEMA)
-            table = self._tables[part]
-            mask = pc.is_in(table.column("key"), value_set=wanted)
-            if pc.any(mask).as_py():
-                before = len(self)
-                self._append_table(table.filter(mask))
-                self.kept += len(self) - before
-
-    def on_disk(self) -> int:
-        """Distinct contents in the parts."""
-        keys = [t for t in (self._read(p, ["key"]) for p in list(self.parts)) if t is not None]
-        return len(pc.unique(pa.concat_tables(keys).column("key"))) if keys else 0
 
     def _append_table(self, table: pa.Table) -> None:
         keys = table.column("key").to_pylist()
@@ -287,83 +257,64 @@ class DocStore:
         self.zh.extend(Ragged.from_arrow(table.column("zh"), np.int64))
         self.en.extend(tuple(e) for e in table.column("en").to_pylist())
 
-    def _table(self, rows: np.ndarray) -> pa.Table:
-        contiguous = len(rows) and rows[-1] - rows[0] + 1 == len(rows)
-
-        def column(ragged: Ragged, kind: pa.DataType) -> pa.Array:
-            if contiguous:  # the usual case: no copy of the values before Arrow's
-                return ragged.to_arrow(int(rows[0]), int(rows[-1]) + 1, kind)
-            return ragged.take(rows).to_arrow(0, len(rows), kind)
-
+    def _table(self, start: int, stop: int) -> pa.Table:
         return pa.Table.from_arrays(
             [
-                pa.array([self.keys[r] for r in rows], type=pa.string()),
-                column(self.concepts, pa.uint8()),
-                column(self.term_idx, pa.uint16()),
-                column(self.term_cnt, pa.uint32()),
-                column(self.zh, pa.int64()),
-                pa.array([list(self.en[r]) for r in rows], type=pa.list_(pa.string())),
+                pa.array(self.keys[start:stop], type=pa.string()),
+                self.concepts.to_arrow(start, stop, pa.uint8()),
+                self.term_idx.to_arrow(start, stop, pa.uint16()),
+                self.term_cnt.to_arrow(start, stop, pa.uint32()),
+                self.zh.to_arrow(start, stop, pa.int64()),
+                pa.array([list(e) for e in self.en[start:stop]], type=pa.list_(pa.string())),
             ],
             schema=_SCHEMA,
         )
 
     def save(self) -> int:
-        """Write the rows analysed since ``open`` as a new part (temporary file, then a
-        rename); merge the parts when there are too many; remove stores of other code
-        versions. Returns the number of rows written."""
+        """Write the rows added since ``open`` as a new part (temporary file, then a rename);
+        merge the parts when there are too many; remove stores of other code versions.
+        Returns the number of rows written."""
         if self.folder is None:
             return 0
         self.folder.mkdir(parents=True, exist_ok=True)
         for stale in self.folder.glob(".part-*.tmp"):
             stale.unlink(missing_ok=True)
-        written = len(self.fresh)
-        if self.fresh:
-            self.parts.append(self._write(self._table(np.array(self.fresh, dtype=np.int64))))
-            self.fresh = []
-        if len(self.parts) > MAX_PARTS:
-            # one part with every content once (first part first), then the old parts go
-            old = list(self.parts)
-            tables = [t for t in (self._read(p) for p in old) if t is not None]
-            merged = pa.concat_tables([t.cast(_SCHEMA) for t in tables])
-            first: dict[str, int] = {}
-            for i, k in enumerate(merged.column("key").to_pylist()):
-                first.setdefault(k, i)
-            merged = merged.take(pa.array(list(first.values()), type=pa.int64()))
-            self.parts = [self._write(merged)]
-            self._tables = {}
-            for part in old:
-                part.unlink(missing_ok=True)
+        written = 0
+        if len(self) > self.loaded:
+            self._write(self._table(self.loaded, len(self)))
+            written = len(self) - self.loaded
+            self.loaded = len(self)
+        parts = sorted(self.folder.glob("part-*.arrow"))
+        if len(parts) > MAX_PARTS:
+            self._write(self._table(0, len(self)))
+            for old in parts:
+                old.unlink(missing_ok=True)
         for other in self.folder.parent.iterdir():
             if other.is_dir() and other != self.folder and not other.name.startswith("."):
                 # best effort: a process of that other code may still be writing there
                 shutil.rmtree(other, ignore_errors=True)
         return written
 
-    def _write(self, table: pa.Table) -> Path:
+    def _write(self, table: pa.Table) -> None:
         name = f"part-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         tmp = self.folder / f".{name}.tmp"
         feather.write_feather(table, tmp, compression="zstd")
         with tmp.open("rb") as handle:
             os.fsync(handle.fileno())
-        path = self.folder / f"{name}.arrow"
-        os.replace(tmp, path)
-        return path
+        os.replace(tmp, self.folder / f"{name}.arrow")
 
     # ---- lookups -------------------------------------------------------------------------
     def rows(self, product_names: Iterable[object], narratives: Iterable[object]) -> np.ndarray:
-        """The store row of each (product name, narrative); contents not held yet are read
-        from disk, or else analysed (each distinct content once) and added."""
+        """The store row of each (product name, narrative); contents not seen yet are analysed
+        (each distinct content once) and added."""
         names, texts = list(product_names), list(narratives)
         keys = [content_key(p, n) for p, n in zip(names, texts, strict=True)]
-        missing = {k for k in keys if k not in self.index}
-        if missing and self.parts:
-            self._load(missing)
-        todo: dict[str, tuple[object, object]] = {}
+        missing: dict[str, tuple[object, object]] = {}
         for i, key in enumerate(keys):
-            if key not in self.index and key not in todo:
-                todo[key] = (names[i], texts[i])
-        if todo:
-            self._add(todo)
+            if key not in self.index and key not in missing:
+                missing[key] = (names[i], texts[i])
+        if missing:
+            self._add(missing)
         return np.fromiter((self.index[k] for k in keys), dtype=np.int64, count=len(keys))
 
     def _add(self, contents: dict[str, tuple[object, object]]) -> None:
@@ -371,7 +322,6 @@ class DocStore:
         results = [analyse_narrative(p, n, ids) for p, n in contents.values()]
         self.analysed += len(results)
         base = len(self.keys)
-        self.fresh.extend(range(base, base + len(results)))
         self.keys.extend(contents)
         self.index.update((k, base + i) for i, k in enumerate(contents))
         self.concepts.extend(Ragged.from_lists([r[0] for r in results], np.uint8))

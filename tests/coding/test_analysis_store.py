@@ -62,8 +62,8 @@ def test_a_refresh_analyses_only_new_contents_and_decides_the_same(
     first = refresh(con, settings, week="2026-W13")
     assert first["narratives_kept"] == 0
     assert 0 < first["narratives_analysed"] <= _distinct_contents(con, "true")
-    stored = DocStore.open(analysis_root(settings)).on_disk()
-    assert stored == first["narratives_analysed"]
+    stored = DocStore.open(analysis_root(settings))
+    assert len(stored) == first["narratives_analysed"]
 
     # the same warehouse and state, without the kept analyses: the reference
     con.execute("CHECKPOINT")
@@ -73,8 +73,7 @@ def test_a_refresh_analyses_only_new_contents_and_decides_the_same(
 
     second = refresh(con, settings, week="2026-W14")
     assert second["new_cases"] > 0
-    # what it needed of the earlier analyses it read from disk (not everything kept there)
-    assert 0 < second["narratives_kept"] <= stored
+    assert second["narratives_kept"] == len(stored)
     # only W14's contents can be new (the week's cases and, through relabelling, nothing else)
     assert 0 < second["narratives_analysed"] <= _distinct_contents(con, "visit_week = '2026-W14'")
 
@@ -104,11 +103,10 @@ def test_the_store_survives_leftovers_and_duplicates_and_forgets_other_code(tmp_
     # a damaged part (disk trouble) is dropped: only its work is lost
     (store.folder / "part-9-damaged.arrow").write_bytes(b"not an arrow file")
     again = DocStore.open(root)
-    assert len(again) == 0  # nothing read before a lookup asks for it
-    same = again.rows(["电饭煲", "RICE COOKER", None], ["锅盖弹开烫伤", "LID POPPED OPEN", None])
-    assert len(again) == 3 and again.kept == 3 and again.analysed == 0
+    assert len(again) == 3 and again.analysed == 0
     assert not (store.folder / "part-9-damaged.arrow").exists()
-    assert again.on_disk() == 3
+    same = again.rows(["电饭煲", "RICE COOKER", None], ["锅盖弹开烫伤", "LID POPPED OPEN", None])
+    assert again.analysed == 0
     for name in ("concepts", "term_idx", "term_cnt", "zh"):
         for r_old, r_new in zip(rows, same, strict=True):
             np.testing.assert_array_equal(
@@ -136,9 +134,7 @@ def test_many_parts_are_merged(tmp_path, monkeypatch):
         store.rows(["菜刀"], [f"切菜时被菜刀割伤{'一二三四'[i]}"])
         store.save()
     final = DocStore.open(root)
-    assert final.on_disk() == 4
+    assert len(final) == 4
     parts = list(final.folder.glob("part-*.arrow"))
     assert len(parts) <= 2
     assert sum(feather.read_table(p).num_rows for p in parts) == 4  # each content once
-    final.rows(["菜刀"] * 4, [f"切菜时被菜刀割伤{c}" for c in "一二三四"])
-    assert final.kept == 4 and final.analysed == 0
