@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline import reference
-from pipeline.clustering.lexicon import CONCEPTS, MASK_ZH
+from pipeline.clustering.lexicon import CONCEPTS, MASK_ZH, Concept
 
 TERM_DIM = 2**13  # hashed narrative-term dimensions
 STRUCT_FIELDS = ("cause", "injury_nature", "body_region", "product_relation")
@@ -97,29 +97,80 @@ def _without_product(text: str, product_name: str | None) -> str:
     return text
 
 
-_EN_PATTERNS: list[tuple[int, re.Pattern[str]]] = []
-_ZH_TERMS: list[tuple[int, str]] = []
-for _i, _c in enumerate(CONCEPTS):
-    for _w in _c.en:
-        _EN_PATTERNS.append((_i, re.compile(r"(?<![A-Z])" + re.escape(_w) + r"(?![A-Z])")))
-    for _w in _c.zh:
-        _ZH_TERMS.append((_i, _w))
+class ConceptMatcher:
+    """The whole lexicon compiled into one matcher: a narrative is scanned once, whatever the
+    number of entries.
+
+    English entries are whole words or phrases on upper-cased text (``(?<![A-Z])ENTRY(?![A-Z])``).
+    An entry that is one word matches exactly when it is one of the text's maximal runs of
+    ``A-Z``, so one ``findall`` of the runs and a set intersection find all of them; a phrase can
+    only match where its first word is such a run, so only those phrases are searched. Chinese
+    entries are substrings of the masked text: only entries whose first character occurs in the
+    text are looked for. Both give exactly the concepts that searching every entry one at a
+    time gives (``tests/coding/test_concept_matcher.py`` compares them on generated text).
+    """
+
+    _RUN = re.compile(r"[A-Z]+")
+
+    def __init__(self, concepts: Sequence[Concept], mask_zh: Sequence[str]) -> None:
+        self.masks = tuple(mask_zh)
+        self.en_words: dict[str, frozenset[int]] = {}
+        phrases: dict[str, dict[str, set[int]]] = {}
+        zh: dict[str, dict[str, set[int]]] = {}
+        for index, concept in enumerate(concepts):
+            for entry in concept.en:
+                if not re.fullmatch(r"[A-Z]+( [A-Z]+)*", entry):
+                    raise ValueError(f"lexicon entry {entry!r}: words of A-Z and single spaces")
+                if " " in entry:
+                    phrases.setdefault(entry.split(" ", 1)[0], {}).setdefault(entry, set())
+                    phrases[entry.split(" ", 1)[0]][entry].add(index)
+                else:
+                    self.en_words[entry] = self.en_words.get(entry, frozenset()) | {index}
+            for entry in concept.zh:
+                if not entry:
+                    raise ValueError(f"concept {concept.key}: empty Chinese entry")
+                zh.setdefault(entry[0], {}).setdefault(entry, set()).add(index)
+        self.en_phrases: dict[str, tuple[tuple[re.Pattern[str], frozenset[int]], ...]] = {
+            first: tuple(
+                (re.compile(r"(?<![A-Z])" + re.escape(p) + r"(?![A-Z])"), frozenset(ix))
+                for p, ix in entries.items()
+            )
+            for first, entries in phrases.items()
+        }
+        self.zh_by_first: dict[str, tuple[tuple[str, frozenset[int]], ...]] = {
+            first: tuple((term, frozenset(ix)) for term, ix in entries.items())
+            for first, entries in zh.items()
+        }
+
+    def __call__(self, text: str) -> set[int]:
+        found: set[int] = set()
+        zh = text
+        for mask in self.masks:
+            zh = zh.replace(mask, "|")
+        by_first = self.zh_by_first
+        for first in by_first.keys() & set(zh):
+            for term, ix in by_first[first]:
+                if term in zh:
+                    found |= ix
+        words = set(self._RUN.findall(text))
+        if words:
+            en = self.en_words
+            for word in words & en.keys():
+                found |= en[word]
+            phrases = self.en_phrases
+            for first in words & phrases.keys():
+                for pattern, ix in phrases[first]:
+                    if pattern.search(text):
+                        found |= ix
+        return found
+
+
+MATCHER = ConceptMatcher(CONCEPTS, MASK_ZH)
 
 
 def concepts_of(text: str) -> set[int]:
     """Indices of the lexicon concepts a (normalised) narrative mentions."""
-    found: set[int] = set()
-    zh = text
-    for mask in MASK_ZH:
-        zh = zh.replace(mask, "|")
-    for index, word in _ZH_TERMS:
-        if index not in found and word in zh:
-            found.add(index)
-    if re.search(r"[A-Z]", text):
-        for index, pattern in _EN_PATTERNS:
-            if index not in found and pattern.search(text):
-                found.add(index)
-    return found
+    return MATCHER(text)
 
 
 def terms_of(text: str) -> list[str]:
@@ -197,6 +248,18 @@ def analyse(product_name: str | None, narrative: str | None) -> CaseText:
     return CaseText(concepts=concepts_of(text), terms=terms_of(text))
 
 
+def term_counts(terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Hashed term indices in order of first occurrence and how often each occurs."""
+    counts: dict[int, int] = {}
+    for t in terms:
+        j = term_index(t)
+        counts[j] = counts.get(j, 0) + 1
+    return (
+        np.fromiter(counts, dtype=np.int64, count=len(counts)),
+        np.fromiter(counts.values(), dtype=np.float32, count=len(counts)),
+    )
+
+
 def vectorise(
     items: Sequence[CaseText],
     structs: Sequence[dict[str, str | None]],
@@ -205,21 +268,32 @@ def vectorise(
     weights: dict[str, float] | None = None,
 ) -> np.ndarray:
     """Dense float32 matrix (one L2-normalised row per case)."""
+    rows = []
+    for item in items:
+        idx, cnt = term_counts(item.terms)
+        rows.append((np.fromiter(sorted(item.concepts), dtype=np.int64), idx, cnt))
+    return vectorise_parts(rows, structs, layout, idf, weights)
+
+
+def vectorise_parts(
+    parts: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    structs: Sequence[dict[str, str | None]],
+    layout: Layout,
+    idf: Idf,
+    weights: dict[str, float] | None = None,
+) -> np.ndarray:
+    """``vectorise`` from analysed narratives: per case the sorted concept indices, the hashed
+    term indices (first-occurrence order) and their counts (``pipeline.clustering.analysis``
+    stores exactly these)."""
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
-    out = np.zeros((len(items), layout.dim), dtype=np.float32)
+    out = np.zeros((len(structs), layout.dim), dtype=np.float32)
     tpos = layout.offsets["terms"]
-    for row, (item, struct) in enumerate(zip(items, structs, strict=True)):
-        if item.concepts:
-            idx = np.fromiter(sorted(item.concepts), dtype=np.int64)
-            vals = idf.concepts[idx]
-            out[row, idx] = w["concepts"] * vals / np.linalg.norm(vals)
-        if item.terms:
-            counts: dict[int, int] = {}
-            for t in item.terms:
-                j = term_index(t)
-                counts[j] = counts.get(j, 0) + 1
-            idx = np.fromiter(counts, dtype=np.int64)
-            vals = (1 + np.log(np.fromiter(counts.values(), dtype=np.float32))) * idf.terms[idx]
+    for row, ((concepts, idx, cnt), struct) in enumerate(zip(parts, structs, strict=True)):
+        if len(concepts):
+            vals = idf.concepts[concepts]
+            out[row, concepts] = w["concepts"] * vals / np.linalg.norm(vals)
+        if len(idx):
+            vals = (1 + np.log(cnt.astype(np.float32))) * idf.terms[idx]
             out[row, tpos + idx] = w["terms"] * vals / np.linalg.norm(vals)
         for name in STRUCT_FIELDS:
             codes = layout.struct_codes[name]

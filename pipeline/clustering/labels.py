@@ -11,41 +11,78 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline import reference
-from pipeline.clustering.features import (
-    CJK,
-    EN_STOP,
-    ZH_STOP_BIGRAMS,
-    _without_product,
-    concepts_of,
-    normalise_text,
-)
+from pipeline.clustering.analysis import DocStore, zh_id, zh_term
 from pipeline.clustering.lexicon import CONCEPTS
 
-EN_WORD = re.compile(r"[A-Z][A-Z'\-]*[A-Z]")
 ZH_NOISE = re.compile(r"[0-9IVⅠⅡⅢ度%cm]")
 
 
-def doc_terms(product_name: object, narrative: object) -> tuple[set[str], set[str], set[int]]:
-    """(Chinese 2-4 character terms, English words, concept indices) of one narrative."""
-    text = _without_product(
-        normalise_text(narrative if isinstance(narrative, str) else ""),
-        product_name if isinstance(product_name, str) else None,
-    )
-    zh: set[str] = set()
-    for run in CJK.findall(text):
-        for n in (2, 3, 4):
-            for i in range(len(run) - n + 1):
-                gram = run[i : i + n]
-                if gram[:2] in ZH_STOP_BIGRAMS or gram[-2:] in ZH_STOP_BIGRAMS:
-                    continue
-                zh.add(gram)
-    en = {w for w in EN_WORD.findall(text) if len(w) >= 3 and w not in EN_STOP}
-    return zh, en, concepts_of(text)
+@dataclass
+class DocCounts:
+    """Document frequencies in a group of narratives (a pattern, or a category's background):
+    packed Chinese terms (sorted ids and counts), English words, concepts."""
+
+    n: int
+    zh_ids: np.ndarray
+    zh_counts: np.ndarray
+    zh_docs: int  # narratives with at least one Chinese term
+    en: Counter
+    en_docs: int
+    concepts: np.ndarray  # count per concept index
+
+    @classmethod
+    def of(cls, docs: DocStore, rows: np.ndarray) -> DocCounts:
+        zh_ids, zh_counts = np.unique(docs.zh.gather(rows), return_counts=True)
+        en: Counter = Counter()
+        en_docs = 0
+        for r in rows:
+            words = docs.en[r]
+            if words:
+                en.update(words)
+                en_docs += 1
+        return cls(
+            n=len(rows),
+            zh_ids=zh_ids,
+            zh_counts=zh_counts,
+            zh_docs=int(np.count_nonzero(docs.zh.lengths(rows))),
+            en=en,
+            en_docs=en_docs,
+            concepts=np.bincount(
+                docs.concepts.gather(rows).astype(np.int64), minlength=len(CONCEPTS)
+            ),
+        )
+
+    def zh_frequent(self, min_share: float) -> Counter:
+        """Chinese terms of at least ``min_share`` of the narratives with Chinese terms (the
+        only ones ``_distinctive`` can choose), as text."""
+        n = max(self.zh_docs, 1)
+        keep = np.flatnonzero(self.zh_counts / n >= min_share)
+        return Counter({zh_term(self.zh_ids[i]): int(self.zh_counts[i]) for i in keep})
+
+    def zh_count(self, terms: Iterable[str]) -> Counter:
+        """Counts of the given Chinese terms (absent ones are left out)."""
+        ids = np.array([zh_id(t) for t in terms], dtype=np.int64)
+        pos = np.searchsorted(self.zh_ids, ids)
+        out: Counter = Counter()
+        for term, value, p in zip(terms, ids, pos, strict=True):
+            if p < len(self.zh_ids) and self.zh_ids[p] == value:
+                out[term] = int(self.zh_counts[p])
+        return out
+
+    def concept_counts(self) -> Counter:
+        return Counter({CONCEPTS[i].key: int(c) for i, c in enumerate(self.concepts) if c})
+
+
+def _groups(frame: pd.DataFrame, by: list[str]) -> Iterable[tuple[tuple, np.ndarray]]:
+    for key, idx in frame.groupby(by, sort=True).indices.items():
+        yield (key if isinstance(key, tuple) else (key,)), idx
 
 
 def _distinctive(
@@ -83,50 +120,38 @@ def _mode(values: Sequence[object], order: Sequence[str]) -> str | None:
     return min(counts, key=lambda v: (-counts[v], rank.get(v, len(rank)), v))
 
 
-def label_patterns(members: pd.DataFrame, category_docs: dict[str, list[tuple]]) -> pd.DataFrame:
-    """One row per pattern of ``members`` (columns pattern_id, category_code, product_name,
-    narrative, cause, injury_nature, body_region); ``category_docs`` maps each category to the
-    ``doc_terms`` of all its clustered cases (the background for distinctiveness)."""
+def label_patterns(members: pd.DataFrame, background: pd.DataFrame, docs: DocStore) -> pd.DataFrame:
+    """One row per pattern of ``members`` (columns pattern_id, category_code, cause,
+    injury_nature, body_region and ``doc``, the row of its narrative in ``docs``);
+    ``background`` (category_code, doc) holds every clustered case of those categories (the
+    background for distinctiveness)."""
     codesets = reference.load_codesets()
     names = {(r.codeset, r.code): (r.label_en, r.label_zh) for r in codesets.itertuples()}
     taxonomy = reference.load_taxonomy().set_index("category_code")
-    background: dict[str, tuple[Counter, Counter, Counter, int]] = {}
-    for category, docs in category_docs.items():
-        zh_c, en_c, co_c = Counter(), Counter(), Counter()
-        for zh, en, co in docs:
-            zh_c.update(zh)
-            en_c.update(en)
-            co_c.update(co)
-        background[category] = (zh_c, en_c, co_c, len(docs))
+    background_rows = background["doc"].to_numpy(dtype=np.int64)
+    categories = {
+        key[0]: DocCounts.of(docs, background_rows[idx])
+        for key, idx in _groups(background, ["category_code"])
+    }
+    member_rows = members["doc"].to_numpy(dtype=np.int64)
     rows = []
-    for (pattern_id, category), group in members.groupby(
-        ["pattern_id", "category_code"], sort=True
-    ):
-        zh_p, en_p, co_p = Counter(), Counter(), Counter()
-        zh_docs = en_docs = 0
-        for name, narrative in zip(group["product_name"], group["narrative"], strict=True):
-            zh, en, co = doc_terms(name, narrative)
-            zh_p.update(zh)
-            en_p.update(en)
-            co_p.update(co)
-            zh_docs += bool(zh)
-            en_docs += bool(en)
+    for (pattern_id, category), idx in _groups(members, ["pattern_id", "category_code"]):
+        group = members.iloc[idx]
+        mine = DocCounts.of(docs, member_rows[idx])
         n = len(group)
-        zh_b, en_b, co_b, n_b = background.get(category, (zh_p, en_p, co_p, n))
+        base = categories.get(category, mine)
+        zh_p = mine.zh_frequent(0.2)
         concepts = _distinctive(
-            Counter({CONCEPTS[i].key: c for i, c in co_p.items()}),
-            n,
-            Counter({CONCEPTS[i].key: c for i, c in co_b.items()}),
-            n_b,
-            k=3,
-            min_share=0.25,
+            mine.concept_counts(), n, base.concept_counts(), base.n, k=3, min_share=0.25
         )
         zh_terms = [
             t
-            for t in _distinctive(zh_p, max(zh_docs, 1), zh_b, n_b, k=12, min_share=0.2)
+            for t in _distinctive(
+                zh_p, max(mine.zh_docs, 1), base.zh_count(list(zh_p)), base.n, k=12, min_share=0.2
+            )
             if not ZH_NOISE.search(t)
         ][:5]
-        en_terms = _distinctive(en_p, max(en_docs, 1), en_b, n_b, k=5, min_share=0.2)
+        en_terms = _distinctive(mine.en, max(mine.en_docs, 1), base.en, base.n, k=5, min_share=0.2)
         cause = _mode(group["cause"].tolist(), reference.codes("cause"))
         injury = _mode(group["injury_nature"].tolist(), reference.codes("injury_nature"))
         region = _mode(group["body_region"].tolist(), reference.codes("body_region"))

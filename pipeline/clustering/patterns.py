@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.clustering import engine, features, provisional
+from pipeline.clustering.analysis import DocStore
 from pipeline.clustering.engine import ClusterState, Params
-from pipeline.clustering.labels import doc_terms, label_patterns
+from pipeline.clustering.labels import label_patterns
 from pipeline.config import Settings
 from pipeline.errors import NotFound
 from pipeline.storage.warehouse import transaction
@@ -55,6 +56,11 @@ def state_root(settings: Settings) -> Path:
     return settings.home / "patterns" / "state"
 
 
+def analysis_root(settings: Settings) -> Path:
+    """The analysed narratives kept between refreshes (``pipeline.clustering.analysis``)."""
+    return settings.home / "patterns" / "analysis"
+
+
 def _eligible(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Cases that may be clustered: final coding, product involved."""
     return con.execute("""
@@ -66,34 +72,49 @@ def _eligible(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ORDER BY visit_week, visit_datetime, hospital_code, case_id""").df()
 
 
-def _vectors(frame: pd.DataFrame, state: ClusterState):
-    items = [
-        features.analyse(p, n)
-        for p, n in zip(frame["product_name"], frame["narrative"], strict=True)
-    ]
+def _rows(frame: pd.DataFrame, docs: DocStore) -> np.ndarray:
+    return docs.rows(frame["product_name"].tolist(), frame["narrative"].tolist())
+
+
+def _vectors(frame: pd.DataFrame, state: ClusterState, docs: DocStore | None = None):
+    """The case vectors of ``frame`` (product_name, narrative and the coded fields); narratives
+    are analysed through ``docs`` (once per content)."""
+    docs = docs if docs is not None else DocStore()
+    return _vectors_of(frame, _rows(frame, docs), state, docs)
+
+
+def _vectors_of(frame: pd.DataFrame, rows: np.ndarray, state: ClusterState, docs: DocStore):
     structs = frame[list(features.STRUCT_FIELDS)].to_dict("records")
-    return features.vectorise(items, structs, state.layout, state.idf, state.params.weights)
+    return features.vectorise_parts(
+        docs.vector_parts(rows),
+        structs,
+        state.layout,
+        state.idf,
+        state.params.weights,
+    )
 
 
 def new_state(
-    frame: pd.DataFrame, params: Params | None = None, idf: features.Idf | None = None
+    frame: pd.DataFrame,
+    params: Params | None = None,
+    idf: features.Idf | None = None,
+    docs: DocStore | None = None,
 ) -> ClusterState:
     """A fresh clusterer whose IDF is frozen from ``frame`` (product_name, narrative), or
     the given ``idf``."""
     params = params or DEFAULT_PARAMS
     if idf is None:
-        docs = (
-            features.analyse(p, n)
-            for p, n in zip(frame["product_name"], frame["narrative"], strict=True)
-        )
-        idf = features.Idf.fit((d.concepts, d.terms) for d in docs)
+        docs = docs if docs is not None else DocStore()
+        idf = docs.idf(_rows(frame, docs))
     return ClusterState(params=params, idf=idf, layout=features.Layout.default())
 
 
 PROCESSING_ORDER = ["visit_week", "visit_datetime", "hospital_code", "case_id"]
 
 
-def cluster_cases(state: ClusterState, frame: pd.DataFrame) -> list[engine.Assignment]:
+def cluster_cases(
+    state: ClusterState, frame: pd.DataFrame, docs: DocStore | None = None
+) -> list[engine.Assignment]:
     """Feed cases to the clusterer in the deterministic processing order (visit week, visit
     time, hospital, case id), one visit week at a time; candidates idle for too long expire
     after each week. ``frame`` columns: hospital_code, case_id, category_code, visit_week,
@@ -103,10 +124,12 @@ def cluster_cases(state: ClusterState, frame: pd.DataFrame) -> list[engine.Assig
         .sort_values(PROCESSING_ORDER, kind="stable")
         .reset_index(drop=True)
     )
+    docs = docs if docs is not None else DocStore()
+    rows = _rows(todo, docs)  # every new narrative analysed in one go
     out: list[engine.Assignment] = []
     for visit_week, idx in todo.groupby("visit_week", sort=True).indices.items():
         part = todo.iloc[idx]
-        vectors = _vectors(part, state)
+        vectors = _vectors_of(part, rows[idx], state, docs)
         for category, h, c, vec in zip(
             part["category_code"], part["hospital_code"], part["case_id"], vectors, strict=True
         ):
@@ -134,14 +157,14 @@ def _clustered_content(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame) -> pd
         con.unregister("_out")
 
 
-def _drop_from_state(state: ClusterState, removed: pd.DataFrame) -> int:
+def _drop_from_state(state: ClusterState, removed: pd.DataFrame, docs: DocStore) -> int:
     """Take cases out of their pattern or candidate: subtract their vector (rebuilt from the
     clustered version with the frozen IDF, so it is the vector that was added) from the
     centroid sum and their count; candidates also forget the member. Returns how many
     centroids changed. ``removed``: ``_clustered_content`` rows."""
     if removed.empty:
         return 0
-    vectors = _vectors(removed, state)
+    vectors = _vectors(removed, state, docs)
     changed = 0
     for row, vec in zip(removed.itertuples(index=False), vectors, strict=True):
         key = (row.hospital_code, row.case_id)
@@ -229,16 +252,19 @@ def refresh(
     todo_mask = pd.Series([k not in seen for k in keys], index=eligible.index)
     todo = eligible[todo_mask & (eligible["visit_week"] <= week)].reset_index(drop=True)
 
+    docs = DocStore.open(analysis_root(settings))
     if state is None:
         basis = eligible[eligible["visit_week"] <= week]
-        state = new_state(basis, params)
+        state = new_state(basis, params, docs=docs)
         say(f"new pattern state: IDF frozen from {len(basis)} cases up to {week}")
     removed_frame = pd.DataFrame(sorted(removed), columns=["hospital_code", "case_id"])
-    _drop_from_state(state, _clustered_content(con, removed_frame) if removed else removed_frame)
+    _drop_from_state(
+        state, _clustered_content(con, removed_frame) if removed else removed_frame, docs
+    )
     say(f"refresh {seq}: {len(todo)} cases to cluster up to {week}, {len(removed)} taken out")
 
     before = {pid for cc in state.categories.values() for pid in cc.pattern_id if pid}
-    assignments = cluster_cases(state, todo)
+    assignments = cluster_cases(state, todo, docs)
     state.processed_week = max(filter(None, [state.processed_week, week]))
     after = {pid for cc in state.categories.values() for pid in cc.pattern_id if pid}
     new_patterns = sorted(after - before)
@@ -273,7 +299,9 @@ def refresh(
     done["refresh_seq"] = seq
 
     # review-pending cases: provisional members of their top suggestion's pattern (item 7)
-    placed = provisional.place(state, provisional.pending_cases(con), seq, _vectors)
+    placed = provisional.place(
+        state, provisional.pending_cases(con), seq, lambda f, s: _vectors(f, s, docs)
+    )
 
     directory = root / f"{seq:06d}"
     state.save(directory)
@@ -307,7 +335,10 @@ def refresh(
             | set(touched_removed)
             | set(new_patterns)
         )
-        _relabel(con, state, touched, seq_week=week, now=now)
+        _relabel(con, state, touched, seq_week=week, now=now, docs=docs)
+        # the narratives analysed by this refresh are kept for the next ones (a cache: a part
+        # written here stays right even if the transaction fails)
+        docs.save()
         n_provisional = provisional.replace(con, placed)
         con.execute(
             "INSERT INTO pattern_refreshes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -347,11 +378,14 @@ def refresh(
         "patterns": len(after),
         "clustered_cases": int(clustered),
         "provisional_members": n_provisional,
+        "narratives_analysed": docs.analysed,
+        "narratives_kept": docs.kept,
         "state": str(directory),
     }
     say(
         f"refresh {seq}: {len(assigned)} assignments, {len(new_patterns)} new patterns, "
-        f"{len(after)} patterns in all"
+        f"{len(after)} patterns in all; {docs.analysed} narratives analysed, "
+        f"{docs.kept} kept from earlier refreshes"
     )
     return result
 
@@ -362,6 +396,7 @@ def _relabel(
     pattern_ids: list[str],
     seq_week: str,
     now: datetime,
+    docs: DocStore,
 ) -> None:
     if not pattern_ids:
         return
@@ -379,10 +414,13 @@ def _relabel(
         JOIN _cats USING (category_code)
         JOIN cases c ON c.hospital_code = p.hospital_code AND c.case_id = p.case_id
         ORDER BY p.category_code, p.hospital_code, p.case_id""").df()
-    docs: dict[str, list[tuple]] = {}
-    for category, name, narrative in background.itertuples(index=False):
-        docs.setdefault(category, []).append(doc_terms(name, narrative))
-    labels = label_patterns(members, docs) if len(members) else pd.DataFrame(columns=["pattern_id"])
+    members["doc"] = _rows(members, docs)
+    background["doc"] = _rows(background, docs)
+    labels = (
+        label_patterns(members, background[["category_code", "doc"]], docs)
+        if len(members)
+        else pd.DataFrame(columns=["pattern_id"])
+    )
     # the week a pattern emerged: its first members got their id in the week it was promoted
     created = dict(
         con.execute(

@@ -1,0 +1,3 @@
+from bench.patterns.run import main
+
+raise SystemExit(main())
