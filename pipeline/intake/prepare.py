@@ -9,6 +9,7 @@ flag, so validation can quarantine the row and tell the sender exactly what was 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -27,7 +28,7 @@ from pipeline.contract import (
 from pipeline.intake import messages
 from pipeline.intake.neiss import neiss_to_canonical
 from pipeline.intake.reader import FileRejected, RawExtract
-from pipeline.privacy import pseudonymise, scrub_columns
+from pipeline.privacy import pseudonymise_many, scrub_columns
 
 DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -100,7 +101,7 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     return out
 
 
-def _blank_to_none(values: list[str]) -> pd.Series:
+def _blank_to_none(values: Sequence[str]) -> pd.Series:
     """Strip cells; blank becomes None (plain Python: pandas string ops cost more here)."""
     return pd.Series([v.strip() or None for v in values], dtype=object)
 
@@ -114,16 +115,43 @@ def to_canonical_frame(
         return neiss_to_canonical(raw, sender)
     mapping, unknown, missing = map_headers(raw.headers)
     width = len(raw.headers)
-    data: dict[str, list[str]] = {name: [] for name in mapping.values()}
-    ragged: list[bool] = []
-    for row in raw.rows:
-        ragged.append(len([c for c in row[width:] if c.strip()]) > 0)
-        for position, name in mapping.items():
-            data[name].append(row[position] if position < len(row) else "")
-    frame = pd.DataFrame({k: _blank_to_none(v) for k, v in data.items()})
+    rows = raw.rows
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    if (lengths < width).any():  # short rows: the missing cells are blank
+        rows = [r if len(r) >= width else [*r, *([""] * (width - len(r)))] for r in rows]
+    # Transposed in C (zip), not cell by cell: rows -> columns.
+    columns = list(zip(*rows, strict=False)) if rows else [()] * width
+    frame = pd.DataFrame(
+        {name: _blank_to_none(columns[position]) for position, name in mapping.items()},
+        index=pd.RangeIndex(len(rows)),
+    )
     frame["_row"] = np.asarray(raw.row_numbers, dtype="int64")
-    frame["_extra_cells__ok"] = [not r for r in ragged]
+    # A row with a non-blank cell beyond the header's width is flagged.
+    extra_ok = np.ones(len(rows), dtype=bool)
+    for i in np.flatnonzero(lengths > width):
+        extra_ok[i] = not any(c.strip() for c in rows[i][width:])
+    frame["_extra_cells__ok"] = extra_ok
     return frame, header_language(raw.headers), unknown, missing
+
+
+@dataclass
+class CanonicalExtract:
+    """A file's rows under canonical field names (text), before normalisation: what
+    :func:`canonicalise` gives and :func:`prepare_canonical` prepares."""
+
+    frame: pd.DataFrame
+    header_language: str
+    unknown_columns: list[str]
+    missing_required: list[str]
+    row_errors: list[dict]
+    received_at: datetime
+
+
+def canonicalise(raw: RawExtract, *, sender: str, received_at: datetime) -> CanonicalExtract:
+    """Map a RawExtract's headers to canonical fields (raises ``FileRejected`` for a file
+    whose columns cannot be mapped, e.g. two columns for one field)."""
+    frame, language, unknown, missing = to_canonical_frame(raw, sender)
+    return CanonicalExtract(frame, language, unknown, missing, _oversize_errors(raw), received_at)
 
 
 def prepare_extract(
@@ -138,12 +166,69 @@ def prepare_extract(
 
     ``earliest_date``: visit and injury dates before it are flagged (rule date_too_early);
     default: ``IntakeLimits().earliest_date``."""
+    canonical = canonicalise(raw, sender=sender, received_at=received_at)
+    return prepare_canonical([canonical], key=key, earliest_date=earliest_date)[0]
+
+
+def prepare_canonical(
+    items: list[CanonicalExtract], *, key: bytes, earliest_date: date | None = None
+) -> list[PreparedExtract]:
+    """Normalise, pseudonymise and flag several canonical extracts in one columnar pass.
+
+    Preparation is row by row (a row's result depends on its own cells and its file's receipt
+    time only), so each result equals preparing its file alone; the fixed costs (regex
+    automata of the scrubber, one parsing pass per date format, the taxonomy lookup) are paid
+    once for all the files instead of once per file: a batch of small daily files."""
+    if not items:
+        return []
+    frames = []
+    for number, item in enumerate(items):
+        part = item.frame.copy()
+        for f in FIELDS:  # before concat: a field the file lacks is None, never NaN
+            if f.name not in part.columns:
+                part[f.name] = None
+        part["_received_at"] = pd.Timestamp(local_time(item.received_at))
+        part["_file"] = number
+        frames.append(part)
+    whole = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if len(frames) > 1:
+        # A helper column only some files have (e.g. NEISS lacks _extra_cells__ok): None
+        # elsewhere (dropped again below), never NaN.
+        for column in whole.columns:
+            if any(column not in f.columns for f in frames):
+                whole[column] = whole[column].astype(object).where(whole[column].notna(), None)
+    frame = _prepare_rows(whole.reset_index(drop=True), key, earliest_date)
+    if len(items) == 1:
+        parts = [frame.drop(columns="_file")]
+    else:
+        # Each file's columns in the order preparing it alone gives: its own canonical
+        # columns, the fields it lacked, then the columns preparation adds.
+        field_names = [f.name for f in FIELDS]
+        own_all = set().union(*(set(item.frame.columns) for item in items)) | set(field_names)
+        added = [c for c in frame.columns if c not in own_all and c != "_file"]
+        file_of = frame["_file"].to_numpy()
+        parts = []
+        for number, item in enumerate(items):
+            own = list(item.frame.columns)
+            keep = own + [n for n in field_names if n not in own] + added
+            parts.append(frame.loc[file_of == number, keep].reset_index(drop=True))
+    return [
+        PreparedExtract(
+            frame=part,
+            header_language=item.header_language,
+            unknown_columns=item.unknown_columns,
+            missing_required=item.missing_required,
+            row_errors=item.row_errors,
+        )
+        for part, item in zip(parts, items, strict=True)
+    ]
+
+
+def _prepare_rows(frame: pd.DataFrame, key: bytes, earliest_date: date | None) -> pd.DataFrame:
+    """The row-by-row preparation of canonical text columns (every field present,
+    ``_received_at`` set), in columnar steps."""
     earliest = pd.Timestamp(earliest_date or IntakeLimits().earliest_date)
-    frame, language, unknown, missing = to_canonical_frame(raw, sender)
-    oversize_errors = _oversize_errors(raw)
     for f in FIELDS:
-        if f.name not in frame.columns:
-            frame[f.name] = None
         if f.default is not None:
             frame[f.name] = frame[f.name].where(frame[f.name].notna(), f.default)
 
@@ -151,42 +236,41 @@ def prepare_extract(
     # vectorised pass over every free-text field, the row's own name removed literally).
     names = frame["patient_name"].copy()
     for name in IDENTIFIER_FIELDS:
-        frame[name] = [pseudonymise(name.removeprefix("patient_"), v, key) for v in frame[name]]
+        frame[name] = pseudonymise_many(name.removeprefix("patient_"), frame[name].tolist(), key)
     scrubbed = scrub_columns(frame, FREE_TEXT_FIELDS, names)
     for name in FREE_TEXT_FIELDS:
         frame[name] = scrubbed[name]
 
     # Codes: upper-case the code-like fields, map code-set labels (zh/en) to codes.
+    # Each distinct value once (a code column holds a handful of them).
     for name in ("hospital_code", "product_category"):
-        frame[name] = frame[name].map(lambda v: v.upper() if isinstance(v, str) else v)
+        frame[name] = _map_distinct(frame[name], str.upper)
     for f in FIELDS:
         if f.codeset:
             lookup = reference.label_to_code(f.codeset)
-            frame[f.name] = frame[f.name].map(
-                lambda v, lk=lookup: lk.get(v.strip().lower(), v) if isinstance(v, str) else v
+            frame[f.name] = _map_distinct(
+                frame[f.name], lambda v, lk=lookup: lk.get(v.strip().lower(), v)
             )
 
     # Dates and times: one canonical text form plus typed helper columns for order checks.
     for name in DATETIME_FIELDS:
         parsed = parse_datetimes(frame[name])
         frame[f"{name}__ok"] = _ok_flag(frame[name], parsed.notna())
-        frame[name] = [
-            p.strftime(CANONICAL_DATETIME) if not pd.isna(p) else v
-            for p, v in zip(parsed, frame[name], strict=True)
-        ]
+        ok = parsed.notna().to_numpy()
+        text = frame[name].to_numpy(dtype=object).copy()
+        text[ok] = _canonical_text(parsed.to_numpy()[ok])
+        frame[name] = text
         frame[f"_{name.removesuffix('_datetime')}_at"] = parsed
-        frame[f"{name}__not_early"] = pd.Series(
-            [None if pd.isna(p) else bool(p >= earliest) for p in parsed],
-            index=frame.index,
-            dtype=object,
-        )
+        not_early = np.full(len(frame), None, dtype=object)
+        not_early[ok] = (parsed.to_numpy()[ok] >= earliest.to_datetime64()).astype(object)
+        frame[f"{name}__not_early"] = pd.Series(not_early, index=frame.index, dtype=object)
     # received_at is UTC (the file's mtime); visit and injury times are hospital local time.
-    frame["_received_at"] = pd.Series(
-        pd.Timestamp(local_time(received_at)), index=frame.index, dtype="datetime64[us]"
-    )
+    frame["_received_at"] = frame.pop("_received_at").astype("datetime64[us]")
 
     # Age: a number, range-checked per unit (years, months, days).
-    age = pd.to_numeric(frame["age"], errors="coerce")
+    # float64 always (not int64 when every age is whole and given): a file's dtypes do not
+    # depend on the other files prepared with it.
+    age = pd.to_numeric(frame["age"], errors="coerce").astype("float64")
     frame["age__ok"] = _ok_flag(frame["age"], age.notna())
     for unit in ("years", "months", "days"):
         frame[f"_age_{unit}"] = age.where(frame["age_unit"] == unit)
@@ -194,13 +278,13 @@ def prepare_extract(
     frame["product_category__ok"] = _category_valid_on_visit(
         frame["product_category"], frame["_visit_at"]
     )
-    return PreparedExtract(
-        frame=frame,
-        header_language=language,
-        unknown_columns=unknown,
-        missing_required=missing,
-        row_errors=oversize_errors,
-    )
+    # The fields as text objects, None where blank: one dtype whatever the values (pandas would
+    # infer "str" for a column with a value and object for an all-blank one), so a file's
+    # result does not depend on the files prepared with it.
+    for f in FIELDS:
+        values = frame[f.name]
+        frame[f.name] = values.astype(object).where(values.notna(), None)
+    return frame
 
 
 def prepare_in_chunks(
@@ -240,6 +324,34 @@ def prepare_in_chunks(
         missing_required=first.missing_required,
         row_errors=[e for p in parts for e in p.row_errors],
     )
+
+
+def _map_distinct(values: pd.Series, fn) -> pd.Series:  # type: ignore[no-untyped-def]
+    """``fn`` of every string value (others kept; missing become None), ``fn`` called once
+    per distinct value (a code column holds a handful of them)."""
+    as_object = values.astype(object)
+    codes, uniques = pd.factorize(as_object, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [fn(u) if isinstance(u, str) else u for u in uniques]
+    mapped[-1] = None  # code -1: missing
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
+_YEAR_1000 = np.datetime64("1000-01-01")
+
+
+def _canonical_text(stamps: np.ndarray) -> np.ndarray:
+    """datetime64 values (no NaT) as CANONICAL_DATETIME text, in numpy; the rare year before
+    1000 through strftime (numpy pads the year to four digits, strftime may not)."""
+    if not len(stamps):
+        return np.empty(0, dtype=object)
+    text = np.char.replace(
+        np.datetime_as_string(stamps.astype("datetime64[s]"), unit="s"), "T", " "
+    ).astype(object)
+    early = np.flatnonzero(stamps < _YEAR_1000)
+    for i in early:
+        text[i] = pd.Timestamp(stamps[i]).strftime(CANONICAL_DATETIME)
+    return text
 
 
 def _oversize_errors(raw: RawExtract) -> list[dict]:

@@ -20,7 +20,14 @@ from pipeline.contract import CASE_FIELD_NAMES, header_language
 from pipeline.intake import landing
 from pipeline.intake.bounds import Bounds
 from pipeline.intake.discover import SUPPORTED_SUFFIXES, LandingFile
-from pipeline.intake.prepare import local_time, prepare_in_chunks
+from pipeline.intake.prepare import (
+    CanonicalExtract,
+    PreparedExtract,
+    canonicalise,
+    local_time,
+    prepare_canonical,
+    prepare_in_chunks,
+)
 from pipeline.intake.reader import FileRejected, read_extract
 
 
@@ -60,7 +67,53 @@ def read_submission(
 ) -> StagedFile:
     """Read and prepare one file (``data``: its bytes when already in hand, e.g. a dry run of
     an upload). A whole-file rejection still keeps every readable row."""
+    return read_submissions([f], registry, key, limits=limits, data=[data])[0]
+
+
+@dataclass
+class _Reading:
+    """One file between reading and preparation."""
+
+    f: LandingFile
+    meta: dict
+    rejection: FileRejected | None = None
+    canonical: CanonicalExtract | None = None
+    prepared: PreparedExtract | None = None
+
+
+def read_submissions(
+    files: list[LandingFile],
+    registry: pd.DataFrame,
+    key: bytes,
+    *,
+    limits: IntakeLimits | None = None,
+    data: list[bytes | None] | None = None,
+) -> list[StagedFile]:
+    """:func:`read_submission` of several files: each is read and checked on its own, and the
+    small ones are prepared together in one columnar pass (the scrubber's automata, the date
+    parsing passes and the lookups cost once per batch, not once per file; preparation is row
+    by row, so each file's result is the one it would have alone). A file of more than
+    ``limits.chunk_rows`` rows is prepared on its own, in chunks (bounded memory)."""
     limits = limits or IntakeLimits()
+    data = data if data is not None else [None] * len(files)
+    readings = [_read_one(f, registry, key, limits, d) for f, d in zip(files, data, strict=True)]
+    together = [r for r in readings if r.canonical is not None]
+    for r, prepared in zip(
+        together,
+        prepare_canonical(
+            [r.canonical for r in together], key=key, earliest_date=limits.earliest_date
+        ),
+        strict=True,
+    ):
+        r.prepared = prepared
+    return [_finish(r, registry) for r in readings]
+
+
+def _read_one(
+    f: LandingFile, registry: pd.DataFrame, key: bytes, limits: IntakeLimits, data: bytes | None
+) -> _Reading:
+    """Sender checks, reading and header mapping of one file (a large file is prepared here,
+    in chunks; the others later, together)."""
     received = datetime.fromisoformat(f.received_at)
     meta = {
         **f.to_dict(),
@@ -76,14 +129,12 @@ def read_submission(
         "rows_received": 0,
         "rows_duplicate_in_file": 0,
     }
-    rejection: FileRejected | None = None
-    frame: pd.DataFrame | None = None
-    row_errors: list[dict] = []
+    reading = _Reading(f, meta)
     try:
         try:
             check_sender(f.hospital_code, registry, local_time(received).date())
         except FileRejected as exc:
-            rejection = exc
+            reading.rejection = exc
         Bounds(limits).file_size(f.size_bytes)  # before reading a byte
         if f.refusal:
             raise FileRejected(f.refusal)
@@ -99,21 +150,34 @@ def read_submission(
             rows_received=len(raw.rows),
             header_language=raw.language,
         )
-        prepared = prepare_in_chunks(
-            raw,
-            sender=f.hospital_code,
-            received_at=received,
-            key=key,
-            earliest_date=limits.earliest_date,
-            chunk_rows=limits.chunk_rows,
-        )
-        frame = prepared.frame
-        row_errors = prepared.row_errors
+        if len(raw.rows) > limits.chunk_rows:
+            reading.prepared = prepare_in_chunks(
+                raw,
+                sender=f.hospital_code,
+                received_at=received,
+                key=key,
+                earliest_date=limits.earliest_date,
+                chunk_rows=limits.chunk_rows,
+            )
+        else:
+            reading.canonical = canonicalise(raw, sender=f.hospital_code, received_at=received)
+    except FileRejected as exc:
+        reading.rejection = reading.rejection or exc
+        if exc.headers and meta["header_language"] is None:
+            meta["header_language"] = header_language(exc.headers)
+    return reading
+
+
+def _finish(reading: _Reading, registry: pd.DataFrame) -> StagedFile:
+    """The checks on a prepared file's rows, its in-file duplicates and its meta."""
+    f, meta, rejection, prepared = reading.f, reading.meta, reading.rejection, reading.prepared
+    if prepared is not None:
         meta.update(
             header_language=prepared.header_language,
             unknown_columns=prepared.unknown_columns,
             missing_columns=prepared.missing_required,
         )
+        frame = prepared.frame
         if rejection is None and prepared.missing_required:
             rejection = FileRejected(
                 "missing_required_columns",
@@ -129,21 +193,18 @@ def read_submission(
                 codes=sorted(set(frame.loc[naming_others, "hospital_code"])),
                 hospital=f.hospital_code,
             )
-    except FileRejected as exc:
-        rejection = rejection or exc
-        if exc.headers and meta["header_language"] is None:
-            meta["header_language"] = header_language(exc.headers)
     if rejection is not None:
         meta.update(
             file_rule=rejection.rule,
             file_params=rejection.params,
             file_message=rejection.message,
         )
-    if frame is None:
+    if prepared is None:
         return StagedFile(meta=meta, frame=None)
+    frame = prepared.frame
     frame["_submission_id"] = f.submission_id
     frame["_sender"] = f.hospital_code
     # An exact repeat of an earlier row in the same file is a duplicate, not an error.
     frame["_duplicate"] = frame.duplicated(subset=CASE_FIELD_NAMES, keep="first")
     meta["rows_duplicate_in_file"] = int(frame["_duplicate"].sum())
-    return StagedFile(meta=meta, frame=frame, row_errors=row_errors)
+    return StagedFile(meta=meta, frame=frame, row_errors=prepared.row_errors)

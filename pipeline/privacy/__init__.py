@@ -18,7 +18,7 @@ column paths), ``files`` (CSV), ``pseudonym``. Measured by ``python -m bench.pri
 """
 
 from pipeline.privacy.files import ScrubInputError, ScrubSummary, scrub_csv
-from pipeline.privacy.pseudonym import pseudonymise
+from pipeline.privacy.pseudonym import pseudonymise, pseudonymise_many
 from pipeline.privacy.rules import (
     ALL_PLACEHOLDERS,
     GATES,
@@ -52,6 +52,7 @@ __all__ = [
     "ScrubSummary",
     "known_name_rows",
     "pseudonymise",
+    "pseudonymise_many",
     "rules_to_run",
     "scrub_columns",
     "scrub_csv",

@@ -54,10 +54,30 @@ def _files_of(fs: pafs.FileSystem, base: str, submission_id: str) -> list[str]:
     return [p for p in _lake_files(fs, base) if PurePosixPath(p).name == name]
 
 
-def write_submission_versions(lake: str | Path, submission_id: str, versions: pd.DataFrame) -> None:
+def files_by_submission(lake: str | Path) -> dict[str, list[str]]:
+    """Submission id -> its lake files (one listing of the lake, for a whole load)."""
     fs, base = open_lake(lake)
-    for stale in _files_of(fs, base, submission_id):
-        fs.delete_file(stale)
+    out: dict[str, list[str]] = {}
+    for path in _lake_files(fs, base):
+        name = PurePosixPath(path).name
+        if not name.startswith("."):
+            out.setdefault(name.removesuffix(".parquet"), []).append(path)
+    return out
+
+
+def write_submission_versions(
+    lake: str | Path,
+    submission_id: str,
+    versions: pd.DataFrame,
+    existing: list[str] | None = None,
+) -> None:
+    """Write a submission's versions, replacing its earlier files (a crashed run's).
+    ``existing``: its files as listed once by the caller (:func:`files_by_submission`), so a
+    load of many submissions does not list the whole lake for each; default: list now."""
+    fs, base = open_lake(lake)
+    stale = _files_of(fs, base, submission_id) if existing is None else existing
+    for path in stale:
+        fs.delete_file(path)
     if versions.empty:
         return
     months = versions["visit_datetime"].dt.strftime("%Y-%m")

@@ -27,7 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.config import Settings
 from pipeline.contract import SURVEY_FIELDS
@@ -113,31 +115,84 @@ def content_hash(row: dict) -> str:
     return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
 
 
+def _text_column(values: pd.Series) -> list[str | None]:
+    """``_text`` of every value of a column (strings as they are, missing as None)."""
+    as_object = values.astype(object)
+    texts = as_object.where(values.notna(), None).tolist()
+    if all(v is None or type(v) is str for v in texts):
+        return texts
+    return [_text(v) for v in as_object.tolist()]
+
+
+def content_hashes(frame: pd.DataFrame) -> list[str]:
+    """:func:`content_hash` of every row of ``frame``, column by column (equal to it row for
+    row, checked by a test)."""
+    n = len(frame)
+    columns = [_text_column(frame[f]) for f in CONTENT_FIELDS]
+    survey = [_text_column(frame[f]) if f in frame.columns else [None] * n for f in SURVEY_FIELDS]
+    with_design = np.zeros(n, dtype=bool)
+    for values in survey:
+        with_design |= pd.notna(pd.Series(values, dtype=object)).to_numpy()
+    dumps, sha = json.dumps, hashlib.sha256
+    out = (
+        [
+            sha(dumps(list(values), ensure_ascii=False).encode()).hexdigest()
+            for values in zip(*columns, strict=True)
+        ]
+        if n
+        else []
+    )
+    for i in np.flatnonzero(with_design):
+        values = [c[i] for c in columns] + [c[i] for c in survey]
+        out[i] = sha(dumps(values, ensure_ascii=False).encode()).hexdigest()
+    return out
+
+
 def _quarantine_records(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame) -> pd.DataFrame:
-    by_row = rows.set_index("_row")
-    records = []
-    for err in errors.to_dict("records"):
-        row = by_row.loc[err["_row"]] if err["_row"] in by_row.index else None
-        if isinstance(row, pd.DataFrame):
-            row = row.iloc[0]
-        records.append(
-            {
-                "submission_id": meta["submission_id"],
-                "hospital_code": meta["hospital_code"],
-                "source_row": int(err["_row"]),
-                "case_id": None if row is None else row["case_id"],
-                **{k: err[k] for k in ("field", "value", "rule", "message_en", "message_zh")},
-                "row_json": "{}" if row is None else _row_json(row),
-            }
-        )
-    return pd.DataFrame.from_records(records, columns=QUARANTINE_COLUMNS)
+    """One quarantine record per error, with its row's case id and values as JSON (the first
+    row of that number; "{}" for an error on a row not in ``rows``). Columnar: the rows are
+    looked up by a join, and each failing row's JSON is written once."""
+    if errors.empty:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    source = errors["_row"].astype("int64").to_numpy()
+    first = rows.drop_duplicates("_row", keep="first")
+    first = first[first["_row"].isin(set(source.tolist()))].set_index("_row")
+    position = first.index.get_indexer(source)  # -1: no such row
+    found = position >= 0
+    jsons = np.array(_row_jsons(first) + ["{}"], dtype=object)
+    case_ids = np.array([*first["case_id"].astype(object).tolist(), None], dtype=object)
+    out = pd.DataFrame(
+        {
+            "submission_id": meta["submission_id"],
+            "hospital_code": meta["hospital_code"],
+            "source_row": source,
+            "case_id": np.where(found, case_ids[position], None),
+            **{
+                k: errors[k].to_numpy(dtype=object)
+                for k in ("field", "value", "rule", "message_en", "message_zh")
+            },
+            "row_json": jsons[position],
+        },
+        columns=QUARANTINE_COLUMNS,
+    )
+    return out
 
 
-def _row_json(row: pd.Series) -> str:
-    return json.dumps(
-        {f: (None if pd.isna(row[f]) else str(row[f])) for f in CASE_FIELDS},
-        ensure_ascii=False,
-        sort_keys=True,
+def _row_jsons(frame: pd.DataFrame) -> list[str]:
+    """:func:`_row_json` of every row of ``frame``."""
+    columns = [
+        [None if pd.isna(v) else str(v) for v in frame[f].to_numpy(dtype=object)]
+        for f in CASE_FIELDS
+    ]
+    return (
+        [
+            json.dumps(
+                dict(zip(CASE_FIELDS, values, strict=True)), ensure_ascii=False, sort_keys=True
+            )
+            for values in zip(*columns, strict=True)
+        ]
+        if len(frame)
+        else []
     )
 
 
@@ -318,13 +373,15 @@ def apply_submission(
     meta: dict,
     rows: pd.DataFrame | None,
     errors: pd.DataFrame | None,
+    lake_files: list[str] | None = None,
 ) -> str:
-    """Apply one staged submission in one transaction; returns its status."""
+    """Apply one staged submission in one transaction; returns its status. ``lake_files``:
+    the submission's lake files already there (default: listed here)."""
     sid = meta["submission_id"]
     processed_at = datetime.now(UTC).replace(tzinfo=None)
     outcome = plan_submission(con, meta, rows, errors)
     record = submission_record(meta, outcome, processed_at)
-    lake.write_submission_versions(settings.lake_location, sid, outcome.versions)
+    lake.write_submission_versions(settings.lake_location, sid, outcome.versions, lake_files)
     with transaction(con):
         con.execute(
             f"INSERT INTO submissions ({', '.join(SUBMISSION_COLUMNS)}) "
@@ -341,7 +398,8 @@ def apply_submission(
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _q")
             con.unregister("_q")
         if not outcome.versions.empty:
-            con.register("_v", outcome.versions)
+            # As Arrow: DuckDB scans it natively (a frame of Python strings row by row).
+            con.register("_v", pa.Table.from_pandas(outcome.versions, preserve_index=False))
             con.execute("INSERT INTO case_versions BY NAME SELECT * EXCLUDE (status) FROM _v")
             con.execute(
                 "INSERT OR REPLACE INTO cases BY NAME SELECT * FROM _v "
@@ -352,87 +410,147 @@ def apply_submission(
     return outcome.status
 
 
+def _decide_one(
+    kind: object, state: tuple[int, str, str] | None, digest: str
+) -> tuple[str, int, str] | str | None:
+    """One row against its case's current (version, status, hash): ("store", version, status),
+    a loader rule (quarantined), or None (identical to what is stored: a duplicate)."""
+    if kind == "new":
+        if state is None:
+            return ("store", 1, "active")
+        if state[2] == digest and state[1] == "active":
+            return None
+        return "key_exists"
+    if kind == "correction":
+        if state is None:
+            return "correction_unknown_case"
+        if state[1] == "void":
+            return "case_voided"
+        if state[2] == digest:
+            return None
+        return ("store", state[0] + 1, "active")
+    # void
+    if state is None:
+        return "void_unknown_case"
+    if state[1] == "void":
+        return None
+    return ("store", state[0] + 1, "void")
+
+
+def _decide_columnar(
+    kind: np.ndarray,
+    known: np.ndarray,
+    version: np.ndarray,
+    status: np.ndarray,
+    stored_hash: np.ndarray,
+    digest: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_decide_one` over columns (rows of distinct cases): rule per row ("" = none),
+    store flag, new version and new status."""
+    is_new, is_corr = kind == "new", kind == "correction"
+    is_void = ~is_new & ~is_corr
+    voided = known & (status == "void")
+    same = known & (stored_hash == digest)
+    rule = np.full(len(kind), "", dtype=object)
+    rule[is_new & known & ~(same & (status == "active"))] = "key_exists"
+    rule[is_corr & ~known] = "correction_unknown_case"
+    rule[is_corr & voided] = "case_voided"
+    rule[is_void & ~known] = "void_unknown_case"
+    duplicate = (
+        (is_new & same & (status == "active")) | (is_corr & ~voided & same) | (is_void & voided)
+    )
+    store = (rule == "") & ~duplicate
+    new_version = np.where(known, version + 1, 1)
+    new_status = np.where(is_void, "void", "active").astype(object)
+    return rule, store, new_version, new_status
+
+
 def _decide_versions(
     con: duckdb.DuckDBPyConnection | None, sid: str, rows: pd.DataFrame, received_at: datetime
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """New, correction and void rows against the current cases: versions to store, loader
-    errors (quarantined) and the number of rows identical to what is stored."""
+    errors (quarantined) and the number of rows identical to what is stored.
+
+    Columnar: the rows of a case that occurs once in the file (nearly all) are decided over
+    whole columns; the few cases with several rows (e.g. new then correction) go row by row in
+    file order, each row seeing its case as the earlier rows left it. The outcome is the same
+    as deciding every row in file order (cases do not affect each other)."""
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame(), 0
     hospital = rows["hospital_code"].iloc[0]
-    current: dict[str, tuple[int, str, str]] = {}
+    rows = rows.sort_values("_row", kind="stable").reset_index(drop=True)
+    case_ids = rows["case_id"].astype(object).where(rows["case_id"].notna(), None)
+    current = pd.DataFrame(columns=["case_id", "version", "status", "content_hash"])
     if con is not None:
         # A parameter, not a registered frame: the connection may be a read-only snapshot.
-        ids = [str(c) for c in rows["case_id"].dropna().unique()]
-        current = {
-            cid: (ver, st, h)
-            for cid, ver, st, h in con.execute(
-                "SELECT c.case_id, c.version, c.status, c.content_hash FROM cases c "
-                "JOIN (SELECT unnest(?::VARCHAR[]) AS case_id) USING (case_id) "
-                "WHERE c.hospital_code = ?",
-                [ids, hospital],
-            ).fetchall()
-        }
-    keep, errs = [], []
-    duplicates = 0
-    for row in rows.sort_values("_row").to_dict("records"):
-        digest = content_hash(row)
-        state = current.get(row["case_id"])
-        kind = row["report_type"]
-        rule = None
-        if kind == "new":
-            if state is None:
-                version, status = 1, "active"
-            elif state[2] == digest and state[1] == "active":
-                duplicates += 1
-                continue
-            else:
-                rule = "key_exists"
-        elif kind == "correction":
-            if state is None:
-                rule = "correction_unknown_case"
-            elif state[1] == "void":
-                rule = "case_voided"
-            elif state[2] == digest:
-                duplicates += 1
-                continue
-            else:
-                version, status = state[0] + 1, "active"
-        else:  # void
-            if state is None:
-                rule = "void_unknown_case"
-            elif state[1] == "void":
-                duplicates += 1
-                continue
-            else:
-                version, status = state[0] + 1, "void"
-        if rule:
-            en, zh = LOADER_RULES[rule]
-            errs.append(
-                {
-                    "_row": int(row["_row"]),
-                    "field": "report_type",
-                    "value": kind,
-                    "rule": rule,
-                    "message_en": en,
-                    "message_zh": zh,
-                }
+        ids = [str(c) for c in case_ids.dropna().unique()]
+        current = con.execute(
+            "SELECT c.case_id, c.version, c.status, c.content_hash FROM cases c "
+            "JOIN (SELECT unnest(?::VARCHAR[]) AS case_id) USING (case_id) "
+            "WHERE c.hospital_code = ?",
+            [ids, hospital],
+        ).df()
+    digests = np.asarray(content_hashes(rows), dtype=object)
+    kind = rows["report_type"].to_numpy(dtype=object)
+    by_case = current.set_index("case_id")
+    known = case_ids.isin(by_case.index).to_numpy()
+    looked = by_case.reindex(case_ids.where(known, "").to_numpy())
+    version = looked["version"].fillna(0).to_numpy(dtype="int64")
+    status = looked["status"].to_numpy(dtype=object)
+    stored_hash = looked["content_hash"].to_numpy(dtype=object)
+
+    repeated = case_ids.duplicated(keep=False).to_numpy() & case_ids.notna().to_numpy()
+    rule, store, new_version, new_status = _decide_columnar(
+        kind, known, version, status, stored_hash, digests
+    )
+    if repeated.any():
+        # Cases with several rows: in file order, each stored row updating its case's state.
+        state = {
+            cid: (int(v), s, h)
+            for cid, v, s, h in zip(
+                current["case_id"],
+                current["version"],
+                current["status"],
+                current["content_hash"],
+                strict=True,
             )
-            continue
-        current[row["case_id"]] = (version, status, digest)
-        keep.append(
+        }
+        for i in np.flatnonzero(repeated):
+            found = _decide_one(kind[i], state.get(case_ids.iloc[i]), digests[i])
+            rule[i], store[i] = "", False
+            if isinstance(found, tuple):
+                _, new_version[i], new_status[i] = found
+                store[i] = True
+                state[case_ids.iloc[i]] = (int(new_version[i]), new_status[i], digests[i])
+            elif found is not None:
+                rule[i] = found
+    duplicates = int((~store & (rule == "")).sum())
+
+    failed = np.flatnonzero(rule != "")
+    errs = (
+        pd.DataFrame(
             {
-                **{f: row[f] for f in CASE_FIELDS},
-                "version": version,
-                "status": status,
-                "content_hash": digest,
-                "submission_id": sid,
-                "source_row": int(row["_row"]),
-                "received_at": received_at,
+                "_row": rows["_row"].to_numpy(dtype="int64")[failed],
+                "field": "report_type",
+                "value": kind[failed],
+                "rule": rule[failed],
+                "message_en": [LOADER_RULES[r][0] for r in rule[failed]],
+                "message_zh": [LOADER_RULES[r][1] for r in rule[failed]],
             }
         )
-    versions = _typed_versions(pd.DataFrame.from_records(keep)) if keep else pd.DataFrame()
-    return versions, pd.DataFrame.from_records(errs), duplicates
+        if len(failed)
+        else pd.DataFrame()
+    )
+    if not store.any():
+        return pd.DataFrame(), errs, duplicates
+    kept = rows.loc[store, CASE_FIELDS].reset_index(drop=True)
+    kept["version"] = new_version[store]
+    kept["status"] = new_status[store]
+    kept["content_hash"] = digests[store]
+    kept["submission_id"] = sid
+    kept["source_row"] = rows["_row"].to_numpy(dtype="int64")[store]
+    kept["received_at"] = received_at
+    return _typed_versions(kept), errs, duplicates
 
 
 # ---- the pseudonym key's fingerprint ---------------------------------------------------------
@@ -488,11 +606,14 @@ def load_staged(
     lake.remove_orphans(
         settings.lake_location, keep=known | {m["submission_id"] for *_, m in staged}
     )
+    # One listing for the whole load (not one per submission: quadratic in a long backfill);
+    # only this writer changes the lake while it runs.
+    lake_files = lake.files_by_submission(settings.lake_location)
     for _, _, directory, meta in sorted(staged, key=lambda s: s[:2]):
         sid = meta["submission_id"]
         if sid not in known:
             _, rows, errors = read_staged(directory)
-            status = apply_submission(con, settings, meta, rows, errors)
+            status = apply_submission(con, settings, meta, rows, errors, lake_files.get(sid, []))
             summary.statuses[status] = summary.statuses.get(status, 0) + 1
             summary.loaded.append(sid)
             known.add(sid)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipeline.config import Settings
 from pipeline.intake.discover import LandingFile, file_order_key
-from pipeline.intake.submission import read_submission
+from pipeline.intake.submission import read_submissions
 from pipeline.validation.runner import CaseValidator
 from pipeline.validation.staging import Checked, check_files
 
@@ -45,22 +45,24 @@ def check_uploads(
 ) -> list[Checked]:
     """Read every upload and validate them in one Great Expectations run: the staged form
     ingest would write for each, nothing stored."""
-    staged = []
+    items = []
     for upload in uploads:
         name = PurePosixPath(upload.name).name or "upload"
-        item = LandingFile(
-            hospital_code=upload.hospital,
-            path=name,
-            relpath=f"{upload.hospital}/{name}",
-            sha256=upload.sha256 or hashlib.sha256(upload.data).hexdigest(),
-            size_bytes=len(upload.data) if upload.size_bytes is None else upload.size_bytes,
-            received_at=upload.received_at,
-            order_key=file_order_key(name),
-            arrival_source=upload.arrival_source,
+        items.append(
+            LandingFile(
+                hospital_code=upload.hospital,
+                path=name,
+                relpath=f"{upload.hospital}/{name}",
+                sha256=upload.sha256 or hashlib.sha256(upload.data).hexdigest(),
+                size_bytes=len(upload.data) if upload.size_bytes is None else upload.size_bytes,
+                received_at=upload.received_at,
+                order_key=file_order_key(name),
+                arrival_source=upload.arrival_source,
+            )
         )
-        staged.append(
-            read_submission(item, registry, key, limits=settings.intake, data=upload.data)
-        )
+    staged = read_submissions(
+        items, registry, key, limits=settings.intake, data=[u.data for u in uploads]
+    )
     # A dry run stores nothing, so it writes no Data Docs either. Files refused whole have no
     # rows to validate: no validator for them (building one imports Great Expectations, seconds).
     if validator is None and any(s.frame is not None for s in staged):

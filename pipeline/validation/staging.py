@@ -23,7 +23,7 @@ from pipeline.config import Settings, key_fingerprint
 from pipeline.contract import CASE_FIELD_NAMES
 from pipeline.intake.discover import LandingFile
 from pipeline.intake.messages import fill
-from pipeline.intake.submission import StagedFile, read_submission
+from pipeline.intake.submission import StagedFile, read_submissions
 from pipeline.validation.runner import ERROR_COLUMNS, CaseValidator
 
 META = "meta.json"
@@ -92,7 +92,7 @@ def stage_batch(
 ) -> list[str]:
     """Stage every file of a batch; returns the staged submission ids."""
     key = settings.require_pseudonym_key()
-    staged = [read_submission(f, registry, key, limits=settings.intake) for f in files]
+    staged = read_submissions(files, registry, key, limits=settings.intake)
     fingerprint = key_fingerprint(key)
     ids: list[str] = []
     for item in check_files(staged, settings, validator):
