@@ -116,12 +116,9 @@ def content_hash(row: dict) -> str:
 
 
 def _text_column(values: pd.Series) -> list[str | None]:
-    """``_text`` of every value of a column (strings as they are, missing as None)."""
-    as_object = values.astype(object)
-    texts = as_object.where(values.notna(), None).tolist()
-    if all(v is None or type(v) is str for v in texts):
-        return texts
-    return [_text(v) for v in as_object.tolist()]
+    """``_text`` of every value of a column (plain lists: a daily file's columns are short,
+    and pandas' per-call overhead would cost more than the values)."""
+    return [v if type(v) is str else _text(v) for v in values.to_numpy(dtype=object).tolist()]
 
 
 def content_hashes(frame: pd.DataFrame) -> list[str]:
@@ -132,7 +129,7 @@ def content_hashes(frame: pd.DataFrame) -> list[str]:
     survey = [_text_column(frame[f]) if f in frame.columns else [None] * n for f in SURVEY_FIELDS]
     with_design = np.zeros(n, dtype=bool)
     for values in survey:
-        with_design |= pd.notna(pd.Series(values, dtype=object)).to_numpy()
+        with_design |= np.fromiter((v is not None for v in values), dtype=bool, count=n)
     dumps, sha = json.dumps, hashlib.sha256
     out = (
         [
@@ -179,7 +176,7 @@ def _quarantine_records(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame) ->
 
 
 def _row_jsons(frame: pd.DataFrame) -> list[str]:
-    """:func:`_row_json` of every row of ``frame``."""
+    """Each row's fields as sorted JSON (missing as null, every value as text)."""
     columns = [
         [None if pd.isna(v) else str(v) for v in frame[f].to_numpy(dtype=object)]
         for f in CASE_FIELDS
