@@ -385,10 +385,15 @@ def apply_submission(
             f"VALUES ({', '.join('?' for _ in SUBMISSION_COLUMNS)})",
             [record[c] for c in SUBMISSION_COLUMNS],
         )
-        for seq, (event, detail) in enumerate(outcome.events):
+        if outcome.events:  # one statement for all of them (each costs a round trip)
             con.execute(
-                "INSERT INTO submission_events VALUES (?,?,?,?,?)",
-                [sid, seq, event, processed_at, detail],
+                "INSERT INTO submission_events VALUES "
+                + ", ".join("(?,?,?,?,?)" for _ in outcome.events),
+                [
+                    value
+                    for seq, (event, detail) in enumerate(outcome.events)
+                    for value in (sid, seq, event, processed_at, detail)
+                ],
             )
         if not outcome.quarantine.empty:
             con.register("_q", outcome.quarantine)
@@ -477,24 +482,28 @@ def _decide_versions(
     hospital = rows["hospital_code"].iloc[0]
     rows = rows.sort_values("_row", kind="stable").reset_index(drop=True)
     case_ids = rows["case_id"].astype(object).where(rows["case_id"].notna(), None)
-    current = pd.DataFrame(columns=["case_id", "version", "status", "content_hash"])
+    stored: dict[str, tuple[int, str, str]] = {}
     if con is not None:
         # A parameter, not a registered frame: the connection may be a read-only snapshot.
         ids = [str(c) for c in case_ids.dropna().unique()]
-        current = con.execute(
-            "SELECT c.case_id, c.version, c.status, c.content_hash FROM cases c "
-            "JOIN (SELECT unnest(?::VARCHAR[]) AS case_id) USING (case_id) "
-            "WHERE c.hospital_code = ?",
-            [ids, hospital],
-        ).df()
+        stored = {
+            cid: (int(ver), st, h)
+            for cid, ver, st, h in con.execute(
+                "SELECT c.case_id, c.version, c.status, c.content_hash FROM cases c "
+                "JOIN (SELECT unnest(?::VARCHAR[]) AS case_id) USING (case_id) "
+                "WHERE c.hospital_code = ?",
+                [ids, hospital],
+            ).fetchall()
+        }
+    n = len(rows)
     digests = np.asarray(content_hashes(rows), dtype=object)
     kind = rows["report_type"].to_numpy(dtype=object)
-    by_case = current.set_index("case_id")
-    known = case_ids.isin(by_case.index).to_numpy()
-    looked = by_case.reindex(case_ids.where(known, "").to_numpy())
-    version = looked["version"].fillna(0).to_numpy(dtype="int64")
-    status = looked["status"].to_numpy(dtype=object)
-    stored_hash = looked["content_hash"].to_numpy(dtype=object)
+    # Each row's case as stored (dictionary look-ups: pandas' join costs more on daily files).
+    found = [stored.get(c) for c in case_ids.tolist()]
+    known = np.fromiter((f is not None for f in found), dtype=bool, count=n)
+    version = np.fromiter((f[0] if f else 0 for f in found), dtype=np.int64, count=n)
+    status = np.array([f[1] if f else None for f in found], dtype=object)
+    stored_hash = np.array([f[2] if f else None for f in found], dtype=object)
 
     repeated = case_ids.duplicated(keep=False).to_numpy() & case_ids.notna().to_numpy()
     rule, store, new_version, new_status = _decide_columnar(
@@ -502,25 +511,16 @@ def _decide_versions(
     )
     if repeated.any():
         # Cases with several rows: in file order, each stored row updating its case's state.
-        state = {
-            cid: (int(v), s, h)
-            for cid, v, s, h in zip(
-                current["case_id"],
-                current["version"],
-                current["status"],
-                current["content_hash"],
-                strict=True,
-            )
-        }
+        state = dict(stored)
         for i in np.flatnonzero(repeated):
-            found = _decide_one(kind[i], state.get(case_ids.iloc[i]), digests[i])
+            decided = _decide_one(kind[i], state.get(case_ids.iloc[i]), digests[i])
             rule[i], store[i] = "", False
-            if isinstance(found, tuple):
-                _, new_version[i], new_status[i] = found
+            if isinstance(decided, tuple):
+                _, new_version[i], new_status[i] = decided
                 store[i] = True
                 state[case_ids.iloc[i]] = (int(new_version[i]), new_status[i], digests[i])
-            elif found is not None:
-                rule[i] = found
+            elif decided is not None:
+                rule[i] = decided
     duplicates = int((~store & (rule == "")).sum())
 
     failed = np.flatnonzero(rule != "")
