@@ -10,6 +10,7 @@ from datetime import datetime
 import duckdb
 import hypothesis.strategies as st
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from pipeline.contract import SURVEY_FIELDS
@@ -99,6 +100,7 @@ STORED = st.dictionaries(
 )
 
 
+@pytest.mark.slow  # ~4 s: 150 files decided against DuckDB
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs=ROWS, stored=STORED, order=st.randoms(use_true_random=False))
 def test_columnar_decisions_equal_row_by_row(specs, stored, order) -> None:
