@@ -38,7 +38,7 @@ def _words(text: str) -> list[str]:
 
 def _rows_sorted(m) -> list[list[float]]:
     m = m.tocsr()
-    return [sorted(round(float(v), 4) for v in m[i].data) for i in range(m.shape[0])]
+    return [sorted(float(v) for v in m[i].data) for i in range(m.shape[0])]
 
 
 @settings(max_examples=60, deadline=None)
@@ -54,7 +54,9 @@ def test_features_match_a_plain_implementation(texts):
             assert got.nnz == 0
             continue
         assert got.shape[1] == expected.shape[1]  # same vocabulary size
-        assert _rows_sorted(got) == _rows_sorted(expected)
+        # Tolerance, not rounding: rounding both sides flips at a boundary (0.24145 float32).
+        for ours_row, ref_row in zip(_rows_sorted(got), _rows_sorted(expected), strict=True):
+            assert ours_row == pytest.approx(ref_row, abs=1e-5)
 
 
 def test_vocabulary_limits_and_unknown_text():

@@ -9,6 +9,7 @@ itself, and the next worker's imports overlap with the current run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -102,8 +103,12 @@ class Worker:
             self.proc.wait(timeout=delay)
             return None
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            return self.proc.wait(timeout=60)
+            # ProcessLookupError: the run ended between the timeout and the kill.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            code = self.proc.wait(timeout=60)
+            # Exit 0 here: the run finished in the instant before the kill landed.
+            return None if code == 0 else code
         finally:
             self.proc.stdout.close()
             self.proc.stderr.close()
