@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import urllib.error
 import urllib.request
 
@@ -33,6 +32,7 @@ from sqlalchemy import select
 from pipeline.appdb.db import AppDB
 from pipeline.appdb.models import ApiSubmission
 from pipeline.config import Settings
+from pipeline.services.submission_queue import SubmissionQueue
 
 log = logging.getLogger("sentinel.api.airflow")
 
@@ -109,11 +109,13 @@ class AirflowClient:
         raise AirflowError(status, str(reply.get("detail", ""))[:300])
 
 
-class AirflowTrigger:
+class AirflowTrigger(SubmissionQueue):
     """The web app's ingest trigger in Airflow mode: same interface as ``IngestWorker``
     (``start``, ``submit``, ``stop``). Requests go out from one background thread, so an
     upload's 202 never waits for Airflow; submissions of one hospital that arrive together
     share one DAG run."""
+
+    thread_name = "sentinel-airflow"
 
     def __init__(
         self,
@@ -123,41 +125,20 @@ class AirflowTrigger:
         backoff: float = 2.0,
         client: AirflowClient | None = None,
     ) -> None:
-        self.settings, self.db = settings, db
+        super().__init__(settings, db)  # _pending: submission id -> attempts so far
         self.client = client or AirflowClient(settings)
         self.retries, self.backoff = retries, backoff
-        self._pending: dict[str, int] = {}  # submission id -> attempts so far
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.triggered: list[str] = []  # run ids (tests, logs)
 
-    def start(self, recover: bool = True) -> None:
+    def _queued(self) -> int:
+        return 0  # attempts so far
+
+    def _recover(self) -> None:
         from pipeline.services import api_submissions  # noqa: PLC0415 (it imports this module)
 
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._run, name="sentinel-airflow", daemon=True)
-        if recover:
-            api_submissions.clean_partial_uploads(self.settings)
-            for sid in api_submissions.unfinished(self.db, last=("received",)):
-                self.submit(sid, start=False)
-        self._thread.start()
-
-    def submit(self, submission_id: str, start: bool = True) -> None:
-        with self._lock:
-            self._pending.setdefault(submission_id, 0)
-        self._wake.set()
-        if start and self._thread is None:
-            self.start(recover=False)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        api_submissions.clean_partial_uploads(self.settings)
+        for sid in api_submissions.unfinished(self.db, last=("received",)):
+            self.submit(sid, start=False)
 
     def idle(self) -> bool:
         with self._lock:

@@ -46,6 +46,7 @@ from pipeline.intake.discover import SUPPORTED_SUFFIXES, LandingFile, sha256_fil
 from pipeline.services import intake
 from pipeline.services.airflow_trigger import AirflowTrigger
 from pipeline.services.api_tokens import TokenView
+from pipeline.services.submission_queue import SubmissionQueue
 from pipeline.storage import publish
 from pipeline.storage.session import reader
 
@@ -347,7 +348,7 @@ def make_trigger(settings: Settings, db: AppDB) -> IngestWorker | AirflowTrigger
     return IngestWorker(settings, db)
 
 
-class IngestWorker:
+class IngestWorker(SubmissionQueue):
     """The application's single ingest worker (one thread; see the module docstring).
 
     It ingests in bounded batches: a batch closes at ``batch_files`` submissions (oldest
@@ -361,6 +362,8 @@ class IngestWorker:
     starts (building them per batch would re-render every earlier result of the validator).
     """
 
+    thread_name = "sentinel-ingest"
+
     def __init__(
         self,
         settings: Settings,
@@ -369,43 +372,19 @@ class IngestWorker:
         batch_files: int | None = None,
         batch_wait: float | None = None,
     ) -> None:
-        self.settings, self.db = settings, db
+        super().__init__(settings, db)  # _pending: submission id -> when queued (monotonic)
         self.busy_retry_seconds = busy_retry_seconds
         self.batch_files = max(1, batch_files or settings.api.batch_files)
         self.batch_wait = (
             settings.api.batch_wait_ms / 1000 if batch_wait is None else max(0.0, batch_wait)
         )
-        self._pending: dict[str, float] = {}  # submission id -> when queued (monotonic)
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._validator = None
         self.batches = 0  # batches ingested (tests, logs)
 
-    def start(self, recover: bool = True) -> None:
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._run, name="sentinel-ingest", daemon=True)
-        if recover:
-            clean_partial_uploads(self.settings)
-            for sid in unfinished(self.db):
-                self.submit(sid, start=False)
-        self._thread.start()
-
-    def submit(self, submission_id: str, start: bool = True) -> None:
-        with self._lock:
-            self._pending.setdefault(submission_id, time.monotonic())
-        self._wake.set()
-        if start and self._thread is None:
-            self.start(recover=False)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def _recover(self) -> None:
+        clean_partial_uploads(self.settings)
+        for sid in unfinished(self.db):
+            self.submit(sid, start=False)
 
     def _due(self, now: float) -> float:
         """Seconds until the next batch should start (0: now; inf: nothing pending)."""
