@@ -11,13 +11,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from web_helpers import require_chromium
+from web_helpers import require_chromium, running_web_server
 
 pytestmark = pytest.mark.slow
 
@@ -68,34 +67,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(f"http://127.0.0.1:{port}", env, home / "server.log")
     server.add_user("admin", "admin", ADMIN_PASSWORD, "--lang", "en", "--display-name", "Ada")
     server.add_user("target", "analyst", USER_PASSWORD, "--lang", "en")
-    with server.log.open("w") as log:
-        process = subprocess.Popen(
-            _sentinel("web", "--host", "127.0.0.1", "--port", str(port)),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as reply:
-                        if reply.status == 200:
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("sentinel web did not start:\n" + server.log.read_text())
-                time.sleep(0.3)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    command = _sentinel("web", "--host", "127.0.0.1", "--port", str(port))
+    with running_web_server(command, env, server.url, server.log, 60):
+        yield server
     log_text = server.log.read_text()
     assert "Traceback" not in log_text, log_text[-3000:]
 

@@ -19,8 +19,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +26,7 @@ import duckdb
 import pandas as pd
 import pytest
 from test_web_workspace_browser import SHOTS, _free_port
-from web_helpers import TEST_PSEUDONYM_KEY, require_chromium
+from web_helpers import TEST_PSEUDONYM_KEY, require_chromium, running_web_server
 
 pytestmark = pytest.mark.slow
 
@@ -145,34 +143,8 @@ def server(sample: dict) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = sample["home"] / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            _sentinel("web", "--port", str(port)),
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
-                        if reply.status == 200:
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("sentinel web did not start:\n" + log.read_text())
-                time.sleep(0.5)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running_web_server(_sentinel("web", "--port", str(port)), env, url, log, 90):
+        yield url
     assert "Traceback" not in log.read_text()
 
 

@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from tiny_warehouse import (
     build_tiny_warehouse,
     record_triage,
 )
-from web_helpers import TEST_PSEUDONYM_KEY, require_chromium
+from web_helpers import TEST_PSEUDONYM_KEY, require_chromium, running_web_server
 
 from pipeline.appdb.db import AppDB
 from pipeline.services import accounts, notices
@@ -120,34 +119,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = home / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            _sentinel("web", "--port", str(port)),
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-        try:
-            deadline = time.monotonic() + 180  # a loaded machine starts the app slowly
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
-                        if reply.status == 200:
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("sentinel web did not start:\n" + log.read_text())
-                time.sleep(0.3)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    # 180 s: a loaded machine starts the app slowly.
+    with running_web_server(_sentinel("web", "--port", str(port)), env, url, log, 180):
+        yield url
     text = log.read_text()
     assert "Traceback" not in text, text[-3000:]
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,6 +25,7 @@ from pipeline.config import TEST_PASSWORD_COST, Settings, WebSettings
 from pipeline.services import accounts
 from pipeline.web import create_app
 
+REPO = Path(__file__).resolve().parents[2]
 GOOD = "orchid-Lantern-4417"
 # username -> (role, hospital); one per role, a second clerk elsewhere and a target to act on.
 USERS: dict[str, tuple[str, str | None]] = {
@@ -190,3 +196,34 @@ def require_chromium() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is required in CI (.ci/run installs it)")
         pytest.skip(f"{CHROMIUM} not installed")
+
+
+@contextmanager
+def running_web_server(
+    command: list[str], env: dict[str, str], url: str, log: Path, start_timeout: float
+) -> Iterator[subprocess.Popen]:
+    """``sentinel web`` (``command``) started with its output in ``log``, yielded once
+    ``/healthz`` answers, terminated on exit (killed after 15 s). RuntimeError with the log
+    when it exits or does not answer within ``start_timeout`` seconds."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        try:
+            deadline = time.monotonic() + start_timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/healthz", timeout=2) as reply:
+                        if reply.status == 200:
+                            break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("sentinel web did not start:\n" + log.read_text())
+                time.sleep(0.3)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
