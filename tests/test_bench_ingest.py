@@ -19,6 +19,7 @@ def _python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+@pytest.mark.slow  # waits out its 2 s bound
 def test_a_run_past_its_bound_is_killed_and_reported(tmp_path):
     import psutil
 
@@ -46,6 +47,7 @@ def test_a_run_past_its_bound_is_killed_and_reported(tmp_path):
     assert gone()
 
 
+@pytest.mark.slow  # starts child processes that allocate and hold memory: 1.1-2.3 s
 def test_peak_rss_is_each_childs_own():
     ballast = bytearray(400 * 2**20)  # this process is big: a child must not inherit its size
     ballast[::4096] = b"x" * len(ballast[::4096])

@@ -43,6 +43,7 @@ def test_defaults_and_environment(tmp_path):
         Settings.from_env({**env, "SENTINEL_MAX_ROWS": "many"})
 
 
+@pytest.mark.slow  # a real ingest of a 1 MB file under an access watch: 1.5-4.7 s
 def test_file_too_large_is_refused_before_a_byte_is_read(tmp_path, settings):
     settings = _limited(settings, max_file_bytes=1 * MIB)
     data = h.csv_bytes([h.case_row(f"C{i}") for i in range(4000)])

@@ -195,6 +195,7 @@ def test_same_data_same_bytes(tiny: Settings, report: dict[str, Path], tmp_path:
         assert again[key].read_bytes() == report[key].read_bytes(), key
 
 
+@pytest.mark.slow  # builds triage decisions and follow-ups, then the report: 2-2.6 s
 def test_triage_facets_and_followup_results_appear(tiny: Settings, tmp_path: Path) -> None:
     shutil.copy(tiny.warehouse_path, tmp_path / "warehouse.duckdb")
     settings = tiny.with_overrides(home=tmp_path)

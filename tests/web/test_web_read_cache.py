@@ -111,6 +111,7 @@ def test_a_new_publication_is_seen_by_the_next_request(web: WebEnv) -> None:
 _ALPHABET = "电饭煲烫伤磁摔 12-，。ァあkKKsSſσΣςİiıＡａ\"'"
 
 
+@pytest.mark.slow  # 300 examples, a DuckDB connection each: 5-8 s
 @settings(max_examples=300, deadline=None)
 @given(
     term=st.text(alphabet=_ALPHABET, min_size=1, max_size=4),
