@@ -36,6 +36,8 @@ from pipeline.errors import BadInput
 from pipeline.escaping import safe_csv_bytes, safe_xlsx_bytes
 from pipeline.isoweek import format_iso_week, week_range
 from pipeline.reporting.context import FINAL_CATEGORY
+from pipeline.storage import read_tables
+from pipeline.storage.read_tables import AGE_YEARS
 from pipeline.storage.session import Snapshots, open_reader, read_cached
 
 # Age groups in years: [low, high); the unit of the case's age is respected (months, days).
@@ -52,9 +54,6 @@ AGE_GROUPS: dict[str, tuple[float, float | None]] = {
 # Query fields holding codes of a code set (pipeline/reference/data/codesets.csv).
 CODED = ("sex", "body_region", "injury_nature", "severity", "outcome")
 MAX_TERMS, MAX_TERM_LENGTH, MAX_VALUES = 8, 100, 200
-AGE_YEARS = (
-    "CASE c.age_unit WHEN 'months' THEN c.age / 12.0 WHEN 'days' THEN c.age / 365.25 ELSE c.age END"
-)
 # The de-identified columns of a result row and of an export: no identifier pseudonyms, no
 # visit time of day, no submission bookkeeping (narratives were scrubbed at intake).
 EXPORT_COLUMNS = [
@@ -251,9 +250,7 @@ class CaseQuery:
 
     def terms(self) -> list[str]:
         """The words and "quoted phrases" of ``text`` (NFKC, lower case), each to be found."""
-        text = unicodedata.normalize("NFKC", self.text)
-        found = [(a or b).strip().lower() for a, b in _TERM_RE.findall(text)]
-        found = [t for t in found if t]
+        found = [t.lower() for t in self.words()]
         if len(found) > MAX_TERMS:
             raise _problem(
                 f"at most {MAX_TERMS} search terms", f"全文检索最多 {MAX_TERMS} 个检索词"
@@ -264,6 +261,12 @@ class CaseQuery:
                 f"检索词超过 {MAX_TERM_LENGTH} 个字符",
             )
         return found
+
+    def words(self) -> list[str]:
+        """The words and "quoted phrases" of ``text`` (NFKC, case kept)."""
+        text = unicodedata.normalize("NFKC", self.text)
+        found = [(a or b).strip() for a, b in _TERM_RE.findall(text)]
+        return [t for t in found if t]
 
     def params(self) -> list[tuple[str, str]]:
         """URL parameters that :meth:`parse` reads back to this query."""
@@ -307,11 +310,21 @@ class CaseQuery:
         return self == CaseQuery()
 
 
-def _where(query: CaseQuery, known: Facets) -> tuple[list[str], list[object]]:
-    clauses = [
-        "c.status = 'active'",
-        "c.hospital_code IN (SELECT hospital_code FROM ref_hospitals WHERE is_test = 'False')",
-    ]
+def _where(
+    query: CaseQuery, known: Facets, derived: bool = False
+) -> tuple[list[str], list[object]]:
+    """SQL conditions on ``c`` for ``query``. ``derived``: ``c`` is the snapshot's search table
+    (``read_tables.SEARCH_TABLE``: active cases of production hospitals, final category, age in
+    years and lower-cased text computed at publication); otherwise the ``cases`` table joined
+    with its codings as ``k``."""
+    clauses = (
+        []
+        if derived
+        else [
+            "c.status = 'active'",
+            "c.hospital_code IN (SELECT hospital_code FROM ref_hospitals WHERE is_test = 'False')",
+        ]
+    )
     params: list[object] = []
 
     def among(expr: str, values: Sequence[object]) -> None:
@@ -324,22 +337,26 @@ def _where(query: CaseQuery, known: Facets) -> tuple[list[str], list[object]]:
         codes = singles + [
             cat["code"] for f in known.families if f["code"] in families for cat in f["categories"]
         ]
-        # The final category (FINAL_CATEGORY), written so the filter reaches the codings' scan.
-        clauses.append("NOT k.needs_review")
-        among("k.category_code", sorted(set(codes)))
+        if derived:
+            among("c.category_code", sorted(set(codes)))
+        else:
+            # The final category (FINAL_CATEGORY), written so the filter reaches the codings'
+            # scan.
+            clauses.append("NOT k.needs_review")
+            among("k.category_code", sorted(set(codes)))
+    visit_date = "c.visit_date" if derived else "CAST(c.visit_datetime AS DATE)"
     if query.date_from:
-        clauses.append("CAST(c.visit_datetime AS DATE) >= ?")
+        clauses.append(f"{visit_date} >= ?")
         params.append(query.date_from)
     if query.date_to:
-        clauses.append("CAST(c.visit_datetime AS DATE) <= ?")
+        clauses.append(f"{visit_date} <= ?")
         params.append(query.date_to)
     if query.age_groups:
+        years = "c.age_years" if derived else AGE_YEARS
         parts = []
         for group in query.age_groups:
             low, high = AGE_GROUPS[group]
-            parts.append(
-                f"({AGE_YEARS} >= ?" + (f" AND {AGE_YEARS} < ?)" if high is not None else ")")
-            )
+            parts.append(f"({years} >= ?" + (f" AND {years} < ?)" if high is not None else ")"))
             params.extend([low] if high is None else [low, high])
         clauses.append("(" + " OR ".join(parts) + ")")
     for name in CODED:
@@ -351,7 +368,15 @@ def _where(query: CaseQuery, known: Facets) -> tuple[list[str], list[object]]:
     if query.cities:
         hospitals = [h["code"] for h in known.hospitals if h["city_code"] in query.cities]
         among("c.hospital_code", hospitals or ["-"])
-    for term in query.terms():
+    if derived:
+        query.terms()  # the same limits as below
+        for word in query.words():
+            # Lower-cased by the function that lower-cased the stored text (one code point at
+            # a time, so a word written as in the text is always found). A word never holds the
+            # line break between narrative and product name (words are split on white space).
+            clauses.append("contains(c.search_text, lower(?))")
+            params.append(word)
+    for term in [] if derived else query.terms():
         if _uncased(term):
             # No character of the term has another case (Chinese words, digits): a plain
             # substring test finds exactly what the case-insensitive pattern finds, faster.
@@ -449,6 +474,32 @@ _CASE_COLUMNS = """c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS
         c.injury_nature, c.body_region, c.severity, c.outcome, c.product_name, c.brand,
         c.model, c.product_relation, c.narrative"""
 _COLUMNS = f"{_CASE_COLUMNS}, ({FINAL_CATEGORY}) AS category_code"
+# The same columns, in the same order, from the snapshot's search table.
+_DERIVED_COLUMNS = [
+    f"c.{name}"
+    for name in (
+        "hospital_code",
+        "case_id",
+        "visit_date",
+        "visit_week",
+        "sex",
+        "age",
+        "age_unit",
+        "residence_region",
+        "cause",
+        "place",
+        "injury_nature",
+        "body_region",
+        "severity",
+        "outcome",
+        "product_name",
+        "brand",
+        "model",
+        "product_relation",
+        "narrative",
+        "category_code",
+    )
+]
 
 
 def _select(con: duckdb.DuckDBPyConnection, where: str, params: list[object], tail: str):  # type: ignore[no-untyped-def]
@@ -493,6 +544,8 @@ def _search(
     page_size: int,
     lang: str,
 ) -> SearchResult:
+    if read_tables.has_search_table(con):
+        return _search_derived(con, known, query, page, page_size, lang)
     clauses, params = _where(query, known)
     where = " AND ".join(clauses)
     joined = bool(query.categories)  # the coding only when filtered on it
@@ -548,6 +601,61 @@ def _search(
     )
 
 
+def _search_derived(
+    con: duckdb.DuckDBPyConnection,
+    known: Facets,
+    query: CaseQuery,
+    page: int,
+    page_size: int,
+    lang: str,
+) -> SearchResult:
+    """:func:`_search` on the snapshot's search table (built at publication): one pass for the
+    weekly and severity counts, one for the page; no join, no case-insensitive pattern."""
+    clauses, params = _where(query, known, derived=True)
+    where = " AND ".join(clauses) or "TRUE"
+    relation = f"{read_tables.SEARCH_TABLE} c WHERE {where}"
+    groups = con.execute(
+        f"""
+        SELECT c.visit_week, c.severity, count(*), count(*) FILTER (WHERE c.outcome = 'died')
+        FROM {relation} GROUP BY 1, 2""",
+        params,
+    ).fetchall()
+    counts: dict[str, list[int]] = {}
+    severity: dict[str, int] = {}
+    for week, level, n, died in groups:
+        tally = counts.setdefault(week, [0, 0, 0])
+        tally[0] += int(n)
+        tally[1] += int(n) if level == "severe" else 0
+        tally[2] += int(died)
+        key = "unknown" if level is None else str(level)
+        severity[key] = severity.get(key, 0) + int(n)
+    total = sum(n for n, _s, _d in counts.values())
+    frame = pd.DataFrame()
+    if total:
+        frame = con.execute(
+            f"""
+            SELECT {", ".join(_DERIVED_COLUMNS)} FROM {relation}
+            ORDER BY c.visit_datetime DESC, c.hospital_code, c.case_id
+            LIMIT {int(page_size)} OFFSET {(page - 1) * int(page_size)}""",
+            params,
+        ).df()
+    weeks = []
+    if counts:
+        for week in week_range(min(counts), max(counts)):
+            n, s, d = counts.get(week, (0, 0, 0))
+            weeks.append({"week": week, "cases": n, "severe": s, "died": d})
+    return SearchResult(
+        query=query,
+        total=total,
+        weeks=weeks,
+        rows=_rows(frame, known, lang) if total else [],
+        page=page,
+        page_size=page_size,
+        snapshot=_snapshot_name(con),
+        by_severity=severity,
+    )
+
+
 def _page(
     con: duckdb.DuckDBPyConnection,
     relation: str,
@@ -595,6 +703,36 @@ class Export:
     rows: int
 
 
+def _export_frame(
+    con: duckdb.DuckDBPyConnection, known: Facets, query: CaseQuery, max_rows: int
+) -> pd.DataFrame:
+    """The matching cases (newest first) for an export; more than ``max_rows``: refused."""
+    if read_tables.has_search_table(con):
+        clauses, params = _where(query, known, derived=True)
+        where = " AND ".join(clauses) or "TRUE"
+        source = f"FROM {read_tables.SEARCH_TABLE} c"
+        frame = con.execute(
+            f"""
+            SELECT {", ".join(_DERIVED_COLUMNS)} {source} WHERE {where}
+            ORDER BY c.visit_datetime DESC, c.hospital_code, c.case_id
+            LIMIT {int(max_rows) + 1}""",
+            params,
+        ).df()
+    else:
+        clauses, params = _where(query, known)
+        where = " AND ".join(clauses)
+        source = _FROM
+        # One pass: at most one row more than allowed; only a refused export counts them all.
+        frame = _select(con, where, params, f"LIMIT {int(max_rows) + 1}")
+    if len(frame) > max_rows:
+        total = con.execute(f"SELECT count(*) {source} WHERE {where}", params).fetchall()[0][0]
+        raise _problem(
+            f"{total:,} cases match: an export holds at most {max_rows:,}; narrow the query",
+            f"符合条件的病例有 {total:,} 例，一次最多导出 {max_rows:,} 例：请缩小检索范围",
+        )
+    return frame
+
+
 def export(
     settings,  # type: ignore[no-untyped-def]
     query: CaseQuery,
@@ -610,17 +748,8 @@ def export(
     if fmt not in ("csv", "xlsx"):
         raise _problem("export format must be csv or xlsx", "导出格式必须是 csv 或 xlsx")
     known = facets(settings.hospital_registry)
-    clauses, params = _where(query, known)
-    where = " AND ".join(clauses)
     with open_reader(settings, snapshots) as con:
-        # One pass: at most one row more than allowed; only a refused export counts them all.
-        frame = _select(con, where, params, f"LIMIT {int(max_rows) + 1}")
-        if len(frame) > max_rows:
-            total = con.execute(f"SELECT count(*) {_FROM} WHERE {where}", params).fetchall()[0][0]
-            raise _problem(
-                f"{total:,} cases match: an export holds at most {max_rows:,}; narrow the query",
-                f"符合条件的病例有 {total:,} 例，一次最多导出 {max_rows:,} 例：请缩小检索范围",
-            )
+        frame = _export_frame(con, known, query, max_rows)
     frame["category_name"] = [
         known.category_name(c, lang) if isinstance(c, str) else "" for c in frame["category_code"]
     ]

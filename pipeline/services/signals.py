@@ -41,7 +41,12 @@ from pipeline.config import Settings
 from pipeline.errors import BadInput
 from pipeline.isoweek import is_iso_week
 from pipeline.reporting import explain
-from pipeline.reporting.context import signal_cases, signal_provisional, signal_trend
+from pipeline.reporting.context import (
+    pending_provisional,
+    signal_cases,
+    signal_provisional,
+    signal_trend,
+)
 from pipeline.reporting.labels import AGE_GROUPS, Labels
 from pipeline.services import evidence, notices, triage
 from pipeline.storage.session import Snapshots, read_cached, reader
@@ -383,7 +388,9 @@ def _snapshot_details(
     labels = _part(con, snapshots, ("labels",), Labels)
     member_rows = members.to_dict("records")
     # Review-pending cases its rule would link (issue 20, item 7): shown apart, never counted.
-    provisional = signal_provisional(con, signal)
+    # Every signal picks its own from the same review-pending cases: read once per snapshot.
+    pending = _part(con, snapshots, ("provisional-pending",), pending_provisional)
+    provisional = signal_provisional(con, signal, pending)
     return {
         "signal": signal,
         "title": explain.signal_title(signal, member_rows, labels, lang),

@@ -150,3 +150,73 @@ def test_an_export_holds_every_match_up_to_the_limit_and_names_the_count_beyond(
     except BadInput as exc:
         refused = exc
     assert refused is not None and f"{total:,} cases match" in str(refused)
+
+
+# ---- the search table built at publication (pipeline.storage.read_tables) -----------------
+
+
+def _base_copy(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """A copy of the current snapshot without its derived tables (as an older Sentinel
+    published it): searches there read the base tables."""
+    import shutil
+
+    from pipeline.storage import publish, read_tables
+
+    copy = tmp_path / "base.duckdb"
+    shutil.copyfile(publish.current(settings), copy)
+    con = duckdb.connect(str(copy))
+    con.execute(f"DROP TABLE {read_tables.SEARCH_TABLE}")
+    con.close()
+    return duckdb.connect(str(copy), read_only=True)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [*QUERIES, {"q": ["Lid"], "category": ["HA"]}, {"q": ["HYPERLINK"]}, {"q": ["steam", "lid"]}],
+    ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()),
+)
+def test_the_search_table_answers_what_the_base_tables_answer(
+    web: WebEnv, tmp_path, params: dict
+) -> None:
+    from pipeline.storage import publish, read_tables
+
+    settings = web.settings
+    known = cases.facets(settings.hospital_registry)
+    query = CaseQuery.parse(params, known)
+    derived = duckdb.connect(str(publish.current(settings)), read_only=True)
+    base = _base_copy(settings, tmp_path)
+    try:
+        assert read_tables.has_search_table(derived) and not read_tables.has_search_table(base)
+        for page in (1, 2):
+            fast = cases._search(derived, known, query, page, 5, "en")
+            slow = cases._search(base, known, query, page, 5, "en")
+            assert _plain(fast) == _plain(slow)
+        fast_rows = cases._export_frame(derived, known, query, 10_000)
+        slow_rows = cases._export_frame(base, known, query, 10_000)
+        assert fast_rows.astype(str).equals(slow_rows.astype(str))
+    finally:
+        derived.close()
+        base.close()
+
+
+# Words over characters with and without other cases: a word written as it stands in a
+# narrative is always found through the search table, whatever the lower-casing does.
+_WORDS = "电饭煲烫伤磁 12-，ァkKKsSſσΣςİiıＡａLIDlid"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    word=st.text(alphabet=_WORDS.replace(" ", ""), min_size=1, max_size=4),
+    texts=st.lists(st.text(alphabet=_WORDS, max_size=12), min_size=1, max_size=8),
+)
+def test_a_word_as_written_in_the_text_is_found_through_the_search_table(
+    word: str, texts: list[str]
+) -> None:
+    con = duckdb.connect()
+    try:
+        found = con.execute(
+            "SELECT list(contains(lower(t), lower(?))) FROM unnest(?) AS u(t)", [word, texts]
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert all(f for f, t in zip(found, texts, strict=True) if word in t)

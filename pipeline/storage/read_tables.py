@@ -1,0 +1,62 @@
+"""Tables derived once per published snapshot, for its readers (the web app's case search).
+
+Owner: the publisher (:func:`pipeline.storage.publish.publish`). It builds them inside the copy
+of the warehouse, after the manifest is written and before the copy is checkpointed, fsynced and
+renamed into place; so a snapshot and its derived tables are published together, atomically,
+and never change afterwards. They exist only in snapshots, never in the live warehouse (no
+migration, no writer but the publisher); readers only read them and fall back to the base
+tables when a snapshot has none (one published by an older Sentinel).
+
+``pub_case_search``: one row per active case of a production hospital (test hospitals are left
+out, as in every statistic), newest visit first, with what a case search filters on already
+computed: the final category (``FINAL_CATEGORY``: the coding of the case's current version,
+unless it waits for a coder), the age in years (the unit respected), the visit date, and
+``search_text``: the lower-cased narrative and product name (de-identified at intake), joined
+by a line break that no search term can hold. The row order keeps a search's newest-first page
+and its date filters cheap.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+SEARCH_TABLE = "pub_case_search"
+# The final category of a case (``k``: its ``case_coding`` row of the current version).
+FINAL_CATEGORY = "CASE WHEN k.needs_review THEN NULL ELSE k.category_code END"
+AGE_YEARS = (
+    "CASE c.age_unit WHEN 'months' THEN c.age / 12.0 WHEN 'days' THEN c.age / 365.25 ELSE c.age END"
+)
+
+
+def build(con: duckdb.DuckDBPyConnection) -> int:
+    """Create the derived tables in ``con`` (the publisher's copy); returns the search table's
+    row count."""
+    con.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
+    con.execute(
+        f"""
+        CREATE TABLE {SEARCH_TABLE} AS
+        SELECT c.hospital_code, c.case_id, c.visit_datetime,
+               CAST(c.visit_datetime AS DATE) AS visit_date, c.visit_week, c.sex, c.age,
+               c.age_unit, c.residence_region, c.cause, c.place, c.injury_nature, c.body_region,
+               c.severity, c.outcome, c.product_name, c.brand, c.model, c.product_relation,
+               c.narrative, ({FINAL_CATEGORY}) AS category_code, ({AGE_YEARS}) AS age_years,
+               lower(coalesce(c.narrative, '')) || chr(10) || lower(coalesce(c.product_name, ''))
+                   AS search_text
+        FROM cases c
+        LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code AND k.case_id = c.case_id
+             AND k.case_version = c.version
+        WHERE c.status = 'active'
+          AND c.hospital_code IN (SELECT hospital_code FROM ref_hospitals WHERE is_test = 'False')
+        ORDER BY c.visit_datetime DESC, c.hospital_code, c.case_id"""
+    )
+    return int(con.execute(f"SELECT count(*) FROM {SEARCH_TABLE}").fetchone()[0])
+
+
+def has_search_table(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+            "AND database_name = current_database()",
+            [SEARCH_TABLE],
+        ).fetchone()[0]
+    )
