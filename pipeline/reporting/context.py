@@ -87,6 +87,7 @@ __all__ = [
     "signal_cases",
     "signal_provisional",
     "signal_trend",
+    "stored_signal_cases",
 ]
 
 
@@ -124,11 +125,7 @@ def _select_cases(
 ) -> pd.DataFrame:
     frame = con.execute(
         f"""
-        SELECT c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
-               c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.cause, c.severity,
-               c.outcome, c.injury_nature, c.body_region, c.product_name, c.brand, c.model,
-               c.batch, c.barcode, c.product_category, {FINAL_CATEGORY} AS category_code,
-               cp.pattern_id AS pattern_id, c.product_relation, c.narrative
+        SELECT {read_tables.SIGNAL_CASE_COLUMNS}
         FROM cases c {extra_join}
         LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code
              AND k.case_id = c.case_id AND k.case_version = c.version
@@ -139,6 +136,10 @@ def _select_cases(
     """,
         params,
     ).df()
+    return _case_frame(frame)
+
+
+def _case_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame["visit_date"] = [
         d.date() if isinstance(d, pd.Timestamp) else d for d in frame["visit_date"]
     ]
@@ -155,6 +156,23 @@ def signal_cases(con: duckdb.DuckDBPyConnection, signal: dict) -> pd.DataFrame:
     """Every case linked to the signal from its onset week to its week (current active
     versions), de-identified, sorted by (visit_date, hospital_code, case_id)."""
     return _cases_of(con, signal_store.case_keys(signal))
+
+
+def stored_signal_cases(con: duckdb.DuckDBPyConnection, signal: dict) -> pd.DataFrame:
+    """:func:`signal_cases` of a signal as stored (``signal`` the ``signal_weeks`` row of its
+    week, e.g. from ``signal_store.load_signal``): read from the snapshot's table of every
+    stored signal's cases, built at publication (``read_tables.SIGNAL_CASES_TABLE``), when the
+    snapshot has one."""
+    if not read_tables.has_signal_cases(con):
+        return signal_cases(con, signal)
+    frame = con.execute(
+        f"""
+        SELECT * EXCLUDE (signal_week, signal_id) FROM {read_tables.SIGNAL_CASES_TABLE}
+        WHERE signal_week = ? AND signal_id = ?
+        ORDER BY visit_date, hospital_code, case_id""",
+        [signal["week"], signal["signal_id"]],
+    ).df()
+    return _case_frame(frame)
 
 
 def _cases_of(con: duckdb.DuckDBPyConnection, pairs: list) -> pd.DataFrame:

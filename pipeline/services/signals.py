@@ -43,9 +43,9 @@ from pipeline.isoweek import is_iso_week
 from pipeline.reporting import explain
 from pipeline.reporting.context import (
     pending_provisional,
-    signal_cases,
     signal_provisional,
     signal_trend,
+    stored_signal_cases,
 )
 from pipeline.reporting.labels import AGE_GROUPS, Labels
 from pipeline.services import evidence, notices, triage
@@ -366,7 +366,7 @@ def _signal_data(con: duckdb.DuckDBPyConnection, signal_id: str, week: str | Non
     members = signal_store.members(con, signal_id)
     if not members.empty:
         members = members[members["week"] <= signal["week"]].reset_index(drop=True)
-    cases = signal_cases(con, signal)
+    cases = stored_signal_cases(con, signal)
     lead = signal_store.lead_alert(members)
     trend = signal_trend(con, signal, lead, cases)
     weekly = signal_store.history(con, signal_id)

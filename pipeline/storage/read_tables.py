@@ -14,6 +14,11 @@ unless it waits for a coder), the age in years (the unit respected), the visit d
 ``search_text``: the lower-cased narrative and product name (de-identified at intake), joined
 by a line break that no search term can hold. The row order keeps a search's newest-first page
 and its date filters cheap.
+
+``pub_signal_cases``: for every stored signal week (``signal_weeks``), its cases (``case_keys``)
+as ``reporting.context.signal_cases`` reads them (current active versions, final category,
+pattern), keyed by ``signal_week`` and ``signal_id``: a signal page reads its few rows instead
+of joining its keys with every case.
 """
 
 from __future__ import annotations
@@ -21,11 +26,19 @@ from __future__ import annotations
 import duckdb
 
 SEARCH_TABLE = "pub_case_search"
+SIGNAL_CASES_TABLE = "pub_signal_cases"
 # The final category of a case (``k``: its ``case_coding`` row of the current version).
 FINAL_CATEGORY = "CASE WHEN k.needs_review THEN NULL ELSE k.category_code END"
 AGE_YEARS = (
     "CASE c.age_unit WHEN 'months' THEN c.age / 12.0 WHEN 'days' THEN c.age / 365.25 ELSE c.age END"
 )
+
+# A signal's case columns (``reporting.context.CASE_COLUMNS``, de-identified), as read there.
+SIGNAL_CASE_COLUMNS = f"""c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
+    c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.cause, c.severity, c.outcome,
+    c.injury_nature, c.body_region, c.product_name, c.brand, c.model, c.batch, c.barcode,
+    c.product_category, {FINAL_CATEGORY} AS category_code, cp.pattern_id AS pattern_id,
+    c.product_relation, c.narrative"""
 
 
 def build(con: duckdb.DuckDBPyConnection) -> int:
@@ -49,14 +62,42 @@ def build(con: duckdb.DuckDBPyConnection) -> int:
           AND c.hospital_code IN (SELECT hospital_code FROM ref_hospitals WHERE is_test = 'False')
         ORDER BY c.visit_datetime DESC, c.hospital_code, c.case_id"""
     )
+    con.execute(f"DROP TABLE IF EXISTS {SIGNAL_CASES_TABLE}")
+    con.execute(
+        f"""
+        CREATE TABLE {SIGNAL_CASES_TABLE} AS
+        WITH keyed AS (
+            SELECT s.week AS signal_week, s.signal_id, u.key,
+                   position('/' IN u.key) AS slash
+            FROM signal_weeks s, unnest(from_json(s.case_keys, '["VARCHAR"]')) AS u(key)
+        )
+        SELECT sk.signal_week, sk.signal_id, {SIGNAL_CASE_COLUMNS}
+        FROM cases c
+        JOIN keyed sk ON sk.slash > 0 AND c.hospital_code = sk.key[:sk.slash - 1]
+             AND c.case_id = sk.key[sk.slash + 1:]
+        LEFT JOIN case_coding k ON k.hospital_code = c.hospital_code
+             AND k.case_id = c.case_id AND k.case_version = c.version
+        LEFT JOIN case_patterns cp ON cp.hospital_code = c.hospital_code
+             AND cp.case_id = c.case_id
+        WHERE c.status = 'active'
+        ORDER BY sk.signal_week, sk.signal_id, visit_date, c.hospital_code, c.case_id"""
+    )
     return int(con.execute(f"SELECT count(*) FROM {SEARCH_TABLE}").fetchone()[0])
 
 
-def has_search_table(con: duckdb.DuckDBPyConnection) -> bool:
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
             "AND database_name = current_database()",
-            [SEARCH_TABLE],
+            [table],
         ).fetchone()[0]
     )
+
+
+def has_search_table(con: duckdb.DuckDBPyConnection) -> bool:
+    return _has(con, SEARCH_TABLE)
+
+
+def has_signal_cases(con: duckdb.DuckDBPyConnection) -> bool:
+    return _has(con, SIGNAL_CASES_TABLE)

@@ -220,3 +220,24 @@ def test_a_word_as_written_in_the_text_is_found_through_the_search_table(
     finally:
         con.close()
     assert all(f for f, t in zip(found, texts, strict=True) if word in t)
+
+
+def test_a_signals_stored_cases_are_its_cases_read_from_the_base_tables(web: WebEnv) -> None:
+    from pipeline.alerts import signal_store
+    from pipeline.reporting.context import signal_cases, stored_signal_cases
+    from pipeline.storage import publish, read_tables
+
+    con = duckdb.connect(str(publish.current(web.settings)), read_only=True)
+    try:
+        assert read_tables.has_signal_cases(con)
+        stored = con.execute("SELECT signal_id, week FROM signal_weeks ORDER BY 2, 1").fetchall()
+        assert stored
+        seen = 0
+        for signal_id, week in stored:
+            signal = signal_store.load_signal(con, signal_id, week)
+            fast, slow = stored_signal_cases(con, signal), signal_cases(con, signal)
+            assert fast.astype(str).equals(slow.astype(str)), (signal_id, week)
+            seen += len(fast)
+        assert seen > 0
+    finally:
+        con.close()
