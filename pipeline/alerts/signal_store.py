@@ -118,6 +118,32 @@ def members(
     )
 
 
+def member_records(con: duckdb.DuckDBPyConnection, signal_ids: list[str]) -> dict[str, list[dict]]:
+    """``members(con, id).to_dict("records")`` (every week, newest first) of several signals
+    from one query: signal id -> its rows (a text column with no value for a signal holds
+    None, as in a query of that signal alone; else a missing text is NaN, as there)."""
+    if not signal_ids:
+        return {}
+    frame = con.execute(
+        """
+        SELECT m.signal_id AS _signal, a.* FROM signal_alerts m
+        JOIN alerts a ON a.week = m.week AND a.alert_id = m.alert_id
+        WHERE m.signal_id IN (SELECT unnest(?))""",
+        [list(signal_ids)],
+    ).df()
+    texts = [c for c in frame.columns if c != "_signal" and frame[c].dtype == "str"]
+    grouped: dict[str, list[dict]] = {signal_id: [] for signal_id in signal_ids}
+    for row in frame.to_dict("records"):
+        grouped[row.pop("_signal")].append(row)
+    for rows in grouped.values():
+        for column in texts:
+            if all(pd.isna(r[column]) for r in rows):
+                for r in rows:
+                    r[column] = None
+        rows.sort(key=lambda r: (-week_ordinal(r["week"]), r["rank"], r["alert_id"]))
+    return grouped
+
+
 def signal_of_alerts(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, str]:
     """alert_id -> signal_id for one week."""
     return dict(

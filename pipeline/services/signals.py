@@ -124,10 +124,12 @@ def _week_data(con: duckdb.DuckDBPyConnection, week: str | None) -> tuple:
     if frame.empty:
         return known, week, []
     cities = _cities(con, frame)
+    # One query for every signal's members (one each cost about 20 ms at 10x the sample).
+    member_rows = signal_store.member_records(con, list(frame["signal_id"]))
     signals = []
     for row in frame.to_dict("records"):
         row = {k: signal_store._plain(v) for k, v in row.items()}
-        members = signal_store.members(con, row["signal_id"]).to_dict("records")
+        members = member_rows[row["signal_id"]]
         signals.append((row, members, cities.get(row["signal_id"], [])))
     return known, week, signals
 

@@ -241,3 +241,32 @@ def test_a_signals_stored_cases_are_its_cases_read_from_the_base_tables(web: Web
         assert seen > 0
     finally:
         con.close()
+
+
+def test_member_records_of_a_week_are_each_signals_members(web: WebEnv) -> None:
+    import math
+
+    from pipeline.alerts import signal_store
+    from pipeline.storage import publish
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            return True
+        return type(a) is type(b) and a == b
+
+    con = duckdb.connect(str(publish.current(web.settings)), read_only=True)
+    try:
+        compared = 0
+        for week in signal_store.signal_weeks(con):
+            ids = list(signal_store.week_signals(con, week)["signal_id"])
+            batch = signal_store.member_records(con, ids)
+            assert list(batch) == ids
+            for signal_id in ids:
+                alone = signal_store.members(con, signal_id).to_dict("records")
+                assert [list(r) for r in batch[signal_id]] == [list(r) for r in alone]
+                for one, other in zip(batch[signal_id], alone, strict=True):
+                    assert all(same(one[k], other[k]) for k in other), (signal_id, week)
+                compared += len(alone)
+        assert compared > 0
+    finally:
+        con.close()
