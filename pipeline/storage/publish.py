@@ -22,8 +22,8 @@ find its file gone: it resolves again (bounded retries). On Linux a reader that 
 a pruned snapshot keeps reading it (the inode lives until it is closed).
 
 The cost is one sequential copy of the database file per writing run (measured by
-``python -m bench.publish``; see docs/operations.md) and the build of the derived tables (about
-5 s for the 660,000 cases of 10x the sample).
+``python -m bench.publish``; see docs/operations.md) and the build of the derived tables (6.6-7.4 s
+for the 661,410 cases of 10x the sample on a busy 2-core machine).
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ SIGNAL_CASE_COLUMNS = f"""c.hospital_code, c.case_id, CAST(c.visit_datetime AS D
 def build(con: duckdb.DuckDBPyConnection) -> int:
     """Create the derived tables in ``con`` (the publisher's copy); returns the search table's
     row count."""
+    con.execute("SET enable_progress_bar = false")  # the writer's output stays its own
     con.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
     con.execute(
         f"""
