@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:  # allow `python bench/publish/run.py`
 
 from pipeline.config import Settings  # noqa: E402
 from pipeline.storage import schema  # noqa: E402
+from pipeline.storage.read_tables import DERIVED_TABLES  # noqa: E402
 from pipeline.storage.session import reader, writer  # noqa: E402
 
 # Columns made unique per copy (the keys of every table that has them).
@@ -47,7 +48,16 @@ KEYED = {
     "signal_id",
 }
 INT_KEYED = {"refresh_seq"}
-SKIP = {"schema_version", "publication", "ref_taxonomy", "ref_codesets", "ref_hospitals"}
+# Not copied: bookkeeping, reference tables (loaded by the schema) and the tables a snapshot's
+# publisher derives (pipeline.storage.read_tables: the target's own publication builds them).
+SKIP = {
+    "schema_version",
+    "publication",
+    "ref_taxonomy",
+    "ref_codesets",
+    "ref_hospitals",
+    *DERIVED_TABLES,
+}
 
 
 def _column(name: str, copy: int) -> str:

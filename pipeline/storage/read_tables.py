@@ -27,6 +27,7 @@ import duckdb
 
 SEARCH_TABLE = "pub_case_search"
 SIGNAL_CASES_TABLE = "pub_signal_cases"
+DERIVED_TABLES = (SEARCH_TABLE, SIGNAL_CASES_TABLE)
 # The final category of a case (``k``: its ``case_coding`` row of the current version).
 FINAL_CATEGORY = "CASE WHEN k.needs_review THEN NULL ELSE k.category_code END"
 AGE_YEARS = (
