@@ -204,21 +204,24 @@ def test_the_search_table_answers_what_the_base_tables_answer(
 _WORDS = "电饭煲烫伤磁 12-，ァkKKsSſσΣςİiıＡａLIDlid"
 
 
+@pytest.fixture(scope="module")
+def memory_db():  # type: ignore[no-untyped-def]
+    con = duckdb.connect()
+    yield con
+    con.close()
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     word=st.text(alphabet=_WORDS.replace(" ", ""), min_size=1, max_size=4),
     texts=st.lists(st.text(alphabet=_WORDS, max_size=12), min_size=1, max_size=8),
 )
 def test_a_word_as_written_in_the_text_is_found_through_the_search_table(
-    word: str, texts: list[str]
+    memory_db, word: str, texts: list[str]
 ) -> None:
-    con = duckdb.connect()
-    try:
-        found = con.execute(
-            "SELECT list(contains(lower(t), lower(?))) FROM unnest(?) AS u(t)", [word, texts]
-        ).fetchone()[0]
-    finally:
-        con.close()
+    found = memory_db.execute(
+        "SELECT list(contains(lower(t), lower(?))) FROM unnest(?) AS u(t)", [word, texts]
+    ).fetchone()[0]
     assert all(f for f, t in zip(found, texts, strict=True) if word in t)
 
 
