@@ -11,10 +11,12 @@ and flagged, so its row is quarantined while the rest of the file is kept.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +25,15 @@ from pipeline.contract import header_language
 from pipeline.intake.bounds import Bounds, FileRejected
 from pipeline.intake.xlsx import cell_text, read_xlsx
 
-__all__ = ["FileRejected", "RawExtract", "decode_text", "read_extract", "cell_text"]
+__all__ = [
+    "FileRejected",
+    "RawExtract",
+    "cell_text",
+    "check_encoding",
+    "decode_text",
+    "read_extract",
+    "read_extract_chunks",
+]
 
 NEISS_MARKER = "cpsc_case_number"
 # C0 controls except tab, line feed and carriage return; DEL; C1 controls (U+0080-U+009F,
@@ -67,7 +77,9 @@ def _classify_lines(data: bytes) -> str:
     """For bytes that are not UTF-8 as a whole: "gb18030", or raise ``mixed_encoding`` (some
     lines UTF-8, some GB18030) or ``undecodable_file`` (some line neither)."""
     utf8_line = gb_line = 0
-    for number, line in enumerate(data.split(b"\n"), 1):
+    # Line by line without a list of every line (a copy of the file): the same lines as
+    # ``data.split(b"\n")``, each with its line feed (which changes none of the tests below).
+    for number, line in enumerate(io.BytesIO(data), 1):
         if line.isascii():
             continue
         if line.startswith(b"\xef\xbb\xbf") or _has_utf8_chinese(line):
@@ -96,33 +108,73 @@ def _control_character(text: str) -> tuple[int, str] | None:
     return line, f"U+{ord(match.group()):04X}"
 
 
-def _decode(data: bytes, encoding: str) -> str | None:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError:
-        return None
-
-
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode bytes strictly: UTF-8 (with or without BOM), else GB18030, else reject. The
     whole text is checked for control characters (not only its beginning)."""
-    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    text = _decode(data, encoding)
-    if text is None:
-        encoding = _classify_lines(data)
-        text = _decode(data, encoding)
-        if text is None or _CONTROL.search(text):
-            # GB18030 maps almost any byte string: control characters mean it is not text.
+    encoding = check_encoding(data)
+    return data.decode(encoding), encoding
+
+
+# Bytes decoded at a time by :func:`check_encoding` (the text of the file is never whole).
+_DECODE_BLOCK = 4 * 1024 * 1024
+
+
+def _check_blocks(data: bytes, encoding: str) -> None:
+    """Decode ``data`` strictly block by block and raise what :func:`decode_text` raised for
+    the whole text: undecodable bytes; else a NUL anywhere (its line); else the first control
+    character (its line); GB18030 text with any control character is undecodable."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    view = memoryview(data)
+    lines = 0  # line feeds before the current block
+    control: tuple[int, str] | None = None
+    for start in range(0, max(len(data), 1), _DECODE_BLOCK):
+        stop = start + _DECODE_BLOCK
+        try:
+            text = decoder.decode(view[start:stop], final=stop >= len(data))
+        except UnicodeDecodeError:
+            raise FileRejected("undecodable_file") from None
+        match = _CONTROL.search(text)
+        if match is not None and encoding != "gb18030":
+            nul = text.find("\x00")
+            if nul >= 0:  # e.g. UTF-16, or a binary file that happens to be valid UTF-8
+                nul_line = lines + text.count("\n", 0, nul) + 1
+                # Later blocks may still be undecodable (that rejection comes first).
+                for rest in range(stop, len(data), _DECODE_BLOCK):
+                    try:
+                        decoder.decode(
+                            view[rest : rest + _DECODE_BLOCK],
+                            final=rest + _DECODE_BLOCK >= len(data),
+                        )
+                    except UnicodeDecodeError:
+                        raise FileRejected("undecodable_file") from None
+                raise FileRejected("undecodable_file", variant="nul", line=nul_line)
+            if control is None:
+                control = (
+                    lines + text.count("\n", 0, match.start()) + 1,
+                    f"U+{ord(match.group()):04X}",
+                )
+        elif match is not None:
+            control = control or (0, "")  # GB18030: any control character, no line
+        lines += text.count("\n")
+    if control is not None:
+        if encoding == "gb18030":  # GB18030 maps almost any byte string: not text
             raise FileRejected("undecodable_file")
-        return text, encoding
-    found = _control_character(text)
-    if found is not None:
-        nul = text.find("\x00")
-        if nul >= 0:  # e.g. UTF-16, or a binary file that happens to be valid UTF-8
-            line = text.count("\n", 0, nul) + 1
-            raise FileRejected("undecodable_file", variant="nul", line=line)
-        raise FileRejected("control_characters", line=found[0], char=found[1])
-    return text, encoding
+        raise FileRejected("control_characters", line=control[0], char=control[1])
+
+
+def check_encoding(data: bytes) -> str:
+    """The encoding :func:`decode_text` would decode ``data`` with, checked the same way
+    (strictly, control characters anywhere), one block at a time (bounded memory)."""
+    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        _check_blocks(data, encoding)
+        return encoding
+    except FileRejected as exc:
+        if exc.rule != "undecodable_file" or exc.params:
+            raise  # a control character, or NUL, in valid UTF-8
+    encoding = _classify_lines(data)
+    _check_blocks(data, encoding)
+    return encoding
 
 
 _CSV_PROBLEMS = (
@@ -132,10 +184,14 @@ _CSV_PROBLEMS = (
 )
 
 
-def _read_delimited(text: str, delimiter: str, bounds: Bounds) -> list[tuple[int, list[str]]]:
-    """(record number, cells) of every record, within the row and column limits."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[tuple[int, list[str]]] = []
+def _read_delimited(
+    data: bytes, encoding: str, delimiter: str, bounds: Bounds
+) -> Iterator[tuple[int, list[str]]]:
+    """(record number, cells) of every record, within the row and column limits, decoded as
+    they are read (the file's text is never whole; ``encoding`` was checked before)."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    stream._CHUNK_SIZE = _DECODE_BLOCK  # bytes decoded at a time (tests make it tiny)
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
     header: list[str] | None = None
     try:
         for index, row in enumerate(reader):
@@ -146,18 +202,33 @@ def _read_delimited(text: str, delimiter: str, bounds: Bounds) -> list[tuple[int
             except FileRejected as exc:
                 exc.headers = header[: bounds.limits.max_columns] if header else None
                 raise
-            records.append((index, row))
+            yield index, row
     except csv.Error as exc:
         problem = str(exc).lower()
         variant = next((v for key, v in _CSV_PROBLEMS if key in problem), None)
         raise FileRejected("malformed_csv", variant=variant, line=reader.line_num) from exc
-    return records
 
 
 def read_extract(
     path: Path, data: bytes | None = None, limits: IntakeLimits | None = None
 ) -> RawExtract:
     """Read ``path`` (or ``data`` if given) into a RawExtract, or raise FileRejected."""
+    return next(read_extract_chunks(path, data, limits))
+
+
+def read_extract_chunks(
+    path: Path,
+    data: bytes | None = None,
+    limits: IntakeLimits | None = None,
+    chunk_rows: int | None = None,
+) -> Iterator[RawExtract]:
+    """:func:`read_extract` ``chunk_rows`` data rows at a time (None: the whole file as one
+    piece), each piece a RawExtract with the file's headers, its own rows, their row numbers
+    and oversize cells (positions within the piece). A text file is decoded and parsed as it
+    is consumed, so only one piece of rows is held; an XLSX sheet is read whole first
+    (bounded by its own size limits), then given in pieces. The pieces together are exactly what the whole file reads as.
+    FileRejected may be raised after some pieces: the caller must then drop them (the whole
+    file is rejected, as :func:`read_extract` would have rejected it before any row)."""
     bounds = Bounds(limits)
     if data is None:
         bounds.file_size(path.stat().st_size)
@@ -166,7 +237,7 @@ def read_extract(
     if not data.strip():
         raise FileRejected("empty_file")
     suffix = path.suffix.lower()
-    oversize_by_line: dict[int, set[int]] = {}
+    sheet = None
     if suffix == ".xlsx" or data.startswith(b"PK\x03\x04"):
         sheet = read_xlsx(data, bounds)
         for number, cells, _ in sheet.rows:
@@ -174,54 +245,70 @@ def read_extract(
             found = next((f for f in map(_control_character, cells) if f), None)
             if found is not None:
                 raise FileRejected("control_characters", line=number, char=found[1])
-        table = [(number - 1, cells) for number, cells, _ in sheet.rows]
-        oversize_by_line = {number - 1: over for number, _, over in sheet.rows if over}
+        over_by_line = {number - 1: over for number, _, over in sheet.rows if over}
+        table: Iterator[tuple[int, list[str], set[int]]] = (
+            (number - 1, cells, over_by_line.get(number - 1, set()))
+            for number, cells, _ in sheet.rows
+        )
+        # The sheet is read whole (bounded by the unpacked-size and row limits; see
+        # pipeline/intake/xlsx.py), then given in pieces like a text file's rows.
         encoding, file_format = "xlsx", "xlsx"
     elif suffix == ".xls":
         raise FileRejected("unsupported_format", variant="xls", suffix=".xls")
     else:
-        text, encoding = decode_text(data)
-        first_line = text.split("\n", 1)[0]
+        encoding = check_encoding(data)
+        end = data.find(b"\n")
+        first_line = (data if end < 0 else data[:end]).decode(encoding)
         delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-        table = _read_delimited(text, delimiter, bounds)
+        table = _cut_oversize(_read_delimited(data, encoding, delimiter, bounds), bounds)
         file_format = "tsv" if delimiter == "\t" else "csv"
-        for index, row in table:
-            over = {i for i, cell in enumerate(row) if len(cell) > bounds.limits.max_cell_chars}
-            if over:
-                oversize_by_line[index] = over
-                for i in over:
-                    row[i] = bounds.cell(row[i])[0]
 
-    # Drop fully blank rows but keep the sender's row numbering.
-    numbered = [(i, row) for i, row in table if any(c.strip() for c in row)]
-    if not numbered:
+    headers: list[str] | None = None
+    header_index = 0
+    warnings: list[str] = []
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    oversize: dict[int, set[int]] = {}
+    pieces = 0
+    for index, row, over in table:
+        if not any(c.strip() for c in row):
+            continue  # a fully blank row is dropped; the sender's numbering is kept
+        if headers is None:
+            header_index, headers = index, [h.strip() for h in row]
+            while headers and not headers[-1]:
+                headers.pop()
+            if not headers:
+                raise FileRejected("no_header")
+            if file_format == "tsv" and NEISS_MARKER in {h.lower() for h in headers}:
+                file_format = "neiss"
+            if file_format == "xlsx" and sheet is not None and sheet.dimension:
+                warnings.append(f"sheet dimension {sheet.dimension} (not used)")
+            continue
+        if over:
+            oversize[len(rows)] = over
+        rows.append(row)
+        numbers.append(index - header_index)
+        if chunk_rows and len(rows) >= chunk_rows:
+            yield RawExtract(headers, rows, numbers, file_format, encoding, warnings, oversize)
+            pieces += 1
+            rows, numbers, oversize = [], [], {}
+    if headers is None:
         raise FileRejected("empty_file")
-    header_index, headers = numbered[0]
-    headers = [h.strip() for h in headers]
-    while headers and not headers[-1]:
-        headers.pop()
-    if not headers:
-        raise FileRejected("no_header")
-    body = numbered[1:]
-    if not body:
-        rejection = FileRejected("no_rows")
-        rejection.headers = headers  # the receipt is still in the headers' language
-        raise rejection
-    if file_format == "tsv" and NEISS_MARKER in {h.lower() for h in headers}:
-        file_format = "neiss"
-    warnings = []
-    if file_format == "xlsx" and sheet.dimension:
-        warnings.append(f"sheet dimension {sheet.dimension} (not used)")
-    return RawExtract(
-        headers=headers,
-        rows=[row for _, row in body],
-        row_numbers=[i - header_index for i, _ in body],
-        file_format=file_format,
-        encoding=encoding,
-        warnings=warnings,
-        oversize={
-            position: oversize_by_line[i]
-            for position, (i, _) in enumerate(body)
-            if i in oversize_by_line
-        },
-    )
+    if rows or not pieces:
+        if not rows:
+            rejection = FileRejected("no_rows")
+            rejection.headers = headers  # the receipt is still in the headers' language
+            raise rejection
+        yield RawExtract(headers, rows, numbers, file_format, encoding, warnings, oversize)
+
+
+def _cut_oversize(
+    records: Iterator[tuple[int, list[str]]], bounds: Bounds
+) -> Iterator[tuple[int, list[str], set[int]]]:
+    """Each record with the positions of its cells over the length limit, cut to the limit."""
+    limit = bounds.limits.max_cell_chars
+    for index, row in records:
+        over = {i for i, cell in enumerate(row) if len(cell) > limit}
+        for i in over:
+            row[i] = bounds.cell(row[i])[0]
+        yield index, row, over

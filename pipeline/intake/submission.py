@@ -9,6 +9,7 @@ lost and the receipt lists every error found, not only the file's. Validation of
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,9 +27,9 @@ from pipeline.intake.prepare import (
     canonicalise,
     local_time,
     prepare_canonical,
-    prepare_in_chunks,
+    prepare_pieces,
 )
-from pipeline.intake.reader import FileRejected, read_extract
+from pipeline.intake.reader import FileRejected, RawExtract, read_extract_chunks
 
 
 @dataclass
@@ -143,29 +144,83 @@ def _read_one(
             raise FileRejected("unsupported_format", suffix=suffix or Path(f.relpath).name)
         if data is None:
             data = _file_bytes(f, limits)
-        raw = read_extract(Path(f.relpath), data, limits)
-        meta.update(
-            file_format=raw.file_format,
-            encoding=raw.encoding,
-            rows_received=len(raw.rows),
-            header_language=raw.language,
-        )
-        if len(raw.rows) > limits.chunk_rows:
-            reading.prepared = prepare_in_chunks(
-                raw,
-                sender=f.hospital_code,
-                received_at=received,
-                key=key,
-                earliest_date=limits.earliest_date,
-                chunk_rows=limits.chunk_rows,
-            )
+        # Read in pieces of ``chunk_rows`` rows: a large file is prepared piece by piece as it
+        # is read (its raw rows never whole); a file of one piece is prepared with the batch.
+        # A rejection half way (e.g. a broken quote at the end) keeps nothing of the file.
+        pieces = read_extract_chunks(Path(f.relpath), data, limits, limits.chunk_rows)
+        first = next(pieces)
+        read = {
+            "file_format": first.file_format,
+            "encoding": first.encoding,
+            "header_language": first.language,
+            "rows_received": len(first.rows),
+        }
+        second = next(pieces, None)
+        if second is None:
+            meta.update(read)
+            reading.canonical = canonicalise(first, sender=f.hospital_code, received_at=received)
         else:
-            reading.canonical = canonicalise(raw, sender=f.hospital_code, received_at=received)
+            head = [first, second]
+            del first, second  # each piece is dropped once prepared
+            reading.prepared = _prepare_streamed(head, pieces, read, meta, f, key, limits)
     except FileRejected as exc:
         reading.rejection = reading.rejection or exc
         if exc.headers and meta["header_language"] is None:
             meta["header_language"] = header_language(exc.headers)
     return reading
+
+
+def _prepare_streamed(
+    head: list[RawExtract],
+    pieces: Iterator[RawExtract],
+    read: dict,
+    meta: dict,
+    f: LandingFile,
+    key: bytes,
+    limits: IntakeLimits,
+) -> PreparedExtract:
+    """Prepare a file's pieces as they are read (``head``: the pieces already read; each is
+    dropped once prepared); ``read`` (what reading found: format, encoding, language, rows)
+    goes into ``meta`` once the file is read. The outcome is the one of reading the file
+    whole first: a reading rejection wins over a preparation one (e.g. columns that cannot be
+    mapped), whose meta still has what reading found, every row counted."""
+    read["rows_received"] = 0
+    reading_failed = False
+
+    def counted() -> Iterator[RawExtract]:
+        nonlocal reading_failed
+        while head:
+            item = head.pop(0)
+            read["rows_received"] += len(item.rows)
+            yield item
+        while True:
+            try:
+                item = next(pieces)
+            except StopIteration:
+                return
+            except FileRejected:
+                reading_failed = True
+                raise
+            read["rows_received"] += len(item.rows)
+            yield item
+
+    received = datetime.fromisoformat(f.received_at)
+    try:
+        prepared = prepare_pieces(
+            counted(),
+            sender=f.hospital_code,
+            received_at=received,
+            key=key,
+            earliest_date=limits.earliest_date,
+        )
+    except FileRejected:
+        if not reading_failed:
+            for item in counted():  # read the rest: its rejection, if any, comes first
+                del item
+            meta.update(read)
+        raise
+    meta.update(read)
+    return prepared
 
 
 def _finish(reading: _Reading, registry: pd.DataFrame) -> StagedFile:

@@ -215,7 +215,9 @@ def _file_errors(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame | None) ->
 
 
 def _typed_versions(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
+    """``frame`` (a fresh frame of versions, changed in place: no second copy of a large
+    file's versions) with typed dates, numbers and the visit week."""
+    out = frame
     for name in ("visit_datetime", "injury_datetime"):
         out[name] = pd.to_datetime(out[name], format="%Y-%m-%d %H:%M:%S", errors="coerce")
     out["age"] = pd.to_numeric(out["age"], errors="coerce")
@@ -399,9 +401,14 @@ def apply_submission(
             con.register("_q", outcome.quarantine)
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _q")
             con.unregister("_q")
-        if not outcome.versions.empty:
-            # As Arrow: DuckDB scans it natively (a frame of Python strings row by row).
-            con.register("_v", pa.Table.from_pandas(outcome.versions, preserve_index=False))
+        # As Arrow (DuckDB scans it natively; a frame of Python strings row by row), in slices
+        # of ``chunk_rows``: one Arrow copy of a slice at a time, not of the whole file. The
+        # versions are in file order, so a case's later slice holds its later versions and
+        # its INSERT OR REPLACE leaves the latest one, as one statement over every row would.
+        step = settings.intake.chunk_rows
+        for start in range(0, len(outcome.versions), step):
+            part = outcome.versions.iloc[start : start + step]
+            con.register("_v", pa.Table.from_pandas(part, preserve_index=False))
             con.execute("INSERT INTO case_versions BY NAME SELECT * EXCLUDE (status) FROM _v")
             con.execute(
                 "INSERT OR REPLACE INTO cases BY NAME SELECT * FROM _v "
@@ -409,6 +416,7 @@ def apply_submission(
                 "ORDER BY version DESC) = 1"
             )
             con.unregister("_v")
+            del part
     return outcome.status
 
 
