@@ -122,8 +122,34 @@ def _write_csv_rows(frame: pd.DataFrame, handle: TextIO) -> None:
 
 
 def _safe_column(values: pd.Series) -> list[str]:
-    """:func:`safe_cell` of every value of a column (as the row-by-row writer does it)."""
+    """:func:`safe_cell` of every value of a column (as the row-by-row writer does it); a
+    column of text only is done with column operations (an export's cells are mostly text)."""
+    text = _text_column(values)
+    if text is not None:
+        return text
     return [safe_cell(_native(v)) for v in values.tolist()]
+
+
+def _is_text_column(values: pd.Series) -> bool:
+    """Every value is text or missing (what :func:`_text_column` may handle)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "empty",
+    )
+
+
+def _text_column(values: pd.Series) -> list[str] | None:
+    """:func:`safe_cell` of a column holding only text and missing values (missing -> "", a
+    formula start -> a leading quote) in one pass without a call per cell; None for any other
+    column."""
+    if not _is_text_column(values):
+        return None
+    return [
+        ("'" + v if v.startswith(FORMULA_START) else v) if isinstance(v, str) else ""
+        for v in values.tolist()
+    ]
 
 
 # Characters XML 1.0 cannot carry (a spreadsheet would refuse the file): dropped from cells.
@@ -192,6 +218,9 @@ def safe_xlsx_bytes(frame: pd.DataFrame, sheet: str = "cases") -> bytes:
     ]
     cells: list[list[str]] = []
     for i, column in enumerate(frame.columns):
+        if not numeric[i] and _is_text_column(frame[column]):
+            cells.append(_xlsx_text_cells(frame[column], letters[i]))
+            continue
         out = []
         for n, value in enumerate(frame[column].tolist(), start=2):
             value = _native(value)
@@ -232,6 +261,19 @@ def safe_xlsx_bytes(frame: pd.DataFrame, sheet: str = "cases") -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, text.encode("utf-8"))
     return buffer.getvalue()
+
+
+def _xlsx_text_cells(values: pd.Series, letter: str) -> list[str]:
+    """The cells (from row 2) of a column of text only, as the cell-by-cell writer makes them
+    (missing -> no cell; otherwise the :func:`_xml_text` of the :func:`safe_cell` text)."""
+    return [
+        f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(text)}</t></is></c>'
+        if isinstance(value, str)
+        else ""
+        for n, (value, text) in enumerate(
+            zip(values.tolist(), _text_column(values) or [], strict=True), start=2
+        )
+    ]
 
 
 def _native(value: object) -> object:

@@ -114,3 +114,128 @@ def test_xlsx_cells_are_strings_numbers_or_empty_never_formulas() -> None:
                 assert value == safe_cell(original).replace("\x07", "")
     assert rows[1][0][0] == '\'=HYPERLINK("http://e.x")' and rows[1][1][0] == "'@SUM(1+1)"
     assert rows[4][1][0] == "'＝y" and rows[5][1][0] == "'\tt"
+
+
+# ---- column-wise writers: byte for byte what the cell-by-cell writers give ------------------
+
+
+def _reference_xlsx_sheet(frame: pd.DataFrame) -> str:
+    """The worksheet XML of the cell-by-cell writer (main before the column-wise one): every
+    value through _native, _is_missing, safe_cell and _xml_text."""
+    from pipeline.escaping import _column_letter, _is_missing, _native, _xml_text
+
+    letters = [_column_letter(i) for i in range(len(frame.columns))]
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in frame.columns
+    ]
+    rows = [
+        "".join(
+            f'<c r="{letters[i]}1" t="inlineStr"><is><t xml:space="preserve">'
+            f"{_xml_text(safe_cell(str(c)))}</t></is></c>"
+            for i, c in enumerate(frame.columns)
+        )
+    ]
+    cells = []
+    for i, column in enumerate(frame.columns):
+        out = []
+        for n, value in enumerate(frame[column].tolist(), start=2):
+            value = _native(value)
+            if _is_missing(value):
+                out.append("")
+            elif numeric[i] and isinstance(value, int | float) and not isinstance(value, bool):
+                out.append(f'<c r="{letters[i]}{n}"><v>{value!r}</v></c>')
+            else:
+                out.append(
+                    f'<c r="{letters[i]}{n}" t="inlineStr"><is><t xml:space="preserve">'
+                    f"{_xml_text(safe_cell(value))}</t></is></c>"
+                )
+        cells.append(out)
+    rows += ["".join(parts) for parts in zip(*cells, strict=True)] if cells else []
+    return "".join(f'<row r="{n}">{row}</row>' for n, row in enumerate(rows, start=1))
+
+
+def _sheet_of(data: bytes) -> str:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    return xml[xml.index("<sheetData>") + len("<sheetData>") : xml.index("</sheetData>")]
+
+
+def _check_column_wise(frame: pd.DataFrame, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.escaping import safe_csv_bytes, safe_xlsx_bytes
+
+    path = tmp_path / "ref.csv"
+    write_safe_csv(frame, path)  # the row-by-row writer
+    assert safe_csv_bytes(frame) == path.read_bytes()
+    assert _sheet_of(safe_xlsx_bytes(frame, "cases")) == _reference_xlsx_sheet(frame)
+
+
+_TEXTS = [
+    "=1+1",
+    "+1",
+    "-2",
+    "@A1",
+    "\tx",
+    "\rx",
+    "＝y",
+    "＋1",
+    "－1",
+    "＠A",
+    "<script>alert(1)</script>",
+    "a & b > c",
+    "bell\x07\x0bx",
+    "",
+    " =lead space",
+    "电饭煲 lid",
+    '=HYPERLINK("http://e.x")',
+    'line\nbreak, "quoted"',
+]
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "string"])
+def test_text_columns_written_column_wise_equal_the_cell_by_cell_writers(
+    dtype: object,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    values = [*_TEXTS, None]
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(values, dtype=dtype),
+            "=head": pd.Series(list(reversed(values)), dtype=dtype),
+            "n": range(len(values)),
+            "missing": pd.Series([None] * len(values), dtype=object),
+        }
+    )
+    _check_column_wise(frame, tmp_path)
+    _check_column_wise(HOSTILE_FRAME, tmp_path)
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover
+    given = None
+
+if given is not None:
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(
+            st.one_of(st.none(), st.text(max_size=12), st.sampled_from(_TEXTS)),
+            min_size=0,
+            max_size=12,
+        )
+    )
+    def test_any_text_column_is_written_like_the_cell_by_cell_writers(
+        values: list,
+    ) -> None:
+        import tempfile
+        from pathlib import Path
+
+        for dtype in ("str", object):
+            frame = pd.DataFrame({"t": pd.Series(values, dtype=dtype), "k": range(len(values))})
+            with tempfile.TemporaryDirectory() as tmp:
+                _check_column_wise(frame, Path(tmp))

@@ -750,9 +750,9 @@ def export(
     known = facets(settings.hospital_registry)
     with open_reader(settings, snapshots) as con:
         frame = _export_frame(con, known, query, max_rows)
-    frame["category_name"] = [
-        known.category_name(c, lang) if isinstance(c, str) else "" for c in frame["category_code"]
-    ]
+    codes = frame["category_code"].tolist()
+    names = {c: known.category_name(c, lang) for c in set(codes) if isinstance(c, str)}
+    frame["category_name"] = [names.get(c, "") if isinstance(c, str) else "" for c in codes]
     frame["visit_date"] = [
         d.date() if isinstance(d, pd.Timestamp) else d for d in frame["visit_date"]
     ]
