@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.alerts import signal_store
-from pipeline.alerts.series import load_cases
+from pipeline.alerts.series import load_cases, ordinals
 from pipeline.alerts.signals import linked_mask
 from pipeline.alerts.trends import TREND_COLUMNS, TREND_WEEKS, case_keys, subject_trend
 from pipeline.contract import IDENTIFIER_FIELDS
@@ -257,10 +257,16 @@ def _provisional_of(
 ) -> pd.DataFrame:
     if pending.empty or not subjects:
         return _scrubbed(pending.reindex(columns=PROVISIONAL_COLUMNS))
-    mask, _ = linked_mask(pending, subjects, first, last)
-    keys = zip(pending["hospital_code"], pending["case_id"], strict=True)
-    mask &= pd.Series([k not in exclude for k in keys], index=pending.index)
-    return _scrubbed(pending[mask].reindex(columns=PROVISIONAL_COLUMNS).reset_index(drop=True))
+    # linked_mask keeps the evidence window only: match the subjects within it (a signal's
+    # window holds a few weeks of the pending cases), then drop its counted cases.
+    ordinal = ordinals(pending["visit_week"])
+    within = pending[(ordinal >= week_ordinal(first)) & (ordinal <= week_ordinal(last))]
+    if not within.empty:
+        mask, _ = linked_mask(within, subjects, first, last)
+        within = within[mask]
+    keys = zip(within["hospital_code"], within["case_id"], strict=True)
+    within = within[[k not in exclude for k in keys]] if len(within) else within
+    return _scrubbed(within.reindex(columns=PROVISIONAL_COLUMNS).reset_index(drop=True))
 
 
 def signal_provisional(

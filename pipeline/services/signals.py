@@ -292,10 +292,11 @@ def _profile(settings: Settings, cases: pd.DataFrame, labels: Labels, lang: str)
         for code, city in cities.items()
         if code in monitored
     ]
-    ages = (
-        cases.apply(lambda r: age_group(r["age"], r["age_unit"]), axis=1)
-        if len(cases)
-        else pd.Series(dtype=object)
+    # One pass over two columns (a row-wise apply builds a Series per case).
+    ages = pd.Series(
+        [age_group(a, u) for a, u in zip(cases["age"], cases["age_unit"], strict=True)],
+        index=cases.index,
+        dtype=object,
     )
     mix = {
         "age": _mix(

@@ -273,3 +273,45 @@ def test_member_records_of_a_week_are_each_signals_members(web: WebEnv) -> None:
         assert compared > 0
     finally:
         con.close()
+
+
+def test_a_signals_provisional_members_are_linked_over_every_pending_case(web: WebEnv) -> None:
+    """signal_provisional matches the subjects within the evidence window only: the same rows,
+    order and types as linking every review-pending case (the rule as written) for every
+    stored signal week."""
+    import json
+
+    import pandas as pd
+
+    from pipeline.alerts import signal_store
+    from pipeline.alerts.signals import linked_mask
+    from pipeline.reporting import context
+    from pipeline.storage import publish
+
+    def every_pending(pending: pd.DataFrame, signal: dict) -> pd.DataFrame:
+        subjects = signal.get("subjects") or []
+        subjects = json.loads(subjects) if isinstance(subjects, str) else list(subjects)
+        if pending.empty or not subjects:
+            return context._scrubbed(pending.reindex(columns=context.PROVISIONAL_COLUMNS))
+        mask, _ = linked_mask(pending, subjects, signal["onset_week"], signal["week"])
+        counted = set(signal_store.case_keys(signal))
+        keys = zip(pending["hospital_code"], pending["case_id"], strict=True)
+        mask &= pd.Series([k not in counted for k in keys], index=pending.index)
+        kept = pending[mask].reindex(columns=context.PROVISIONAL_COLUMNS)
+        return context._scrubbed(kept.reset_index(drop=True))
+
+    con = duckdb.connect(str(publish.current(web.settings)), read_only=True)
+    try:
+        pending = context.pending_provisional(con)
+        stored = con.execute("SELECT signal_id, week FROM signal_weeks ORDER BY 2, 1").fetchall()
+        assert stored and not pending.empty
+        seen = 0
+        for signal_id, week in stored:
+            signal = signal_store.load_signal(con, signal_id, week)
+            fast = context.signal_provisional(con, signal, pending)
+            slow = every_pending(pending, signal)
+            assert fast.equals(slow) and list(fast.dtypes) == list(slow.dtypes), (signal_id, week)
+            seen += len(fast)
+        print(f"{len(stored)} signal weeks, {len(pending)} pending, {seen} provisional rows")
+    finally:
+        con.close()
