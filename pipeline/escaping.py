@@ -93,6 +93,11 @@ def safe_cell(value: object) -> str:
         text = value.isoformat()
     else:
         text = str(value)
+    return _defused(text)
+
+
+def _defused(text: str) -> str:
+    """``text`` with a leading quote when a spreadsheet would read it as a formula."""
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -146,10 +151,7 @@ def _text_column(values: pd.Series) -> list[str] | None:
     column."""
     if not _is_text_column(values):
         return None
-    return [
-        ("'" + v if v.startswith(FORMULA_START) else v) if isinstance(v, str) else ""
-        for v in values.tolist()
-    ]
+    return [_defused(v) if isinstance(v, str) else "" for v in values.tolist()]
 
 
 # Characters XML 1.0 cannot carry (a spreadsheet would refuse the file): dropped from cells.
@@ -211,15 +213,14 @@ def safe_xlsx_bytes(frame: pd.DataFrame, sheet: str = "cases") -> bytes:
     ]
     rows = [
         "".join(
-            f'<c r="{letters[i]}1" t="inlineStr"><is><t xml:space="preserve">'
-            f"{_xml_text(safe_cell(str(c)))}</t></is></c>"
-            for i, c in enumerate(frame.columns)
+            _inline_cell(f"{letters[i]}1", safe_cell(str(c))) for i, c in enumerate(frame.columns)
         )
     ]
     cells: list[list[str]] = []
     for i, column in enumerate(frame.columns):
-        if not numeric[i] and _is_text_column(frame[column]):
-            cells.append(_xlsx_text_cells(frame[column], letters[i]))
+        text = None if numeric[i] else _text_column(frame[column])
+        if text is not None:
+            cells.append(_xlsx_text_cells(frame[column], text, letters[i]))
             continue
         out = []
         for n, value in enumerate(frame[column].tolist(), start=2):
@@ -229,10 +230,7 @@ def safe_xlsx_bytes(frame: pd.DataFrame, sheet: str = "cases") -> bytes:
             elif numeric[i] and isinstance(value, int | float) and not isinstance(value, bool):
                 out.append(f'<c r="{letters[i]}{n}"><v>{value!r}</v></c>')
             else:
-                out.append(
-                    f'<c r="{letters[i]}{n}" t="inlineStr"><is><t xml:space="preserve">'
-                    f"{_xml_text(safe_cell(value))}</t></is></c>"
-                )
+                out.append(_inline_cell(f"{letters[i]}{n}", safe_cell(value)))
         cells.append(out)
     rows += ["".join(parts) for parts in zip(*cells, strict=True)] if cells else []
     body = "".join(f'<row r="{n}">{row}</row>' for n, row in enumerate(rows, start=1))
@@ -263,17 +261,18 @@ def safe_xlsx_bytes(frame: pd.DataFrame, sheet: str = "cases") -> bytes:
     return buffer.getvalue()
 
 
-def _xlsx_text_cells(values: pd.Series, letter: str) -> list[str]:
+def _xlsx_text_cells(values: pd.Series, texts: list[str], letter: str) -> list[str]:
     """The cells (from row 2) of a column of text only, as the cell-by-cell writer makes them
-    (missing -> no cell; otherwise the :func:`_xml_text` of the :func:`safe_cell` text)."""
+    (missing -> no cell); ``texts``: its :func:`_text_column`."""
     return [
-        f'<c r="{letter}{n}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(text)}</t></is></c>'
-        if isinstance(value, str)
-        else ""
-        for n, (value, text) in enumerate(
-            zip(values.tolist(), _text_column(values) or [], strict=True), start=2
-        )
+        _inline_cell(f"{letter}{n}", text) if isinstance(value, str) else ""
+        for n, (value, text) in enumerate(zip(values.tolist(), texts, strict=True), start=2)
     ]
+
+
+def _inline_cell(ref: str, text: str) -> str:
+    """A worksheet cell holding ``text`` (already made safe) as an inline string."""
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(text)}</t></is></c>'
 
 
 def _native(value: object) -> object:

@@ -469,37 +469,36 @@ def _missing(value: object) -> bool:
         return False
 
 
-_CASE_COLUMNS = """c.hospital_code, c.case_id, CAST(c.visit_datetime AS DATE) AS visit_date,
-        c.visit_week, c.sex, c.age, c.age_unit, c.residence_region, c.cause, c.place,
-        c.injury_nature, c.body_region, c.severity, c.outcome, c.product_name, c.brand,
-        c.model, c.product_relation, c.narrative"""
+# A result row's fields before its category, in order (``visit_date``: the visit's day).
+_RESULT_FIELDS = (
+    "hospital_code",
+    "case_id",
+    "visit_date",
+    "visit_week",
+    "sex",
+    "age",
+    "age_unit",
+    "residence_region",
+    "cause",
+    "place",
+    "injury_nature",
+    "body_region",
+    "severity",
+    "outcome",
+    "product_name",
+    "brand",
+    "model",
+    "product_relation",
+    "narrative",
+)
+# From the base tables (``cases`` has the visit's time, not its day) ...
+_CASE_COLUMNS = ", ".join(
+    "CAST(c.visit_datetime AS DATE) AS visit_date" if name == "visit_date" else f"c.{name}"
+    for name in _RESULT_FIELDS
+)
 _COLUMNS = f"{_CASE_COLUMNS}, ({FINAL_CATEGORY}) AS category_code"
-# The same columns, in the same order, from the snapshot's search table.
-_DERIVED_COLUMNS = [
-    f"c.{name}"
-    for name in (
-        "hospital_code",
-        "case_id",
-        "visit_date",
-        "visit_week",
-        "sex",
-        "age",
-        "age_unit",
-        "residence_region",
-        "cause",
-        "place",
-        "injury_nature",
-        "body_region",
-        "severity",
-        "outcome",
-        "product_name",
-        "brand",
-        "model",
-        "product_relation",
-        "narrative",
-        "category_code",
-    )
-]
+# ... and the same columns, in the same order, from the snapshot's search table.
+_DERIVED_COLUMNS = [f"c.{name}" for name in (*_RESULT_FIELDS, "category_code")]
 
 
 def _select(con: duckdb.DuckDBPyConnection, where: str, params: list[object], tail: str):  # type: ignore[no-untyped-def]
