@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.contract import FIELD_BY_NAME
+from pipeline.intake.discover import LandingFile
 
 KEY = "intake-test-pseudonym-key-0123456789"
 HOSPITAL = "GZ001"  # registered, active since 2020
@@ -201,6 +202,20 @@ def neiss_bytes(rows: Iterable[dict]) -> bytes:
     lines = ["\t".join(NEISS_HEADERS)]
     lines += ["\t".join(r[h] for h in NEISS_HEADERS) for r in rows]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def unlanded_file(data: bytes, name: str = "GZ001_20260215.csv") -> LandingFile:
+    """A landing entry for ``data`` read from memory (``read_submission(..., data=data)``):
+    nothing on disk, a fixed digest."""
+    return LandingFile(
+        hospital_code=HOSPITAL,
+        path=f"{HOSPITAL}/{name}",
+        relpath=f"{HOSPITAL}/{name}",
+        sha256="0" * 64,
+        size_bytes=len(data),
+        received_at="2026-03-01T08:00:00",
+        order_key="20260215",
+    )
 
 
 def write(path: Path, data: bytes, received: datetime = RECEIVED) -> Path:

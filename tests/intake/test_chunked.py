@@ -121,19 +121,10 @@ def test_chunked_equals_whole(tmp_path_factory, spec, chunk, layout):
 def test_chunked_validation_names_the_same_errors(validator, registry, spec, chunk):
     """The validator alone: rows of one key stay together, so the file-wide duplicate_key rule
     flags the same rows; errors come back in the same order."""
-    from pipeline.intake.discover import LandingFile
     from pipeline.intake.submission import read_submission
 
     data = h.csv_bytes(_rows(spec))
-    f = LandingFile(
-        hospital_code=h.HOSPITAL,
-        path=f"{h.HOSPITAL}/GZ001_20260215.csv",
-        relpath=f"{h.HOSPITAL}/GZ001_20260215.csv",
-        sha256="0" * 64,
-        size_bytes=len(data),
-        received_at="2026-03-01T08:00:00",
-        order_key="20260215",
-    )
+    f = h.unlanded_file(data)
     staged = read_submission(f, registry, h.KEY.encode(), data=data)
     frame = staged.frame[~staged.frame["_duplicate"]]
     whole = validator.validate(frame, chunk_rows=None).errors

@@ -196,20 +196,11 @@ def test_a_broken_row_after_the_first_piece_rejects_the_whole_file(chunk):
 def test_a_streamed_submission_equals_the_whole_one(registry, extra_headers, tail):
     import intake_helpers as h
 
-    from pipeline.intake.discover import LandingFile
     from pipeline.intake.submission import read_submission
 
     rows = [h.case_row(f"C{i}", narrative=f"在家摔倒\r\n第{i}次") for i in range(7)]
     data = h.csv_bytes(rows, headers=[*h.EN_HEADERS, *extra_headers]) + tail
-    f = LandingFile(
-        hospital_code=h.HOSPITAL,
-        path=f"{h.HOSPITAL}/GZ001_20260215.csv",
-        relpath=f"{h.HOSPITAL}/GZ001_20260215.csv",
-        sha256="0" * 64,
-        size_bytes=len(data),
-        received_at="2026-03-01T08:00:00",
-        order_key="20260215",
-    )
+    f = h.unlanded_file(data)
     whole = read_submission(f, registry, h.KEY.encode(), data=data, limits=IntakeLimits())
     streamed = read_submission(
         f, registry, h.KEY.encode(), data=data, limits=IntakeLimits(chunk_rows=2)
