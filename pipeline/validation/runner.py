@@ -192,8 +192,9 @@ class CaseValidator:
         params: dict[str, object],
         parts: list[pd.DataFrame],
     ) -> int:
-        """One GX run over ``chunk`` (rows of ``frame``, addressed by their ``_idx``); appends
-        the error records to ``parts``; returns the expectations evaluated."""
+        """Validate ``chunk`` (rows of ``frame``, addressed by their ``_idx``): the screen
+        (every expectation, pass/fail), then the failed expectations again to name their rows;
+        appends the error records to ``parts``; returns the expectations evaluated."""
         batch = chunk[[c for c in chunk.columns if c in self.columns]]
         with warnings.catch_warnings():
             # GX runs regexes through str.contains, which warns about the suite's (intended)
