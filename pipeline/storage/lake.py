@@ -14,6 +14,7 @@ from Sentinel's settings.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -75,25 +76,88 @@ def write_submission_versions(
     ``existing``: its files as listed once by the caller (:func:`files_by_submission`), so a
     load of many submissions does not list the whole lake for each; default: list now."""
     fs, base = open_lake(lake)
-    stale = _files_of(fs, base, submission_id) if existing is None else existing
-    for path in stale:
-        fs.delete_file(path)
+    _delete_stale(fs, base, submission_id, existing)
     if versions.empty:
         return
     months = versions["visit_datetime"].dt.strftime("%Y-%m")
     for month, part in versions.groupby(months, sort=True):
-        directory = f"{base}/{TABLE}/{PARTITION}{month}"
-        table = pa.Table.from_pandas(
-            part.sort_values(["hospital_code", "case_id", "version"]), preserve_index=False
-        )
-        final = f"{directory}/{submission_id}.parquet"
-        if _is_local(fs):
-            fs.create_dir(directory, recursive=True)
-            tmp = f"{directory}/.{submission_id}.parquet.tmp"
-            pq.write_table(table, tmp, compression="zstd", filesystem=fs)
-            fs.move(tmp, final)  # os.replace: atomic on one file system
-        else:
-            pq.write_table(table, final, compression="zstd", filesystem=fs)
+        _write_month(fs, base, submission_id, str(month), part)
+
+
+def _delete_stale(
+    fs: pafs.FileSystem, base: str, submission_id: str, existing: list[str] | None
+) -> None:
+    stale = _files_of(fs, base, submission_id) if existing is None else existing
+    for path in stale:
+        fs.delete_file(path)
+
+
+def _write_month(
+    fs: pafs.FileSystem, base: str, submission_id: str, month: str, part: pd.DataFrame
+) -> None:
+    """One month's file of a submission: its versions sorted by hospital, case and version."""
+    directory = f"{base}/{TABLE}/{PARTITION}{month}"
+    table = pa.Table.from_pandas(
+        part.sort_values(["hospital_code", "case_id", "version"]), preserve_index=False
+    )
+    final = f"{directory}/{submission_id}.parquet"
+    if _is_local(fs):
+        fs.create_dir(directory, recursive=True)
+        tmp = f"{directory}/.{submission_id}.parquet.tmp"
+        pq.write_table(table, tmp, compression="zstd", filesystem=fs)
+        fs.move(tmp, final)  # os.replace: atomic on one file system
+    else:
+        pq.write_table(table, final, compression="zstd", filesystem=fs)
+
+
+class MonthParts:
+    """A large submission's versions gathered piece by piece, then written as its lake files.
+
+    Each piece's versions go to local part files, one per visit month (``scratch``, a
+    temporary folder); :meth:`write` then writes each month's file from its parts, so only
+    one month's versions are in memory at a time. The files equal those of
+    :func:`write_submission_versions` over all the versions at once, column types included:
+    a column typed differently by two pieces (e.g. ``age`` int64 in one, float64 in one
+    with a missing age; dates of a piece without any at a coarser unit) gets the type pandas
+    gives the whole submission (that of concatenating the pieces)."""
+
+    def __init__(self, scratch: Path) -> None:
+        shutil.rmtree(scratch, ignore_errors=True)  # a crashed run's parts
+        self.scratch = scratch
+        self.parts: dict[str, list[Path]] = {}
+        self.samples: list[pd.DataFrame] = []  # one row of each piece: its column types
+
+    def add(self, versions: pd.DataFrame) -> None:
+        if versions.empty:
+            return
+        self.samples.append(versions.iloc[:1])
+        months = versions["visit_datetime"].dt.strftime("%Y-%m")
+        for month, part in versions.groupby(months, sort=True):
+            paths = self.parts.setdefault(str(month), [])
+            path = self.scratch / str(month) / f"{len(paths):06d}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(pa.Table.from_pandas(part, preserve_index=False), path)
+            paths.append(path)
+
+    def write(self, lake: str | Path, submission_id: str, existing: list[str] | None) -> None:
+        """Replace the submission's lake files (a crashed run's) by one file per month."""
+        fs, base = open_lake(lake)
+        _delete_stale(fs, base, submission_id, existing)
+        dtypes = pd.concat(self.samples).dtypes if self.samples else None
+        for month in sorted(self.parts):
+            frame = pd.concat(
+                [pq.read_table(p).to_pandas() for p in self.parts[month]], ignore_index=True
+            )
+            assert dtypes is not None
+            changed = {c: t for c, t in dtypes.items() if frame[c].dtype != t}
+            if changed:
+                frame = frame.astype(changed)
+            _write_month(fs, base, submission_id, month, frame)
+            del frame
+        self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def remove_orphans(lake: str | Path, keep: set[str]) -> list[str]:

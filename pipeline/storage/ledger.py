@@ -1,9 +1,11 @@
 """The submissions ledger: apply staged submissions to the lake and the warehouse, receipts.
 
-Per submission, in the hospital's file order: lake files are written first (deterministic names,
-so a re-run rewrites the same bytes), then the whole ledger/versions/cases/quarantine change is
-one DuckDB transaction, then the receipt is written and the staging directory removed. A crash
-anywhere leaves a state that the next run completes to exactly the uninterrupted result.
+Per submission, in the hospital's file order, in one DuckDB transaction: its staged rows are
+read a piece at a time (``SENTINEL_CHUNK_ROWS``), each piece decided against the cases as the
+transaction shows them and its versions and quarantine inserted; then the lake files are
+written (deterministic names, so a re-run rewrites the same bytes), then the ledger row; the
+commit; then the receipt is written and the staging directory removed. A crash anywhere leaves
+a state that the next run completes to exactly the uninterrupted result.
 
 What a submission *would* do is decided by :func:`plan_submission` from a connection that may
 be read-only: ingest applies the plan, ``sentinel validate`` reports it from the published
@@ -21,7 +23,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +32,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.config import Settings
 from pipeline.contract import SURVEY_FIELDS
@@ -46,7 +50,7 @@ from pipeline.storage.warehouse import (
     refresh_reference_tables,
     transaction,
 )
-from pipeline.validation.staging import read_meta, read_staged, staged_submission_dirs
+from pipeline.validation.staging import ERRORS, ROWS, read_meta, staged_submission_dirs
 
 # The survey design (NEISS weights) enters the hash only when a row has one, so the hashes of
 # every case stored before those fields existed stay what they were.
@@ -193,15 +197,12 @@ def _row_jsons(frame: pd.DataFrame) -> list[str]:
     )
 
 
-def _file_errors(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame | None) -> pd.DataFrame:
-    """The rows of a file rejected whole: each row's own errors, and the file's reason for
-    every row without one (so each row is quarantined and the receipt hides no row error)."""
-    own = errors if errors is not None else pd.DataFrame(columns=["_row"])
-    bare = rows.loc[~rows["_row"].isin(set(own["_row"])), "_row"]
+def _file_reason(meta: dict, source_rows: pd.Series) -> pd.DataFrame:
+    """The file's reason (a file rejected whole) as the error of each of ``source_rows``."""
     params = meta.get("file_params") or {}
-    reason = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "_row": bare,
+            "_row": source_rows,
             "field": "*",
             "value": None,
             "rule": meta["file_rule"],
@@ -209,9 +210,6 @@ def _file_errors(meta: dict, rows: pd.DataFrame, errors: pd.DataFrame | None) ->
             "message_zh": messages.file_message(meta["file_rule"], "zh", params),
         }
     )
-    columns = ["_row", "field", "value", "rule", "message_en", "message_zh"]
-    parts = [frame[columns] for frame in (own, reason) if not frame.empty]
-    return pd.concat(parts, ignore_index=True) if parts else reason[columns]
 
 
 def _typed_versions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -251,10 +249,16 @@ def receipt_language(con: duckdb.DuckDBPyConnection | None, meta: dict) -> str:
             "SELECT header_language FROM submissions WHERE hospital_code = ? AND "
             "header_language IS NOT NULL ORDER BY received_at DESC, file_name DESC LIMIT 1",
             [meta["hospital_code"]],
-        ).fetchone()
+        ).fetchall()
         if row:
-            return messages.receipt_language(row[0])
+            return messages.receipt_language(row[0][0])
     return "zh"
+
+
+ERROR_FIELDS = ["_row", "field", "value", "rule", "message_en", "message_zh"]
+# Called with each piece's versions to store and quarantine records, before the next piece is
+# decided (the load inserts them there, so the next piece reads its cases as they now are).
+PieceSink = Callable[[pd.DataFrame, pd.DataFrame], None]
 
 
 def plan_submission(
@@ -263,55 +267,169 @@ def plan_submission(
     rows: pd.DataFrame | None,
     errors: pd.DataFrame | None,
 ) -> Outcome:
-    """Decide what one staged submission does. ``con`` may be read-only (a published snapshot,
+    """Decide what one staged submission does, from its rows and errors as frames (the
+    one-piece case of :func:`plan_pieces`). ``con`` may be read-only (a published snapshot,
     for a dry run) or None (no warehouse yet: nothing stored)."""
+    return plan_pieces(con, meta, None if rows is None else [rows], errors, carry=())
+
+
+def plan_staged(con: duckdb.DuckDBPyConnection | None, directory: Path, chunk_rows: int) -> Outcome:
+    """:func:`plan_submission` of a staged directory, its rows read ``chunk_rows`` at a time
+    (a dry run of a large file without holding it). The outcome's ``versions`` are left
+    empty; counts, status, events and quarantine equal those of the whole plan."""
+    meta = read_meta(directory)
+    errors = read_staged_errors(directory)
+    if errors is None:
+        return plan_pieces(con, meta, None, None)
+    # Only the cases with several rows can see a version decided in an earlier piece: carry
+    # those (a dry run writes nothing, so its connection does not see its own decisions).
+    ids = pq.read_table(directory / ROWS, columns=["case_id"])["case_id"]
+    counts = pc.value_counts(ids.drop_null())
+    repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    carry = set(repeated.to_pylist())
+    del ids, counts, repeated
+    return plan_pieces(
+        con, meta, staged_pieces(directory, chunk_rows), errors, carry=carry, keep_versions=False
+    )
+
+
+def staged_pieces(directory: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """A staged submission's rows in file order, ``chunk_rows`` at a time."""
+    parquet = pq.ParquetFile(directory / ROWS)
+    try:
+        for batch in parquet.iter_batches(batch_size=max(1, chunk_rows)):
+            yield batch.to_pandas()
+    finally:
+        parquet.close()
+
+
+def read_staged_errors(directory: Path) -> pd.DataFrame | None:
+    """A staged submission's row errors (few: read whole); None for a file without rows."""
+    if not (directory / ROWS).exists():
+        return None
+    return pd.read_parquet(directory / ERRORS)
+
+
+def plan_pieces(
+    con: duckdb.DuckDBPyConnection | None,
+    meta: dict,
+    pieces: Iterable[pd.DataFrame] | None,
+    errors: pd.DataFrame | None,
+    *,
+    carry: Collection[str] | None = None,
+    sink: PieceSink | None = None,
+    keep_versions: bool = True,
+) -> Outcome:
+    """Decide what a staged submission does, its rows (``pieces``, in file order) one piece at
+    a time; the outcome is that of deciding them all at once (file order: a case's row sees
+    the versions its earlier rows decided, in this piece or an earlier one).
+
+    The rows of a piece are decided against ``cases`` as ``con`` shows it, overlaid by the
+    versions decided in earlier pieces for the case ids in ``carry`` (None: all of them; a
+    loader passes ``()`` as its ``sink`` writes each piece into ``cases`` before the next one
+    is decided). ``sink`` receives each piece's versions and quarantine records; the outcome
+    then holds neither (only counts, status and events), else it holds the quarantine and,
+    with ``keep_versions``, the versions."""
     sid, hospital = meta["submission_id"], meta["hospital_code"]
     received_at = datetime.fromisoformat(meta["received_at"])
     events: list[tuple[str, str | None]] = [("received", one_line(meta["relpath"]))]
-    quarantine = pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    versions = pd.DataFrame()
-    stored = duplicate = 0
+    stored = duplicate = n_rows = 0
     duplicate_of = None
 
     original = None
     if con is not None:
-        original = con.execute(
+        # fetchall, not fetchone: an unfinished result would block the next register().
+        found = con.execute(
             "SELECT submission_id FROM submissions WHERE hospital_code=? AND sha256=? "
             "AND status <> 'duplicate' ORDER BY received_at, file_name LIMIT 1",
             [hospital, meta["sha256"]],
-        ).fetchone()
+        ).fetchall()
+        original = found[0] if found else None
+    rejected = bool(meta["file_rule"])
+    own = errors if errors is not None else pd.DataFrame(columns=ERROR_FIELDS)
+    if not original and not rejected:
+        assert pieces is not None and errors is not None
+    error_rows = own["_row"].astype("int64").to_numpy()
+    failed = set(error_rows.tolist())
+    claimed = np.zeros(len(own), dtype=bool)  # errors whose row was found in a piece
+    own_parts: list[tuple[np.ndarray, pd.DataFrame]] = []  # (positions in ``own``, records)
+    later_parts: list[pd.DataFrame] = []  # loader errors, or the file's reason, in file order
+    version_parts: list[pd.DataFrame] = []
+    bad_rows: list[np.ndarray] = []
+    state: dict[str, tuple[int, str, str]] = {}  # carried cases: (version, status, hash)
+    kept_quarantine = sink is None
+
+    def emit(versions: pd.DataFrame, records: list[pd.DataFrame]) -> None:
+        records = [r for r in records if not r.empty]
+        for r in records:
+            bad_rows.append(r["source_row"].to_numpy(dtype="int64"))
+        if sink is not None:
+            quarantine = (
+                pd.concat(records, ignore_index=True)
+                if records
+                else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+            )
+            sink(versions, quarantine)
+        elif keep_versions and not versions.empty:
+            version_parts.append(versions)
+
     if original:
         status, duplicate_of = "duplicate", original[0]
         duplicate = meta["rows_received"]
         events.append(("duplicate", f"identical content to submission {duplicate_of}"))
-    elif meta["file_rule"]:
+    elif pieces is not None:
+        for piece in pieces:
+            n_rows += len(piece)
+            piece_rows = piece["_row"].astype("int64")
+            mine = ~claimed & np.isin(error_rows, piece_rows.to_numpy())
+            claimed |= mine
+            records = [_quarantine_records(meta, piece, own[mine])] if mine.any() else []
+            if kept_quarantine and records:
+                own_parts.append((np.flatnonzero(mine), records[0]))
+            versions = pd.DataFrame()
+            if rejected:
+                bare = piece_rows[~piece_rows.isin(failed)]
+                later = _quarantine_records(meta, piece, _file_reason(meta, bare))
+            else:
+                duplicate += int(piece["_duplicate"].sum())
+                candidates = piece[~piece["_duplicate"] & ~piece_rows.isin(failed)]
+                versions, loader_errors, dup_rows = _decide_versions(
+                    con, sid, candidates, received_at, state
+                )
+                duplicate += dup_rows
+                stored += len(versions)
+                later = _quarantine_records(meta, piece, loader_errors)
+                if not versions.empty and (carry is None or len(carry)):
+                    _carry(state, versions, carry)
+            if kept_quarantine and not later.empty:
+                later_parts.append(later)
+            emit(versions, [*records, later])
+            del piece, versions
+    if pieces is not None and not claimed.all():
+        # Errors of rows not among the rows (e.g. a row dropped while reading): "{}".
+        mine = ~claimed
+        records = _quarantine_records(meta, pd.DataFrame(columns=[*CASE_FIELDS, "_row"]), own[mine])
+        if kept_quarantine:
+            own_parts.append((np.flatnonzero(mine), records))
+        emit(pd.DataFrame(), [records])
+
+    n_bad = int(np.unique(np.concatenate(bad_rows)).size) if bad_rows else 0
+    if original:
+        pass
+    elif rejected:
         status = "rejected"
-        if rows is not None:
-            quarantine = _quarantine_records(meta, rows, _file_errors(meta, rows, errors))
         events.append(("rejected", one_line(f"{meta['file_rule']}: {meta['file_message']}")))
     else:
-        assert rows is not None and errors is not None
-        duplicate = int(rows["_duplicate"].sum())
-        failed = set(errors["_row"].astype(int))
-        candidates = rows[~rows["_duplicate"] & ~rows["_row"].isin(failed)]
-        versions, loader_errors, dup_rows = _decide_versions(con, sid, candidates, received_at)
-        duplicate += dup_rows
-        all_errors = pd.concat(
-            [e for e in (errors, loader_errors) if not e.empty] or [errors], ignore_index=True
-        )
-        quarantine = _quarantine_records(meta, rows, all_errors)
-        stored = len(versions)
-        n_bad = quarantine["source_row"].nunique() if not quarantine.empty else 0
         status = "accepted" if n_bad == 0 else "rejected" if stored == 0 else "partially_accepted"
         events.append(
             (
                 "validated",
-                f"{len(rows)} rows: {stored} stored, {n_bad} quarantined, {duplicate} duplicate",
+                f"{n_rows} rows: {stored} stored, {n_bad} quarantined, {duplicate} duplicate",
             )
         )
         events.append((status, None))
 
-    quarantined = quarantine["source_row"].nunique() if not quarantine.empty else 0
+    quarantined = n_bad
     if status == "rejected" and meta["rows_received"]:
         # Rows read but not kept (e.g. ambiguous columns) still count: received = stored +
         # quarantined + duplicate holds for every submission.
@@ -323,10 +441,49 @@ def plan_submission(
         duplicate=int(duplicate),
         duplicate_of=duplicate_of,
         language=receipt_language(con, meta),
-        versions=versions,
-        quarantine=quarantine,
+        versions=(
+            pd.concat(version_parts, ignore_index=True)
+            if len(version_parts) > 1
+            else version_parts[0]
+            if version_parts
+            else pd.DataFrame()
+        ),
+        quarantine=_ordered_quarantine(own_parts, later_parts),
         events=events,
     )
+
+
+def _carry(
+    state: dict[str, tuple[int, str, str]], versions: pd.DataFrame, carry: Collection[str] | None
+) -> None:
+    """Record the latest decided version of each case of ``carry`` (None: every case)."""
+    chosen = versions if carry is None else versions[versions["case_id"].isin(list(carry))]
+    for cid, version, status, digest in zip(
+        chosen["case_id"].tolist(),
+        chosen["version"].tolist(),
+        chosen["status"].tolist(),
+        chosen["content_hash"].tolist(),
+        strict=True,
+    ):
+        state[cid] = (int(version), status, digest)
+
+
+def _ordered_quarantine(
+    own_parts: list[tuple[np.ndarray, pd.DataFrame]], later_parts: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """The quarantine records in the order of the whole plan: the staged errors in their order,
+    then the loader's errors (or the file's reason) in file order."""
+    frames = [records for _, records in own_parts] + later_parts
+    if not frames:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    out = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if len(own_parts) > 1:
+        positions = np.concatenate([p for p, _ in own_parts])
+        order = np.concatenate(
+            [np.argsort(positions, kind="stable"), np.arange(len(positions), len(out))]
+        )
+        out = out.iloc[order].reset_index(drop=True)
+    return out
 
 
 def submission_record(meta: dict, outcome: Outcome, processed_at: datetime) -> dict:
@@ -374,40 +531,55 @@ def apply_submission(
     errors: pd.DataFrame | None,
     lake_files: list[str] | None = None,
 ) -> str:
-    """Apply one staged submission in one transaction; returns its status. ``lake_files``:
-    the submission's lake files already there (default: listed here)."""
+    """Apply one submission given as frames (the one-piece case of :func:`apply_pieces`)."""
+    return apply_pieces(con, settings, meta, None if rows is None else [rows], errors, lake_files)
+
+
+def apply_staged(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    directory: Path,
+    lake_files: list[str] | None = None,
+) -> str:
+    """Apply a staged submission, its rows read ``chunk_rows`` at a time."""
+    meta = read_meta(directory)
+    errors = read_staged_errors(directory)
+    pieces = None if errors is None else staged_pieces(directory, settings.intake.chunk_rows)
+    return apply_pieces(con, settings, meta, pieces, errors, lake_files)
+
+
+def apply_pieces(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    meta: dict,
+    pieces: Iterable[pd.DataFrame] | None,
+    errors: pd.DataFrame | None,
+    lake_files: list[str] | None = None,
+) -> str:
+    """Apply one submission in one transaction, its rows a piece at a time; returns its
+    status. ``lake_files``: the submission's lake files already there (default: listed).
+
+    Each piece is decided against ``cases`` as this transaction shows it (its earlier pieces'
+    versions included), then its quarantine records and versions are inserted and its
+    versions written to local part files per month; the lake files are written from those
+    parts at the end, then the ledger row and events, then the commit. A crash before the
+    commit leaves no row; the lake files it may leave are named by the submission and
+    rewritten by the next run (or removed as orphans if the file is withdrawn)."""
     sid = meta["submission_id"]
     processed_at = datetime.now(UTC).replace(tzinfo=None)
-    outcome = plan_submission(con, meta, rows, errors)
-    record = submission_record(meta, outcome, processed_at)
-    lake.write_submission_versions(settings.lake_location, sid, outcome.versions, lake_files)
-    with transaction(con):
-        con.execute(
-            f"INSERT INTO submissions ({', '.join(SUBMISSION_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in SUBMISSION_COLUMNS)})",
-            [record[c] for c in SUBMISSION_COLUMNS],
-        )
-        if outcome.events:  # one statement for all of them (each costs a round trip)
-            con.execute(
-                "INSERT INTO submission_events VALUES "
-                + ", ".join("(?,?,?,?,?)" for _ in outcome.events),
-                [
-                    value
-                    for seq, (event, detail) in enumerate(outcome.events)
-                    for value in (sid, seq, event, processed_at, detail)
-                ],
-            )
-        if not outcome.quarantine.empty:
-            con.register("_q", outcome.quarantine)
+    step = settings.intake.chunk_rows
+    parts = lake.MonthParts(settings.staging_dir / f".{sid}.lake")
+
+    def insert(versions: pd.DataFrame, quarantine: pd.DataFrame) -> None:
+        if not quarantine.empty:
+            con.register("_q", quarantine)
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _q")
             con.unregister("_q")
-        # As Arrow (DuckDB scans it natively; a frame of Python strings row by row), in slices
-        # of ``chunk_rows``: one Arrow copy of a slice at a time, not of the whole file. The
-        # versions are in file order, so a case's later slice holds its later versions and
-        # its INSERT OR REPLACE leaves the latest one, as one statement over every row would.
-        step = settings.intake.chunk_rows
-        for start in range(0, len(outcome.versions), step):
-            part = outcome.versions.iloc[start : start + step]
+        # As Arrow (DuckDB scans it natively; a frame of Python strings row by row), in
+        # slices of ``chunk_rows``. The versions are in file order, so a case's later slice
+        # holds its later versions and its INSERT OR REPLACE leaves the latest one.
+        for start in range(0, len(versions), step):
+            part = versions.iloc[start : start + step]
             con.register("_v", pa.Table.from_pandas(part, preserve_index=False))
             con.execute("INSERT INTO case_versions BY NAME SELECT * EXCLUDE (status) FROM _v")
             con.execute(
@@ -417,6 +589,30 @@ def apply_submission(
             )
             con.unregister("_v")
             del part
+        parts.add(versions)
+
+    try:
+        with transaction(con):
+            outcome = plan_pieces(con, meta, pieces, errors, carry=(), sink=insert)
+            record = submission_record(meta, outcome, processed_at)
+            parts.write(settings.lake_location, sid, lake_files)
+            con.execute(
+                f"INSERT INTO submissions ({', '.join(SUBMISSION_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in SUBMISSION_COLUMNS)})",
+                [record[c] for c in SUBMISSION_COLUMNS],
+            )
+            if outcome.events:  # one statement for all of them (each costs a round trip)
+                con.execute(
+                    "INSERT INTO submission_events VALUES "
+                    + ", ".join("(?,?,?,?,?)" for _ in outcome.events),
+                    [
+                        value
+                        for seq, (event, detail) in enumerate(outcome.events)
+                        for value in (sid, seq, event, processed_at, detail)
+                    ],
+                )
+    finally:
+        parts.discard()
     return outcome.status
 
 
@@ -476,7 +672,11 @@ def _decide_columnar(
 
 
 def _decide_versions(
-    con: duckdb.DuckDBPyConnection | None, sid: str, rows: pd.DataFrame, received_at: datetime
+    con: duckdb.DuckDBPyConnection | None,
+    sid: str,
+    rows: pd.DataFrame,
+    received_at: datetime,
+    carried: dict[str, tuple[int, str, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """New, correction and void rows against the current cases: versions to store, loader
     errors (quarantined) and the number of rows identical to what is stored.
@@ -484,7 +684,8 @@ def _decide_versions(
     Columnar: the rows of a case that occurs once in the file (nearly all) are decided over
     whole columns; the few cases with several rows (e.g. new then correction) go row by row in
     file order, each row seeing its case as the earlier rows left it. The outcome is the same
-    as deciding every row in file order (cases do not affect each other)."""
+    as deciding every row in file order (cases do not affect each other). ``carried``: the
+    (version, status, hash) of cases decided in earlier pieces of the file, over ``cases``."""
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame(), 0
     hospital = rows["hospital_code"].iloc[0]
@@ -503,6 +704,8 @@ def _decide_versions(
                 [ids, hospital],
             ).fetchall()
         }
+    if carried:
+        stored.update((c, carried[c]) for c in case_ids.dropna().unique() if c in carried)
     n = len(rows)
     digests = np.asarray(content_hashes(rows), dtype=object)
     kind = rows["report_type"].to_numpy(dtype=object)
@@ -617,8 +820,7 @@ def load_staged(
     for _, _, directory, meta in sorted(staged, key=lambda s: s[:2]):
         sid = meta["submission_id"]
         if sid not in known:
-            _, rows, errors = read_staged(directory)
-            status = apply_submission(con, settings, meta, rows, errors, lake_files.get(sid, []))
+            status = apply_staged(con, settings, directory, lake_files.get(sid, []))
             summary.statuses[status] = summary.statuses.get(status, 0) + 1
             summary.loaded.append(sid)
             known.add(sid)
