@@ -252,6 +252,11 @@ class IntakeLimits:
     # SENTINEL_CHUNK_ROWS: rows prepared and validated at a time (a large file in chunks, so
     # Great Expectations' working memory stays bounded); the outcome does not depend on it.
     chunk_rows: int = 100_000
+    # SENTINEL_LOAD_MEMORY_MB: DuckDB's memory limit while the load applies staged submissions
+    # (its buffers beyond it spill to <warehouse>.tmp): a large submission's versions, inserted
+    # in one transaction, would otherwise stay in memory up to DuckDB's default (80% of RAM).
+    # 0: DuckDB's default.
+    load_memory_mb: int = 512
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> IntakeLimits:
@@ -275,6 +280,7 @@ class IntakeLimits:
             max_cell_chars=_env_int(env, "SENTINEL_MAX_CELL_CHARS", default.max_cell_chars),
             earliest_date=earliest,
             chunk_rows=_env_int(env, "SENTINEL_CHUNK_ROWS", default.chunk_rows),
+            load_memory_mb=_env_int(env, "SENTINEL_LOAD_MEMORY_MB", default.load_memory_mb),
         )
 
 

@@ -125,12 +125,12 @@ class MonthParts:
         shutil.rmtree(scratch, ignore_errors=True)  # a crashed run's parts
         self.scratch = scratch
         self.parts: dict[str, list[Path]] = {}
-        self.samples: list[pd.DataFrame] = []  # one row of each piece: its column types
+        self.dtypes: list[pd.Series] = []  # each piece's column types
 
     def add(self, versions: pd.DataFrame) -> None:
         if versions.empty:
             return
-        self.samples.append(versions.iloc[:1])
+        self.dtypes.append(versions.dtypes)
         months = versions["visit_datetime"].dt.strftime("%Y-%m")
         for month, part in versions.groupby(months, sort=True):
             paths = self.parts.setdefault(str(month), [])
@@ -143,12 +143,11 @@ class MonthParts:
         """Replace the submission's lake files (a crashed run's) by one file per month."""
         fs, base = open_lake(lake)
         _delete_stale(fs, base, submission_id, existing)
-        dtypes = pd.concat(self.samples).dtypes if self.samples else None
+        dtypes = _common_dtypes(self.dtypes)
         for month in sorted(self.parts):
             frame = pd.concat(
                 [pq.read_table(p).to_pandas() for p in self.parts[month]], ignore_index=True
             )
-            assert dtypes is not None
             changed = {c: t for c, t in dtypes.items() if frame[c].dtype != t}
             if changed:
                 frame = frame.astype(changed)
@@ -158,6 +157,17 @@ class MonthParts:
 
     def discard(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _common_dtypes(pieces: list[pd.Series]) -> dict[str, object]:
+    """Each column's type in the concatenation of pieces of these column types (pandas'
+    rule, e.g. int64 and float64 give float64; datetimes the finest unit)."""
+    if not pieces:
+        return {}
+    return {
+        column: pd.concat([pd.Series([], dtype=p[column]) for p in pieces]).dtype
+        for column in pieces[0].index
+    }
 
 
 def remove_orphans(lake: str | Path, keep: set[str]) -> list[str]:

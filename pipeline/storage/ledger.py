@@ -24,6 +24,7 @@ import math
 import os
 import shutil
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -404,7 +405,9 @@ def plan_pieces(
             if kept_quarantine and not later.empty:
                 later_parts.append(later)
             emit(versions, [*records, later])
-            del piece, versions
+            # Nothing of this piece is kept while the next one is read.
+            del piece, piece_rows, versions, records, later
+            candidates = loader_errors = None
     if pieces is not None and not claimed.all():
         # Errors of rows not among the rows (e.g. a row dropped while reading): "{}".
         mine = ~claimed
@@ -817,6 +820,34 @@ def load_staged(
     # One listing for the whole load (not one per submission: quadratic in a long backfill);
     # only this writer changes the lake while it runs.
     lake_files = lake.files_by_submission(settings.lake_location)
+    with _memory_limit(con, settings.intake.load_memory_mb):
+        _load(settings, con, staged, known, lake_files, summary, progress)
+    return summary
+
+
+@contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, megabytes: int) -> Iterator[None]:
+    """DuckDB's memory limit ``megabytes`` (0: unchanged) while the load runs, then DuckDB's
+    default again (the writer connection sets none of its own)."""
+    if megabytes <= 0:
+        yield
+        return
+    con.execute(f"SET memory_limit = '{int(megabytes)}MB'")
+    try:
+        yield
+    finally:
+        con.execute("RESET memory_limit")
+
+
+def _load(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    staged: list,
+    known: set[str],
+    lake_files: dict[str, list[str]],
+    summary: LoadSummary,
+    progress: Callable[[dict], None] | None,
+) -> None:
     for _, _, directory, meta in sorted(staged, key=lambda s: s[:2]):
         sid = meta["submission_id"]
         if sid not in known:
@@ -828,7 +859,6 @@ def load_staged(
         shutil.rmtree(directory)
         if progress:
             progress(meta)
-    return summary
 
 
 def known_files(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str]]:
