@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.config import IntakeLimits
@@ -27,7 +28,7 @@ from pipeline.intake.prepare import (
     canonicalise,
     local_time,
     prepare_canonical,
-    prepare_pieces,
+    prepare_extract,
 )
 from pipeline.intake.reader import FileRejected, RawExtract, read_extract_chunks
 
@@ -37,6 +38,174 @@ class StagedFile:
     meta: dict
     frame: pd.DataFrame | None
     row_errors: list[dict] = field(default_factory=list)  # found while reading (cell limit)
+    # A file of more than one piece read with ``stream=True``: its pieces, to stage one at a
+    # time (``frame`` is then None and ``meta`` is final only once they are consumed).
+    pieces: PieceStream | None = None
+
+
+@dataclass
+class Piece:
+    """One prepared piece of a large file, finished as its part of the whole file:
+    ``_submission_id``, ``_sender`` and ``_duplicate`` (an exact repeat of an earlier row of
+    the file, in this piece or an earlier one) set."""
+
+    frame: pd.DataFrame
+    row_errors: list[dict]
+
+
+def row_digests(frame: pd.DataFrame) -> list[bytes]:
+    """A 16-byte digest of each row's case fields (text or None): the repr of the tuple is an
+    unambiguous encoding (a quoted, escaped string vs. ``None``)."""
+    columns = [frame[name].tolist() for name in CASE_FIELD_NAMES]
+    blake = hashlib.blake2b
+    return [
+        blake(repr(row).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        for row in zip(*columns, strict=True)
+    ]
+
+
+class PieceStream:
+    """The prepared pieces of one large file, in file order (each read, prepared and finished
+    as it is asked for; the consumer drops it once staged). The outcome equals reading the file
+    whole: in-file duplicates by a set of row digests, ``other_hospital_rows`` counted over
+    every piece. Once iterated, :attr:`meta` is final and :attr:`kept` tells whether the file
+    keeps its rows (False: a reading or preparation rejection, the file has no rows, so the
+    pieces already handed out must be discarded)."""
+
+    def __init__(
+        self,
+        reading: _Reading,
+        head: list[RawExtract],
+        pieces: Iterator[RawExtract],
+        read: dict,
+        registry: pd.DataFrame,
+        key: bytes,
+        limits: IntakeLimits,
+    ) -> None:
+        self.meta = reading.meta
+        self.kept = False
+        self.row_errors: list[dict] = []  # of every piece, once iterated
+        self._reading, self._head, self._pieces, self._read = reading, head, pieces, read
+        self._registry, self._key, self._limits = registry, key, limits
+        self._used = False
+
+    def __iter__(self) -> Iterator[Piece]:
+        if self._used:
+            raise RuntimeError("a file's pieces can be read once")
+        self._used = True
+        reading, read, meta, f = self._reading, self._read, self.meta, self._reading.f
+        read["rows_received"] = 0
+        reading_failed = False
+        head = self._head
+
+        def counted() -> Iterator[RawExtract]:
+            nonlocal reading_failed
+            while head:
+                item = head.pop(0)
+                read["rows_received"] += len(item.rows)
+                yield item
+            while True:
+                try:
+                    item = next(self._pieces)
+                except StopIteration:
+                    return
+                except FileRejected:
+                    reading_failed = True
+                    raise
+                read["rows_received"] += len(item.rows)
+                yield item
+
+        received = datetime.fromisoformat(f.received_at)
+        others = set(self._registry["hospital_code"]) - {f.hospital_code}
+        seen: set[bytes] = set()
+        naming, codes, duplicates = 0, set(), 0
+        first: PreparedExtract | None = None
+        raw = counted()
+        try:
+            for item in raw:
+                prepared = prepare_extract(
+                    item,
+                    sender=f.hospital_code,
+                    received_at=received,
+                    key=self._key,
+                    earliest_date=self._limits.earliest_date,
+                )
+                del item
+                first = first or prepared
+                frame = prepared.frame
+                naming_others = frame["hospital_code"].isin(others)
+                if naming_others.any():
+                    naming += int(naming_others.sum())
+                    codes |= set(frame.loc[naming_others, "hospital_code"])
+                frame["_submission_id"] = f.submission_id
+                frame["_sender"] = f.hospital_code
+                duplicate = np.zeros(len(frame), dtype=bool)
+                for i, digest in enumerate(row_digests(frame)):
+                    if digest in seen:
+                        duplicate[i] = True
+                    else:
+                        seen.add(digest)
+                frame["_duplicate"] = duplicate
+                duplicates += int(duplicate.sum())
+                self.row_errors.extend(prepared.row_errors)
+                yield Piece(frame, prepared.row_errors)
+                del prepared, frame
+        except FileRejected as failure:
+            found = failure
+            if not reading_failed:
+                try:
+                    for item in raw:  # read the rest: its rejection, if any, comes first
+                        del item
+                    meta.update(read)
+                except FileRejected as later:
+                    found = later
+            self.row_errors = []
+            rejection = reading.rejection or found
+            if found.headers and meta["header_language"] is None:
+                meta["header_language"] = header_language(found.headers)
+            meta.update(
+                file_rule=rejection.rule,
+                file_params=rejection.params,
+                file_message=rejection.message,
+            )
+            return
+        assert first is not None
+        meta.update(read)
+        meta.update(
+            header_language=first.header_language,
+            unknown_columns=first.unknown_columns,
+            missing_columns=first.missing_required,
+        )
+        rejection = reading.rejection
+        if rejection is None and first.missing_required:
+            rejection = FileRejected(
+                "missing_required_columns",
+                fields=first.missing_required,
+                accepted=first.missing_required,
+            )
+        if rejection is None and naming:
+            rejection = FileRejected(
+                "other_hospital_rows",
+                count=naming,
+                codes=sorted(codes),
+                hospital=f.hospital_code,
+            )
+        if rejection is not None:
+            meta.update(
+                file_rule=rejection.rule,
+                file_params=rejection.params,
+                file_message=rejection.message,
+            )
+        meta["rows_duplicate_in_file"] = duplicates
+        self.kept = True
+
+    def whole(self) -> StagedFile:
+        """Every piece in one frame (what staging the file whole would hold)."""
+        frames = [piece.frame for piece in self]
+        if not self.kept:
+            return StagedFile(meta=self.meta, frame=None)
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return StagedFile(meta=self.meta, frame=frame, row_errors=self.row_errors)
 
 
 def check_sender(hospital_code: str, registry: pd.DataFrame, received: date) -> None:
@@ -80,6 +249,7 @@ class _Reading:
     rejection: FileRejected | None = None
     canonical: CanonicalExtract | None = None
     prepared: PreparedExtract | None = None
+    stream: PieceStream | None = None
 
 
 def read_submissions(
@@ -89,12 +259,15 @@ def read_submissions(
     *,
     limits: IntakeLimits | None = None,
     data: list[bytes | None] | None = None,
+    stream: bool = False,
 ) -> list[StagedFile]:
     """:func:`read_submission` of several files: each is read and checked on its own, and the
     small ones are prepared together in one columnar pass (the scrubber's automata, the date
     parsing passes and the lookups cost once per batch, not once per file; preparation is row
     by row, so each file's result is the one it would have alone). A file of more than
-    ``limits.chunk_rows`` rows is prepared on its own, in chunks (bounded memory)."""
+    ``limits.chunk_rows`` rows is prepared on its own, piece by piece: with ``stream`` its
+    :class:`StagedFile` holds the pieces (:attr:`StagedFile.pieces`, read and prepared as they
+    are staged: bounded memory), else they are put together in its frame."""
     limits = limits or IntakeLimits()
     data = data if data is not None else [None] * len(files)
     readings = [_read_one(f, registry, key, limits, d) for f, d in zip(files, data, strict=True)]
@@ -107,7 +280,10 @@ def read_submissions(
         strict=True,
     ):
         r.prepared = prepared
-    return [_finish(r, registry) for r in readings]
+    staged = [_finish(r, registry) for r in readings]
+    if not stream:
+        staged = [s.pieces.whole() if s.pieces is not None else s for s in staged]
+    return staged
 
 
 def _read_one(
@@ -162,7 +338,7 @@ def _read_one(
         else:
             head = [first, second]
             del first, second  # each piece is dropped once prepared
-            reading.prepared = _prepare_streamed(head, pieces, read, meta, f, key, limits)
+            reading.stream = PieceStream(reading, head, pieces, read, registry, key, limits)
     except FileRejected as exc:
         reading.rejection = reading.rejection or exc
         if exc.headers and meta["header_language"] is None:
@@ -170,62 +346,12 @@ def _read_one(
     return reading
 
 
-def _prepare_streamed(
-    head: list[RawExtract],
-    pieces: Iterator[RawExtract],
-    read: dict,
-    meta: dict,
-    f: LandingFile,
-    key: bytes,
-    limits: IntakeLimits,
-) -> PreparedExtract:
-    """Prepare a file's pieces as they are read (``head``: the pieces already read; each is
-    dropped once prepared); ``read`` (what reading found: format, encoding, language, rows)
-    goes into ``meta`` once the file is read. The outcome is the one of reading the file
-    whole first: a reading rejection wins over a preparation one (e.g. columns that cannot be
-    mapped), whose meta still has what reading found, every row counted."""
-    read["rows_received"] = 0
-    reading_failed = False
-
-    def counted() -> Iterator[RawExtract]:
-        nonlocal reading_failed
-        while head:
-            item = head.pop(0)
-            read["rows_received"] += len(item.rows)
-            yield item
-        while True:
-            try:
-                item = next(pieces)
-            except StopIteration:
-                return
-            except FileRejected:
-                reading_failed = True
-                raise
-            read["rows_received"] += len(item.rows)
-            yield item
-
-    received = datetime.fromisoformat(f.received_at)
-    try:
-        prepared = prepare_pieces(
-            counted(),
-            sender=f.hospital_code,
-            received_at=received,
-            key=key,
-            earliest_date=limits.earliest_date,
-        )
-    except FileRejected:
-        if not reading_failed:
-            for item in counted():  # read the rest: its rejection, if any, comes first
-                del item
-            meta.update(read)
-        raise
-    meta.update(read)
-    return prepared
-
-
 def _finish(reading: _Reading, registry: pd.DataFrame) -> StagedFile:
     """The checks on a prepared file's rows, its in-file duplicates and its meta."""
     f, meta, rejection, prepared = reading.f, reading.meta, reading.rejection, reading.prepared
+    if reading.stream is not None:
+        # The pieces finish themselves as they are read (the sender's rejection included).
+        return StagedFile(meta=meta, frame=None, pieces=reading.stream)
     if prepared is not None:
         meta.update(
             header_language=prepared.header_language,

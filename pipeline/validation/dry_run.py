@@ -8,8 +8,10 @@ ledger: :func:`pipeline.services.intake.dry_run` adds them from the published sn
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
@@ -17,7 +19,7 @@ from pipeline.config import Settings
 from pipeline.intake.discover import LandingFile, file_order_key
 from pipeline.intake.submission import read_submissions
 from pipeline.validation.runner import CaseValidator
-from pipeline.validation.staging import Checked, check_files
+from pipeline.validation.staging import Checked, check_files, read_staged, stage_pieces
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,12 @@ def check_uploads(
     key: bytes,
     registry: pd.DataFrame,
     validator: CaseValidator | None = None,
-) -> list[Checked]:
+) -> Iterator[Checked]:
     """Read every upload and validate them in one Great Expectations run: the staged form
-    ingest would write for each, nothing stored."""
+    ingest would write for each, nothing stored, in the uploads' order. A large file (more
+    than ``chunk_rows`` rows) is staged piece by piece, as ingest does, into a temporary
+    folder under the staging area (removed at once, also on error) and read back when its
+    turn comes: one large file's staged rows in memory at a time."""
     items = []
     for upload in uploads:
         name = PurePosixPath(upload.name).name or "upload"
@@ -61,10 +66,22 @@ def check_uploads(
             )
         )
     staged = read_submissions(
-        items, registry, key, limits=settings.intake, data=[u.data for u in uploads]
+        items, registry, key, limits=settings.intake, data=[u.data for u in uploads], stream=True
     )
     # A dry run stores nothing, so it writes no Data Docs either. Files refused whole have no
     # rows to validate: no validator for them (building one imports Great Expectations, seconds).
-    if validator is None and any(s.frame is not None for s in staged):
+    if validator is None and any(s.frame is not None or s.pieces for s in staged):
         validator = CaseValidator(data_docs_dir=None)
-    return check_files(staged, settings, validator)
+    checked = iter(check_files([s for s in staged if s.pieces is None], settings, validator))
+    for item in staged:
+        if item.pieces is None:
+            yield next(checked)
+            continue
+        assert validator is not None
+        root = settings.staging_dir / "dry-run"
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=root) as folder:
+            meta = stage_pieces(item, settings, validator, Path(folder))
+            _, rows, errors = read_staged(Path(folder), meta)
+        item.pieces = None  # its pieces are consumed: nothing of them kept
+        yield Checked(meta, rows, errors)

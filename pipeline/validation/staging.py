@@ -8,16 +8,24 @@ complete staged submission or nothing.
 Every row that was read is validated, the rows of a file rejected whole included: its receipt
 lists each row's own errors as well as the file's reason (rows without an error of their own are
 quarantined with the file's reason only).
+
+A file of more than ``chunk_rows`` rows is staged piece by piece (:func:`stage_pieces`): each
+prepared piece is validated and appended to the staged Parquet, then dropped, so memory does
+not grow with the file; the staged result equals staging the file whole.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.config import Settings, key_fingerprint
 from pipeline.contract import CASE_FIELD_NAMES
@@ -25,10 +33,27 @@ from pipeline.intake.discover import LandingFile
 from pipeline.intake.messages import fill
 from pipeline.intake.submission import StagedFile, read_submissions
 from pipeline.validation.runner import ERROR_COLUMNS, CaseValidator
+from pipeline.validation.suite import load_suite_dict
 
 META = "meta.json"
 ROWS = "rows.parquet"
 ERRORS = "errors.parquet"
+STAGED_COLUMNS = [*CASE_FIELD_NAMES, "_row", "_duplicate"]
+# One Arrow schema for every staged file, whole or in pieces: a column that is blank in every
+# row (of a file or of a piece) is still text, so pieces append to one file and a staged
+# submission reads back the same however it was written.
+ROWS_SCHEMA = pa.schema(
+    [
+        *(pa.field(name, pa.string()) for name in CASE_FIELD_NAMES),
+        pa.field("_row", pa.int64()),
+        pa.field("_duplicate", pa.bool_()),
+    ]
+)
+ERRORS_SCHEMA = pa.schema(
+    [pa.field(c, pa.int64() if c == "_row" else pa.string()) for c in ERROR_COLUMNS]
+)
+KEY_FIELDS = ["hospital_code", "case_id"]  # with the submission: the file-wide unique key
+UNIQUE_KEY_TYPE = "expect_compound_columns_to_be_unique"
 
 
 @dataclass
@@ -77,22 +102,141 @@ def check_files(
         if item.frame is None:
             out.append(Checked(meta, None, None))
             continue
-        mine = errors[errors["_submission_id"] == sid]
-        if meta["missing_columns"]:
-            # The file-level reason already says the column is missing.
-            mine = mine[
-                ~((mine["rule"] == "required") & mine["field"].isin(meta["missing_columns"]))
-            ]
-        if item.row_errors:
-            extra = pd.DataFrame.from_records(item.row_errors)
-            extra["_submission_id"] = sid
-            for column in ("message_en", "message_zh"):
-                extra[column] = [fill(m, params) for m in extra[column]]
-            mine = pd.concat([mine, extra[ERROR_COLUMNS]], ignore_index=True)
-        mine = mine.drop_duplicates(["_row", "field", "rule"]).reset_index(drop=True)
-        rows = item.frame[[*CASE_FIELD_NAMES, "_row", "_duplicate"]]
-        out.append(Checked(meta, rows, mine))
+        mine = _file_errors(meta, errors[errors["_submission_id"] == sid], item.row_errors, params)
+        out.append(Checked(meta, item.frame[STAGED_COLUMNS], mine))
     return out
+
+
+def _file_errors(
+    meta: dict, errors: pd.DataFrame, row_errors: list[dict], params: dict[str, object]
+) -> pd.DataFrame:
+    """A file's errors as staged: GX's (in expectation order, then row order), without the
+    ``required`` errors of a missing column, then the reading's own row errors."""
+    if meta["missing_columns"]:
+        # The file-level reason already says the column is missing.
+        errors = errors[
+            ~((errors["rule"] == "required") & errors["field"].isin(meta["missing_columns"]))
+        ]
+    if row_errors:
+        extra = pd.DataFrame.from_records(row_errors)
+        extra["_submission_id"] = meta["submission_id"]
+        for column in ("message_en", "message_zh"):
+            extra[column] = [fill(m, params) for m in extra[column]]
+        errors = pd.concat([errors, extra[ERROR_COLUMNS]], ignore_index=True)
+    return errors.drop_duplicates(["_row", "field", "rule"]).reset_index(drop=True)
+
+
+def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False).replace_schema_metadata(
+        None
+    )
+
+
+def _write(path: Path, frames: Iterable[pd.DataFrame], schema: pa.Schema, step: int) -> None:
+    """Frames appended to one Parquet file of ``schema`` (row groups of at most ``step``)."""
+    with pq.ParquetWriter(path, schema) as out:
+        for frame in frames:
+            out.write_table(_table(frame, schema), row_group_size=step)
+
+
+def _key_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's key (hospital, case id; missing = None whatever its form).
+    Only used to pick the rows to check again together: a collision adds rows to that check,
+    whose verdict is Great Expectations' own."""
+    keys = frame[KEY_FIELDS].astype(object)
+    keys = keys.where(keys.notna(), None)
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
+
+def _expectation_order() -> dict[tuple[str, str], int]:
+    """(field, rule) -> the expectation's place in the suite: GX's error order."""
+    return {
+        (e["meta"].get("field", "?"), e["meta"].get("rule", e["type"])): i
+        for i, e in enumerate(load_suite_dict()["expectations"])
+    }
+
+
+def stage_pieces(
+    item: StagedFile, settings: Settings, validator: CaseValidator, directory: Path
+) -> dict:
+    """Stage a file read in pieces (``item.pieces``) into ``directory`` (rows and errors;
+    the caller writes the returned meta): each piece is validated with GX and appended to
+    ``rows.parquet``, then dropped. The result equals :func:`check_files` of the whole file:
+    in-file duplicates and other hospitals' rows are counted across pieces by the stream, and
+    a key seen in more than one piece has all its rows validated again together against the
+    suite's file-wide uniqueness rule (every other expectation is row by row, so each piece's
+    verdict on them is the whole file's). Errors are few: kept and sorted at the end."""
+    stream = item.pieces
+    if stream is None:
+        raise ValueError("stage_pieces: not a file read in pieces")
+    params = message_params(settings)
+    step = settings.intake.chunk_rows
+    parts: list[pd.DataFrame] = []
+    seen = np.empty(0, dtype=np.uint64)
+    repeated = np.empty(0, dtype=np.uint64)
+
+    def staged_rows() -> Iterable[pd.DataFrame]:
+        nonlocal seen, repeated
+        for piece in stream:
+            frame = piece.frame
+            check = frame[~frame["_duplicate"]] if frame["_duplicate"].any() else frame
+            if len(check):
+                parts.append(validator.validate(check, params, chunk_rows=step).errors)
+                keys = np.unique(_key_hashes(check))
+                repeated = np.union1d(repeated, np.intersect1d(keys, seen, assume_unique=True))
+                seen = np.union1d(seen, keys)
+            del check, piece
+            yield frame[STAGED_COLUMNS]
+            del frame
+
+    _write(directory / ROWS, staged_rows(), ROWS_SCHEMA, step)
+    del seen
+    meta = stream.meta
+    if not stream.kept:  # rejected while reading: the file keeps no rows
+        (directory / ROWS).unlink()
+        return meta
+    if len(repeated):
+        parts.append(_check_repeated_keys(directory / ROWS, repeated, meta, params, step))
+    order = _expectation_order()
+    errors = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ERROR_COLUMNS)
+    errors["_ord"] = [
+        order.get(k, len(order)) for k in zip(errors["field"], errors["rule"], strict=True)
+    ]
+    errors = errors.sort_values(["_ord", "_row"], kind="stable")[ERROR_COLUMNS]
+    errors["value"] = errors["value"].astype(object).where(errors["value"].notna(), None)
+    errors = errors.drop_duplicates(["_submission_id", "_row", "field", "rule"])
+    errors = _file_errors(meta, errors, stream.row_errors, params)
+    _write(directory / ERRORS, [errors], ERRORS_SCHEMA, step)
+    return meta
+
+
+def _check_repeated_keys(
+    rows_path: Path, repeated: np.ndarray, meta: dict, params: dict[str, object], step: int
+) -> pd.DataFrame:
+    """GX's file-wide uniqueness rule on every row (duplicates excluded, as in validation) of
+    the keys seen in more than one piece, read back from the staged rows."""
+    found = []
+    source = pq.ParquetFile(rows_path)
+    for batch in source.iter_batches(batch_size=step, columns=[*KEY_FIELDS, "_row", "_duplicate"]):
+        part = batch.to_pandas()
+        part = part[~part["_duplicate"].to_numpy()]
+        hit = np.isin(_key_hashes(part), repeated)
+        if hit.any():
+            found.append(part[hit])
+    rows = pd.concat(found, ignore_index=True)
+    keys = rows[KEY_FIELDS].astype(object)
+    rows[KEY_FIELDS] = keys.where(keys.notna(), None)
+    rows["_submission_id"] = meta["submission_id"]
+    rows["_sender"] = meta["hospital_code"]
+    suite = load_suite_dict()
+    suite["expectations"] = [e for e in suite["expectations"] if e["type"] == UNIQUE_KEY_TYPE]
+    path = rows_path.with_name(".unique_suite.json")
+    path.write_text(json.dumps(suite, ensure_ascii=False), encoding="utf-8")
+    try:
+        validator = CaseValidator(data_docs_dir=None, suite_path=path)
+    finally:
+        path.unlink()
+    return validator.validate(rows, params, chunk_rows=step).errors
 
 
 def stage_batch(
@@ -100,34 +244,47 @@ def stage_batch(
 ) -> list[str]:
     """Stage every file of a batch; returns the staged submission ids."""
     key = settings.require_pseudonym_key()
-    staged = read_submissions(files, registry, key, limits=settings.intake)
+    staged = read_submissions(files, registry, key, limits=settings.intake, stream=True)
     fingerprint = key_fingerprint(key)
+    # Small files are validated together (one GX run); a large one piece by piece.
+    checked = iter(check_files([s for s in staged if s.pieces is None], settings, validator))
     ids: list[str] = []
-    for item in check_files(staged, settings, validator):
+    for item in staged:
         sid = item.meta["submission_id"]
-        item.meta["key_fingerprint"] = fingerprint
         target = settings.staging_dir / sid
         tmp = settings.staging_dir / f".{sid}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        if item.rows is not None and item.errors is not None:
-            item.rows.to_parquet(tmp / ROWS, index=False)
-            item.errors.to_parquet(tmp / ERRORS, index=False)
-        (tmp / META).write_text(
-            json.dumps(item.meta, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        if item.pieces is not None:
+            meta = stage_pieces(item, settings, validator, tmp)
+        else:
+            done = next(checked)
+            meta = done.meta
+            write_checked(tmp, done, settings.intake.chunk_rows)
+        meta["key_fingerprint"] = fingerprint
+        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
         tmp.rename(target)
         ids.append(sid)
     return ids
 
 
+def write_checked(directory: Path, item: Checked, step: int) -> None:
+    """The staged rows and errors of a file checked whole (none for a file without rows)."""
+    if item.rows is not None and item.errors is not None:
+        _write(directory / ROWS, [item.rows], ROWS_SCHEMA, step)
+        _write(directory / ERRORS, [item.errors], ERRORS_SCHEMA, step)
+
+
 def read_meta(directory: Path) -> dict:
     return json.loads((directory / META).read_text(encoding="utf-8"))
 
 
-def read_staged(directory: Path) -> tuple[dict, pd.DataFrame | None, pd.DataFrame | None]:
-    meta = read_meta(directory)
+def read_staged(
+    directory: Path, meta: dict | None = None
+) -> tuple[dict, pd.DataFrame | None, pd.DataFrame | None]:
+    """A staged submission (``meta``: already in hand, e.g. not written by a dry run)."""
+    meta = meta if meta is not None else read_meta(directory)
     if not (directory / ROWS).exists():
         return meta, None, None
     return meta, pd.read_parquet(directory / ROWS), pd.read_parquet(directory / ERRORS)
