@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -99,27 +99,30 @@ class PieceStream:
         head = self._head
 
         def counted() -> Iterator[RawExtract]:
+            # Never a local name for the piece handed out: a generator keeps its locals while
+            # suspended, which would keep each raw piece until the next one is read.
             nonlocal reading_failed
+            held: list[RawExtract] = []
             while head:
-                item = head.pop(0)
-                read["rows_received"] += len(item.rows)
-                yield item
+                held.append(head.pop(0))
+                read["rows_received"] += len(held[0].rows)
+                yield held.pop()
             while True:
                 try:
-                    item = next(self._pieces)
+                    held.append(next(self._pieces))
                 except StopIteration:
                     return
                 except FileRejected:
                     reading_failed = True
                     raise
-                read["rows_received"] += len(item.rows)
-                yield item
+                read["rows_received"] += len(held[0].rows)
+                yield held.pop()
 
         received = datetime.fromisoformat(f.received_at)
         others = set(self._registry["hospital_code"]) - {f.hospital_code}
         seen: set[bytes] = set()
         naming, codes, duplicates = 0, set(), 0
-        first: PreparedExtract | None = None
+        first: PreparedExtract | None = None  # the first piece's columns (without its rows)
         raw = counted()
         try:
             for item in raw:
@@ -131,7 +134,8 @@ class PieceStream:
                     earliest_date=self._limits.earliest_date,
                 )
                 del item
-                first = first or prepared
+                if first is None:
+                    first = replace(prepared, frame=pd.DataFrame(), row_errors=[])
                 frame = prepared.frame
                 naming_others = frame["hospital_code"].isin(others)
                 if naming_others.any():
@@ -322,6 +326,8 @@ def _read_one(
             data = _file_bytes(f, limits)
         # Read in pieces of ``chunk_rows`` rows: a large file is prepared piece by piece as it
         # is read (its raw rows never whole); a file of one piece is prepared with the batch.
+        # Every piece but the last is full, so a first piece that is not full is the only
+        # one (a full one is streamed: one raw piece held at a time, not two).
         # A rejection half way (e.g. a broken quote at the end) keeps nothing of the file.
         pieces = read_extract_chunks(Path(f.relpath), data, limits, limits.chunk_rows)
         first = next(pieces)
@@ -331,13 +337,12 @@ def _read_one(
             "header_language": first.language,
             "rows_received": len(first.rows),
         }
-        second = next(pieces, None)
-        if second is None:
+        if not limits.chunk_rows or len(first.rows) < limits.chunk_rows:
             meta.update(read)
             reading.canonical = canonicalise(first, sender=f.hospital_code, received_at=received)
         else:
-            head = [first, second]
-            del first, second  # each piece is dropped once prepared
+            head = [first]
+            del first  # each piece is dropped once prepared
             reading.stream = PieceStream(reading, head, pieces, read, registry, key, limits)
     except FileRejected as exc:
         reading.rejection = reading.rejection or exc

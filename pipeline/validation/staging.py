@@ -137,6 +137,7 @@ def _write(path: Path, frames: Iterable[pd.DataFrame], schema: pa.Schema, step: 
     with pq.ParquetWriter(path, schema) as out:
         for frame in frames:
             out.write_table(_table(frame, schema), row_group_size=step)
+            del frame  # not kept while the next one is made
 
 
 def _key_hashes(frame: pd.DataFrame) -> np.ndarray:
