@@ -53,21 +53,34 @@ class Piece:
     row_errors: list[dict]
 
 
-def row_digests(frame: pd.DataFrame) -> list[bytes]:
-    """A 16-byte digest of each row's case fields (text or None): the repr of the tuple is an
-    unambiguous encoding (a quoted, escaped string vs. ``None``)."""
+def row_digests(frame: pd.DataFrame) -> np.ndarray:
+    """A 16-byte digest of each row's case fields (text or None), as a fixed-width bytes
+    array: the repr of the row's tuple is an unambiguous encoding (a quoted, escaped string
+    vs. ``None``). An array, not a set of bytes objects: a million small objects kept for the
+    whole file would pin the memory of every piece they were allocated between."""
     columns = [frame[name].tolist() for name in CASE_FIELD_NAMES]
     blake = hashlib.blake2b
-    return [
+    joined = b"".join(
         blake(repr(row).encode("utf-8", "surrogatepass"), digest_size=16).digest()
         for row in zip(*columns, strict=True)
-    ]
+    )
+    return np.frombuffer(joined, dtype="S16")
+
+
+def repeats(digests: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which digests repeat an earlier one (in ``seen``, sorted, or earlier in ``digests``),
+    and ``seen`` with this piece's digests added (sorted)."""
+    unique, first = np.unique(digests, return_index=True)
+    repeated = np.ones(len(digests), dtype=bool)
+    repeated[first] = False
+    repeated |= np.isin(digests, seen)
+    return repeated, np.union1d(seen, unique)
 
 
 class PieceStream:
     """The prepared pieces of one large file, in file order (each read, prepared and finished
     as it is asked for; the consumer drops it once staged). The outcome equals reading the file
-    whole: in-file duplicates by a set of row digests, ``other_hospital_rows`` counted over
+    whole: in-file duplicates by the digests of the rows seen, ``other_hospital_rows`` counted over
     every piece. Once iterated, :attr:`meta` is final and :attr:`kept` tells whether the file
     keeps its rows (False: a reading or preparation rejection, the file has no rows, so the
     pieces already handed out must be discarded)."""
@@ -120,7 +133,7 @@ class PieceStream:
 
         received = datetime.fromisoformat(f.received_at)
         others = set(self._registry["hospital_code"]) - {f.hospital_code}
-        seen: set[bytes] = set()
+        seen = np.empty(0, dtype="S16")
         naming, codes, duplicates = 0, set(), 0
         first: PreparedExtract | None = None  # the first piece's columns (without its rows)
         raw = counted()
@@ -143,12 +156,7 @@ class PieceStream:
                     codes |= set(frame.loc[naming_others, "hospital_code"])
                 frame["_submission_id"] = f.submission_id
                 frame["_sender"] = f.hospital_code
-                duplicate = np.zeros(len(frame), dtype=bool)
-                for i, digest in enumerate(row_digests(frame)):
-                    if digest in seen:
-                        duplicate[i] = True
-                    else:
-                        seen.add(digest)
+                duplicate, seen = repeats(row_digests(frame), seen)
                 frame["_duplicate"] = duplicate
                 duplicates += int(duplicate.sum())
                 self.row_errors.extend(prepared.row_errors)
