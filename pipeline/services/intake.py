@@ -313,12 +313,12 @@ def dry_run_uploads(
     if publish.current(settings) is None and not settings.warehouse_path.exists():
         key = settings.pseudonym_key.encode() if settings.pseudonym_key else DRY_RUN_KEY
         checked = check_uploads(uploads, settings, key=key, registry=registry, validator=validator)
-        return [_dry_receipt(None, c, lang) for c in checked]
+        return [_dry_receipt(None, c, lang, settings.intake.chunk_rows) for c in checked]
     key = settings.require_pseudonym_key()
     with reader(settings) as con:
         ledger.check_key(con, key_fingerprint(key), record=False)
         checked = check_uploads(uploads, settings, key=key, registry=registry, validator=validator)
-        return [_dry_receipt(con, c, lang) for c in checked]
+        return [_dry_receipt(con, c, lang, settings.intake.chunk_rows) for c in checked]
 
 
 def dry_run_data(
@@ -341,8 +341,13 @@ def dry_run_data(
     return dry_run_uploads([upload], settings, validator, lang=lang)[0]
 
 
-def _dry_receipt(con, checked, lang: str | None = None) -> dict:  # type: ignore[no-untyped-def]
-    outcome = ledger.plan_submission(con, checked.meta, checked.rows, checked.errors)
+def _dry_receipt(  # type: ignore[no-untyped-def]
+    con, checked, lang: str | None = None, chunk_rows: int = 0
+) -> dict:
+    if checked.directory is not None:  # a large file, staged piece by piece: planned so
+        outcome = ledger.plan_staged(con, checked.directory, chunk_rows)
+    else:
+        outcome = ledger.plan_submission(con, checked.meta, checked.rows, checked.errors)
     header_language = outcome.language
     if lang is not None:
         outcome = replace(outcome, language=lang)

@@ -19,7 +19,7 @@ from pipeline.config import Settings
 from pipeline.intake.discover import LandingFile, file_order_key
 from pipeline.intake.submission import read_submissions
 from pipeline.validation.runner import CaseValidator
-from pipeline.validation.staging import Checked, check_files, read_staged, stage_pieces
+from pipeline.validation.staging import Checked, check_files, stage_pieces, write_meta
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ def check_uploads(
     """Read every upload and validate them in one Great Expectations run: the staged form
     ingest would write for each, nothing stored, in the uploads' order. A large file (more
     than ``chunk_rows`` rows) is staged piece by piece, as ingest does, into a temporary
-    folder under the staging area (removed at once, also on error) and read back when its
-    turn comes: one large file's staged rows in memory at a time."""
+    folder under the staging area, given as :attr:`Checked.directory` (planned from there piece
+    by piece) and removed once the caller asks for the next item (or stops, also on error)."""
     items = []
     for upload in uploads:
         name = PurePosixPath(upload.name).name or "upload"
@@ -82,6 +82,6 @@ def check_uploads(
         root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=root) as folder:
             meta = stage_pieces(item, settings, validator, Path(folder))
-            _, rows, errors = read_staged(Path(folder), meta)
-        item.pieces = None  # its pieces are consumed: nothing of them kept
-        yield Checked(meta, rows, errors)
+            write_meta(Path(folder), meta)
+            item.pieces = None  # its pieces are consumed: nothing of them kept
+            yield Checked(meta, None, None, directory=Path(folder))

@@ -63,6 +63,9 @@ class Checked:
     meta: dict
     rows: pd.DataFrame | None  # canonical fields, _row, _duplicate
     errors: pd.DataFrame | None  # ERROR_COLUMNS
+    # A large file staged piece by piece (a dry run's temporary folder, there only while
+    # the caller holds this item): rows and errors are read from it, not held here.
+    directory: Path | None = None
 
 
 def message_params(settings: Settings) -> dict[str, object]:
@@ -263,11 +266,15 @@ def stage_batch(
             meta = done.meta
             write_checked(tmp, done, settings.intake.chunk_rows)
         meta["key_fingerprint"] = fingerprint
-        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_meta(tmp, meta)
         shutil.rmtree(target, ignore_errors=True)
         tmp.rename(target)
         ids.append(sid)
     return ids
+
+
+def write_meta(directory: Path, meta: dict) -> None:
+    (directory / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def write_checked(directory: Path, item: Checked, step: int) -> None:

@@ -146,3 +146,34 @@ def test_staging_in_pieces_equals_staging_whole(tmp_path_factory, validator, spe
             [7, "hospital_mismatch"],
             [3, "cell_too_large"],
         ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broken_at", [None, 7])
+def test_dry_run_in_pieces_equals_whole(tmp_path, validator, broken_at):
+    """``sentinel validate`` of a large file (staged piece by piece into a temporary folder,
+    planned from there) predicts the receipt of the file checked whole; nothing is left."""
+    data = _file_bytes(
+        _rows([{**s, "age": 30} for s in EXAMPLE]), {"missing": None, "broken_at": broken_at}
+    )
+    receipts = []
+    for chunk_rows in (10_000, 3):
+        base = h.make_settings(tmp_path / str(chunk_rows))
+        cfg = replace(
+            base, intake=replace(IntakeLimits(), chunk_rows=chunk_rows, max_cell_chars=CELL_LIMIT)
+        )
+        receipt = intake.dry_run_data(
+            "GZ001_20260215.csv",
+            data,
+            h.HOSPITAL,
+            cfg,
+            received_at="2026-03-01T08:00:00Z",
+            validator=validator,
+        )
+        receipts.append(receipt)
+        dry = cfg.staging_dir / "dry-run"
+        assert not dry.exists() or not list(dry.iterdir())  # the temporary folder is gone
+    assert receipts[1] == receipts[0]
+    if broken_at is None:
+        assert receipts[0]["file_rule"] == "other_hospital_rows"
+        assert receipts[0]["rows_quarantined"] == 8
