@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +63,8 @@ RESULT_FORMAT = {
     "return_unexpected_index_query": False,
 }
 RUNS_DIR = "runs"
+# The suite's one rule over several rows: the file-wide unique key.
+UNIQUE_KEY_TYPE = "expect_compound_columns_to_be_unique"
 
 
 class CaseValidator:
@@ -77,6 +81,8 @@ class CaseValidator:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         _quiet_gx_loggers()
+        self.suite_path = suite_path
+        self._unique_keys: CaseValidator | None = None  # built on first use
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         # The ephemeral context comes with a docs site in a fresh /tmp directory that nothing
@@ -183,6 +189,27 @@ class CaseValidator:
         return ValidationOutcome(
             errors=errors.reset_index(drop=True), evaluated=evaluated, success=errors.empty
         )
+
+    def validate_unique_keys(
+        self,
+        frame: pd.DataFrame,
+        params: dict[str, object] | None = None,
+        chunk_rows: int | None = None,
+    ) -> ValidationOutcome:
+        """Only the suite's file-wide uniqueness rule over ``frame``: a file staged in pieces
+        has every piece validated on its own, then the rows of the keys seen in more than one
+        piece validated together with this rule (every other rule is row by row). A second
+        GX context with that rule alone, built once per validator."""
+        if self._unique_keys is None:
+            suite = load_suite_dict(self.suite_path)
+            suite["expectations"] = [
+                e for e in suite["expectations"] if e["type"] == UNIQUE_KEY_TYPE
+            ]
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "unique_keys.json"
+                path.write_text(json.dumps(suite, ensure_ascii=False), encoding="utf-8")
+                self._unique_keys = CaseValidator(data_docs_dir=None, suite_path=path)
+        return self._unique_keys.validate(frame, params, chunk_rows)
 
     def _run(
         self,

@@ -53,7 +53,6 @@ ERRORS_SCHEMA = pa.schema(
     [pa.field(c, pa.int64() if c == "_row" else pa.string()) for c in ERROR_COLUMNS]
 )
 KEY_FIELDS = ["hospital_code", "case_id"]  # with the submission: the file-wide unique key
-UNIQUE_KEY_TYPE = "expect_compound_columns_to_be_unique"
 
 
 @dataclass
@@ -199,10 +198,10 @@ def stage_pieces(
     if not stream.kept:  # rejected while reading: the file keeps no rows
         (directory / ROWS).unlink()
         return meta
-    # The uniqueness rule is the committed suite's: a stand-in for the validator (tests that
-    # replace GX by chosen errors) checks no such rule, whole or in pieces.
-    if len(repeated) and isinstance(validator, CaseValidator):
-        parts.append(_check_repeated_keys(directory / ROWS, repeated, meta, params, step))
+    if len(repeated):
+        parts.append(
+            _check_repeated_keys(directory / ROWS, repeated, meta, params, validator, step)
+        )
     order = _expectation_order()
     errors = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ERROR_COLUMNS)
     errors["_ord"] = [
@@ -217,7 +216,12 @@ def stage_pieces(
 
 
 def _check_repeated_keys(
-    rows_path: Path, repeated: np.ndarray, meta: dict, params: dict[str, object], step: int
+    rows_path: Path,
+    repeated: np.ndarray,
+    meta: dict,
+    params: dict[str, object],
+    validator: CaseValidator,
+    step: int,
 ) -> pd.DataFrame:
     """GX's file-wide uniqueness rule on every row (duplicates excluded, as in validation) of
     the keys seen in more than one piece, read back from the staged rows."""
@@ -234,15 +238,7 @@ def _check_repeated_keys(
     rows[KEY_FIELDS] = keys.where(keys.notna(), None)
     rows["_submission_id"] = meta["submission_id"]
     rows["_sender"] = meta["hospital_code"]
-    suite = load_suite_dict()
-    suite["expectations"] = [e for e in suite["expectations"] if e["type"] == UNIQUE_KEY_TYPE]
-    path = rows_path.with_name(".unique_suite.json")
-    path.write_text(json.dumps(suite, ensure_ascii=False), encoding="utf-8")
-    try:
-        validator = CaseValidator(data_docs_dir=None, suite_path=path)
-    finally:
-        path.unlink()
-    return validator.validate(rows, params, chunk_rows=step).errors
+    return validator.validate_unique_keys(rows, params, chunk_rows=step).errors
 
 
 def stage_batch(
