@@ -9,8 +9,8 @@ flag, so validation can quarantine the row and tell the sender exactly what was 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
@@ -285,69 +285,6 @@ def _prepare_rows(frame: pd.DataFrame, key: bytes, earliest_date: date | None) -
         values = frame[f.name]
         frame[f.name] = values.astype(object).where(values.notna(), None)
     return frame
-
-
-def prepare_in_chunks(
-    raw: RawExtract,
-    *,
-    sender: str,
-    received_at: datetime,
-    key: bytes,
-    earliest_date: date | None = None,
-    chunk_rows: int = 100_000,
-) -> PreparedExtract:
-    """:func:`prepare_extract` ``chunk_rows`` rows at a time (preparation is row by row, so
-    the result equals preparing the file whole; only the temporaries are bounded)."""
-    if len(raw.rows) <= chunk_rows:
-        return prepare_extract(
-            raw, sender=sender, received_at=received_at, key=key, earliest_date=earliest_date
-        )
-    pieces = (
-        replace(
-            raw,
-            rows=raw.rows[start : start + chunk_rows],
-            row_numbers=raw.row_numbers[start : start + chunk_rows],
-            oversize={
-                i - start: cols for i, cols in raw.oversize.items() if 0 <= i - start < chunk_rows
-            },
-        )
-        for start in range(0, len(raw.rows), chunk_rows)
-    )
-    return prepare_pieces(
-        pieces, sender=sender, received_at=received_at, key=key, earliest_date=earliest_date
-    )
-
-
-def prepare_pieces(
-    pieces: Iterable[RawExtract],
-    *,
-    sender: str,
-    received_at: datetime,
-    key: bytes,
-    earliest_date: date | None = None,
-) -> PreparedExtract:
-    """:func:`prepare_extract` of a file read in pieces (:func:`pipeline.intake.reader.
-    read_extract_chunks`), one piece at a time: each piece's raw text is dropped once it is
-    prepared, so the raw rows are never whole. Preparation is row by row, so the result
-    equals preparing the whole file."""
-    parts: list[PreparedExtract] = []
-    for piece in pieces:
-        parts.append(
-            prepare_extract(
-                piece, sender=sender, received_at=received_at, key=key, earliest_date=earliest_date
-            )
-        )
-        del piece
-    first = parts[0]
-    return PreparedExtract(
-        frame=pd.concat([p.frame for p in parts], ignore_index=True)
-        if len(parts) > 1
-        else first.frame,
-        header_language=first.header_language,
-        unknown_columns=first.unknown_columns,
-        missing_required=first.missing_required,
-        row_errors=[e for p in parts for e in p.row_errors],
-    )
 
 
 def _map_distinct(values: pd.Series, fn) -> pd.Series:  # type: ignore[no-untyped-def]
