@@ -175,39 +175,12 @@ class PieceStream:
             rejection = reading.rejection or found
             if found.headers and meta["header_language"] is None:
                 meta["header_language"] = header_language(found.headers)
-            meta.update(
-                file_rule=rejection.rule,
-                file_params=rejection.params,
-                file_message=rejection.message,
-            )
+            _record_rejection(meta, rejection)
             return
         assert first is not None
         meta.update(read)
-        meta.update(
-            header_language=first.header_language,
-            unknown_columns=first.unknown_columns,
-            missing_columns=first.missing_required,
-        )
-        rejection = reading.rejection
-        if rejection is None and first.missing_required:
-            rejection = FileRejected(
-                "missing_required_columns",
-                fields=first.missing_required,
-                accepted=first.missing_required,
-            )
-        if rejection is None and naming:
-            rejection = FileRejected(
-                "other_hospital_rows",
-                count=naming,
-                codes=sorted(codes),
-                hospital=f.hospital_code,
-            )
-        if rejection is not None:
-            meta.update(
-                file_rule=rejection.rule,
-                file_params=rejection.params,
-                file_message=rejection.message,
-            )
+        rejection = _file_checks(meta, first, reading.rejection, f.hospital_code, naming, codes)
+        _record_rejection(meta, rejection)
         meta["rows_duplicate_in_file"] = duplicates
         self.kept = True
 
@@ -359,6 +332,45 @@ def _read_one(
     return reading
 
 
+def _file_checks(
+    meta: dict,
+    prepared: PreparedExtract,
+    rejection: FileRejected | None,
+    hospital: str,
+    naming: int,
+    codes: set[str],
+) -> FileRejected | None:
+    """The file-level checks of a prepared file (whole, or its first piece's columns with the
+    rows of every piece counted): ``meta`` gets the header facts; returns the first rule
+    that applies (``rejection``, e.g. the sender's, then missing required columns, then
+    ``naming`` rows of other hospitals, ``codes``)."""
+    meta.update(
+        header_language=prepared.header_language,
+        unknown_columns=prepared.unknown_columns,
+        missing_columns=prepared.missing_required,
+    )
+    if rejection is None and prepared.missing_required:
+        rejection = FileRejected(
+            "missing_required_columns",
+            fields=prepared.missing_required,
+            accepted=prepared.missing_required,
+        )
+    if rejection is None and naming:
+        rejection = FileRejected(
+            "other_hospital_rows", count=naming, codes=sorted(codes), hospital=hospital
+        )
+    return rejection
+
+
+def _record_rejection(meta: dict, rejection: FileRejected | None) -> None:
+    if rejection is not None:
+        meta.update(
+            file_rule=rejection.rule,
+            file_params=rejection.params,
+            file_message=rejection.message,
+        )
+
+
 def _finish(reading: _Reading, registry: pd.DataFrame) -> StagedFile:
     """The checks on a prepared file's rows, its in-file duplicates and its meta."""
     f, meta, rejection, prepared = reading.f, reading.meta, reading.rejection, reading.prepared
@@ -366,33 +378,18 @@ def _finish(reading: _Reading, registry: pd.DataFrame) -> StagedFile:
         # The pieces finish themselves as they are read (the sender's rejection included).
         return StagedFile(meta=meta, frame=None, pieces=reading.stream)
     if prepared is not None:
-        meta.update(
-            header_language=prepared.header_language,
-            unknown_columns=prepared.unknown_columns,
-            missing_columns=prepared.missing_required,
-        )
         frame = prepared.frame
-        if rejection is None and prepared.missing_required:
-            rejection = FileRejected(
-                "missing_required_columns",
-                fields=prepared.missing_required,
-                accepted=prepared.missing_required,
-            )
         others = set(registry["hospital_code"]) - {f.hospital_code}
         naming_others = frame["hospital_code"].isin(others)
-        if rejection is None and naming_others.any():
-            rejection = FileRejected(
-                "other_hospital_rows",
-                count=int(naming_others.sum()),
-                codes=sorted(set(frame.loc[naming_others, "hospital_code"])),
-                hospital=f.hospital_code,
-            )
-    if rejection is not None:
-        meta.update(
-            file_rule=rejection.rule,
-            file_params=rejection.params,
-            file_message=rejection.message,
+        rejection = _file_checks(
+            meta,
+            prepared,
+            rejection,
+            f.hospital_code,
+            int(naming_others.sum()),
+            set(frame.loc[naming_others, "hospital_code"]),
         )
+    _record_rejection(meta, rejection)
     if prepared is None:
         return StagedFile(meta=meta, frame=None)
     frame = prepared.frame
